@@ -1,0 +1,348 @@
+/*
+ * xpuruntime — public C API.
+ *
+ * Conventions
+ *   - Every function that can fail returns xrt_status_t and writes results
+ *     through out-parameters. On failure the out-parameters are left untouched
+ *     and xrt_last_error() describes the failure on the calling thread.
+ *   - Handles are opaque. Results of *_create / *_copy / *_to / ops belong to
+ *     the caller, who drops them with the matching *_release (which accepts
+ *     NULL). Accessors borrow: what they return lives as long as the object
+ *     they were asked about, unless the comment says otherwise.
+ *   - Structs passed across the boundary begin with `size_t struct_size`; set
+ *     it to sizeof(the struct) before the call so fields can be appended in
+ *     later minor versions without breaking older callers.
+ *   - No function throws or aborts on bad input.
+ *
+ * Threads
+ *   Every function may be called from any thread. Tensors, streams, events
+ *   and devices may be shared between threads: their metadata never changes
+ *   after creation and their reference counts are atomic. Ordering concurrent
+ *   writes to the *contents* of one tensor is the caller's business, as with
+ *   any memory. The profiler is process-wide.
+ *
+ * CPU execution
+ *   Work on the "cpu" device runs on the calling thread (ops may fan out to
+ *   the runtime's worker threads) and is complete when the call returns; CPU
+ *   streams and events exist so code can be written once for every device.
+ */
+#ifndef XPURUNTIME_H_
+#define XPURUNTIME_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xpuruntime_dlpack.h"
+#include "xpuruntime_version.h"
+
+#if defined(_WIN32)
+#define XRT_API __declspec(dllexport)
+#else
+#define XRT_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of this C API; bumped when a function or struct field is added. */
+#define XRT_API_VERSION 1
+#define XRT_MAX_DIMS 8
+
+/* ------------------------------------------------------------------------ */
+/* Status and errors                                                        */
+/* ------------------------------------------------------------------------ */
+
+typedef enum {
+  XRT_OK = 0,
+  XRT_ERROR_INVALID_ARGUMENT = 1,
+  XRT_ERROR_OUT_OF_MEMORY = 2,
+  XRT_ERROR_NOT_FOUND = 3,
+  XRT_ERROR_UNSUPPORTED = 4,
+  XRT_ERROR_BACKEND = 5,
+  XRT_ERROR_IO = 6,
+  XRT_ERROR_INTERNAL = 7,
+} xrt_status_t;
+
+/* Library version as "MAJOR.MINOR.PATCH"; static storage. */
+XRT_API const char* xrt_version(void);
+
+/* Message of the last failed call on this thread ("" if none); valid until
+ * the next failing call on the same thread. */
+XRT_API const char* xrt_last_error(void);
+
+/* Name of a status code ("XRT_ERROR_NOT_FOUND"); static storage. */
+XRT_API const char* xrt_status_name(xrt_status_t status);
+
+/* ------------------------------------------------------------------------ */
+/* Data types                                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef enum {
+  XRT_BOOL = 0,
+  XRT_UINT8 = 1,
+  XRT_INT8 = 2,
+  XRT_INT16 = 3,
+  XRT_INT32 = 4,
+  XRT_INT64 = 5,
+  XRT_FLOAT16 = 6,
+  XRT_BFLOAT16 = 7,
+  XRT_FLOAT32 = 8,
+  XRT_FLOAT64 = 9,
+  XRT_DTYPE_COUNT = 10,
+} xrt_dtype_t;
+
+/* Size in bytes of one element. */
+XRT_API xrt_status_t xrt_dtype_size(xrt_dtype_t dtype, size_t* size);
+/* Lower-case name ("float32", "bfloat16"); static storage. */
+XRT_API xrt_status_t xrt_dtype_name(xrt_dtype_t dtype, const char** name);
+
+/* ------------------------------------------------------------------------ */
+/* Devices                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct xrt_device xrt_device_t;
+
+typedef enum {
+  XRT_DEVICE_CPU = 0,
+  XRT_DEVICE_CUDA = 1,
+} xrt_device_kind_t;
+
+typedef struct {
+  size_t struct_size;
+  xrt_device_kind_t kind;
+  int32_t index;              /* ordinal within its kind */
+  const char* name;           /* "cpu", "cuda:0" */
+  const char* description;    /* model name, e.g. the CPU brand string */
+  uint64_t total_memory;      /* bytes */
+  int32_t compute_units;      /* cores or multiprocessors */
+  int32_t compute_capability; /* major*10+minor for CUDA, 0 otherwise */
+} xrt_device_info_t;
+
+/* Device handles belong to the runtime and stay valid until the process
+ * exits; they need no retain or release. */
+XRT_API xrt_status_t xrt_device_count(int32_t* count);
+XRT_API xrt_status_t xrt_device_get(int32_t ordinal, xrt_device_t** out);
+/* "cpu", "cpu:0", "cuda" (= "cuda:0"), "cuda:1", ... */
+XRT_API xrt_status_t xrt_device_by_name(const char* name, xrt_device_t** out);
+/* Strings in info live as long as the device. */
+XRT_API xrt_status_t xrt_device_info(const xrt_device_t* device, xrt_device_info_t* info);
+
+/* ------------------------------------------------------------------------ */
+/* Streams and events                                                       */
+/* ------------------------------------------------------------------------ */
+
+typedef struct xrt_stream xrt_stream_t;
+typedef struct xrt_event xrt_event_t;
+
+/* Wherever a stream parameter is taken, NULL means the device's default
+ * stream. */
+XRT_API xrt_status_t xrt_stream_create(xrt_device_t* device, xrt_stream_t** out);
+XRT_API xrt_status_t xrt_stream_retain(xrt_stream_t* stream);
+XRT_API void xrt_stream_release(xrt_stream_t* stream);
+XRT_API xrt_status_t xrt_stream_synchronize(xrt_stream_t* stream);
+XRT_API xrt_status_t xrt_stream_device(const xrt_stream_t* stream, xrt_device_t** out);
+
+XRT_API xrt_status_t xrt_event_create(xrt_device_t* device, xrt_event_t** out);
+XRT_API xrt_status_t xrt_event_retain(xrt_event_t* event);
+XRT_API void xrt_event_release(xrt_event_t* event);
+/* Marks the point in `stream` (NULL: default stream) the event stands for. */
+XRT_API xrt_status_t xrt_event_record(xrt_event_t* event, xrt_stream_t* stream);
+XRT_API xrt_status_t xrt_event_synchronize(xrt_event_t* event);
+/* *done = 1 when the work before the recorded point has finished. */
+XRT_API xrt_status_t xrt_event_query(xrt_event_t* event, int32_t* done);
+/* Milliseconds from `start` to `end`; both must have been recorded. */
+XRT_API xrt_status_t xrt_event_elapsed_time(xrt_event_t* start, xrt_event_t* end, float* ms);
+
+/* ------------------------------------------------------------------------ */
+/* Memory                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+  size_t struct_size;
+  uint64_t allocated_bytes;      /* handed out to callers, rounded to blocks */
+  uint64_t reserved_bytes;       /* obtained from the device, cache included */
+  uint64_t peak_allocated_bytes; /* since start or xrt_memory_reset_peak */
+  uint64_t peak_reserved_bytes;
+  uint64_t num_allocs;           /* allocation requests served */
+  uint64_t num_frees;
+  uint64_t num_cache_hits;       /* requests served from the cache */
+  uint64_t num_device_allocs;    /* requests that reached the device */
+} xrt_memory_stats_t;
+
+/* Pooled allocation of raw memory on a device (host memory is 64-byte
+ * aligned). nbytes may be 0 (a unique non-NULL pointer is returned). */
+XRT_API xrt_status_t xrt_memory_alloc(xrt_device_t* device, size_t nbytes, void** out);
+/* ptr must come from xrt_memory_alloc on the same device; NULL is ignored. */
+XRT_API xrt_status_t xrt_memory_free(xrt_device_t* device, void* ptr);
+XRT_API xrt_status_t xrt_memory_stats(xrt_device_t* device, xrt_memory_stats_t* stats);
+/* Returns cached, unused blocks to the device. */
+XRT_API xrt_status_t xrt_memory_empty_cache(xrt_device_t* device);
+XRT_API xrt_status_t xrt_memory_reset_peak(xrt_device_t* device);
+
+/* ------------------------------------------------------------------------ */
+/* Tensors                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct xrt_tensor xrt_tensor_t;
+
+/* Read-only view of a tensor's description; pointers live as long as the
+ * tensor. Strides are in elements. */
+typedef struct {
+  size_t struct_size;
+  xrt_dtype_t dtype;
+  int32_t ndim;
+  const int64_t* shape;
+  const int64_t* strides;
+  void* data;          /* address of element [0, ..., 0] */
+  xrt_device_t* device;
+  int64_t numel;
+  uint64_t nbytes;     /* numel * element size */
+  int32_t contiguous;  /* 1 when row-major compact */
+  int32_t read_only;   /* 1 for memory imported as read-only */
+} xrt_tensor_info_t;
+
+/* Called once when the last reference to a wrapped tensor is dropped. */
+typedef void (*xrt_deleter_t)(void* data, void* context);
+
+/* New contiguous tensor with uninitialised contents. ndim 0 is a scalar. */
+XRT_API xrt_status_t xrt_tensor_create(xrt_device_t* device, xrt_dtype_t dtype, int32_t ndim,
+                                       const int64_t* shape, xrt_tensor_t** out);
+/* Same, filled with zeros. */
+XRT_API xrt_status_t xrt_tensor_zeros(xrt_device_t* device, xrt_dtype_t dtype, int32_t ndim,
+                                      const int64_t* shape, xrt_tensor_t** out);
+/* Wraps external memory without copying. strides (in elements) may be NULL
+ * for row-major. On success the tensor owns the memory and calls
+ * deleter(data, context) when released (deleter may be NULL); on failure
+ * nothing is called and the memory stays the caller's. */
+XRT_API xrt_status_t xrt_tensor_wrap(xrt_device_t* device, xrt_dtype_t dtype, int32_t ndim,
+                                     const int64_t* shape, const int64_t* strides, void* data,
+                                     xrt_deleter_t deleter, void* context, xrt_tensor_t** out);
+XRT_API xrt_status_t xrt_tensor_retain(xrt_tensor_t* tensor);
+XRT_API void xrt_tensor_release(xrt_tensor_t* tensor);
+
+XRT_API xrt_status_t xrt_tensor_info(const xrt_tensor_t* tensor, xrt_tensor_info_t* info);
+XRT_API xrt_status_t xrt_tensor_data(const xrt_tensor_t* tensor, void** data);
+/* *shape points at ndim extents owned by the tensor. */
+XRT_API xrt_status_t xrt_tensor_shape(const xrt_tensor_t* tensor, int32_t* ndim,
+                                      const int64_t** shape);
+
+/* Copies the contents of src into dst (same shape and dtype; any strides;
+ * across devices where a path exists). */
+XRT_API xrt_status_t xrt_tensor_copy(xrt_tensor_t* dst, const xrt_tensor_t* src,
+                                     xrt_stream_t* stream);
+/* New contiguous tensor with src's contents on `device`. */
+XRT_API xrt_status_t xrt_tensor_to(const xrt_tensor_t* src, xrt_device_t* device,
+                                   xrt_stream_t* stream, xrt_tensor_t** out);
+/* src itself (retained) when already contiguous, else a contiguous copy. */
+XRT_API xrt_status_t xrt_tensor_contiguous(const xrt_tensor_t* src, xrt_tensor_t** out);
+
+/* DLPack export: a new managed tensor holding a reference to `tensor`; the
+ * consumer calls its deleter once. */
+XRT_API xrt_status_t xrt_tensor_to_dlpack(xrt_tensor_t* tensor, DLManagedTensorVersioned** out);
+XRT_API xrt_status_t xrt_tensor_to_dlpack_legacy(xrt_tensor_t* tensor, DLManagedTensor** out);
+/* DLPack import without copying. On success the new tensor owns `managed`
+ * and calls its deleter when released; on failure ownership stays with the
+ * caller. */
+XRT_API xrt_status_t xrt_tensor_from_dlpack(DLManagedTensorVersioned* managed, xrt_tensor_t** out);
+XRT_API xrt_status_t xrt_tensor_from_dlpack_legacy(DLManagedTensor* managed, xrt_tensor_t** out);
+
+/* ------------------------------------------------------------------------ */
+/* Ops                                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Inputs must share one device and one dtype. The result is a new contiguous
+ * tensor on that device. The dispatcher picks the highest-priority kernel
+ * registered for (op, device kind, dtype) whose supports() check accepts the
+ * call; none → XRT_ERROR_UNSUPPORTED naming op, device and dtype. */
+
+/* numpy matmul semantics for ndim >= 2 operands; batch dims broadcast. */
+XRT_API xrt_status_t xrt_matmul(const xrt_tensor_t* a, const xrt_tensor_t* b,
+                                xrt_stream_t* stream, xrt_tensor_t** out);
+/* Elementwise a + b with numpy broadcasting. */
+XRT_API xrt_status_t xrt_add(const xrt_tensor_t* a, const xrt_tensor_t* b,
+                             xrt_stream_t* stream, xrt_tensor_t** out);
+/* x * Phi(x), the erf form. */
+XRT_API xrt_status_t xrt_gelu(const xrt_tensor_t* x, xrt_stream_t* stream, xrt_tensor_t** out);
+/* axis may be negative (counted from the end). */
+XRT_API xrt_status_t xrt_softmax(const xrt_tensor_t* x, int32_t axis, xrt_stream_t* stream,
+                                 xrt_tensor_t** out);
+/* Normalises over the last axis; weight and bias (either may be NULL) have
+ * that axis's length. */
+XRT_API xrt_status_t xrt_layer_norm(const xrt_tensor_t* x, const xrt_tensor_t* weight,
+                                    const xrt_tensor_t* bias, double eps, xrt_stream_t* stream,
+                                    xrt_tensor_t** out);
+XRT_API xrt_status_t xrt_rms_norm(const xrt_tensor_t* x, const xrt_tensor_t* weight, double eps,
+                                  xrt_stream_t* stream, xrt_tensor_t** out);
+/* q (B, H, Lq, D), k (B, H, Lk, D), v (B, H, Lk, Dv) → (B, H, Lq, Dv).
+ * causal masks key j for query i when j > i (top-left aligned, as torch's
+ * scaled_dot_product_attention). scale <= 0 means 1/sqrt(D). */
+XRT_API xrt_status_t xrt_attention(const xrt_tensor_t* q, const xrt_tensor_t* k,
+                                   const xrt_tensor_t* v, int32_t causal, double scale,
+                                   xrt_stream_t* stream, xrt_tensor_t** out);
+
+/* Generic entry point for any registered op. Attributes are passed by name. */
+typedef enum {
+  XRT_ATTR_INT = 0,
+  XRT_ATTR_FLOAT = 1,
+} xrt_attr_type_t;
+
+typedef struct {
+  const char* name;
+  xrt_attr_type_t type;
+  int64_t i;
+  double f;
+} xrt_attr_t;
+
+/* Runs `op` and returns its single output in *out. Unknown op names give
+ * XRT_ERROR_NOT_FOUND. */
+XRT_API xrt_status_t xrt_op_run(const char* op, const xrt_tensor_t* const* inputs,
+                                size_t num_inputs, const xrt_attr_t* attrs, size_t num_attrs,
+                                xrt_stream_t* stream, xrt_tensor_t** out);
+
+/* ------------------------------------------------------------------------ */
+/* Backends and plugins                                                     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+  size_t struct_size;
+  const char* name;    /* "cpu", "cuda", "onnxruntime", ... */
+  const char* version; /* "" when unknown */
+  const char* path;    /* file it came from; "" for built-in backends */
+  const char* reason;  /* why it is unavailable; "" when available */
+  int32_t available;
+  int32_t builtin;
+} xrt_backend_info_t;
+
+/* Backends are the built-in CPU backend plus every plugin file the loader
+ * found (in XRT_PLUGIN_PATH, a ':'-separated list of directories or files,
+ * then the package's plugin folder) or was given; plugins that failed to load
+ * are listed too, with the reason. Strings live until the process exits. */
+XRT_API xrt_status_t xrt_backend_count(int32_t* count);
+XRT_API xrt_status_t xrt_backend_info(int32_t index, xrt_backend_info_t* info);
+/* Loads one plugin file. A failure is returned and also listed by
+ * xrt_backend_info; the rest of the runtime is unaffected. */
+XRT_API xrt_status_t xrt_plugin_load(const char* path);
+
+/* ------------------------------------------------------------------------ */
+/* Profiler                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Starts recording spans (ops, copies, sessions) from every thread; clears
+ * what an earlier run recorded. Fails if already recording. */
+XRT_API xrt_status_t xrt_profiler_start(void);
+XRT_API xrt_status_t xrt_profiler_stop(void);
+/* Writes the recorded spans as Chrome-trace JSON (chrome://tracing, Perfetto). */
+XRT_API xrt_status_t xrt_profiler_export(const char* path);
+/* Copies a text table (per span name: count, total, mean, max) into buf,
+ * truncated to capacity-1 chars and NUL-terminated; *length receives the
+ * full length without the NUL, so a call with capacity 0 sizes the buffer. */
+XRT_API xrt_status_t xrt_profiler_summary(char* buf, size_t capacity, size_t* length);
+/* Number of spans recorded. */
+XRT_API xrt_status_t xrt_profiler_event_count(size_t* count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XPURUNTIME_H_ */

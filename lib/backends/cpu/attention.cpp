@@ -1,0 +1,186 @@
+// "attention": softmax(q k^T * scale [+ causal mask]) v per (batch, head).
+// Queries are processed in blocks and keys in tiles with a running
+// (online) softmax, so memory stays O(block) whatever Lk is. Scores and
+// accumulators use float (double for float64).
+//
+// Edge cases: Lq == 0 or Dv == 0 gives an empty output (nothing to do);
+// Lk == 0 gives zeros, the value of an empty weighted sum, as torch does.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "attrs.h"
+#include "kernels.h"
+#include "kernel_util.h"
+#include "thread_pool.h"
+
+namespace xrt::cpu {
+namespace {
+
+constexpr int64_t kMaxQueryBlock = 64;
+constexpr int64_t kMinQueryBlock = 8;
+constexpr int64_t kKeyTile = 128;
+
+struct Dims {
+  int64_t bh, lq, lk, d, dv;
+};
+
+template <class T>
+class QueryBlock {
+  using C = compute_t<T>;
+
+ public:
+  QueryBlock(const Dims& dims, int64_t block)
+      : dims_(dims),
+        q_(static_cast<size_t>(block * dims.d)),
+        kt_(static_cast<size_t>(dims.d * kKeyTile)),
+        v_(std::is_same_v<T, C> ? 0 : static_cast<size_t>(kKeyTile * dims.dv)),
+        s_(static_cast<size_t>(block * kKeyTile)),
+        acc_(static_cast<size_t>(block * dims.dv)),
+        m_(static_cast<size_t>(block)),
+        l_(static_cast<size_t>(block)) {}
+
+  // Queries [i0, i0 + rows) of head `bh`.
+  void run(const T* q, const T* k, const T* v, T* out, int64_t i0, int64_t rows, C scale,
+           bool causal) {
+    const int64_t d = dims_.d, dv = dims_.dv;
+    for (int64_t i = 0; i < rows; ++i) {
+      for (int64_t c = 0; c < d; ++c) q_[i * d + c] = load(q + (i0 + i) * d + c) * scale;
+    }
+    std::fill(m_.begin(), m_.begin() + rows, -std::numeric_limits<C>::infinity());
+    std::fill(l_.begin(), l_.begin() + rows, C(0));
+    std::fill(acc_.begin(), acc_.begin() + rows * dv, C(0));
+    // Under the causal mask query i sees keys 0..i, so later tiles are skipped.
+    const int64_t key_end = causal ? std::min(dims_.lk, i0 + rows) : dims_.lk;
+    for (int64_t j0 = 0; j0 < key_end; j0 += kKeyTile) {
+      const int64_t cols = std::min(kKeyTile, key_end - j0);
+      load_tile(k + j0 * d, v + j0 * dv, cols);
+      scores(rows, cols);
+      const C* vt;
+      if constexpr (std::is_same_v<T, C>) {
+        vt = v + j0 * dv;
+      } else {
+        vt = v_.data();
+      }
+      for (int64_t i = 0; i < rows; ++i) {
+        const int64_t visible = causal ? std::min(cols, i0 + i + 1 - j0) : cols;
+        if (visible > 0) accumulate_row(i, visible, vt);
+      }
+    }
+    for (int64_t i = 0; i < rows; ++i) {
+      const C inv = C(1) / l_[i];
+      const C* a = acc_.data() + i * dv;
+      T* o = out + (i0 + i) * dv;
+      for (int64_t c = 0; c < dv; ++c) store(o + c, a[c] * inv);
+    }
+  }
+
+ private:
+  // K tile transposed to (d, cols) so scores accumulate along unit stride;
+  // V tile converted to the compute type for half dtypes.
+  void load_tile(const T* k, const T* v, int64_t cols) {
+    const int64_t d = dims_.d, dv = dims_.dv;
+    for (int64_t j = 0; j < cols; ++j) {
+      for (int64_t c = 0; c < d; ++c) kt_[c * cols + j] = load(k + j * d + c);
+    }
+    if constexpr (!std::is_same_v<T, C>) {
+      for (int64_t i = 0; i < cols * dv; ++i) v_[i] = load(v + i);
+    }
+  }
+
+  void scores(int64_t rows, int64_t cols) {
+    const int64_t d = dims_.d;
+    for (int64_t i = 0; i < rows; ++i) {
+      C* s = s_.data() + i * kKeyTile;
+      std::fill(s, s + cols, C(0));
+      for (int64_t c = 0; c < d; ++c) {
+        const C qc = q_[i * d + c];
+        const C* kc = kt_.data() + c * cols;
+        for (int64_t j = 0; j < cols; ++j) s[j] += qc * kc[j];
+      }
+    }
+  }
+
+  // Folds the first `visible` scores of row i into its running max, sum and
+  // weighted sum of V rows.
+  void accumulate_row(int64_t i, int64_t visible, const C* vt) {
+    const int64_t dv = dims_.dv;
+    C* s = s_.data() + i * kKeyTile;
+    C tile_max = s[0];
+    for (int64_t j = 1; j < visible; ++j) tile_max = std::max(tile_max, s[j]);
+    const C m_new = std::max(m_[i], tile_max);
+    const C correction = std::exp(m_[i] - m_new);
+    C sum = 0;
+    for (int64_t j = 0; j < visible; ++j) {
+      s[j] = std::exp(s[j] - m_new);
+      sum += s[j];
+    }
+    m_[i] = m_new;
+    l_[i] = l_[i] * correction + sum;
+    C* a = acc_.data() + i * dv;
+    if (correction != C(1)) {
+      for (int64_t c = 0; c < dv; ++c) a[c] *= correction;
+    }
+    for (int64_t j = 0; j < visible; ++j) {
+      const C p = s[j];
+      const C* vr = vt + j * dv;
+      for (int64_t c = 0; c < dv; ++c) a[c] += p * vr[c];
+    }
+  }
+
+  Dims dims_;
+  std::vector<C> q_, kt_, v_, s_, acc_, m_, l_;
+};
+
+template <class T>
+void attention(const xrt_kernel_context_t* ctx) {
+  using C = compute_t<T>;
+  const xrt_kernel_tensor_t& tq = ctx->inputs[0];
+  const xrt_kernel_tensor_t& tv = ctx->inputs[2];
+  const Dims dims{tq.shape[0] * tq.shape[1], tq.shape[2], ctx->inputs[1].shape[2], tq.shape[3],
+                  tv.shape[3]};
+  T* out = static_cast<T*>(ctx->outputs[0].data);
+  if (dims.bh == 0 || dims.lq == 0 || dims.dv == 0) return;
+  if (dims.lk == 0) {
+    const int64_t n = dims.bh * dims.lq * dims.dv;
+    for (int64_t i = 0; i < n; ++i) store(out + i, C(0));
+    return;
+  }
+  const T* q = static_cast<const T*>(tq.data);
+  const T* k = static_cast<const T*>(ctx->inputs[1].data);
+  const T* v = static_cast<const T*>(tv.data);
+  const bool causal = attr_int(ctx, "causal", 0) != 0;
+  const C scale = static_cast<C>(
+      attr_float(ctx, "scale", 1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(dims.d, 1)))));
+
+  // Smaller query blocks when there are too few (batch, head) pairs to keep
+  // every thread busy.
+  const int64_t want_tasks = int64_t{4} * max_threads();
+  const int64_t block = std::clamp((dims.lq * dims.bh + want_tasks - 1) / want_tasks,
+                                   kMinQueryBlock, kMaxQueryBlock);
+  const int64_t q_blocks = (dims.lq + block - 1) / block;
+  parallel_for(0, dims.bh * q_blocks, 1, [&](int64_t t0, int64_t t1) {
+    QueryBlock<T> qb(dims, block);
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t h = t / q_blocks;
+      const int64_t i0 = (t % q_blocks) * block;
+      qb.run(q + h * dims.lq * dims.d, k + h * dims.lk * dims.d, v + h * dims.lk * dims.dv,
+             out + h * dims.lq * dims.dv, i0, std::min(block, dims.lq - i0), scale, causal);
+    }
+  });
+}
+
+}  // namespace
+
+xrt_status_t run_attention(const xrt_kernel_context_t* ctx) noexcept {
+  return guarded(ctx, [&] {
+    return dispatch_float(ctx, ctx->outputs[0].dtype, [&](auto tag) {
+      attention<typename decltype(tag)::type>(ctx);
+      return XRT_OK;
+    });
+  });
+}
+
+}  // namespace xrt::cpu

@@ -1,0 +1,49 @@
+#include "cpu_backend.h"
+
+#include "kernels.h"
+
+namespace {
+
+using namespace xrt::cpu;
+
+constexpr uint32_t kFloatTypes = XRT_DTYPE_BIT(XRT_FLOAT16) | XRT_DTYPE_BIT(XRT_BFLOAT16) |
+                                 XRT_DTYPE_BIT(XRT_FLOAT32) | XRT_DTYPE_BIT(XRT_FLOAT64);
+
+// Lowest built-in priority, so any other backend registering the same op
+// for the CPU wins.
+constexpr int32_t kPriority = 0;
+
+#if XRT_HAVE_BLAS
+constexpr const char* kMatmulName = "cpu.matmul_blas";
+#else
+constexpr const char* kMatmulName = "cpu.matmul";
+#endif
+
+constexpr xrt_kernel_def_t def(const char* op, const char* name, xrt_kernel_run_fn run) {
+  return {sizeof(xrt_kernel_def_t), op, name, XRT_DEVICE_CPU, kFloatTypes, kPriority, nullptr,
+          run};
+}
+
+const xrt_kernel_def_t kKernels[] = {
+    def("matmul", kMatmulName, run_matmul),
+    def("add", "cpu.add", run_add),
+    def("gelu", "cpu.gelu", run_gelu),
+    def("softmax", "cpu.softmax", run_softmax),
+    def("layer_norm", "cpu.layer_norm", run_layer_norm),
+    def("rms_norm", "cpu.rms_norm", run_rms_norm),
+    def("attention", "cpu.attention", run_attention),
+};
+
+const xrt_plugin_api_t kApi = {
+    sizeof(xrt_plugin_api_t),
+    XRT_PLUGIN_ABI_MAJOR,
+    XRT_PLUGIN_ABI_MINOR,
+    "cpu",
+    XRT_VERSION_STRING,
+    kKernels,
+    sizeof(kKernels) / sizeof(kKernels[0]),
+};
+
+}  // namespace
+
+const xrt_plugin_api_t* xrt_cpu_backend_api() { return &kApi; }

@@ -1,0 +1,301 @@
+// Cache-blocked GEMM: B is packed into kc x nc panels of NR-wide strips, A
+// into mc x kc blocks of MR-tall strips, and a register-blocked MR x NR
+// micro-kernel (plain loops the compiler vectorises) runs over the tiles. On
+// x86-64 the micro-kernel is also compiled for AVX2 and AVX-512 and picked at
+// run time, since the library itself targets the baseline ISA.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "gemm.h"
+#include "thread_pool.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define XRT_GEMM_X86_DISPATCH 1
+#endif
+
+#if defined(__GNUC__)
+#define XRT_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define XRT_ALWAYS_INLINE inline
+#endif
+
+namespace xrt::cpu {
+namespace {
+
+// Whether the baseline ISA has fused multiply-add (else std::fma would be a
+// library call).
+#if defined(__FP_FAST_FMAF) && defined(__FP_FAST_FMA)
+constexpr bool kBaselineFma = true;
+#else
+constexpr bool kBaselineFma = false;
+#endif
+
+template <class T>
+struct Blocking;
+template <>
+struct Blocking<float> {
+  static constexpr int64_t kc = 256, mc = 144, nc = 3072;
+};
+template <>
+struct Blocking<double> {
+  static constexpr int64_t kc = 256, mc = 96, nc = 1536;
+};
+
+// C tile (rows x cols of an MR x NR tile) = / += packed A strip * packed B strip.
+template <class T, int MR, int NR, bool FMA>
+XRT_ALWAYS_INLINE void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp,
+                                    T* __restrict c, int64_t ldc, int64_t rows, int64_t cols,
+                                    bool accumulate) {
+  T acc[MR][NR] = {};
+  for (int64_t p = 0; p < kc; ++p) {
+    const T* a = ap + p * MR;
+    const T* b = bp + p * NR;
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const T ai = a[i];
+#pragma GCC unroll 32
+      for (int j = 0; j < NR; ++j) {
+        if constexpr (FMA) {
+          acc[i][j] = std::fma(ai, b[j], acc[i][j]);
+        } else {
+          acc[i][j] += ai * b[j];
+        }
+      }
+    }
+  }
+  for (int64_t i = 0; i < rows; ++i) {
+    T* ci = c + i * ldc;
+    if (accumulate) {
+      for (int64_t j = 0; j < cols; ++j) ci[j] += acc[i][j];
+    } else {
+      for (int64_t j = 0; j < cols; ++j) ci[j] = acc[i][j];
+    }
+  }
+}
+
+template <class T, int MR, int NR, bool FMA>
+XRT_ALWAYS_INLINE void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const T* ap, const T* bp,
+                                    T* c, int64_t ldc, bool accumulate) {
+  for (int64_t j = 0; j < nc; j += NR) {
+    for (int64_t i = 0; i < mc; i += MR) {
+      micro_kernel<T, MR, NR, FMA>(kc, ap + i * kc, bp + j * kc, c + i * ldc + j, ldc,
+                                   std::min<int64_t>(MR, mc - i), std::min<int64_t>(NR, nc - j),
+                                   accumulate);
+    }
+  }
+}
+
+template <class T>
+using MacroFn = void (*)(int64_t mc, int64_t nc, int64_t kc, const T* ap, const T* bp, T* c,
+                         int64_t ldc, bool accumulate);
+
+template <class T>
+struct Arch {
+  int64_t mr, nr;
+  MacroFn<T> macro;
+};
+
+// Tile shapes keep MR x NR accumulators plus one row of B in registers.
+void macro_generic_f32(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float* bp,
+                       float* c, int64_t ldc, bool accumulate) {
+  macro_kernel<float, 4, 8, kBaselineFma>(mc, nc, kc, ap, bp, c, ldc, accumulate);
+}
+void macro_generic_f64(int64_t mc, int64_t nc, int64_t kc, const double* ap, const double* bp,
+                       double* c, int64_t ldc, bool accumulate) {
+  macro_kernel<double, 4, 4, kBaselineFma>(mc, nc, kc, ap, bp, c, ldc, accumulate);
+}
+
+#if XRT_GEMM_X86_DISPATCH
+__attribute__((target("avx2,fma"))) void macro_avx2_f32(int64_t mc, int64_t nc, int64_t kc,
+                                                        const float* ap, const float* bp,
+                                                        float* c, int64_t ldc, bool accumulate) {
+  macro_kernel<float, 6, 16, true>(mc, nc, kc, ap, bp, c, ldc, accumulate);
+}
+__attribute__((target("avx2,fma"))) void macro_avx2_f64(int64_t mc, int64_t nc, int64_t kc,
+                                                        const double* ap, const double* bp,
+                                                        double* c, int64_t ldc, bool accumulate) {
+  macro_kernel<double, 6, 8, true>(mc, nc, kc, ap, bp, c, ldc, accumulate);
+}
+__attribute__((target("avx512f,fma"))) void macro_avx512_f32(int64_t mc, int64_t nc, int64_t kc,
+                                                             const float* ap, const float* bp,
+                                                             float* c, int64_t ldc,
+                                                             bool accumulate) {
+  macro_kernel<float, 8, 32, true>(mc, nc, kc, ap, bp, c, ldc, accumulate);
+}
+__attribute__((target("avx512f,fma"))) void macro_avx512_f64(int64_t mc, int64_t nc, int64_t kc,
+                                                             const double* ap, const double* bp,
+                                                             double* c, int64_t ldc,
+                                                             bool accumulate) {
+  macro_kernel<double, 8, 16, true>(mc, nc, kc, ap, bp, c, ldc, accumulate);
+}
+#endif
+
+enum class Isa { kGeneric, kAvx2, kAvx512 };
+
+Isa detect_isa() {
+#if XRT_GEMM_X86_DISPATCH
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return Isa::kAvx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
+#endif
+  return Isa::kGeneric;
+}
+
+template <class T>
+Arch<T> select_arch();
+
+template <>
+Arch<float> select_arch<float>() {
+  switch (detect_isa()) {
+#if XRT_GEMM_X86_DISPATCH
+    case Isa::kAvx512:
+      return {8, 32, macro_avx512_f32};
+    case Isa::kAvx2:
+      return {6, 16, macro_avx2_f32};
+#endif
+    default:
+      return {4, 8, macro_generic_f32};
+  }
+}
+
+template <>
+Arch<double> select_arch<double>() {
+  switch (detect_isa()) {
+#if XRT_GEMM_X86_DISPATCH
+    case Isa::kAvx512:
+      return {8, 16, macro_avx512_f64};
+    case Isa::kAvx2:
+      return {6, 8, macro_avx2_f64};
+#endif
+    default:
+      return {4, 4, macro_generic_f64};
+  }
+}
+
+template <class T>
+const Arch<T>& arch() {
+  static const Arch<T> a = select_arch<T>();
+  return a;
+}
+
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+int64_t ceil_div(int64_t x, int64_t m) { return (x + m - 1) / m; }
+
+// Packs rows [0, mc) x cols [0, kc) of A into MR-tall strips, zero-padded.
+template <class T>
+void pack_a(int64_t mc, int64_t kc, const T* a, int64_t lda, int64_t mr, T* dst) {
+  for (int64_t i0 = 0; i0 < mc; i0 += mr) {
+    const int64_t rows = std::min(mr, mc - i0);
+    for (int64_t i = 0; i < rows; ++i) {
+      const T* src = a + (i0 + i) * lda;
+      for (int64_t p = 0; p < kc; ++p) dst[p * mr + i] = src[p];
+    }
+    for (int64_t i = rows; i < mr; ++i) {
+      for (int64_t p = 0; p < kc; ++p) dst[p * mr + i] = T(0);
+    }
+    dst += mr * kc;
+  }
+}
+
+// Packs NR-wide strips [s0, s1) of a kc x nc block of B, zero-padded.
+template <class T>
+void pack_b(int64_t s0, int64_t s1, int64_t nc, int64_t kc, const T* b, int64_t ldb, int64_t nr,
+            T* dst) {
+  for (int64_t s = s0; s < s1; ++s) {
+    const int64_t j0 = s * nr;
+    const int64_t cols = std::min(nr, nc - j0);
+    T* d = dst + s * nr * kc;
+    for (int64_t p = 0; p < kc; ++p) {
+      const T* src = b + p * ldb + j0;
+      for (int64_t j = 0; j < cols; ++j) d[p * nr + j] = src[j];
+      for (int64_t j = cols; j < nr; ++j) d[p * nr + j] = T(0);
+    }
+  }
+}
+
+template <class T>
+T* scratch_a(size_t n) {
+  thread_local std::vector<T> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
+}
+
+template <class T>
+void blocked(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb,
+             T* c, int64_t ldc, bool parallel) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
+    return;
+  }
+  const Arch<T>& ar = arch<T>();
+  const int64_t mr = ar.mr, nr = ar.nr;
+  // Below this much work, fan-out costs more than it saves.
+  constexpr double kMinParallelFlops = 1 << 18;
+  const int64_t threads =
+      parallel && 2.0 * m * n * k >= kMinParallelFlops ? max_threads() : 1;
+
+  // Smaller row blocks when that is what it takes to give every thread one.
+  const int64_t mc = std::min(Blocking<T>::mc, round_up(ceil_div(m, threads), mr));
+  const int64_t m_blocks = ceil_div(m, mc);
+  const int64_t kc_max = std::min(Blocking<T>::kc, k);
+  const int64_t nc_max = std::min(Blocking<T>::nc, round_up(n, nr));
+  std::vector<T> bpack(static_cast<size_t>(round_up(nc_max, nr) * kc_max));
+
+  for (int64_t jc = 0; jc < n; jc += nc_max) {
+    const int64_t nc = std::min(nc_max, n - jc);
+    const int64_t strips = ceil_div(nc, nr);
+    // Split columns too when there are fewer row blocks than threads.
+    const int64_t n_splits = m_blocks >= threads ? 1 : std::min(strips, ceil_div(threads, m_blocks));
+    const int64_t split_strips = ceil_div(strips, n_splits);
+    for (int64_t pc = 0; pc < k; pc += kc_max) {
+      const int64_t kc = std::min(kc_max, k - pc);
+      const T* bblock = b + pc * ldb + jc;
+      const bool accumulate = pc > 0;
+      auto pack = [&](int64_t s0, int64_t s1) {
+        pack_b(s0, s1, nc, kc, bblock, ldb, nr, bpack.data());
+      };
+      if (threads > 1) {
+        parallel_for(0, strips, 8, pack);
+      } else {
+        pack(0, strips);
+      }
+      auto task = [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t i0 = (t / n_splits) * mc;
+          const int64_t rows = std::min(mc, m - i0);
+          const int64_t s0 = (t % n_splits) * split_strips;
+          const int64_t s1 = std::min(strips, s0 + split_strips);
+          if (s0 >= s1) continue;
+          T* apack = scratch_a<T>(static_cast<size_t>(round_up(rows, mr) * kc));
+          pack_a(rows, kc, a + i0 * lda + pc, lda, mr, apack);
+          const int64_t j0 = s0 * nr;
+          ar.macro(rows, std::min(nc, s1 * nr) - j0, kc, apack, bpack.data() + j0 * kc,
+                   c + i0 * ldc + jc + j0, ldc, accumulate);
+        }
+      };
+      const int64_t tasks = m_blocks * n_splits;
+      if (threads > 1) {
+        parallel_for(0, tasks, 1, task);
+      } else {
+        task(0, tasks);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_blocked(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                  int64_t ldb, float* c, int64_t ldc, bool parallel) {
+  blocked(m, n, k, a, lda, b, ldb, c, ldc, parallel);
+}
+
+void gemm_blocked(int64_t m, int64_t n, int64_t k, const double* a, int64_t lda,
+                  const double* b, int64_t ldb, double* c, int64_t ldc, bool parallel) {
+  blocked(m, n, k, a, lda, b, ldb, c, ldc, parallel);
+}
+
+}  // namespace xrt::cpu

@@ -1,0 +1,20 @@
+// Entry points of the CPU kernels (xrt_kernel_run_fn); the registration
+// table lives in cpu_backend.cpp.
+#ifndef XRT_CPU_KERNELS_H_
+#define XRT_CPU_KERNELS_H_
+
+#include "xpuruntime/xpuruntime_plugin.h"
+
+namespace xrt::cpu {
+
+xrt_status_t run_matmul(const xrt_kernel_context_t* ctx) noexcept;
+xrt_status_t run_add(const xrt_kernel_context_t* ctx) noexcept;
+xrt_status_t run_gelu(const xrt_kernel_context_t* ctx) noexcept;
+xrt_status_t run_softmax(const xrt_kernel_context_t* ctx) noexcept;
+xrt_status_t run_layer_norm(const xrt_kernel_context_t* ctx) noexcept;
+xrt_status_t run_rms_norm(const xrt_kernel_context_t* ctx) noexcept;
+xrt_status_t run_attention(const xrt_kernel_context_t* ctx) noexcept;
+
+}  // namespace xrt::cpu
+
+#endif  // XRT_CPU_KERNELS_H_

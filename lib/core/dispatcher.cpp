@@ -1,0 +1,167 @@
+#include "dispatcher.h"
+
+#include <cstring>
+
+#include "dtype.h"
+#include "error.h"
+#include "op_schemas.h"
+#include "profiler.h"
+#include "runtime.h"
+#include "stream.h"
+
+namespace xrt {
+
+namespace {
+
+void check_operands(const OpSchema& schema, PreparedCall& call,
+                    const xrt_tensor_t* const* inputs, size_t num_inputs) {
+  require(num_inputs == 0 || inputs != nullptr, schema.name, ": inputs is NULL");
+  require(num_inputs <= schema.num_inputs, schema.name, ": got ", num_inputs,
+          " inputs, expected at most ", schema.num_inputs);
+  call.num_inputs = schema.num_inputs;
+  for (size_t i = 0; i < schema.num_inputs; ++i) {
+    const xrt_tensor* t = i < num_inputs ? inputs[i] : nullptr;
+    require(t || (schema.optional_inputs >> i & 1u), schema.name, ": input '",
+            schema.input_names[i], "' is NULL");
+    call.inputs[i] = t;
+  }
+  const xrt_tensor* lead = call.inputs[0];
+  for (size_t i = 1; i < schema.num_inputs; ++i) {
+    const xrt_tensor* t = call.inputs[i];
+    if (!t) continue;
+    require(t->device == lead->device, schema.name, ": inputs are on different devices: ",
+            schema.input_names[0], " on ", lead->device->name, ", ", schema.input_names[i],
+            " on ", t->device->name);
+    require(t->dtype == lead->dtype, schema.name, ": dtype mismatch: ", schema.input_names[0],
+            " is ", dtype_name(lead->dtype), ", ", schema.input_names[i], " is ",
+            dtype_name(t->dtype));
+  }
+}
+
+void resolve_attrs(const OpSchema& schema, PreparedCall& call, const xrt_attr_t* attrs,
+                   size_t num_attrs) {
+  require(num_attrs == 0 || attrs != nullptr, schema.name, ": attrs is NULL");
+  call.num_attrs = schema.num_attrs;
+  for (size_t i = 0; i < schema.num_attrs; ++i) {
+    const AttrSpec& spec = schema.attrs[i];
+    call.attrs[i] = xrt_attr_t{spec.name, spec.type, static_cast<int64_t>(spec.default_value),
+                               spec.default_value};
+  }
+  for (size_t j = 0; j < num_attrs; ++j) {
+    const xrt_attr_t& given = attrs[j];
+    require(given.name != nullptr, schema.name, ": attribute #", j, " has no name");
+    size_t i = 0;
+    while (i < schema.num_attrs && std::strcmp(schema.attrs[i].name, given.name) != 0) ++i;
+    if (i == schema.num_attrs) {
+      std::string expected;
+      for (size_t k = 0; k < schema.num_attrs; ++k)
+        expected += (k ? ", " : "") + std::string(schema.attrs[k].name);
+      fail(XRT_ERROR_INVALID_ARGUMENT, schema.name, ": unknown attribute '", given.name,
+           "' (expected: ", expected.empty() ? "none" : expected, ")");
+    }
+    xrt_attr_t& slot = call.attrs[i];
+    if (slot.type == XRT_ATTR_INT) {
+      require(given.type == XRT_ATTR_INT, schema.name, ": attribute '", given.name,
+              "' must be an integer");
+      slot.i = given.i;
+    } else {
+      require(given.type == XRT_ATTR_INT || given.type == XRT_ATTR_FLOAT, schema.name,
+              ": attribute '", given.name, "' has unknown type ", static_cast<int>(given.type));
+      slot.f = given.type == XRT_ATTR_INT ? static_cast<double>(given.i) : given.f;
+    }
+  }
+}
+
+xrt_kernel_tensor_t kernel_operand(const xrt_tensor* t, const OperandView& view) {
+  xrt_kernel_tensor_t k{};
+  if (!t) return k;  // absent optional input: data NULL
+  k.data = t->data;
+  k.dtype = t->dtype;
+  k.ndim = view.ndim;
+  k.shape = view.shape;
+  k.strides = view.strides;
+  k.device_kind = t->device->kind;
+  k.device_index = t->device->index;
+  return k;
+}
+
+}  // namespace
+
+xrt_tensor_t* run_op(const char* op, const xrt_tensor_t* const* inputs, size_t num_inputs,
+                     const xrt_attr_t* attrs, size_t num_attrs, xrt_stream* stream) {
+  require(op != nullptr, "op name is NULL");
+  const OpSchema* schema = find_op_schema(op);
+  if (!schema) fail(XRT_ERROR_NOT_FOUND, "unknown op '", op, "' (known ops: ", known_op_names(), ")");
+
+  PreparedCall call;
+  call.op = schema->name;
+  check_operands(*schema, call, inputs, num_inputs);
+  const xrt_tensor* lead = call.inputs[0];
+  xrt_device* device = lead->device;
+  require(!stream || stream->device == device, schema->name, ": the stream belongs to ",
+          stream ? stream->device->name : "", ", the inputs to ", device->name);
+  resolve_attrs(*schema, call, attrs, num_attrs);
+
+  for (size_t i = 0; i < call.num_inputs; ++i) {
+    const xrt_tensor* t = call.inputs[i];
+    if (!t) continue;
+    if (schema->needs_contiguous && !t->contiguous) {
+      call.temps[i] = TensorRef(tensor_contiguous(t));
+      t = call.inputs[i] = call.temps[i].get();
+    }
+    OperandView& view = call.views[i];
+    view.ndim = t->ndim;
+    for (int32_t d = 0; d < t->ndim; ++d) {
+      view.shape[d] = t->shape[d];
+      view.strides[d] = t->strides[d];
+    }
+  }
+  schema->prepare(call);
+
+  xrt_kernel_tensor_t kernel_inputs[kMaxOpInputs];
+  for (size_t i = 0; i < call.num_inputs; ++i)
+    kernel_inputs[i] = kernel_operand(call.inputs[i], call.views[i]);
+  xrt_kernel_tensor_t kernel_output{nullptr,        lead->dtype,          call.out_view.ndim,
+                                    call.out_view.shape, call.out_view.strides, device->kind,
+                                    device->index};
+  char error[512] = {0};
+  xrt_kernel_context_t ctx{sizeof(xrt_kernel_context_t),
+                           schema->name,
+                           kernel_inputs,
+                           call.num_inputs,
+                           &kernel_output,
+                           1,
+                           call.attrs,
+                           call.num_attrs,
+                           nullptr,
+                           error,
+                           sizeof error};
+  // supports() sees the outputs' shapes with data still NULL.
+  const Kernel* kernel = Runtime::get().registry().select(schema->name, device->kind, lead->dtype, ctx);
+  if (!kernel)
+    fail(XRT_ERROR_UNSUPPORTED, "no kernel for op '", schema->name, "' on ", device->name,
+         " with dtype ", dtype_name(lead->dtype), " (registered for ",
+         device_kind_name(device->kind), ": ",
+         Runtime::get().registry().describe(schema->name, device->kind), ")");
+
+  TensorRef out(tensor_create(device, lead->dtype, call.out_ndim, call.out_shape));
+  kernel_output.data = out->data;
+
+  ProfileSpan span("op", schema->name);
+  if (span.active()) {
+    span.arg("impl", kernel->name);
+    span.arg("backend", kernel->backend);
+    span.arg("dtype", dtype_name(lead->dtype));
+    span.arg("device", device->name);
+    for (size_t i = 0; i < call.num_inputs; ++i)
+      if (call.inputs[i])
+        span.arg(schema->input_names[i], shape_string(call.inputs[i]->ndim, call.inputs[i]->shape));
+  }
+  const xrt_status_t status = kernel->run(&ctx);
+  if (status != XRT_OK)
+    fail(status, schema->name, " (", kernel->name, "): ",
+         error[0] ? error : "the kernel failed without a message");
+  return out.release();
+}
+
+}  // namespace xrt

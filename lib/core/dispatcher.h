@@ -1,0 +1,18 @@
+// Runs an op: validates operands against the op's schema, shapes the output,
+// picks a kernel from the registry, allocates the output from the device's
+// pool and records the call in the profiler.
+#pragma once
+
+#include <cstddef>
+
+#include "xpuruntime/xpuruntime.h"
+
+struct xrt_stream;
+
+namespace xrt {
+
+// Returns a new tensor (the op's single output).
+xrt_tensor_t* run_op(const char* op, const xrt_tensor_t* const* inputs, size_t num_inputs,
+                     const xrt_attr_t* attrs, size_t num_attrs, xrt_stream* stream);
+
+}  // namespace xrt

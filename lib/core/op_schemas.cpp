@@ -1,0 +1,213 @@
+#include "op_schemas.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "error.h"
+
+namespace xrt {
+
+double PreparedCall::float_attr(const char* name) const {
+  for (size_t i = 0; i < num_attrs; ++i)
+    if (std::strcmp(attrs[i].name, name) == 0) return attrs[i].f;
+  fail(XRT_ERROR_INTERNAL, op, ": attribute '", name, "' missing");
+}
+
+int64_t PreparedCall::int_attr(const char* name) const {
+  for (size_t i = 0; i < num_attrs; ++i)
+    if (std::strcmp(attrs[i].name, name) == 0) return attrs[i].i;
+  fail(XRT_ERROR_INTERNAL, op, ": attribute '", name, "' missing");
+}
+
+void PreparedCall::set_float_attr(const char* name, double value) {
+  for (size_t i = 0; i < num_attrs; ++i)
+    if (std::strcmp(attrs[i].name, name) == 0) attrs[i].f = value;
+}
+
+namespace {
+
+std::string shape_of(const OperandView& v) { return shape_string(v.ndim, v.shape); }
+
+void set_output(PreparedCall& call, int32_t ndim, const int64_t* shape) {
+  call.out_ndim = ndim;
+  call.out_view.ndim = ndim;
+  for (int32_t i = 0; i < ndim; ++i) call.out_shape[i] = call.out_view.shape[i] = shape[i];
+  contiguous_strides(ndim, shape, call.out_view.strides);
+}
+
+// Right-aligned numpy broadcasting of two shapes; false when incompatible.
+bool broadcast_shapes(int32_t an, const int64_t* a, int32_t bn, const int64_t* b, int32_t* on,
+                      int64_t* out) {
+  const int32_t n = an > bn ? an : bn;
+  for (int32_t i = 0; i < n; ++i) {
+    const int64_t da = i < n - an ? 1 : a[i - (n - an)];
+    const int64_t db = i < n - bn ? 1 : b[i - (n - bn)];
+    if (da != db && da != 1 && db != 1) return false;
+    out[i] = da == 1 ? db : da;
+  }
+  *on = n;
+  return true;
+}
+
+// Re-expresses a view in the broadcast shape: stride 0 on stretched axes.
+void broadcast_view(OperandView& v, int32_t ndim, const int64_t* shape) {
+  OperandView out;
+  out.ndim = ndim;
+  const int32_t lead = ndim - v.ndim;
+  for (int32_t i = 0; i < ndim; ++i) {
+    out.shape[i] = shape[i];
+    const bool own = i >= lead && v.shape[i - lead] == shape[i] && shape[i] != 1;
+    out.strides[i] = own ? v.strides[i - lead] : 0;
+  }
+  v = out;
+}
+
+void prepare_add(PreparedCall& call) {
+  OperandView& a = call.views[0];
+  OperandView& b = call.views[1];
+  int32_t ndim = 0;
+  int64_t shape[XRT_MAX_DIMS];
+  require(broadcast_shapes(a.ndim, a.shape, b.ndim, b.shape, &ndim, shape), "add: shapes ",
+          shape_of(a), " and ", shape_of(b), " do not broadcast");
+  broadcast_view(a, ndim, shape);
+  broadcast_view(b, ndim, shape);
+  set_output(call, ndim, shape);
+}
+
+void prepare_matmul(PreparedCall& call) {
+  OperandView& a = call.views[0];
+  OperandView& b = call.views[1];
+  require(a.ndim >= 1 && b.ndim >= 1, "matmul: operands need at least one dimension (a is ",
+          shape_of(a), ", b is ", shape_of(b), ")");
+  const std::string a_shape = shape_of(a), b_shape = shape_of(b);
+  // Vectors become a row (a) or a column (b); the axis is dropped again
+  // from the result, as numpy does. Inputs are contiguous here.
+  const bool a_vector = a.ndim == 1, b_vector = b.ndim == 1;
+  if (a_vector) {
+    a.ndim = 2;
+    a.shape[1] = a.shape[0];
+    a.shape[0] = 1;
+  }
+  if (b_vector) {
+    b.ndim = 2;
+    b.shape[1] = 1;
+  }
+  contiguous_strides(a.ndim, a.shape, a.strides);
+  contiguous_strides(b.ndim, b.shape, b.strides);
+  const int64_t m = a.shape[a.ndim - 2], k = a.shape[a.ndim - 1];
+  const int64_t kb = b.shape[b.ndim - 2], n = b.shape[b.ndim - 1];
+  require(k == kb, "matmul: inner dimensions differ: a is ", a_shape, ", b is ", b_shape, " (", k,
+          " != ", kb, ")");
+  int32_t batch_ndim = 0;
+  int64_t shape[XRT_MAX_DIMS];
+  require(broadcast_shapes(a.ndim - 2, a.shape, b.ndim - 2, b.shape, &batch_ndim, shape),
+          "matmul: batch dimensions of a ", a_shape, " and b ", b_shape, " do not broadcast");
+  require(batch_ndim + 2 <= XRT_MAX_DIMS, "matmul: result would have more than ", XRT_MAX_DIMS,
+          " dimensions");
+  shape[batch_ndim] = m;
+  shape[batch_ndim + 1] = n;
+  set_output(call, batch_ndim + 2, shape);
+  // The handed-back tensor drops the vector axes; same memory, same order.
+  int32_t out_ndim = 0;
+  for (int32_t i = 0; i < batch_ndim; ++i) call.out_shape[out_ndim++] = shape[i];
+  if (!a_vector) call.out_shape[out_ndim++] = m;
+  if (!b_vector) call.out_shape[out_ndim++] = n;
+  call.out_ndim = out_ndim;
+}
+
+void prepare_same_shape(PreparedCall& call) {
+  set_output(call, call.views[0].ndim, call.views[0].shape);
+}
+
+void prepare_softmax(PreparedCall& call) {
+  const OperandView& x = call.views[0];
+  int64_t axis = call.int_attr("axis");
+  require(axis >= -x.ndim && axis < x.ndim, "softmax: axis ", axis,
+          " is out of range for a tensor of shape ", shape_of(x));
+  if (axis < 0) axis += x.ndim;
+  for (size_t i = 0; i < call.num_attrs; ++i)
+    if (std::strcmp(call.attrs[i].name, "axis") == 0) call.attrs[i].i = axis;
+  prepare_same_shape(call);
+}
+
+// weight/bias of a norm: absent, or 1-D with the length of x's last axis.
+void check_norm_params(const PreparedCall& call, const char* op) {
+  const OperandView& x = call.views[0];
+  require(x.ndim >= 1, op, ": x needs at least one dimension, got shape ", shape_of(x));
+  const int64_t n = x.shape[x.ndim - 1];
+  for (size_t i = 1; i < call.num_inputs; ++i) {
+    if (!call.inputs[i]) continue;
+    const OperandView& p = call.views[i];
+    require(p.ndim == 1 && p.shape[0] == n, op, ": ", i == 1 ? "weight" : "bias", " has shape ",
+            shape_of(p), ", expected (", n, ",) to match the last axis of x ", shape_of(x));
+  }
+  const double eps = call.float_attr("eps");
+  require(std::isfinite(eps) && eps >= 0, op, ": eps must be finite and >= 0, got ", eps);
+}
+
+void prepare_layer_norm(PreparedCall& call) {
+  check_norm_params(call, "layer_norm");
+  prepare_same_shape(call);
+}
+
+void prepare_rms_norm(PreparedCall& call) {
+  check_norm_params(call, "rms_norm");
+  prepare_same_shape(call);
+}
+
+void prepare_attention(PreparedCall& call) {
+  const OperandView& q = call.views[0];
+  const OperandView& k = call.views[1];
+  const OperandView& v = call.views[2];
+  const std::string shapes =
+      cat("q ", shape_of(q), ", k ", shape_of(k), ", v ", shape_of(v));
+  require(q.ndim == 4 && k.ndim == 4 && v.ndim == 4,
+          "attention: q, k and v must be (batch, heads, seq, head_dim); got ", shapes);
+  require(q.shape[0] == k.shape[0] && k.shape[0] == v.shape[0],
+          "attention: batch sizes differ: ", shapes);
+  require(q.shape[1] == k.shape[1] && k.shape[1] == v.shape[1],
+          "attention: head counts differ: ", shapes);
+  require(q.shape[3] == k.shape[3], "attention: head_dim of q and k differ: ", shapes);
+  require(k.shape[2] == v.shape[2], "attention: sequence lengths of k and v differ: ", shapes);
+  require(q.shape[3] > 0, "attention: head_dim is 0: ", shapes);
+  require(k.shape[2] > 0, "attention: k and v have sequence length 0: ", shapes);
+  const double scale = call.float_attr("scale");
+  require(!std::isnan(scale), "attention: scale is NaN");
+  if (scale <= 0) call.set_float_attr("scale", 1.0 / std::sqrt(static_cast<double>(q.shape[3])));
+  const int64_t shape[4] = {q.shape[0], q.shape[1], q.shape[2], v.shape[3]};
+  set_output(call, 4, shape);
+}
+
+constexpr uint32_t kNone = 0;
+
+const OpSchema kSchemas[] = {
+    {"add", 2, {"a", "b"}, kNone, false, 0, {}, prepare_add},
+    {"matmul", 2, {"a", "b"}, kNone, true, 0, {}, prepare_matmul},
+    {"gelu", 1, {"x"}, kNone, true, 0, {}, prepare_same_shape},
+    {"softmax", 1, {"x"}, kNone, true, 1, {{"axis", XRT_ATTR_INT, -1}}, prepare_softmax},
+    {"layer_norm", 3, {"x", "weight", "bias"}, 0b110, true, 1,
+     {{"eps", XRT_ATTR_FLOAT, 1e-5}}, prepare_layer_norm},
+    {"rms_norm", 2, {"x", "weight"}, 0b10, true, 1, {{"eps", XRT_ATTR_FLOAT, 1e-6}},
+     prepare_rms_norm},
+    {"attention", 3, {"q", "k", "v"}, kNone, true, 2,
+     {{"causal", XRT_ATTR_INT, 0}, {"scale", XRT_ATTR_FLOAT, 0}}, prepare_attention},
+};
+
+}  // namespace
+
+const OpSchema* find_op_schema(const char* name) {
+  for (const OpSchema& schema : kSchemas)
+    if (std::strcmp(schema.name, name) == 0) return &schema;
+  return nullptr;
+}
+
+std::string known_op_names() {
+  std::string names;
+  for (const OpSchema& schema : kSchemas) {
+    if (!names.empty()) names += ", ";
+    names += schema.name;
+  }
+  return names;
+}
+
+}  // namespace xrt

@@ -1,0 +1,59 @@
+// What each built-in op accepts and produces. A schema validates operands
+// (messages name the bad shapes), computes the output shape and the views
+// the kernel sees, and lists the op's attributes with their defaults.
+#pragma once
+
+#include <string>
+
+#include "tensor.h"
+#include "xpuruntime/xpuruntime_plugin.h"
+
+namespace xrt {
+
+constexpr size_t kMaxOpInputs = 4;
+constexpr size_t kMaxOpAttrs = 4;
+
+struct OperandView {
+  int32_t ndim = 0;
+  int64_t shape[XRT_MAX_DIMS] = {};
+  int64_t strides[XRT_MAX_DIMS] = {};
+};
+
+struct PreparedCall {
+  const char* op = nullptr;
+  const xrt_tensor* inputs[kMaxOpInputs] = {};  // NULL for an absent optional input
+  OperandView views[kMaxOpInputs];
+  size_t num_inputs = 0;
+  int32_t out_ndim = 0;  // the tensor handed back
+  int64_t out_shape[XRT_MAX_DIMS] = {};
+  OperandView out_view;  // what the kernel writes (matmul keeps vector axes)
+  xrt_attr_t attrs[kMaxOpAttrs] = {};
+  size_t num_attrs = 0;
+  TensorRef temps[kMaxOpInputs];  // contiguous copies made for the kernel
+
+  double float_attr(const char* name) const;
+  int64_t int_attr(const char* name) const;
+  void set_float_attr(const char* name, double value);
+};
+
+struct AttrSpec {
+  const char* name;
+  xrt_attr_type_t type;
+  double default_value;
+};
+
+struct OpSchema {
+  const char* name;
+  size_t num_inputs;
+  const char* input_names[kMaxOpInputs];
+  uint32_t optional_inputs;  // bit i set: input i may be absent
+  bool needs_contiguous;     // kernels get row-major inputs
+  size_t num_attrs;
+  AttrSpec attrs[kMaxOpAttrs];
+  void (*prepare)(PreparedCall& call);
+};
+
+const OpSchema* find_op_schema(const char* name);
+std::string known_op_names();
+
+}  // namespace xrt

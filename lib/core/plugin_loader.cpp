@@ -1,0 +1,88 @@
+#include "plugin_loader.h"
+
+#include <dlfcn.h>
+#include <sys/stat.h>
+
+#include <cstddef>
+
+#include "error.h"
+
+namespace xrt {
+
+namespace {
+
+// The last field a table must reach for this host to read it.
+constexpr size_t kMinApiSize = offsetof(xrt_plugin_api_t, num_kernels) + sizeof(size_t);
+constexpr size_t kMinKernelSize = offsetof(xrt_kernel_def_t, run) + sizeof(xrt_kernel_run_fn);
+
+void check_table(const xrt_plugin_api_t* api, const std::string& path) {
+  if (!api)
+    fail(XRT_ERROR_UNSUPPORTED, "plugin '", path, "' cannot serve plugin ABI ",
+         XRT_PLUGIN_ABI_MAJOR, " (", XRT_PLUGIN_ENTRY_SYMBOL, " returned NULL)");
+  if (api->struct_size < kMinApiSize)
+    fail(XRT_ERROR_UNSUPPORTED, "plugin '", path, "' has a table of ", api->struct_size,
+         " bytes, expected at least ", kMinApiSize);
+  if (api->abi_major != XRT_PLUGIN_ABI_MAJOR)
+    fail(XRT_ERROR_UNSUPPORTED, "plugin '", path, "' was built for plugin ABI ", api->abi_major,
+         ".", api->abi_minor, ", this runtime speaks ABI ", XRT_PLUGIN_ABI_MAJOR, ".",
+         XRT_PLUGIN_ABI_MINOR);
+  if (!api->name || !*api->name) fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "' has no name");
+  if (api->num_kernels && !api->kernels)
+    fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "' lists ", api->num_kernels,
+         " kernels but no kernel array");
+  for (size_t i = 0; i < api->num_kernels; ++i) {
+    const xrt_kernel_def_t& k = api->kernels[i];
+    if (k.struct_size < kMinKernelSize || !k.op || !k.name || !k.run)
+      fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "': kernel #", i,
+           " is incomplete (struct_size, op, name and run are required)");
+  }
+}
+
+}  // namespace
+
+std::string plugin_name_from_path(const std::string& path) {
+  std::string name = path.substr(path.find_last_of('/') + 1);
+  if (name.rfind("lib", 0) == 0) name = name.substr(3);
+  if (name.rfind("xrt_", 0) == 0) name = name.substr(4);
+  const auto dot = name.find('.');
+  return dot == std::string::npos ? name : name.substr(0, dot);
+}
+
+std::string package_plugin_folder() {
+  Dl_info info{};
+  if (!dladdr(reinterpret_cast<void*>(&package_plugin_folder), &info) || !info.dli_fname)
+    return "";
+  const std::string lib = info.dli_fname;
+  const auto slash = lib.find_last_of('/');
+  return (slash == std::string::npos ? std::string(".") : lib.substr(0, slash)) + "/plugins";
+}
+
+const xrt_plugin_api_t* open_plugin(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) fail(XRT_ERROR_NOT_FOUND, "plugin '", path, "' does not exist");
+  if (S_ISDIR(st.st_mode))
+    fail(XRT_ERROR_INVALID_ARGUMENT, "plugin path '", path,
+         "' is a directory, expected a shared library");
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char* why = dlerror();
+    fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "' is not a loadable library: ",
+         why ? why : "unknown reason");
+  }
+  auto get_api = reinterpret_cast<xrt_plugin_get_api_fn>(dlsym(handle, XRT_PLUGIN_ENTRY_SYMBOL));
+  if (!get_api) {
+    dlclose(handle);
+    fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "' does not export ",
+         XRT_PLUGIN_ENTRY_SYMBOL);
+  }
+  const xrt_plugin_api_t* api = get_api(XRT_PLUGIN_ABI_MAJOR);
+  try {
+    check_table(api, path);
+  } catch (...) {
+    dlclose(handle);
+    throw;
+  }
+  return api;
+}
+
+}  // namespace xrt

@@ -1,0 +1,22 @@
+// Opens a plugin library and checks its table before anything is used:
+// the file must exist and not be a folder, dlopen must succeed, the entry
+// symbol must exist, and the table must speak this host's ABI major.
+#pragma once
+
+#include <string>
+
+#include "xpuruntime/xpuruntime_plugin.h"
+
+namespace xrt {
+
+// Throws xrt::Error naming the path and the reason. The library stays
+// loaded for the life of the process on success.
+const xrt_plugin_api_t* open_plugin(const std::string& path);
+
+// Backend name for a plugin file: "libxrt_cuda.so" -> "cuda".
+std::string plugin_name_from_path(const std::string& path);
+
+// The folder holding libxpuruntime.so, plus "/plugins".
+std::string package_plugin_folder();
+
+}  // namespace xrt

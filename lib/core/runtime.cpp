@@ -1,0 +1,159 @@
+#include "runtime.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "backends/cpu/cpu_backend.h"
+#include "error.h"
+#include "op_schemas.h"
+#include "plugin_loader.h"
+
+namespace xrt {
+
+Runtime& Runtime::get() {
+  static Runtime* runtime = new Runtime();
+  return *runtime;
+}
+
+Runtime::Runtime() {
+  devices_.push_back(make_host_device());
+  const xrt_plugin_api_t* cpu = xrt_cpu_backend_api();
+  Backend builtin;
+  builtin.name = cpu->name;
+  builtin.version = cpu->version;
+  builtin.builtin = true;
+  backends_.push_back(builtin);
+  register_kernels(cpu, cpu->name);
+  scan_plugin_folders();
+}
+
+xrt_device* Runtime::device_by_name(const char* name) const {
+  require(name != nullptr, "device name is NULL");
+  std::string wanted = name;
+  if (wanted == "cpu:0") wanted = "cpu";
+  if (wanted == "cuda") wanted = "cuda:0";
+  for (const auto& device : devices_)
+    if (device->name == wanted) return device.get();
+  std::string known;
+  for (const auto& device : devices_) known += (known.empty() ? "" : ", ") + device->name;
+  fail(XRT_ERROR_NOT_FOUND, "no device named '", name, "' (available: ", known, ")");
+}
+
+void Runtime::register_kernels(const xrt_plugin_api_t* api, const std::string& backend) {
+  for (size_t i = 0; i < api->num_kernels; ++i) {
+    const xrt_kernel_def_t& def = api->kernels[i];
+    registry_.add(Kernel{def.op, def.name, backend, def.device_kind, def.dtype_mask, def.priority,
+                         def.supports, def.run});
+  }
+}
+
+size_t Runtime::backend_count() {
+  std::lock_guard<std::mutex> lock(backends_mutex_);
+  return backends_.size();
+}
+
+const Backend& Runtime::backend(size_t index) {
+  std::lock_guard<std::mutex> lock(backends_mutex_);
+  require(index < backends_.size(), "backend index ", index, " is out of range (", backends_.size(),
+          " backends)");
+  return backends_[index];
+}
+
+void Runtime::load_plugin(const std::string& path) {
+  std::lock_guard<std::mutex> lock(backends_mutex_);
+  for (const Backend& b : backends_) {
+    if (b.path != path) continue;
+    if (b.reason.empty()) return;  // already loaded
+    fail(b.load_status, b.reason);
+  }
+  Backend entry;
+  entry.name = plugin_name_from_path(path);
+  entry.path = path;
+  try {
+    const xrt_plugin_api_t* api = open_plugin(path);
+    for (const Backend& b : backends_)
+      if (b.name == api->name && b.reason.empty())
+        fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "' provides backend '", api->name,
+             "', which is already loaded", b.path.empty() ? "" : " from '" + b.path + "'");
+    for (size_t i = 0; i < api->num_kernels; ++i)
+      if (!find_op_schema(api->kernels[i].op))
+        fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "': kernel '", api->kernels[i].name,
+             "' is for unknown op '", api->kernels[i].op, "' (known ops: ", known_op_names(), ")");
+    entry.name = api->name;
+    entry.version = api->version ? api->version : "";
+    register_kernels(api, entry.name);
+    backends_.push_back(entry);
+  } catch (const Error& e) {
+    entry.reason = e.what();
+    entry.load_status = e.status();
+    backends_.push_back(entry);
+    throw;
+  }
+}
+
+namespace {
+
+std::vector<std::string> split_path_list(const char* list) {
+  std::vector<std::string> out;
+  std::string item;
+  for (const char* p = list; ; ++p) {
+    if (*p == ':' || *p == '\0') {
+      if (!item.empty()) out.push_back(item);
+      item.clear();
+      if (!*p) break;
+    } else {
+      item += *p;
+    }
+  }
+  return out;
+}
+
+bool is_directory(const std::string& path) {
+  DIR* dir = opendir(path.c_str());
+  if (dir) closedir(dir);
+  return dir != nullptr;
+}
+
+// Plugin files in a folder: libxrt_*.so, in name order.
+std::vector<std::string> plugin_files(const std::string& folder) {
+  std::vector<std::string> files;
+  DIR* dir = opendir(folder.c_str());
+  if (!dir) return files;
+  while (dirent* entry = readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name.rfind("libxrt_", 0) == 0 && name.size() > 3 &&
+        name.compare(name.size() - 3, 3, ".so") == 0)
+      files.push_back(folder + "/" + name);
+  }
+  closedir(dir);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+void Runtime::scan_plugin_folders() {
+  std::vector<std::string> candidates;
+  if (const char* env = std::getenv("XRT_PLUGIN_PATH")) {
+    for (const std::string& entry : split_path_list(env)) {
+      if (is_directory(entry)) {
+        for (const std::string& file : plugin_files(entry)) candidates.push_back(file);
+      } else {
+        candidates.push_back(entry);  // a file, or a missing one to report
+      }
+    }
+  }
+  for (const std::string& file : plugin_files(package_plugin_folder())) candidates.push_back(file);
+  for (const std::string& path : candidates) {
+    try {
+      load_plugin(path);
+    } catch (const Error&) {
+      // Listed with its reason by xrt_backend_info; the rest keeps working.
+    }
+  }
+}
+
+}  // namespace xrt

@@ -1,0 +1,53 @@
+// The process-wide runtime: devices, kernel registry and backends. Created
+// on first use and never destroyed, so tensors and threads that outlive
+// static teardown still find it.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "device.h"
+#include "kernel_registry.h"
+#include "xpuruntime/xpuruntime_plugin.h"
+
+namespace xrt {
+
+struct Backend {
+  std::string name;
+  std::string version;
+  std::string path;
+  std::string reason;  // empty when available
+  bool builtin = false;
+  xrt_status_t load_status = XRT_OK;
+};
+
+class Runtime {
+ public:
+  static Runtime& get();
+
+  const std::vector<std::unique_ptr<xrt_device>>& devices() const { return devices_; }
+  xrt_device* device_by_name(const char* name) const;
+  KernelRegistry& registry() { return registry_; }
+
+  size_t backend_count();
+  // Entries are never changed or removed, so references stay valid.
+  const Backend& backend(size_t index);
+  // Loads a plugin file, listing it as a backend whatever the outcome.
+  // Throws with the reason when it cannot be used.
+  void load_plugin(const std::string& path);
+
+ private:
+  Runtime();
+  void register_kernels(const xrt_plugin_api_t* api, const std::string& backend);
+  void scan_plugin_folders();
+
+  std::vector<std::unique_ptr<xrt_device>> devices_;
+  KernelRegistry registry_;
+  std::mutex backends_mutex_;
+  std::deque<Backend> backends_;
+};
+
+}  // namespace xrt

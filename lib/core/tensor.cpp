@@ -1,0 +1,199 @@
+#include "tensor.h"
+
+#include <cstring>
+
+#include "dtype.h"
+#include "error.h"
+#include "profiler.h"
+
+namespace xrt {
+
+std::string shape_string(int32_t ndim, const int64_t* shape) {
+  std::string s = "(";
+  for (int32_t i = 0; i < ndim; ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  if (ndim == 1) s += ",";
+  return s + ")";
+}
+
+int64_t checked_numel(int32_t ndim, const int64_t* shape) {
+  require(ndim >= 0 && ndim <= XRT_MAX_DIMS, "ndim ", ndim, " is out of range (expected 0..",
+          XRT_MAX_DIMS, ")");
+  require(ndim == 0 || shape != nullptr, "shape is NULL for ndim ", ndim);
+  int64_t numel = 1;
+  for (int32_t i = 0; i < ndim; ++i) {
+    require(shape[i] >= 0, "shape[", i, "] = ", shape[i], " is negative (shape ",
+            shape_string(ndim, shape), ")");
+  }
+  for (int32_t i = 0; i < ndim; ++i) {
+    require(!__builtin_mul_overflow(numel, shape[i], &numel), "shape ", shape_string(ndim, shape),
+            " has more elements than int64 can count");
+  }
+  return numel;
+}
+
+void contiguous_strides(int32_t ndim, const int64_t* shape, int64_t* strides) {
+  int64_t stride = 1;
+  for (int32_t i = ndim - 1; i >= 0; --i) {
+    strides[i] = stride;
+    stride *= shape[i] > 0 ? shape[i] : 1;
+  }
+}
+
+size_t tensor_nbytes(const xrt_tensor* t) {
+  return static_cast<size_t>(t->numel) * dtype_size(t->dtype);
+}
+
+namespace {
+
+bool strides_are_contiguous(int32_t ndim, const int64_t* shape, const int64_t* strides) {
+  int64_t expected = 1;
+  for (int32_t i = ndim - 1; i >= 0; --i) {
+    if (shape[i] == 0) return true;
+    if (shape[i] != 1 && strides[i] != expected) return false;
+    expected *= shape[i];
+  }
+  return true;
+}
+
+// Fills in everything but the memory owner; validates as it goes.
+xrt_tensor* new_tensor_header(xrt_device* device, xrt_dtype_t dtype, int32_t ndim,
+                              const int64_t* shape, const int64_t* strides) {
+  require(device != nullptr, "device is NULL");
+  check_dtype(dtype, "tensor");
+  const int64_t numel = checked_numel(ndim, shape);
+  int64_t nbytes = 0;
+  require(!__builtin_mul_overflow(numel, static_cast<int64_t>(dtype_size(dtype)), &nbytes),
+          "shape ", shape_string(ndim, shape), " of ", dtype_name(dtype),
+          " needs more bytes than int64 can count");
+  auto* t = new xrt_tensor();
+  t->device = device;
+  t->dtype = dtype;
+  t->ndim = ndim;
+  t->numel = numel;
+  for (int32_t i = 0; i < ndim; ++i) t->shape[i] = shape[i];
+  if (strides) {
+    for (int32_t i = 0; i < ndim; ++i) t->strides[i] = strides[i];
+    t->contiguous = strides_are_contiguous(ndim, shape, strides);
+  } else {
+    contiguous_strides(ndim, shape, t->strides);
+  }
+  return t;
+}
+
+}  // namespace
+
+xrt_tensor* tensor_create(xrt_device* device, xrt_dtype_t dtype, int32_t ndim,
+                          const int64_t* shape) {
+  xrt_tensor* t = new_tensor_header(device, dtype, ndim, shape, nullptr);
+  try {
+    t->block = device->pool->allocate(tensor_nbytes(t));
+  } catch (...) {
+    delete t;
+    throw;
+  }
+  t->data = t->block->ptr;
+  return t;
+}
+
+xrt_tensor* tensor_wrap(xrt_device* device, xrt_dtype_t dtype, int32_t ndim, const int64_t* shape,
+                        const int64_t* strides, void* data, xrt_deleter_t deleter, void* context) {
+  xrt_tensor* t = new_tensor_header(device, dtype, ndim, shape, strides);
+  if (data == nullptr && t->numel != 0) {
+    const std::string s = shape_string(ndim, shape);
+    delete t;
+    fail(XRT_ERROR_INVALID_ARGUMENT, "data is NULL for a tensor of shape ", s, " (",
+         "only empty tensors may wrap NULL)");
+  }
+  t->data = data;
+  t->deleter = deleter;
+  t->deleter_context = context;
+  return t;
+}
+
+void tensor_retain(xrt_tensor* t) { t->refcount.fetch_add(1, std::memory_order_relaxed); }
+
+void tensor_release(xrt_tensor* t) {
+  if (!t) return;
+  if (t->refcount.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (t->block) t->device->pool->release(t->block);
+  if (t->deleter) t->deleter(t->data, t->deleter_context);
+  delete t;
+}
+
+namespace {
+
+// Copies element by element along the innermost axis, walking the others
+// with an index counter; contiguous pairs take one memcpy.
+void host_strided_copy(xrt_tensor* dst, const xrt_tensor* src) {
+  const size_t item = dtype_size(src->dtype);
+  if (dst->numel == 0) return;
+  if (dst->contiguous && src->contiguous) {
+    std::memcpy(dst->data, src->data, tensor_nbytes(src));
+    return;
+  }
+  const int32_t ndim = src->ndim;
+  const int64_t inner = ndim ? src->shape[ndim - 1] : 1;
+  const int64_t ds = ndim ? dst->strides[ndim - 1] : 1;
+  const int64_t ss = ndim ? src->strides[ndim - 1] : 1;
+  int64_t index[XRT_MAX_DIMS] = {};
+  const int64_t rows = src->numel / inner;
+  auto* d0 = static_cast<char*>(dst->data);
+  auto* s0 = static_cast<const char*>(src->data);
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t doff = 0, soff = 0;
+    for (int32_t i = 0; i + 1 < ndim; ++i) {
+      doff += index[i] * dst->strides[i];
+      soff += index[i] * src->strides[i];
+    }
+    char* d = d0 + doff * static_cast<int64_t>(item);
+    const char* s = s0 + soff * static_cast<int64_t>(item);
+    if (ds == 1 && ss == 1) {
+      std::memcpy(d, s, static_cast<size_t>(inner) * item);
+    } else {
+      for (int64_t j = 0; j < inner; ++j)
+        std::memcpy(d + j * ds * static_cast<int64_t>(item), s + j * ss * static_cast<int64_t>(item),
+                    item);
+    }
+    for (int32_t i = ndim - 2; i >= 0; --i) {
+      if (++index[i] < src->shape[i]) break;
+      index[i] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+void tensor_copy(xrt_tensor* dst, const xrt_tensor* src) {
+  require(dst->dtype == src->dtype, "copy: dtype mismatch: destination is ",
+          dtype_name(dst->dtype), ", source is ", dtype_name(src->dtype));
+  bool same_shape = dst->ndim == src->ndim;
+  for (int32_t i = 0; same_shape && i < dst->ndim; ++i) same_shape = dst->shape[i] == src->shape[i];
+  require(same_shape, "copy: shape mismatch: destination is ", shape_string(dst->ndim, dst->shape),
+          ", source is ", shape_string(src->ndim, src->shape));
+  require(!dst->read_only, "copy: the destination tensor is read-only");
+  if (dst->device->kind != XRT_DEVICE_CPU || src->device->kind != XRT_DEVICE_CPU)
+    fail(XRT_ERROR_UNSUPPORTED, "copy: no path from ", src->device->name, " to ", dst->device->name);
+  ProfileSpan span("copy", "copy");
+  if (span.active()) {
+    span.arg("from", src->device->name);
+    span.arg("to", dst->device->name);
+    span.arg("bytes", std::to_string(tensor_nbytes(src)));
+  }
+  host_strided_copy(dst, src);
+}
+
+xrt_tensor* tensor_contiguous(const xrt_tensor* src) {
+  auto* mutable_src = const_cast<xrt_tensor*>(src);
+  if (src->contiguous) {
+    tensor_retain(mutable_src);
+    return mutable_src;
+  }
+  TensorRef out(tensor_create(src->device, src->dtype, src->ndim, src->shape));
+  tensor_copy(out.get(), src);
+  return out.release();
+}
+
+}  // namespace xrt

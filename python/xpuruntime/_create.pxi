@@ -1,0 +1,65 @@
+# Constructors: asarray, empty, zeros.
+
+def asarray(obj, device=None, dtype=None):
+    """A Tensor holding ``obj``, without copying where possible.
+
+    A Tensor is returned as is (or moved to ``device``). numpy arrays and
+    buffer-protocol objects are shared zero-copy (the tensor keeps them
+    alive; non-contiguous arrays keep their strides). Objects with
+    ``__dlpack__`` (torch tensors, ...) are imported with :func:`from_dlpack`.
+    Anything else (nested lists, scalars) goes through ``numpy.asarray``.
+    ``dtype`` converts, copying only when it differs.
+    """
+    cdef Tensor tensor
+    wanted = None if dtype is None else _as_dtype(dtype)
+    if isinstance(obj, Tensor):
+        tensor = obj
+    elif not isinstance(obj, np.ndarray) and hasattr(obj, "__dlpack__"):
+        tensor = from_dlpack(obj)
+    else:
+        if not isinstance(obj, np.ndarray) and PyObject_CheckBuffer(obj):
+            obj = memoryview(obj)  # numpy would turn bytes into a scalar
+        tensor = _wrap_ndarray(np.asarray(obj, dtype=wanted))
+    if wanted is not None and tensor.dtype != wanted:
+        if device is None:
+            device = tensor.device
+        tensor = _wrap_ndarray(tensor.numpy().astype(wanted))
+    if device is not None:
+        tensor = tensor.to(device)
+    return tensor
+
+
+def empty(shape, dtype="float32", device="cpu"):
+    """A new contiguous tensor with uninitialised contents."""
+    return _new_tensor(shape, dtype, device, False)
+
+
+def zeros(shape, dtype="float32", device="cpu"):
+    """A new contiguous tensor filled with zeros."""
+    return _new_tensor(shape, dtype, device, True)
+
+
+cdef Tensor _new_tensor(object shape, object dtype, object device, bint zeros):
+    cdef array.array dims = _shape_array(shape)
+    cdef xrt_dtype_t code = _dtype_code(_as_dtype(dtype))
+    cdef xrt_device_t* dev = _device_handle("cpu" if device is None else device)
+    cdef int32_t ndim = len(dims)
+    cdef int64_t no_dims = 0
+    cdef const int64_t* extents = dims.data.as_longlongs if ndim else &no_dims
+    cdef xrt_tensor_t* out = NULL
+    with nogil:
+        if zeros:
+            check(xrt_tensor_zeros(dev, code, ndim, extents, &out))
+        else:
+            check(xrt_tensor_create(dev, code, ndim, extents, &out))
+    return _tensor_from_handle(out)
+
+
+cdef array.array _shape_array(object shape):
+    """int64 extents from an int or a sequence of ints; the runtime validates them."""
+    if not isinstance(shape, (tuple, list)):
+        shape = (shape,)
+    try:
+        return array.array("q", [int(operator_index(d)) for d in shape])
+    except OverflowError:
+        raise InvalidArgument(f"shape {tuple(shape)} has an extent that does not fit in int64") from None

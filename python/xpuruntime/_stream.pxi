@@ -1,0 +1,98 @@
+# Streams and events. On the CPU work is complete when a call returns; these
+# exist so code can be written once for every device.
+
+cdef class Stream:
+    """A queue of work on one device."""
+
+    cdef xrt_stream_t* handle
+    cdef readonly Device device
+
+    def __init__(self, device="cpu"):
+        cdef xrt_device_t* dev = _device_handle(device)
+        cdef xrt_stream_t* created = NULL
+        with nogil:
+            check(xrt_stream_create(dev, &created))
+        xrt_stream_release(self.handle)
+        self.handle = created
+        self.device = _device_from_handle(dev)
+
+    def __dealloc__(self):
+        xrt_stream_release(self.handle)
+
+    def synchronize(self):
+        """Waits until all work queued on the stream has finished."""
+        with nogil:
+            check(xrt_stream_synchronize(self.handle))
+
+    def __repr__(self):
+        return f"Stream(device={self.device.name!r})"
+
+
+cdef xrt_stream_t* _stream_handle(object stream) except? NULL:
+    """NULL (the device's default stream) for None."""
+    if stream is None:
+        return NULL
+    if isinstance(stream, Stream):
+        return (<Stream>stream).handle
+    raise TypeError(f"stream must be an xpuruntime.Stream or None, not {type(stream).__name__}")
+
+
+cdef class Event:
+    """A point in a stream's work; two recorded events give the time between them."""
+
+    cdef xrt_event_t* handle
+    cdef readonly Device device
+
+    def __init__(self, device="cpu"):
+        cdef xrt_device_t* dev = _device_handle(device)
+        cdef xrt_event_t* created = NULL
+        with nogil:
+            check(xrt_event_create(dev, &created))
+        xrt_event_release(self.handle)
+        self.handle = created
+        self.device = _device_from_handle(dev)
+
+    def __dealloc__(self):
+        xrt_event_release(self.handle)
+
+    def record(self, stream=None):
+        """Marks the current end of ``stream`` (None: the device's default stream)."""
+        cdef xrt_stream_t* s = _stream_handle(stream)
+        with nogil:
+            check(xrt_event_record(self.handle, s))
+
+    def synchronize(self):
+        """Waits until the work before the recorded point has finished."""
+        with nogil:
+            check(xrt_event_synchronize(self.handle))
+
+    def query(self):
+        """True when the work before the recorded point has finished."""
+        cdef int32_t done = 0
+        with nogil:
+            check(xrt_event_query(self.handle, &done))
+        return bool(done)
+
+    def elapsed_time(self, Event end not None):
+        """Milliseconds from this event to ``end``; both must have been recorded."""
+        cdef float ms = 0
+        with nogil:
+            check(xrt_event_elapsed_time(self.handle, end.handle, &ms))
+        return ms
+
+    def __repr__(self):
+        return f"Event(device={self.device.name!r})"
+
+
+cdef int _wait_default_stream(xrt_device_t* device) except -1:
+    """Blocks until the device's default stream has finished its queued work."""
+    cdef xrt_event_t* event = NULL
+    cdef xrt_status_t status
+    with nogil:
+        check(xrt_event_create(device, &event))
+        status = xrt_event_record(event, NULL)
+        if status == XRT_OK:
+            status = xrt_event_synchronize(event)
+        xrt_event_release(event)
+        check(status)
+    return 0

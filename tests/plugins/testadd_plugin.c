@@ -1,0 +1,43 @@
+/* Registers "add" for int32 on the CPU (the built-in backend has only
+ * floating-point add), so a test can see the dispatcher use a plugin kernel. */
+#include <stdio.h>
+
+#include "xpuruntime/xpuruntime_plugin.h"
+
+static xrt_status_t add_int32(const xrt_kernel_context_t* ctx) {
+  const xrt_kernel_tensor_t* a = &ctx->inputs[0];
+  const xrt_kernel_tensor_t* b = &ctx->inputs[1];
+  const xrt_kernel_tensor_t* out = &ctx->outputs[0];
+  int64_t numel = 1;
+  for (int32_t d = 0; d < out->ndim; ++d) numel *= out->shape[d];
+  int64_t index[XRT_MAX_DIMS] = {0};
+  int32_t* dst = (int32_t*)out->data;
+  for (int64_t n = 0; n < numel; ++n) {
+    int64_t oa = 0, ob = 0;
+    for (int32_t d = 0; d < out->ndim; ++d) {
+      oa += index[d] * a->strides[d];
+      ob += index[d] * b->strides[d];
+    }
+    dst[n] = ((const int32_t*)a->data)[oa] + ((const int32_t*)b->data)[ob];
+    for (int32_t d = out->ndim - 1; d >= 0; --d) {
+      if (++index[d] < out->shape[d]) break;
+      index[d] = 0;
+    }
+  }
+  return XRT_OK;
+}
+
+static const xrt_kernel_def_t kernels[] = {
+    {sizeof(xrt_kernel_def_t), "add", "testadd.add_int32", XRT_DEVICE_CPU,
+     XRT_DTYPE_BIT(XRT_INT32), 50, NULL, add_int32},
+};
+
+static const xrt_plugin_api_t api = {
+    sizeof(xrt_plugin_api_t), XRT_PLUGIN_ABI_MAJOR, XRT_PLUGIN_ABI_MINOR, "testadd", "1.2.3",
+    kernels, sizeof kernels / sizeof kernels[0],
+};
+
+__attribute__((visibility("default"))) const xrt_plugin_api_t* xrt_plugin_get_api(
+    uint32_t host_abi_major) {
+  return host_abi_major == XRT_PLUGIN_ABI_MAJOR ? &api : NULL;
+}
