@@ -20,11 +20,12 @@ from cpython cimport array
 
 from ._capi cimport *
 
-import array as _pyarray
+import array
 import collections
 import json
 import os
 import tempfile
+from operator import index as operator_index
 
 import ml_dtypes
 import numpy as np

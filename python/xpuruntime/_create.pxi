@@ -57,9 +57,11 @@ cdef Tensor _new_tensor(object shape, object dtype, object device, bint zeros):
 
 cdef array.array _shape_array(object shape):
     """int64 extents from an int or a sequence of ints; the runtime validates them."""
-    if not isinstance(shape, (tuple, list)):
-        shape = (shape,)
     try:
-        return array.array("q", [int(operator_index(d)) for d in shape])
+        shape = (operator_index(shape),)
+    except TypeError:
+        shape = tuple(shape)
+    try:
+        return array.array("q", [operator_index(d) for d in shape])
     except OverflowError:
-        raise InvalidArgument(f"shape {tuple(shape)} has an extent that does not fit in int64") from None
+        raise InvalidArgument(f"shape {shape} has an extent that does not fit in int64") from None

@@ -31,7 +31,10 @@ inline float half_to_float(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
   const uint32_t exp = (h >> 10) & 0x1fu;
   const uint32_t mant = h & 0x3ffu;
-  if (exp == 0x1f) return bits_float(sign | 0x7f800000u | (mant << 13));
+  if (exp == 0x1f) {
+    // Inf, or NaN made quiet as hardware conversions do.
+    return bits_float(sign | 0x7f800000u | (mant ? 0x400000u | (mant << 13) : 0));
+  }
   if (exp == 0) {
     // Subnormal (or zero): mant * 2^-24 is exact in float.
     const float mag = static_cast<float>(mant) * 0x1p-24f;

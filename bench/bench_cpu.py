@@ -1,0 +1,134 @@
+"""CPU benchmarks of the runtime core, each next to what a user would
+otherwise use, measured in the same run.
+
+    python bench/bench_cpu.py [--quick] [--no-save]
+
+Prints a table and writes it to bench/results/<date>-cpu.md. Needs an
+installed xpuruntime and a C compiler with pkg-config for the C figures.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import xpuruntime as xrt
+from xpuruntime import ops
+
+HERE = Path(__file__).resolve().parent
+
+
+def median_per_call(fn, calls: int, repeats: int) -> float:
+    """Median over `repeats` batches of the seconds one call takes."""
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        samples.append((time.perf_counter() - start) / calls)
+    return statistics.median(samples)
+
+
+def c_figures() -> dict[str, float]:
+    """Builds bench_core.c against the installed package and runs it."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc or not shutil.which("pkg-config"):
+        print("skipping C figures: no C compiler or pkg-config", file=sys.stderr)
+        return {}
+    env = dict(os.environ, PKG_CONFIG_PATH=xrt.get_pkgconfig_dir())
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "xpuruntime"], env=env,
+                           check=True, capture_output=True, text=True).stdout.split()
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = Path(tmp) / "bench_core"
+        subprocess.run([cc, "-O2", str(HERE / "bench_core.c"), "-o", str(exe), *flags], check=True)
+        out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
+    figures = {}
+    for line in out.splitlines():
+        name, value, _unit = line.split()
+        figures[name] = float(value)
+    return figures
+
+
+def matmul_gflops(n: int, repeats: int) -> tuple[float, float]:
+    rng = np.random.default_rng()
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    xa, xb = xrt.asarray(a), xrt.asarray(b)
+    got = ops.matmul(xa, xb).numpy()
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    err = np.abs(got - ref).max() / np.abs(ref).max()
+    assert err < 1e-4, f"matmul result is wrong (relative error {err:.2e})"
+    flops = 2.0 * n ** 3
+    ours = median_per_call(lambda: ops.matmul(xa, xb), 1, repeats)
+    theirs = median_per_call(lambda: a @ b, 1, repeats)
+    return flops / ours / 1e9, flops / theirs / 1e9
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (CI smoke run)")
+    parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
+    args = parser.parse_args()
+    repeats = 5 if args.quick else 21
+    calls = 2000 if args.quick else 20000
+
+    rows = []  # (what, ours, theirs or None, unit, target text)
+    c = c_figures()
+    if c:
+        rows.append(("pooled alloc+free pair, C", c["alloc_free_pair_c"], None, "ns", "<= 100 ns"))
+        rows.append(("tensor create+release, C", c["tensor_create_release_c"], None, "ns", ""))
+        rows.append(("one-element add, C", c["add_one_element_c"], None, "ns", "<= 1000 ns"))
+
+    x = xrt.asarray(np.ones(1, np.float32))
+    y = xrt.asarray(np.ones(1, np.float32))
+    nx, ny = np.ones(1, np.float32), np.ones(1, np.float32)
+    ours = median_per_call(lambda: ops.add(x, y), calls, repeats) * 1e9
+    theirs = median_per_call(lambda: np.add(nx, ny), calls, repeats) * 1e9
+    rows.append(("one-element add, Python (vs numpy)", ours, theirs, "ns", "<= 3000 ns"))
+    ours = median_per_call(lambda: xrt.empty((256,), "float32"), calls, repeats) * 1e9
+    theirs = median_per_call(lambda: np.empty((256,), np.float32), calls, repeats) * 1e9
+    rows.append(("empty(256) + release, Python (vs numpy)", ours, theirs, "ns", ""))
+    ours, theirs = matmul_gflops(1024, max(3, repeats // 2))
+    rows.append(("matmul 1024^3 float32 (vs numpy)", ours, theirs, "GFLOP/s", "ratio >= 0.8"))
+
+    cpu = xrt.Device("cpu")
+    header = f"| what | xpuruntime | reference | ratio | unit | target |\n|---|---|---|---|---|---|"
+    lines = []
+    for what, ours, theirs, unit, target in rows:
+        if theirs is None:
+            lines.append(f"| {what} | {ours:.1f} | | | {unit} | {target} |")
+            continue
+        # Ratio > 1 means xpuruntime is better: time is lower-better, rate higher-better.
+        ratio = ours / theirs if unit == "GFLOP/s" else theirs / ours
+        lines.append(f"| {what} | {ours:.1f} | {theirs:.1f} | {ratio:.2f} | {unit} | {target} |")
+    table = "\n".join([header, *lines])
+    print(table)
+
+    if not args.no_save:
+        today = datetime.date.today().isoformat()
+        description = getattr(cpu, "description", "") or platform.processor()
+        text = (f"# CPU benchmarks, {today}\n\n"
+                f"Device: {description} ({os.cpu_count()} logical cores), "
+                f"Python {platform.python_version()}, numpy {np.__version__}, "
+                f"xpuruntime {xrt.__version__}.\n\n"
+                f"Command: `python bench/bench_cpu.py`\n\n"
+                f"Ratio: numpy's time / ours for latencies, ours / numpy's for GFLOP/s "
+                f"(above 1 means xpuruntime is faster).\n\n{table}\n")
+        out = HERE / "results" / f"{today}-cpu.md"
+        out.write_text(text)
+        print(f"written to {out.relative_to(HERE.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+# Ops. Arguments may be Tensors or anything asarray takes; Tensors go
+# straight to the C call (this is the hot path of small ops from Python).
+
+cdef Tensor _convert_operand(object value, Tensor like):
+    """A non-Tensor argument as a Tensor on ``like``'s device (cpu without one).
+    Python scalars and lists take ``like``'s dtype, as numpy does for scalars."""
+    if like is None:
+        return asarray(value)
+    if isinstance(value, (bool, int, float, list, tuple)):
+        return asarray(value, device=like.device, dtype=like.dtype)
+    return asarray(value, device=like.device)
+
+
+cdef inline Tensor _operand(object value, Tensor like):
+    if isinstance(value, Tensor):
+        return <Tensor>value
+    return _convert_operand(value, like)
+
+
+cdef inline Tensor _tensor_or_none(object value):
+    return <Tensor>value if isinstance(value, Tensor) else None
+
+
+def matmul(a, b):
+    """numpy matmul of operands with ndim >= 2; batch dimensions broadcast."""
+    cdef Tensor ta = _operand(a, _tensor_or_none(b))
+    cdef Tensor tb = _operand(b, ta)
+    cdef xrt_tensor_t* ha = _handle(ta)
+    cdef xrt_tensor_t* hb = _handle(tb)
+    cdef xrt_tensor_t* out = NULL
+    with nogil:
+        check(xrt_matmul(ha, hb, NULL, &out))
+    return _tensor_from_handle(out)
+
+
+def add(a, b):
+    """Elementwise ``a + b`` with numpy broadcasting."""
+    cdef Tensor ta = _operand(a, _tensor_or_none(b))
+    cdef Tensor tb = _operand(b, ta)
+    cdef xrt_tensor_t* ha = _handle(ta)
+    cdef xrt_tensor_t* hb = _handle(tb)
+    cdef xrt_tensor_t* out = NULL
+    with nogil:
+        check(xrt_add(ha, hb, NULL, &out))
+    return _tensor_from_handle(out)
+
+
+def gelu(x):
+    """``x * Phi(x)``, the erf form (torch's and ONNX's default)."""
+    cdef xrt_tensor_t* hx = _handle(_operand(x, None))
+    cdef xrt_tensor_t* out = NULL
+    with nogil:
+        check(xrt_gelu(hx, NULL, &out))
+    return _tensor_from_handle(out)
+
+
+def softmax(x, int axis=-1):
+    """Softmax along ``axis`` (negative counts from the end)."""
+    cdef xrt_tensor_t* hx = _handle(_operand(x, None))
+    cdef xrt_tensor_t* out = NULL
+    with nogil:
+        check(xrt_softmax(hx, axis, NULL, &out))
+    return _tensor_from_handle(out)
+
+
+def layer_norm(x, weight=None, bias=None, double eps=1e-5):
+    """Layer normalisation over the last axis; weight and bias have its length."""
+    cdef Tensor tx = _operand(x, None)
+    cdef xrt_tensor_t* hx = _handle(tx)
+    cdef xrt_tensor_t* hw = NULL if weight is None else _handle(_operand(weight, tx))
+    cdef xrt_tensor_t* hb = NULL if bias is None else _handle(_operand(bias, tx))
+    cdef xrt_tensor_t* out = NULL
+    with nogil:
+        check(xrt_layer_norm(hx, hw, hb, eps, NULL, &out))
+    return _tensor_from_handle(out)
+
+
+def rms_norm(x, weight=None, double eps=1e-6):
+    """RMS normalisation over the last axis; weight has its length."""
+    cdef Tensor tx = _operand(x, None)
+    cdef xrt_tensor_t* hx = _handle(tx)
+    cdef xrt_tensor_t* hw = NULL if weight is None else _handle(_operand(weight, tx))
+    cdef xrt_tensor_t* out = NULL
+    with nogil:
+        check(xrt_rms_norm(hx, hw, eps, NULL, &out))
+    return _tensor_from_handle(out)
+
+
+def attention(q, k, v, bint causal=False, scale=None):
+    """Scaled dot-product attention over (batch, heads, seq, head_dim) operands,
+    as torch's scaled_dot_product_attention. ``causal`` masks key j for query
+    i when j > i (top-left aligned); ``scale`` defaults to 1/sqrt(head_dim)."""
+    cdef double c_scale = 0.0  # the C API's "default"
+    if scale is not None:
+        c_scale = scale
+        if not c_scale > 0.0:
+            raise InvalidArgument(f"attention scale must be > 0, got {scale!r}")
+    cdef Tensor tq = _operand(q, _tensor_or_none(k))
+    cdef xrt_tensor_t* hq = _handle(tq)
+    cdef xrt_tensor_t* hk = _handle(_operand(k, tq))
+    cdef xrt_tensor_t* hv = _handle(_operand(v, tq))
+    cdef xrt_tensor_t* out = NULL
+    with nogil:
+        check(xrt_attention(hq, hk, hv, causal, c_scale, NULL, &out))
+    return _tensor_from_handle(out)
+
+
+def run(op, *inputs, **attrs):
+    """Runs any registered op (plugin ops included) by name.
+
+    int and bool attributes are passed as integers, floats as floats.
+    """
+    cdef bytes op_name = op.encode()
+    cdef Tensor first = None
+    for value in inputs:
+        if isinstance(value, Tensor):
+            first = value
+            break
+    tensors = [_operand(value, first) for value in inputs]
+    names = [name.encode() for name in attrs]
+    cdef size_t num_inputs = len(tensors)
+    cdef size_t num_attrs = len(names)
+    cdef const xrt_tensor_t** handles = <const xrt_tensor_t**>PyMem_Malloc(
+        max(num_inputs, 1) * sizeof(xrt_tensor_t*))
+    cdef xrt_attr_t* c_attrs = <xrt_attr_t*>PyMem_Malloc(max(num_attrs, 1) * sizeof(xrt_attr_t))
+    cdef xrt_tensor_t* out = NULL
+    try:
+        if handles == NULL or c_attrs == NULL:
+            raise MemoryError()
+        for i, tensor in enumerate(tensors):
+            handles[i] = _handle(tensor)
+        for i, (name, value) in enumerate(attrs.items()):
+            c_attrs[i].name = names[i]
+            if isinstance(value, (bool, int, np.integer, np.bool_)):
+                c_attrs[i].type = XRT_ATTR_INT
+                c_attrs[i].i = int(value)
+            elif isinstance(value, (float, np.floating)):
+                c_attrs[i].type = XRT_ATTR_FLOAT
+                c_attrs[i].f = float(value)
+            else:
+                raise InvalidArgument(f"attribute {name}={value!r} of op {op!r} is not an int, "
+                                      "bool or float")
+        with nogil:
+            check(xrt_op_run(op_name, handles, num_inputs, c_attrs, num_attrs, NULL, &out))
+    finally:
+        PyMem_Free(handles)
+        PyMem_Free(c_attrs)
+    return _tensor_from_handle(out)

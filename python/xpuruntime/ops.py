@@ -1,0 +1,6 @@
+"""Tensor ops. Inputs may be xpuruntime Tensors or anything ``asarray``
+takes; results are Tensors on the inputs' device."""
+
+from ._core import add, attention, gelu, layer_norm, matmul, rms_norm, run, softmax
+
+__all__ = ["add", "attention", "gelu", "layer_norm", "matmul", "rms_norm", "run", "softmax"]
