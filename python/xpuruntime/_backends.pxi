@@ -26,7 +26,3 @@ def backends():
             builtin=bool(info.builtin),
         ))
     return result
-
-
-cdef str _text(const char* value):
-    return value.decode("utf-8", "replace") if value != NULL else ""

@@ -120,7 +120,6 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
     xrt_status_t xrt_stream_create(xrt_device_t* device, xrt_stream_t** out)
     void xrt_stream_release(xrt_stream_t* stream)
     xrt_status_t xrt_stream_synchronize(xrt_stream_t* stream)
-    xrt_status_t xrt_stream_device(const xrt_stream_t* stream, xrt_device_t** out)
 
     xrt_status_t xrt_event_create(xrt_device_t* device, xrt_event_t** out)
     void xrt_event_release(xrt_event_t* event)
@@ -174,7 +173,6 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
     xrt_status_t xrt_tensor_retain(xrt_tensor_t* tensor)
     void xrt_tensor_release(xrt_tensor_t* tensor)
     xrt_status_t xrt_tensor_info(const xrt_tensor_t* tensor, xrt_tensor_info_t* info)
-    xrt_status_t xrt_tensor_copy(xrt_tensor_t* dst, const xrt_tensor_t* src, xrt_stream_t* stream)
     xrt_status_t xrt_tensor_to(const xrt_tensor_t* src, xrt_device_t* device,
                                xrt_stream_t* stream, xrt_tensor_t** out)
 

@@ -45,7 +45,7 @@ cdef Tensor _new_tensor(object shape, object dtype, object device, bint zeros):
     cdef xrt_device_t* dev = _device_handle("cpu" if device is None else device)
     cdef int32_t ndim = len(dims)
     cdef int64_t no_dims = 0
-    cdef const int64_t* extents = dims.data.as_longlongs if ndim else &no_dims
+    cdef const int64_t* extents = <int64_t*>dims.data.as_longlongs if ndim else &no_dims
     cdef xrt_tensor_t* out = NULL
     with nogil:
         if zeros:

@@ -1,6 +1,11 @@
 # Devices. C device handles live until the process exits, so one Device
 # object per handle is cached and compared by handle.
 
+cdef str _text(const char* value):
+    """A C string the runtime owns, as str ("" for NULL)."""
+    return value.decode("utf-8", "replace") if value != NULL else ""
+
+
 cdef class Device:
     """A device of the runtime: ``Device("cpu")``, ``Device("cuda:0")``."""
 
@@ -27,7 +32,7 @@ cdef class Device:
         self.name = info.name.decode()
         self.kind = "cuda" if info.kind == XRT_DEVICE_CUDA else "cpu"
         self.index = info.index
-        self.description = info.description.decode("utf-8", "replace") if info.description else ""
+        self.description = _text(info.description)
         self.total_memory = info.total_memory
         self.compute_units = info.compute_units
         self.compute_capability = info.compute_capability
@@ -70,13 +75,15 @@ cdef xrt_device_t* _device_handle(object device) except NULL:
     """Handle for a Device or a name ("cpu", "cuda:1")."""
     cdef xrt_device_t* handle = NULL
     cdef bytes name
+    cdef const char* c_name
     if isinstance(device, Device):
         return (<Device>device).handle
     if isinstance(device, str):
         name = device.encode()
+        c_name = name
         # The first lookup may start the runtime and load plugins.
         with nogil:
-            check(xrt_device_by_name(name, &handle))
+            check(xrt_device_by_name(c_name, &handle))
         return handle
     raise TypeError(f"device must be a str or xpuruntime.Device, not {type(device).__name__}")
 

@@ -71,6 +71,7 @@ cdef Tensor _wrap_ndarray(object array):
 cdef Tensor _import_readonly(object owner, xrt_dtype_t code, int32_t ndim, int64_t* shape,
                              int64_t* strides, void* data):
     cdef xrt_tensor_t* out = NULL
+    cdef xrt_status_t status
     cdef DLManagedTensorVersioned* managed = <DLManagedTensorVersioned*>malloc(
         sizeof(DLManagedTensorVersioned) + 2 * max(ndim, 1) * sizeof(int64_t))
     if managed == NULL:

@@ -3,7 +3,8 @@
 
 cdef Tensor _convert_operand(object value, Tensor like):
     """A non-Tensor argument as a Tensor on ``like``'s device (cpu without one).
-    Python scalars and lists take ``like``'s dtype, as numpy does for scalars."""
+    Python scalars and lists take ``like``'s dtype (numpy does so for scalars),
+    so ``add(x, 1)`` and ``layer_norm(x, [1.0] * n)`` keep x's dtype."""
     if like is None:
         return asarray(value)
     if isinstance(value, (bool, int, float, list, tuple)):
@@ -21,33 +22,35 @@ cdef inline Tensor _tensor_or_none(object value):
     return <Tensor>value if isinstance(value, Tensor) else None
 
 
-def matmul(a, b):
-    """numpy matmul of operands with ndim >= 2; batch dimensions broadcast."""
+ctypedef xrt_status_t (*_BinaryOp)(const xrt_tensor_t*, const xrt_tensor_t*, xrt_stream_t*,
+                                   xrt_tensor_t**) noexcept nogil
+
+
+cdef Tensor _binary(_BinaryOp op, object a, object b):
     cdef Tensor ta = _operand(a, _tensor_or_none(b))
     cdef Tensor tb = _operand(b, ta)
     cdef xrt_tensor_t* ha = _handle(ta)
     cdef xrt_tensor_t* hb = _handle(tb)
     cdef xrt_tensor_t* out = NULL
     with nogil:
-        check(xrt_matmul(ha, hb, NULL, &out))
+        check(op(ha, hb, NULL, &out))
     return _tensor_from_handle(out)
+
+
+def matmul(a, b):
+    """numpy matmul of operands with ndim >= 2; batch dimensions broadcast."""
+    return _binary(xrt_matmul, a, b)
 
 
 def add(a, b):
     """Elementwise ``a + b`` with numpy broadcasting."""
-    cdef Tensor ta = _operand(a, _tensor_or_none(b))
-    cdef Tensor tb = _operand(b, ta)
-    cdef xrt_tensor_t* ha = _handle(ta)
-    cdef xrt_tensor_t* hb = _handle(tb)
-    cdef xrt_tensor_t* out = NULL
-    with nogil:
-        check(xrt_add(ha, hb, NULL, &out))
-    return _tensor_from_handle(out)
+    return _binary(xrt_add, a, b)
 
 
 def gelu(x):
     """``x * Phi(x)``, the erf form (torch's and ONNX's default)."""
-    cdef xrt_tensor_t* hx = _handle(_operand(x, None))
+    cdef Tensor tx = _operand(x, None)
+    cdef xrt_tensor_t* hx = _handle(tx)
     cdef xrt_tensor_t* out = NULL
     with nogil:
         check(xrt_gelu(hx, NULL, &out))
@@ -56,7 +59,8 @@ def gelu(x):
 
 def softmax(x, int axis=-1):
     """Softmax along ``axis`` (negative counts from the end)."""
-    cdef xrt_tensor_t* hx = _handle(_operand(x, None))
+    cdef Tensor tx = _operand(x, None)
+    cdef xrt_tensor_t* hx = _handle(tx)
     cdef xrt_tensor_t* out = NULL
     with nogil:
         check(xrt_softmax(hx, axis, NULL, &out))
@@ -67,8 +71,10 @@ def layer_norm(x, weight=None, bias=None, double eps=1e-5):
     """Layer normalisation over the last axis; weight and bias have its length."""
     cdef Tensor tx = _operand(x, None)
     cdef xrt_tensor_t* hx = _handle(tx)
-    cdef xrt_tensor_t* hw = NULL if weight is None else _handle(_operand(weight, tx))
-    cdef xrt_tensor_t* hb = NULL if bias is None else _handle(_operand(bias, tx))
+    cdef Tensor tw = None if weight is None else _operand(weight, tx)
+    cdef Tensor tb = None if bias is None else _operand(bias, tx)
+    cdef xrt_tensor_t* hw = NULL if tw is None else _handle(tw)
+    cdef xrt_tensor_t* hb = NULL if tb is None else _handle(tb)
     cdef xrt_tensor_t* out = NULL
     with nogil:
         check(xrt_layer_norm(hx, hw, hb, eps, NULL, &out))
@@ -79,7 +85,8 @@ def rms_norm(x, weight=None, double eps=1e-6):
     """RMS normalisation over the last axis; weight has its length."""
     cdef Tensor tx = _operand(x, None)
     cdef xrt_tensor_t* hx = _handle(tx)
-    cdef xrt_tensor_t* hw = NULL if weight is None else _handle(_operand(weight, tx))
+    cdef Tensor tw = None if weight is None else _operand(weight, tx)
+    cdef xrt_tensor_t* hw = NULL if tw is None else _handle(tw)
     cdef xrt_tensor_t* out = NULL
     with nogil:
         check(xrt_rms_norm(hx, hw, eps, NULL, &out))
@@ -96,9 +103,11 @@ def attention(q, k, v, bint causal=False, scale=None):
         if not c_scale > 0.0:
             raise InvalidArgument(f"attention scale must be > 0, got {scale!r}")
     cdef Tensor tq = _operand(q, _tensor_or_none(k))
+    cdef Tensor tk = _operand(k, tq)
+    cdef Tensor tv = _operand(v, tq)
     cdef xrt_tensor_t* hq = _handle(tq)
-    cdef xrt_tensor_t* hk = _handle(_operand(k, tq))
-    cdef xrt_tensor_t* hv = _handle(_operand(v, tq))
+    cdef xrt_tensor_t* hk = _handle(tk)
+    cdef xrt_tensor_t* hv = _handle(tv)
     cdef xrt_tensor_t* out = NULL
     with nogil:
         check(xrt_attention(hq, hk, hv, causal, c_scale, NULL, &out))
@@ -111,6 +120,7 @@ def run(op, *inputs, **attrs):
     int and bool attributes are passed as integers, floats as floats.
     """
     cdef bytes op_name = op.encode()
+    cdef const char* c_op = op_name
     cdef Tensor first = None
     for value in inputs:
         if isinstance(value, Tensor):
@@ -121,8 +131,8 @@ def run(op, *inputs, **attrs):
     cdef size_t num_inputs = len(tensors)
     cdef size_t num_attrs = len(names)
     cdef const xrt_tensor_t** handles = <const xrt_tensor_t**>PyMem_Malloc(
-        max(num_inputs, 1) * sizeof(xrt_tensor_t*))
-    cdef xrt_attr_t* c_attrs = <xrt_attr_t*>PyMem_Malloc(max(num_attrs, 1) * sizeof(xrt_attr_t))
+        (num_inputs if num_inputs else 1) * sizeof(xrt_tensor_t*))
+    cdef xrt_attr_t* c_attrs = <xrt_attr_t*>PyMem_Malloc((num_attrs if num_attrs else 1) * sizeof(xrt_attr_t))
     cdef xrt_tensor_t* out = NULL
     try:
         if handles == NULL or c_attrs == NULL:
@@ -141,7 +151,7 @@ def run(op, *inputs, **attrs):
                 raise InvalidArgument(f"attribute {name}={value!r} of op {op!r} is not an int, "
                                       "bool or float")
         with nogil:
-            check(xrt_op_run(op_name, handles, num_inputs, c_attrs, num_attrs, NULL, &out))
+            check(xrt_op_run(c_op, handles, num_inputs, c_attrs, num_attrs, NULL, &out))
     finally:
         PyMem_Free(handles)
         PyMem_Free(c_attrs)

@@ -37,11 +37,14 @@ class Profiler:
     def summary(self):
         """A text table: per span name, count, total, mean and max time."""
         cdef size_t length = 0
+        cdef size_t capacity
         cdef bytearray buffer
         check(xrt_profiler_summary(NULL, 0, &length))
-        buffer = bytearray(length + 1)
-        check(xrt_profiler_summary(buffer, len(buffer), &length))
-        return buffer[:min(length, len(buffer) - 1)].decode("utf-8", "replace")
+        capacity = length + 1
+        buffer = bytearray(capacity)
+        # Spans recorded since the sizing call are cut off, never overrun.
+        check(xrt_profiler_summary(buffer, capacity, &length))
+        return buffer[:min(length, capacity - 1)].decode("utf-8", "replace")
 
     def events(self):
         """The recorded spans as Chrome-trace event dicts (name, ts, dur, args, ...)."""

@@ -92,11 +92,14 @@ cdef class Tensor:
         return array
 
     def __array__(self, dtype=None, copy=None):
-        if copy is False and not self._on_host():
-            raise ValueError(f"a tensor on {self.device.name} cannot be viewed by numpy without a copy")
+        target = self.dtype if dtype is None else np.dtype(dtype)
+        converts = target != self.dtype
+        if copy is False and (converts or not self._on_host()):
+            raise ValueError("numpy asked for no copy, but this tensor needs one "
+                             f"({self.dtype} on {self.device.name} as {target})")
         array = self.numpy()
-        if dtype is not None and array.dtype != np.dtype(dtype):
-            return array.astype(dtype)
+        if converts:
+            return array.astype(target)
         return array.copy() if copy else array
 
     def to(self, device, stream=None):

@@ -1,7 +1,8 @@
 // "attention": softmax(q k^T * scale [+ causal mask]) v per (batch, head).
 // Queries are processed in blocks and keys in tiles with a running
-// (online) softmax, so memory stays O(block) whatever Lk is. Scores and
-// accumulators use float (double for float64).
+// (online) softmax, so memory stays O(block) whatever Lk is; both products of
+// a tile go through the blocked GEMM. Scores and accumulators use float
+// (double for float64).
 //
 // Edge cases: Lq == 0 or Dv == 0 gives an empty output (nothing to do);
 // Lk == 0 gives zeros, the value of an empty weighted sum, as torch does.
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "attrs.h"
+#include "gemm.h"
 #include "kernels.h"
 #include "kernel_util.h"
 #include "thread_pool.h"
@@ -38,11 +40,13 @@ class QueryBlock {
         kt_(static_cast<size_t>(dims.d * kKeyTile)),
         v_(std::is_same_v<T, C> ? 0 : static_cast<size_t>(kKeyTile * dims.dv)),
         s_(static_cast<size_t>(block * kKeyTile)),
+        pv_(static_cast<size_t>(block * dims.dv)),
         acc_(static_cast<size_t>(block * dims.dv)),
         m_(static_cast<size_t>(block)),
-        l_(static_cast<size_t>(block)) {}
+        l_(static_cast<size_t>(block)),
+        correction_(static_cast<size_t>(block)) {}
 
-  // Queries [i0, i0 + rows) of head `bh`.
+  // Queries [i0, i0 + rows) of one (batch, head); q, k, v, out point at it.
   void run(const T* q, const T* k, const T* v, T* out, int64_t i0, int64_t rows, C scale,
            bool causal) {
     const int64_t d = dims_.d, dv = dims_.dv;
@@ -56,17 +60,18 @@ class QueryBlock {
     const int64_t key_end = causal ? std::min(dims_.lk, i0 + rows) : dims_.lk;
     for (int64_t j0 = 0; j0 < key_end; j0 += kKeyTile) {
       const int64_t cols = std::min(kKeyTile, key_end - j0);
-      load_tile(k + j0 * d, v + j0 * dv, cols);
-      scores(rows, cols);
-      const C* vt;
-      if constexpr (std::is_same_v<T, C>) {
-        vt = v + j0 * dv;
-      } else {
-        vt = v_.data();
-      }
+      const C* vt = load_tile(k + j0 * d, v + j0 * dv, cols);
+      gemm_blocked(rows, cols, d, q_.data(), d, kt_.data(), cols, s_.data(), cols, false);
       for (int64_t i = 0; i < rows; ++i) {
-        const int64_t visible = causal ? std::min(cols, i0 + i + 1 - j0) : cols;
-        if (visible > 0) accumulate_row(i, visible, vt);
+        const int64_t visible = causal ? std::clamp<int64_t>(i0 + i + 1 - j0, 0, cols) : cols;
+        softmax_row(i, visible, cols);
+      }
+      gemm_blocked(rows, dv, cols, s_.data(), cols, vt, dv, pv_.data(), dv, false);
+      for (int64_t i = 0; i < rows; ++i) {
+        C* a = acc_.data() + i * dv;
+        const C* p = pv_.data() + i * dv;
+        const C corr = correction_[i];
+        for (int64_t c = 0; c < dv; ++c) a[c] = a[c] * corr + p[c];
       }
     }
     for (int64_t i = 0; i < rows; ++i) {
@@ -78,60 +83,47 @@ class QueryBlock {
   }
 
  private:
-  // K tile transposed to (d, cols) so scores accumulate along unit stride;
-  // V tile converted to the compute type for half dtypes.
-  void load_tile(const T* k, const T* v, int64_t cols) {
+  // Transposes the K tile to (d, cols) for the score product and returns the
+  // V tile in the compute type (converted only for half dtypes).
+  const C* load_tile(const T* k, const T* v, int64_t cols) {
     const int64_t d = dims_.d, dv = dims_.dv;
     for (int64_t j = 0; j < cols; ++j) {
       for (int64_t c = 0; c < d; ++c) kt_[c * cols + j] = load(k + j * d + c);
     }
-    if constexpr (!std::is_same_v<T, C>) {
+    if constexpr (std::is_same_v<T, C>) {
+      return v;
+    } else {
       for (int64_t i = 0; i < cols * dv; ++i) v_[i] = load(v + i);
+      return v_.data();
     }
   }
 
-  void scores(int64_t rows, int64_t cols) {
-    const int64_t d = dims_.d;
-    for (int64_t i = 0; i < rows; ++i) {
-      C* s = s_.data() + i * kKeyTile;
+  // Turns the scores of row i into probabilities relative to the row's
+  // running max (masked ones to 0) and updates its running sum; the factor
+  // that rescales the row's earlier accumulation goes to correction_[i].
+  void softmax_row(int64_t i, int64_t visible, int64_t cols) {
+    C* s = s_.data() + i * cols;
+    if (visible == 0) {
       std::fill(s, s + cols, C(0));
-      for (int64_t c = 0; c < d; ++c) {
-        const C qc = q_[i * d + c];
-        const C* kc = kt_.data() + c * cols;
-        for (int64_t j = 0; j < cols; ++j) s[j] += qc * kc[j];
-      }
+      correction_[i] = C(1);
+      return;
     }
-  }
-
-  // Folds the first `visible` scores of row i into its running max, sum and
-  // weighted sum of V rows.
-  void accumulate_row(int64_t i, int64_t visible, const C* vt) {
-    const int64_t dv = dims_.dv;
-    C* s = s_.data() + i * kKeyTile;
     C tile_max = s[0];
     for (int64_t j = 1; j < visible; ++j) tile_max = std::max(tile_max, s[j]);
     const C m_new = std::max(m_[i], tile_max);
-    const C correction = std::exp(m_[i] - m_new);
     C sum = 0;
     for (int64_t j = 0; j < visible; ++j) {
       s[j] = std::exp(s[j] - m_new);
       sum += s[j];
     }
+    std::fill(s + visible, s + cols, C(0));
+    correction_[i] = std::exp(m_[i] - m_new);
     m_[i] = m_new;
-    l_[i] = l_[i] * correction + sum;
-    C* a = acc_.data() + i * dv;
-    if (correction != C(1)) {
-      for (int64_t c = 0; c < dv; ++c) a[c] *= correction;
-    }
-    for (int64_t j = 0; j < visible; ++j) {
-      const C p = s[j];
-      const C* vr = vt + j * dv;
-      for (int64_t c = 0; c < dv; ++c) a[c] += p * vr[c];
-    }
+    l_[i] = l_[i] * correction_[i] + sum;
   }
 
   Dims dims_;
-  std::vector<C> q_, kt_, v_, s_, acc_, m_, l_;
+  std::vector<C> q_, kt_, v_, s_, pv_, acc_, m_, l_, correction_;
 };
 
 template <class T>
@@ -161,7 +153,10 @@ void attention(const xrt_kernel_context_t* ctx) {
   const int64_t block = std::clamp((dims.lq * dims.bh + want_tasks - 1) / want_tasks,
                                    kMinQueryBlock, kMaxQueryBlock);
   const int64_t q_blocks = (dims.lq + block - 1) / block;
-  parallel_for(0, dims.bh * q_blocks, 1, [&](int64_t t0, int64_t t1) {
+  // Tasks of at least ~kTaskWork multiply-adds, so tiny heads stay inline.
+  constexpr int64_t kTaskWork = 1 << 16;
+  const int64_t grain = kTaskWork / (block * dims.lk * (dims.d + dims.dv) + 1) + 1;
+  parallel_for(0, dims.bh * q_blocks, grain, [&](int64_t t0, int64_t t1) {
     QueryBlock<T> qb(dims, block);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t h = t / q_blocks;

@@ -97,38 +97,25 @@ struct Arch {
   MacroFn<T> macro;
 };
 
-// Tile shapes keep MR x NR accumulators plus one row of B in registers.
-void macro_generic_f32(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float* bp,
-                       float* c, int64_t ldc, bool accumulate) {
-  macro_kernel<float, 4, 8, kBaselineFma>(mc, nc, kc, ap, bp, c, ldc, accumulate);
-}
-void macro_generic_f64(int64_t mc, int64_t nc, int64_t kc, const double* ap, const double* bp,
-                       double* c, int64_t ldc, bool accumulate) {
-  macro_kernel<double, 4, 4, kBaselineFma>(mc, nc, kc, ap, bp, c, ldc, accumulate);
+template <class T, int MR, int NR>
+void macro_generic(int64_t mc, int64_t nc, int64_t kc, const T* ap, const T* bp, T* c,
+                   int64_t ldc, bool accumulate) {
+  macro_kernel<T, MR, NR, kBaselineFma>(mc, nc, kc, ap, bp, c, ldc, accumulate);
 }
 
 #if XRT_GEMM_X86_DISPATCH
-__attribute__((target("avx2,fma"))) void macro_avx2_f32(int64_t mc, int64_t nc, int64_t kc,
-                                                        const float* ap, const float* bp,
-                                                        float* c, int64_t ldc, bool accumulate) {
-  macro_kernel<float, 6, 16, true>(mc, nc, kc, ap, bp, c, ldc, accumulate);
+template <class T, int MR, int NR>
+__attribute__((target("avx2,fma"))) void macro_avx2(int64_t mc, int64_t nc, int64_t kc,
+                                                    const T* ap, const T* bp, T* c, int64_t ldc,
+                                                    bool accumulate) {
+  macro_kernel<T, MR, NR, true>(mc, nc, kc, ap, bp, c, ldc, accumulate);
 }
-__attribute__((target("avx2,fma"))) void macro_avx2_f64(int64_t mc, int64_t nc, int64_t kc,
-                                                        const double* ap, const double* bp,
-                                                        double* c, int64_t ldc, bool accumulate) {
-  macro_kernel<double, 6, 8, true>(mc, nc, kc, ap, bp, c, ldc, accumulate);
-}
-__attribute__((target("avx512f,fma"))) void macro_avx512_f32(int64_t mc, int64_t nc, int64_t kc,
-                                                             const float* ap, const float* bp,
-                                                             float* c, int64_t ldc,
-                                                             bool accumulate) {
-  macro_kernel<float, 8, 32, true>(mc, nc, kc, ap, bp, c, ldc, accumulate);
-}
-__attribute__((target("avx512f,fma"))) void macro_avx512_f64(int64_t mc, int64_t nc, int64_t kc,
-                                                             const double* ap, const double* bp,
-                                                             double* c, int64_t ldc,
-                                                             bool accumulate) {
-  macro_kernel<double, 8, 16, true>(mc, nc, kc, ap, bp, c, ldc, accumulate);
+
+template <class T, int MR, int NR>
+__attribute__((target("avx512f,fma"))) void macro_avx512(int64_t mc, int64_t nc, int64_t kc,
+                                                         const T* ap, const T* bp, T* c,
+                                                         int64_t ldc, bool accumulate) {
+  macro_kernel<T, MR, NR, true>(mc, nc, kc, ap, bp, c, ldc, accumulate);
 }
 #endif
 
@@ -143,6 +130,8 @@ Isa detect_isa() {
   return Isa::kGeneric;
 }
 
+// Tile shapes keep the MR x NR accumulators and a row of B in registers
+// (the shapes were picked by measurement).
 template <class T>
 Arch<T> select_arch();
 
@@ -151,12 +140,12 @@ Arch<float> select_arch<float>() {
   switch (detect_isa()) {
 #if XRT_GEMM_X86_DISPATCH
     case Isa::kAvx512:
-      return {8, 32, macro_avx512_f32};
+      return {8, 32, macro_avx512<float, 8, 32>};
     case Isa::kAvx2:
-      return {6, 16, macro_avx2_f32};
+      return {6, 16, macro_avx2<float, 6, 16>};
 #endif
     default:
-      return {4, 8, macro_generic_f32};
+      return {4, 8, macro_generic<float, 4, 8>};
   }
 }
 
@@ -165,12 +154,12 @@ Arch<double> select_arch<double>() {
   switch (detect_isa()) {
 #if XRT_GEMM_X86_DISPATCH
     case Isa::kAvx512:
-      return {8, 16, macro_avx512_f64};
+      return {6, 32, macro_avx512<double, 6, 32>};
     case Isa::kAvx2:
-      return {6, 8, macro_avx2_f64};
+      return {6, 8, macro_avx2<double, 6, 8>};
 #endif
     default:
-      return {4, 4, macro_generic_f64};
+      return {4, 4, macro_generic<double, 4, 4>};
   }
 }
 
@@ -237,8 +226,10 @@ void blocked(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* 
   const int64_t threads =
       parallel && 2.0 * m * n * k >= kMinParallelFlops ? max_threads() : 1;
 
-  // Smaller row blocks when that is what it takes to give every thread one.
-  const int64_t mc = std::min(Blocking<T>::mc, round_up(ceil_div(m, threads), mr));
+  // Row blocks of at most Blocking::mc rows, as many as a multiple of the
+  // thread count and of even size so no thread is left with a sliver.
+  const int64_t m_blocks_wanted = round_up(ceil_div(m, Blocking<T>::mc), threads);
+  const int64_t mc = round_up(ceil_div(m, m_blocks_wanted), mr);
   const int64_t m_blocks = ceil_div(m, mc);
   const int64_t kc_max = std::min(Blocking<T>::kc, k);
   const int64_t nc_max = std::min(Blocking<T>::nc, round_up(n, nr));
@@ -248,7 +239,8 @@ void blocked(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* 
     const int64_t nc = std::min(nc_max, n - jc);
     const int64_t strips = ceil_div(nc, nr);
     // Split columns too when there are fewer row blocks than threads.
-    const int64_t n_splits = m_blocks >= threads ? 1 : std::min(strips, ceil_div(threads, m_blocks));
+    const int64_t n_splits =
+        m_blocks >= threads ? 1 : std::min(strips, ceil_div(threads, m_blocks));
     const int64_t split_strips = ceil_div(strips, n_splits);
     for (int64_t pc = 0; pc < k; pc += kc_max) {
       const int64_t kc = std::min(kc_max, k - pc);

@@ -57,11 +57,15 @@ void batched(const xrt_kernel_context_t* ctx, const T* a, const T* b, T* c) {
       gemm(m, n, k, a + ia * m * k, k, b + ib * k * n, n, c + i * m * n, n, parallel);
     }
   };
-  // Small matrices: spread the batch over threads; large ones: each product
-  // uses every thread.
+  // Small matrices: spread the batch over threads, a few products per task
+  // at least; large ones: each product uses every thread.
   constexpr double kSmallFlops = 1 << 22;
-  if (2.0 * m * n * k < kSmallFlops) {
-    parallel_for(0, batches, 1, [&](int64_t i0, int64_t i1) { run(i0, i1, false); });
+  constexpr double kTaskFlops = 1 << 18;
+  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) *
+                       static_cast<double>(k);
+  if (flops < kSmallFlops) {
+    const int64_t grain = static_cast<int64_t>(kTaskFlops / (flops + 1)) + 1;
+    parallel_for(0, batches, grain, [&](int64_t i0, int64_t i1) { run(i0, i1, false); });
   } else {
     run(0, batches, true);
   }

@@ -1,6 +1,5 @@
 // "layer_norm" and "rms_norm" over the last axis. Row statistics are
-// accumulated in double (two passes for the variance) whatever the dtype;
-// the per-element transform runs in the dtype's compute type.
+// accumulated in double (two passes for the variance) whatever the dtype.
 #include <algorithm>
 #include <cmath>
 
@@ -59,14 +58,18 @@ void layer_norm(const xrt_kernel_context_t* ctx) {
   for_rows(s, [&](int64_t r) {
     const T* xr = x + r * n;
     T* orow = out + r * n;
-    const double mean = row_sum(xr, n, [](double v) { return v; }) / static_cast<double>(n);
-    const double var =
-        row_sum(xr, n, [mean](double v) { return (v - mean) * (v - mean); }) /
-        static_cast<double>(n);
-    const C cmean = static_cast<C>(mean);
-    const C rstd = static_cast<C>(1.0 / std::sqrt(var + eps));
+    const double inv_n = 1.0 / static_cast<double>(n);
+    const double mean0 = row_sum(xr, n, [](double v) { return v; }) * inv_n;
+    // Corrected two-pass: the residual sum repairs the rounding error of
+    // the first mean, which matters when |mean| is large next to the spread.
+    const double resid = row_sum(xr, n, [mean0](double v) { return v - mean0; });
+    const double sq = row_sum(xr, n, [mean0](double v) { return (v - mean0) * (v - mean0); });
+    const double mean = mean0 + resid * inv_n;
+    const double var = std::max(0.0, (sq - resid * resid * inv_n) * inv_n);
+    const double rstd = 1.0 / std::sqrt(var + eps);
     for (int64_t j = 0; j < n; ++j) {
-      C v = (load(xr + j) - cmean) * rstd;
+      // Centred in double, for the same reason.
+      C v = static_cast<C>((static_cast<double>(load(xr + j)) - mean) * rstd);
       if (w) v *= load(w + j);
       if (b) v += load(b + j);
       store(orow + j, v);

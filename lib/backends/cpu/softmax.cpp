@@ -52,17 +52,17 @@ template <class T>
 void softmax_columns(const T* x, T* out, int64_t outer, int64_t n, int64_t inner) {
   using C = compute_t<T>;
   // Columns per block, bounded so the block's scratch stays cache-sized.
-  const int64_t width = std::clamp<int64_t>(kGrainElems / std::max<int64_t>(n, 1), 1, 256);
-  const int64_t width_eff = std::min(width, inner);
-  const int64_t blocks_per_outer = (inner + width_eff - 1) / width_eff;
-  const int64_t grain = std::max<int64_t>(1, kGrainElems / (n * width_eff + 1));
+  const int64_t width =
+      std::min(inner, std::clamp<int64_t>(kGrainElems / std::max<int64_t>(n, 1), 1, 256));
+  const int64_t blocks_per_outer = (inner + width - 1) / width;
+  const int64_t grain = std::max<int64_t>(1, kGrainElems / (n * width + 1));
   parallel_for(0, outer * blocks_per_outer, grain, [&](int64_t t0, int64_t t1) {
-    std::vector<C> e(static_cast<size_t>(n * width_eff));
-    std::vector<C> mx(static_cast<size_t>(width_eff)), sum(static_cast<size_t>(width_eff));
+    std::vector<C> e(static_cast<size_t>(n * width));
+    std::vector<C> mx(static_cast<size_t>(width)), sum(static_cast<size_t>(width));
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t o = t / blocks_per_outer;
-      const int64_t c0 = (t % blocks_per_outer) * width_eff;
-      const int64_t w = std::min(width_eff, inner - c0);
+      const int64_t c0 = (t % blocks_per_outer) * width;
+      const int64_t w = std::min(width, inner - c0);
       const T* xb = x + o * n * inner + c0;
       T* ob = out + o * n * inner + c0;
       std::fill(mx.begin(), mx.begin() + w, -std::numeric_limits<C>::infinity());

@@ -1,0 +1,70 @@
+"""float64 numpy references of the ops, and tolerances per dtype."""
+
+import math
+
+import ml_dtypes
+import numpy as np
+
+ALL_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64",
+              "float16", "bfloat16", "float32", "float64"]
+FLOAT_DTYPES = ["float16", "bfloat16", "float32", "float64"]
+
+# Results are compared after rounding the inputs to the dtype, so these cover
+# the op's own error only: output rounding and accumulation order.
+TOLERANCE = {
+    "float64": dict(rtol=1e-12, atol=1e-12),
+    "float32": dict(rtol=2e-5, atol=2e-5),
+    "float16": dict(rtol=1e-2, atol=1e-2),
+    "bfloat16": dict(rtol=3e-2, atol=3e-2),
+}
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def random(rng, shape, dtype):
+    """Normal data rounded to dtype, and the same values in float64."""
+    data = rng.standard_normal(shape).astype(np.dtype(dtype))
+    return data, data.astype(np.float64)
+
+
+def check(got, expected, dtype):
+    got = np.asarray(got.numpy(), dtype=np.float64)
+    np.testing.assert_allclose(got, expected, **TOLERANCE[np.dtype(dtype).name])
+
+
+def gelu(x):
+    return x * 0.5 * (1.0 + _erf(x / math.sqrt(2.0)))
+
+
+def softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def layer_norm(x, weight=None, bias=None, eps=1e-5):
+    y = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def rms_norm(x, weight=None, eps=1e-6):
+    y = x / np.sqrt((x * x).mean(-1, keepdims=True) + eps)
+    return y if weight is None else y * weight
+
+
+def attention(q, k, v, causal=False, scale=None):
+    """torch's scaled_dot_product_attention: a causal mask hides key j from
+    query i when j > i (top-left aligned, also when Lq != Lk)."""
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = q @ np.swapaxes(k, -1, -2) * scale
+    if causal:
+        lq, lk = scores.shape[-2:]
+        hidden = np.arange(lk)[None, :] > np.arange(lq)[:, None]
+        scores = np.where(hidden, -np.inf, scores)
+    return softmax(scores) @ v
+
+
+BFLOAT16 = np.dtype(ml_dtypes.bfloat16)

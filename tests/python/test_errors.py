@@ -1,0 +1,70 @@
+"""Bad inputs raise the typed error, and the message names the bad value."""
+
+import numpy as np
+import pytest
+
+import xpuruntime as xrt
+from xpuruntime import ops
+
+
+def f32(*shape):
+    return np.ones(shape, np.float32)
+
+
+BAD_CALLS = [
+    ("negative dim", lambda: xrt.empty((2, -3)), xrt.InvalidArgument, "-3"),
+    ("too many dims", lambda: xrt.zeros((1,) * 9), xrt.InvalidArgument, "9"),
+    ("element count overflow", lambda: xrt.empty((2**40, 2**40)), xrt.InvalidArgument,
+     "1099511627776"),
+    ("extent beyond int64", lambda: xrt.empty((2**70,)), xrt.InvalidArgument,
+     str(2**70)),
+    ("unknown dtype", lambda: xrt.empty(2, dtype="float7"), xrt.InvalidArgument, "float7"),
+    ("unsupported dtype", lambda: xrt.zeros(2, dtype="complex64"), xrt.Unsupported,
+     "complex64"),
+    ("unsupported array", lambda: xrt.asarray(np.ones(2, np.uint32)), xrt.Unsupported,
+     "uint32"),
+    ("unknown device", lambda: xrt.zeros(2, device="tpu:0"), xrt.NotFound, "tpu:0"),
+    ("missing GPU", lambda: xrt.asarray([1.0], device="cuda:7"), xrt.NotFound, "cuda:7"),
+    ("matmul inner dims", lambda: ops.matmul(f32(2, 3), f32(4, 5)), xrt.InvalidArgument,
+     "(4, 5)"),
+    ("layer_norm weight", lambda: ops.layer_norm(f32(2, 3), f32(4)), xrt.InvalidArgument,
+     "(4,)"),
+    ("mixed dtypes", lambda: ops.add(f32(3), np.ones(3, np.float64)), xrt.InvalidArgument,
+     "float64"),
+    ("add shapes", lambda: ops.add(f32(3), f32(4)), xrt.InvalidArgument, "(4,)"),
+    ("unknown op", lambda: ops.run("no_such_op", f32(2)), xrt.NotFound, "no_such_op"),
+    ("attention rank", lambda: ops.attention(f32(2, 3), f32(2, 3), f32(2, 3)),
+     xrt.InvalidArgument, "(2, 3)"),
+]
+
+
+@pytest.mark.parametrize("call, error, named", [c[1:] for c in BAD_CALLS],
+                         ids=[c[0] for c in BAD_CALLS])
+def test_bad_input(call, error, named):
+    with pytest.raises(error) as info:
+        call()
+    assert named in str(info.value)
+    assert isinstance(info.value, xrt.Error)
+
+
+def test_errors_derive_from_the_builtins():
+    assert issubclass(xrt.Error, RuntimeError)
+    assert issubclass(xrt.InvalidArgument, ValueError)
+    assert issubclass(xrt.OutOfMemory, MemoryError)
+    assert issubclass(xrt.NotFound, LookupError)
+    assert issubclass(xrt.Unsupported, NotImplementedError)
+    assert issubclass(xrt.FileError, OSError)
+    for cls in (xrt.BackendError, xrt.InternalError, xrt.FileError):
+        assert issubclass(cls, xrt.Error)
+
+
+def test_huge_allocation_is_out_of_memory():
+    with pytest.raises(xrt.OutOfMemory, match="bytes"):
+        xrt.empty((2**61,), "uint8")
+
+
+def test_export_to_a_missing_folder_is_a_file_error(tmp_path):
+    with xrt.Profiler() as profiler:
+        pass
+    with pytest.raises(xrt.FileError, match="missing"):
+        profiler.export_chrome_trace(tmp_path / "missing" / "trace.json")
