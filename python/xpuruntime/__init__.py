@@ -6,6 +6,7 @@
     y.numpy()
 """
 
+from . import _blas  # noqa: F401  (before _core: loads the BLAS the library links)
 from . import ops
 from ._core import (
     BackendInfo,

@@ -32,8 +32,15 @@ def test_folders_exist():
 
 def test_c_program_builds_and_runs(pkg_config_flags, tmp_path):
     exe = tmp_path / "test_ops"
+    env = dict(os.environ)
+    package_dir = Path(xrt.__file__).parent
+    if not Path(xrt.get_lib_dir()).is_relative_to(package_dir):
+        # Editable install: the build-tree library has no rpath to the BLAS
+        # wheel, for the linker or the loader (README, "Building from source").
+        import scipy_openblas32
+        env["LD_LIBRARY_PATH"] = scipy_openblas32.get_lib_dir()
     subprocess.run(["cc", "-O1", str(C_TESTS / "test_ops.c"), "-o", str(exe), *pkg_config_flags,
-                    "-lm"], check=True)
-    result = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
+                    "-lm"], check=True, env=env)
+    result = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 failed" in result.stdout
