@@ -301,6 +301,61 @@ XRT_API xrt_status_t xrt_op_run(const char* op, const xrt_tensor_t* const* input
                                 xrt_stream_t* stream, xrt_tensor_t** out);
 
 /* ------------------------------------------------------------------------ */
+/* Model sessions                                                           */
+/* ------------------------------------------------------------------------ */
+
+typedef struct xrt_session xrt_session_t;
+
+typedef struct {
+  const char* key;
+  const char* value;
+} xrt_option_t;
+
+/* One model input or output. shape[i] is -1 for a dimension fixed only at
+ * run time; dim_names[i] is then its symbolic name ("batch") or "".
+ * Pointers live as long as the session. */
+typedef struct {
+  size_t struct_size;
+  const char* name;
+  xrt_dtype_t dtype;
+  int32_t ndim;
+  const int64_t* shape;
+  const char* const* dim_names;
+} xrt_value_info_t;
+
+/* Loads a model from a file (model_data NULL) or from bytes (model_path
+ * NULL). backend NULL or "auto" picks the first available backend, in the
+ * order the backends are listed, that can run models on `device`. Options
+ * are backend-specific key/value strings (ONNX Runtime: intra_op_num_threads,
+ * inter_op_num_threads, graph_optimization_level, enable_profiling,
+ * providers, provider_option.<Provider>.<key>). A session may be run from
+ * many threads at once. */
+XRT_API xrt_status_t xrt_session_create(const char* model_path, const void* model_data,
+                                        size_t model_size, const char* backend,
+                                        xrt_device_t* device, const xrt_option_t* options,
+                                        size_t num_options, xrt_session_t** out);
+XRT_API xrt_status_t xrt_session_retain(xrt_session_t* session);
+XRT_API void xrt_session_release(xrt_session_t* session);
+/* Name of the backend that runs the session; static storage. */
+XRT_API xrt_status_t xrt_session_backend(const xrt_session_t* session, const char** name);
+XRT_API xrt_status_t xrt_session_device(const xrt_session_t* session, xrt_device_t** out);
+XRT_API xrt_status_t xrt_session_input_count(const xrt_session_t* session, size_t* count);
+XRT_API xrt_status_t xrt_session_output_count(const xrt_session_t* session, size_t* count);
+XRT_API xrt_status_t xrt_session_input_info(const xrt_session_t* session, size_t index,
+                                            xrt_value_info_t* info);
+XRT_API xrt_status_t xrt_session_output_info(const xrt_session_t* session, size_t index,
+                                             xrt_value_info_t* info);
+/* Runs the model. Every model input must be given exactly once, by name,
+ * with the model's dtype and rank and matching fixed dimensions; inputs on
+ * another device are refused. output_names NULL asks for every output (then
+ * num_outputs must equal the output count). outputs[i] receives a new tensor
+ * on the session's device, owned by the caller. */
+XRT_API xrt_status_t xrt_session_run(xrt_session_t* session, const char* const* input_names,
+                                     const xrt_tensor_t* const* inputs, size_t num_inputs,
+                                     const char* const* output_names, size_t num_outputs,
+                                     xrt_tensor_t** outputs);
+
+/* ------------------------------------------------------------------------ */
 /* Backends and plugins                                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -312,6 +367,8 @@ typedef struct {
   const char* reason;  /* why it is unavailable; "" when available */
   int32_t available;
   int32_t builtin;
+  int32_t runs_models; /* 1 when it can create sessions */
+  const char* details; /* e.g. execution providers; "" when none */
 } xrt_backend_info_t;
 
 /* Backends are the built-in CPU backend plus every plugin file the loader

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define XRT_PLUGIN_ABI_MAJOR 1
-#define XRT_PLUGIN_ABI_MINOR 0
+#define XRT_PLUGIN_ABI_MINOR 1
 #define XRT_PLUGIN_ENTRY_SYMBOL "xrt_plugin_get_api"
 
 /* One operand as a kernel sees it. Strides are in elements and may be 0
@@ -77,6 +77,48 @@ typedef struct {
   xrt_kernel_run_fn run;
 } xrt_kernel_def_t;
 
+/* ---- Model sessions (ABI 1.1) ------------------------------------------ */
+
+typedef struct xrt_plugin_session xrt_plugin_session_t; /* the plugin's own */
+
+/* Lets a plugin hand outputs to the runtime: allocates a contiguous tensor
+ * for output `index` (the position in the run call's output list) from the
+ * runtime's pool and returns where to write it. Valid only during run(). */
+typedef struct {
+  size_t struct_size;
+  void* context;
+  xrt_status_t (*alloc_output)(void* context, size_t index, xrt_dtype_t dtype, int32_t ndim,
+                               const int64_t* shape, void** data);
+} xrt_session_outputs_t;
+
+typedef struct {
+  size_t struct_size;
+  /* Options are the key/value strings given to xrt_session_create; a key the
+   * backend does not know must fail with XRT_ERROR_INVALID_ARGUMENT. The
+   * model is either a path (data NULL) or bytes (path NULL). */
+  xrt_status_t (*create)(const char* path, const void* data, size_t size,
+                         xrt_device_kind_t device_kind, int32_t device_index,
+                         const xrt_option_t* options, size_t num_options,
+                         xrt_plugin_session_t** out, char* error, size_t error_capacity);
+  void (*destroy)(xrt_plugin_session_t* session);
+  size_t (*input_count)(const xrt_plugin_session_t* session);
+  size_t (*output_count)(const xrt_plugin_session_t* session);
+  /* Descriptions live as long as the session. */
+  xrt_status_t (*input_info)(const xrt_plugin_session_t* session, size_t index,
+                             xrt_value_info_t* info);
+  xrt_status_t (*output_info)(const xrt_plugin_session_t* session, size_t index,
+                              xrt_value_info_t* info);
+  /* inputs[i] is model input i (all of them, validated by the runtime and
+   * contiguous); output_indices lists the model outputs wanted, in order.
+   * Must be safe to call from many threads at once on one session. */
+  xrt_status_t (*run)(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* inputs,
+                      size_t num_inputs, const size_t* output_indices, size_t num_outputs,
+                      const xrt_session_outputs_t* outputs, char* error, size_t error_capacity);
+  /* Short text for xrt_backend_info's version line, e.g. the execution
+   * providers the runtime below offers; may be NULL. */
+  const char* (*details)(void);
+} xrt_session_api_t;
+
 typedef struct {
   size_t struct_size;
   uint32_t abi_major;
@@ -85,6 +127,8 @@ typedef struct {
   const char* version;
   const xrt_kernel_def_t* kernels;
   size_t num_kernels;
+  /* ABI 1.1: NULL, or the model sessions this backend runs. */
+  const xrt_session_api_t* sessions;
 } xrt_plugin_api_t;
 
 typedef const xrt_plugin_api_t* (*xrt_plugin_get_api_fn)(uint32_t host_abi_major);

@@ -12,6 +12,7 @@
 #include "error.h"
 #include "profiler.h"
 #include "runtime.h"
+#include "session.h"
 #include "stream.h"
 #include "tensor.h"
 #include "xpuruntime/xpuruntime.h"
@@ -461,6 +462,103 @@ xrt_status_t xrt_attention(const xrt_tensor_t* q, const xrt_tensor_t* k, const x
   return xrt_op_run("attention", inputs, 3, attrs, 2, stream, out);
 }
 
+/* Sessions --------------------------------------------------------------- */
+
+xrt_status_t xrt_session_create(const char* model_path, const void* model_data, size_t model_size,
+                                const char* backend, xrt_device_t* device,
+                                const xrt_option_t* options, size_t num_options,
+                                xrt_session_t** out) {
+  return guarded([&] {
+    require_out(out, "out");
+    *out = xrt::session_create(model_path, model_data, model_size, backend, device, options,
+                               num_options);
+  });
+}
+
+xrt_status_t xrt_session_retain(xrt_session_t* session) {
+  return guarded([&] {
+    require(session != nullptr, "session is NULL");
+    session->refcount.fetch_add(1, std::memory_order_relaxed);
+  });
+}
+
+void xrt_session_release(xrt_session_t* session) { xrt::session_release(session); }
+
+xrt_status_t xrt_session_backend(const xrt_session_t* session, const char** name) {
+  return guarded([&] {
+    require(session != nullptr, "session is NULL");
+    require_out(name, "name");
+    *name = session->backend;
+  });
+}
+
+xrt_status_t xrt_session_device(const xrt_session_t* session, xrt_device_t** out) {
+  return guarded([&] {
+    require(session != nullptr, "session is NULL");
+    require_out(out, "out");
+    *out = session->device;
+  });
+}
+
+xrt_status_t xrt_session_input_count(const xrt_session_t* session, size_t* count) {
+  return guarded([&] {
+    require(session != nullptr, "session is NULL");
+    require_out(count, "count");
+    *count = session->inputs.size();
+  });
+}
+
+xrt_status_t xrt_session_output_count(const xrt_session_t* session, size_t* count) {
+  return guarded([&] {
+    require(session != nullptr, "session is NULL");
+    require_out(count, "count");
+    *count = session->outputs.size();
+  });
+}
+
+namespace {
+
+void copy_value_info(const std::vector<xrt_value_info_t>& values, size_t index,
+                     xrt_value_info_t* info, const char* what) {
+  require_out(info, "info");
+  require(info->struct_size >= sizeof(xrt_value_info_t), "info->struct_size is ",
+          info->struct_size, ", expected at least ", sizeof(xrt_value_info_t));
+  require(index < values.size(), what, " index ", index, " is out of range (", values.size(),
+          " ", what, "s)");
+  const size_t caller_size = info->struct_size;
+  *info = values[index];
+  info->struct_size = caller_size;
+}
+
+}  // namespace
+
+xrt_status_t xrt_session_input_info(const xrt_session_t* session, size_t index,
+                                    xrt_value_info_t* info) {
+  return guarded([&] {
+    require(session != nullptr, "session is NULL");
+    copy_value_info(session->inputs, index, info, "input");
+  });
+}
+
+xrt_status_t xrt_session_output_info(const xrt_session_t* session, size_t index,
+                                     xrt_value_info_t* info) {
+  return guarded([&] {
+    require(session != nullptr, "session is NULL");
+    copy_value_info(session->outputs, index, info, "output");
+  });
+}
+
+xrt_status_t xrt_session_run(xrt_session_t* session, const char* const* input_names,
+                             const xrt_tensor_t* const* inputs, size_t num_inputs,
+                             const char* const* output_names, size_t num_outputs,
+                             xrt_tensor_t** outputs) {
+  return guarded([&] {
+    require(session != nullptr, "session is NULL");
+    xrt::session_run(session, input_names, inputs, num_inputs, output_names, num_outputs,
+                     outputs);
+  });
+}
+
 /* Backends --------------------------------------------------------------- */
 
 xrt_status_t xrt_backend_count(int32_t* count) {
@@ -483,6 +581,12 @@ xrt_status_t xrt_backend_info(int32_t index, xrt_backend_info_t* info) {
     info->reason = kept.reason.c_str();
     info->available = kept.reason.empty();
     info->builtin = kept.builtin;
+    info->runs_models = kept.sessions != nullptr;
+    const bool has_details = kept.sessions &&
+                             kept.sessions->struct_size >= sizeof(xrt_session_api_t) &&
+                             kept.sessions->details;
+    const char* details = has_details ? kept.sessions->details() : nullptr;
+    info->details = details ? details : "";
   });
 }
 

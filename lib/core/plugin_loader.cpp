@@ -38,7 +38,24 @@ void check_table(const xrt_plugin_api_t* api, const std::string& path) {
   }
 }
 
+constexpr size_t kMinSessionApiSize =
+    offsetof(xrt_session_api_t, run) + sizeof(void*);
+
+void check_sessions(const xrt_plugin_api_t* api, const std::string& path) {
+  const xrt_session_api_t* s = plugin_sessions(api);
+  if (!s) return;
+  if (s->struct_size < kMinSessionApiSize || !s->create || !s->destroy || !s->input_count ||
+      !s->output_count || !s->input_info || !s->output_info || !s->run)
+    fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path,
+         "' has an incomplete session table (every function up to run is required)");
+}
+
 }  // namespace
+
+const xrt_session_api_t* plugin_sessions(const xrt_plugin_api_t* api) {
+  if (api->struct_size < offsetof(xrt_plugin_api_t, sessions) + sizeof(void*)) return nullptr;
+  return api->sessions;
+}
 
 std::string plugin_name_from_path(const std::string& path) {
   std::string name = path.substr(path.find_last_of('/') + 1);
@@ -78,6 +95,7 @@ const xrt_plugin_api_t* open_plugin(const std::string& path) {
   const xrt_plugin_api_t* api = get_api(XRT_PLUGIN_ABI_MAJOR);
   try {
     check_table(api, path);
+    check_sessions(api, path);
   } catch (...) {
     dlclose(handle);
     throw;

@@ -13,6 +13,10 @@ namespace xrt {
 // loaded for the life of the process on success.
 const xrt_plugin_api_t* open_plugin(const std::string& path);
 
+// The table's session section, or NULL when it has none (ABI 1.0 tables
+// end before the field).
+const xrt_session_api_t* plugin_sessions(const xrt_plugin_api_t* api);
+
 // Backend name for a plugin file: "libxrt_cuda.so" -> "cuda".
 std::string plugin_name_from_path(const std::string& path);
 

@@ -84,6 +84,7 @@ void Runtime::load_plugin(const std::string& path) {
              "' is for unknown op '", api->kernels[i].op, "' (known ops: ", known_op_names(), ")");
     entry.name = api->name;
     entry.version = api->version ? api->version : "";
+    entry.sessions = plugin_sessions(api);
     register_kernels(api, entry.name);
     backends_.push_back(entry);
   } catch (const Error& e) {
@@ -92,6 +93,28 @@ void Runtime::load_plugin(const std::string& path) {
     backends_.push_back(entry);
     throw;
   }
+}
+
+const Backend& Runtime::session_backend(const char* name, const xrt_device* device) {
+  std::lock_guard<std::mutex> lock(backends_mutex_);
+  const bool automatic = name == nullptr || std::strcmp(name, "auto") == 0;
+  std::string runs_models;
+  for (const Backend& b : backends_) {
+    if (b.sessions && b.reason.empty())
+      runs_models += (runs_models.empty() ? "" : ", ") + b.name;
+    if (!automatic && b.name != name) continue;
+    if (automatic && (!b.sessions || !b.reason.empty())) continue;
+    if (!b.reason.empty())
+      fail(XRT_ERROR_BACKEND, "backend '", b.name, "' is unavailable: ", b.reason);
+    if (!b.sessions)
+      fail(XRT_ERROR_UNSUPPORTED, "backend '", b.name, "' does not run models");
+    return b;
+  }
+  if (automatic)
+    fail(XRT_ERROR_NOT_FOUND, "no available backend runs models on ", device->name,
+         " (install the ONNX Runtime backend: pip install onnxruntime)");
+  fail(XRT_ERROR_NOT_FOUND, "no backend named '", name, "' (backends that run models: ",
+       runs_models.empty() ? "none" : runs_models, ")");
 }
 
 namespace {

@@ -22,6 +22,7 @@ struct Backend {
   std::string reason;  // empty when available
   bool builtin = false;
   xrt_status_t load_status = XRT_OK;
+  const xrt_session_api_t* sessions = nullptr;  // NULL: runs no models
 };
 
 class Runtime {
@@ -35,6 +36,9 @@ class Runtime {
   size_t backend_count();
   // Entries are never changed or removed, so references stay valid.
   const Backend& backend(size_t index);
+  // The backend that will run a model on `device`: `name`, or the first
+  // available one that runs models when name is NULL or "auto".
+  const Backend& session_backend(const char* name, const xrt_device* device);
   // Loads a plugin file, listing it as a backend whatever the outcome.
   // Throws with the reason when it cannot be used.
   void load_plugin(const std::string& path);

@@ -1,6 +1,6 @@
 /* Registers "add" for int32 on the CPU (the built-in backend has only
  * floating-point add), so a test can see the dispatcher use a plugin kernel. */
-#include <stdio.h>
+#include <stddef.h>
 
 #include "xpuruntime/xpuruntime_plugin.h"
 
@@ -32,9 +32,11 @@ static const xrt_kernel_def_t kernels[] = {
      XRT_DTYPE_BIT(XRT_INT32), 50, NULL, add_int32},
 };
 
+/* Declares the ABI 1.0 table size, as a plugin built before sessions were
+ * appended would: the host must not read past it. */
 static const xrt_plugin_api_t api = {
-    sizeof(xrt_plugin_api_t), XRT_PLUGIN_ABI_MAJOR, XRT_PLUGIN_ABI_MINOR, "testadd", "1.2.3",
-    kernels, sizeof kernels / sizeof kernels[0],
+    offsetof(xrt_plugin_api_t, sessions), XRT_PLUGIN_ABI_MAJOR, 0, "testadd", "1.2.3",
+    kernels, sizeof kernels / sizeof kernels[0], NULL,
 };
 
 __attribute__((visibility("default"))) const xrt_plugin_api_t* xrt_plugin_get_api(

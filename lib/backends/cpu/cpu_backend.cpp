@@ -42,6 +42,7 @@ const xrt_plugin_api_t kApi = {
     XRT_VERSION_STRING,
     kKernels,
     sizeof(kKernels) / sizeof(kKernels[0]),
+    nullptr,  // runs no models
 };
 
 }  // namespace

@@ -1,0 +1,197 @@
+#include "session.h"
+
+#include <cstring>
+
+#include "dtype.h"
+#include "error.h"
+#include "profiler.h"
+#include "runtime.h"
+#include "tensor.h"
+
+namespace xrt {
+
+namespace {
+
+std::string value_names(const std::vector<xrt_value_info_t>& values) {
+  std::string names;
+  for (const auto& v : values) names += (names.empty() ? "" : ", ") + std::string(v.name);
+  return names.empty() ? "none" : names;
+}
+
+// "(batch, seq, 64)": the model's view of a shape.
+std::string model_shape(const xrt_value_info_t& v) {
+  std::string s = "(";
+  for (int32_t i = 0; i < v.ndim; ++i) {
+    if (i) s += ", ";
+    if (v.shape[i] >= 0)
+      s += std::to_string(v.shape[i]);
+    else
+      s += v.dim_names && v.dim_names[i] && *v.dim_names[i] ? v.dim_names[i] : "?";
+  }
+  return s + (v.ndim == 1 ? ",)" : ")");
+}
+
+void check_status(xrt_status_t status, const char* error, const char* what) {
+  if (status != XRT_OK) fail(status, error[0] ? error : what);
+}
+
+std::vector<xrt_value_info_t> describe(const xrt_session* s, bool inputs) {
+  const size_t count = inputs ? s->api->input_count(s->impl) : s->api->output_count(s->impl);
+  std::vector<xrt_value_info_t> values(count);
+  for (size_t i = 0; i < count; ++i) {
+    values[i].struct_size = sizeof(xrt_value_info_t);
+    const xrt_status_t status = inputs ? s->api->input_info(s->impl, i, &values[i])
+                                       : s->api->output_info(s->impl, i, &values[i]);
+    if (status != XRT_OK || !values[i].name || !dtype_valid(values[i].dtype))
+      fail(XRT_ERROR_BACKEND, "backend '", s->backend, "' could not describe ",
+           inputs ? "input " : "output ", i);
+  }
+  return values;
+}
+
+void check_input(const xrt_value_info_t& want, const xrt_tensor* t, const xrt_device* device) {
+  require(t != nullptr, "input '", want.name, "' is NULL");
+  require(t->device == device, "input '", want.name, "' is on ", t->device->name,
+          ", the session runs on ", device->name);
+  require(t->dtype == want.dtype, "input '", want.name, "' has dtype ", dtype_name(t->dtype),
+          ", the model expects ", dtype_name(want.dtype));
+  require(t->ndim == want.ndim, "input '", want.name, "' has shape ",
+          shape_string(t->ndim, t->shape), ", the model expects rank ", want.ndim, " ",
+          model_shape(want));
+  for (int32_t d = 0; d < want.ndim; ++d)
+    require(want.shape[d] < 0 || want.shape[d] == t->shape[d], "input '", want.name,
+            "' has shape ", shape_string(t->ndim, t->shape), ", the model expects ",
+            model_shape(want), " (dimension ", d, " differs)");
+}
+
+// Where a backend's outputs go: tensors from the device's pool, released
+// unless the run succeeds.
+struct OutputSink {
+  xrt_device* device;
+  std::vector<TensorRef> tensors;
+};
+
+xrt_status_t alloc_output(void* context, size_t index, xrt_dtype_t dtype, int32_t ndim,
+                          const int64_t* shape, void** data) noexcept {
+  auto* sink = static_cast<OutputSink*>(context);
+  try {
+    require(index < sink->tensors.size(), "output index ", index, " is out of range");
+    sink->tensors[index] = TensorRef(tensor_create(sink->device, dtype, ndim, shape));
+    *data = sink->tensors[index]->data;
+    return XRT_OK;
+  } catch (const Error& e) {
+    return e.status();
+  } catch (...) {
+    return XRT_ERROR_OUT_OF_MEMORY;
+  }
+}
+
+}  // namespace
+
+xrt_session* session_create(const char* path, const void* data, size_t size, const char* backend,
+                            xrt_device* device, const xrt_option_t* options, size_t num_options) {
+  require(device != nullptr, "device is NULL");
+  require(!(path && data), "give a model path or model bytes, not both");
+  require(path || data || size, "no model: both the path and the bytes are NULL");
+  require(path || size, "the model bytes are empty");
+  require(path || data, "model bytes are NULL with size ", size);
+  require(num_options == 0 || options != nullptr, "options is NULL");
+  for (size_t i = 0; i < num_options; ++i)
+    require(options[i].key && options[i].value, "option #", i, " has a NULL key or value");
+
+  const Backend& b = Runtime::get().session_backend(backend, device);
+  ProfileSpan span("session", "session.create");
+  span.arg("backend", b.name);
+  char error[1024] = {0};
+  xrt_plugin_session_t* impl = nullptr;
+  check_status(b.sessions->create(path, data, size, device->kind, device->index, options,
+                                  num_options, &impl, error, sizeof error),
+               error, "the backend could not create the session");
+  auto* session = new xrt_session();
+  session->device = device;
+  session->backend = b.name.c_str();
+  session->api = b.sessions;
+  session->impl = impl;
+  try {
+    session->inputs = describe(session, true);
+    session->outputs = describe(session, false);
+  } catch (...) {
+    session_release(session);
+    throw;
+  }
+  return session;
+}
+
+void session_release(xrt_session* session) {
+  if (!session || session->refcount.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  session->api->destroy(session->impl);
+  delete session;
+}
+
+void session_run(xrt_session* s, const char* const* input_names,
+                 const xrt_tensor_t* const* inputs, size_t num_inputs,
+                 const char* const* output_names, size_t num_outputs, xrt_tensor_t** outputs) {
+  require(num_inputs == 0 || (input_names && inputs), "input_names or inputs is NULL");
+  require(num_outputs == 0 || outputs, "outputs is NULL");
+  const size_t model_inputs = s->inputs.size();
+  std::vector<const xrt_tensor*> ordered(model_inputs, nullptr);
+  for (size_t i = 0; i < num_inputs; ++i) {
+    require(input_names[i] != nullptr, "input name #", i, " is NULL");
+    size_t k = 0;
+    while (k < model_inputs && std::strcmp(s->inputs[k].name, input_names[i]) != 0) ++k;
+    require(k < model_inputs, "unknown input '", input_names[i], "' (model inputs: ",
+            value_names(s->inputs), ")");
+    require(ordered[k] == nullptr, "input '", input_names[i], "' is given twice");
+    check_input(s->inputs[k], inputs[i], s->device);
+    ordered[k] = inputs[i];
+  }
+  for (size_t k = 0; k < model_inputs; ++k)
+    require(ordered[k] != nullptr, "missing input '", s->inputs[k].name, "' (model inputs: ",
+            value_names(s->inputs), ")");
+
+  std::vector<size_t> wanted(num_outputs);
+  if (!output_names) {
+    require(num_outputs == s->outputs.size(), "asked for all ", s->outputs.size(),
+            " outputs with room for ", num_outputs);
+    for (size_t i = 0; i < num_outputs; ++i) wanted[i] = i;
+  } else {
+    for (size_t i = 0; i < num_outputs; ++i) {
+      require(output_names[i] != nullptr, "output name #", i, " is NULL");
+      size_t k = 0;
+      while (k < s->outputs.size() && std::strcmp(s->outputs[k].name, output_names[i]) != 0) ++k;
+      require(k < s->outputs.size(), "unknown output '", output_names[i], "' (model outputs: ",
+              value_names(s->outputs), ")");
+      wanted[i] = k;
+    }
+  }
+
+  std::vector<TensorRef> contiguous(model_inputs);
+  std::vector<xrt_kernel_tensor_t> views(model_inputs);
+  for (size_t k = 0; k < model_inputs; ++k) {
+    const xrt_tensor* t = ordered[k];
+    if (!t->contiguous) {
+      contiguous[k] = TensorRef(tensor_contiguous(t));
+      t = contiguous[k].get();
+    }
+    views[k] = xrt_kernel_tensor_t{t->data,  t->dtype,         t->ndim,        t->shape,
+                                   t->strides, t->device->kind, t->device->index};
+  }
+
+  OutputSink sink{s->device, std::vector<TensorRef>(num_outputs)};
+  const xrt_session_outputs_t sink_api{sizeof(xrt_session_outputs_t), &sink, alloc_output};
+  char error[1024] = {0};
+  {
+    ProfileSpan span("session", "session.run");
+    span.arg("backend", s->backend);
+    check_status(s->api->run(s->impl, views.data(), model_inputs, wanted.data(), num_outputs,
+                             &sink_api, error, sizeof error),
+                 error, "the backend failed to run the session");
+  }
+  for (size_t i = 0; i < num_outputs; ++i)
+    if (!sink.tensors[i].get())
+      fail(XRT_ERROR_BACKEND, "backend '", s->backend, "' produced no value for output '",
+           s->outputs[wanted[i]].name, "'");
+  for (size_t i = 0; i < num_outputs; ++i) outputs[i] = sink.tensors[i].release();
+}
+
+}  // namespace xrt

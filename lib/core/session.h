@@ -1,0 +1,34 @@
+// Model sessions: a backend's session plus the model's input/output
+// descriptions, so every call is validated here (names, dtypes, ranks, fixed
+// dimensions, devices) with one set of messages, whatever the backend.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "device.h"
+#include "xpuruntime/xpuruntime_plugin.h"
+
+struct xrt_session {
+  std::atomic<int64_t> refcount{1};
+  xrt_device* device = nullptr;
+  const char* backend = nullptr;  // the runtime's backend name: lives forever
+  const xrt_session_api_t* api = nullptr;
+  xrt_plugin_session_t* impl = nullptr;
+  std::vector<xrt_value_info_t> inputs;
+  std::vector<xrt_value_info_t> outputs;
+};
+
+namespace xrt {
+
+xrt_session* session_create(const char* path, const void* data, size_t size, const char* backend,
+                            xrt_device* device, const xrt_option_t* options, size_t num_options);
+void session_release(xrt_session* session);
+// Fills outputs[0..num_outputs) with new tensors; nothing is left allocated
+// when it throws.
+void session_run(xrt_session* session, const char* const* input_names,
+                 const xrt_tensor_t* const* inputs, size_t num_inputs,
+                 const char* const* output_names, size_t num_outputs, xrt_tensor_t** outputs);
+
+}  // namespace xrt
