@@ -582,11 +582,12 @@ xrt_status_t xrt_backend_info(int32_t index, xrt_backend_info_t* info) {
     info->available = kept.reason.empty();
     info->builtin = kept.builtin;
     info->runs_models = kept.sessions != nullptr;
-    const bool has_details = kept.sessions &&
-                             kept.sessions->struct_size >= sizeof(xrt_session_api_t) &&
-                             kept.sessions->details;
-    const char* details = has_details ? kept.sessions->details() : nullptr;
-    info->details = details ? details : "";
+    info->details = "";
+    if (kept.sessions && kept.reason.empty()) {
+      const xrt_session_api_t* api = kept.sessions;
+      if (api->struct_size >= sizeof(xrt_session_api_t) && api->details && api->details())
+        info->details = api->details();
+    }
   });
 }
 

@@ -57,6 +57,12 @@ const xrt_session_api_t* plugin_sessions(const xrt_plugin_api_t* api) {
   return api->sessions;
 }
 
+const char* plugin_details(const xrt_plugin_api_t* api) {
+  const xrt_session_api_t* s = plugin_sessions(api);
+  if (!s || s->struct_size < sizeof(xrt_session_api_t) || !s->details) return nullptr;
+  return s->details();
+}
+
 std::string plugin_name_from_path(const std::string& path) {
   std::string name = path.substr(path.find_last_of('/') + 1);
   if (name.rfind("lib", 0) == 0) name = name.substr(3);

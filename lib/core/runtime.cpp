@@ -85,6 +85,11 @@ void Runtime::load_plugin(const std::string& path) {
     entry.name = api->name;
     entry.version = api->version ? api->version : "";
     entry.sessions = plugin_sessions(api);
+    // A plugin whose runtime below is missing still loads, and says so.
+    const char* details = plugin_details(api);
+    const std::string unavailable = "unavailable: ";
+    if (details && std::string(details).rfind(unavailable, 0) == 0)
+      fail(XRT_ERROR_BACKEND, details + unavailable.size());
     register_kernels(api, entry.name);
     backends_.push_back(entry);
   } catch (const Error& e) {

@@ -33,3 +33,104 @@ def test_usage_error_exits_non_zero(capsys):
         assert exit.code == 2
     else:
         raise AssertionError("argparse accepted an unknown command")
+
+
+# ---- models ----------------------------------------------------------------
+
+import json  # noqa: E402
+import pathlib  # noqa: E402
+
+import pytest  # noqa: E402
+
+DEMO_MODEL = str(pathlib.Path(xrt.__file__).parent / "models" / "demo_encoder.onnx")
+needs_model_backend = pytest.mark.skipif(
+    not any(b.available and b.runs_models for b in xrt.backends()),
+    reason="no backend runs models (onnxruntime not installed or its plugin not built)")
+
+
+def test_demo_model_is_shipped():
+    assert pathlib.Path(DEMO_MODEL).is_file()
+    assert pathlib.Path(DEMO_MODEL).stat().st_size < 1024 * 1024
+
+
+@needs_model_backend
+def test_info_lists_backend_details():
+    result = run_module("info")
+    assert result.returncode == 0, result.stderr
+    assert "runs models" in result.stdout
+    for backend in xrt.backends():
+        if backend.details:
+            assert backend.details in result.stdout
+
+
+@needs_model_backend
+def test_demo_runs_the_model():
+    result = run_module("demo", "--runs", "2")
+    assert result.returncode == 0, result.stderr
+    assert "demo_encoder.onnx" in result.stdout
+    assert " ms" in result.stdout.split("demo_encoder.onnx", 1)[1]
+
+
+@needs_model_backend
+def test_run_describes_outputs_and_saves(tmp_path):
+    result = run_module("run", DEMO_MODEL, "--dim", "seq=5", "--save", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "hidden" in result.stdout and "[1, 5, 64]" in result.stdout
+    assert "float32" in result.stdout and "mean" in result.stdout
+    import numpy as np
+
+    saved = np.load(tmp_path / "hidden.npy")
+    assert saved.shape == (1, 5, 64)
+    # Given inputs are used as they are.
+    tokens = np.ones((2, 3, 64), np.float32)
+    np.save(tmp_path / "tokens.npy", tokens)
+    result = run_module("run", DEMO_MODEL, "--input", f"tokens={tmp_path / 'tokens.npy'}")
+    assert result.returncode == 0, result.stderr
+    assert "[2, 3, 64]" in result.stdout
+
+
+@needs_model_backend
+def test_run_rejects_unknown_input_name(tmp_path):
+    import numpy as np
+
+    np.save(tmp_path / "x.npy", np.ones(3, np.float32))
+    result = run_module("run", DEMO_MODEL, "--input", f"nope={tmp_path / 'x.npy'}")
+    assert result.returncode == 1
+    assert "nope" in result.stderr
+
+
+@needs_model_backend
+def test_bench_json():
+    result = run_module("bench", DEMO_MODEL, "--warmup", "2", "--runs", "20", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["runs"] == 20
+    assert 0 < report["p50_ms"] <= report["p90_ms"] <= report["p99_ms"]
+    assert report["throughput_per_s"] > 0
+    assert report["backend"] and report["device"] == "cpu"
+
+
+@needs_model_backend
+def test_bench_text_with_duration():
+    result = run_module("bench", DEMO_MODEL, "--warmup", "1", "--duration", "0.3")
+    assert result.returncode == 0, result.stderr
+    for key in ("p50", "p90", "p99", "throughput"):
+        assert key in result.stdout
+
+
+@needs_model_backend
+def test_compare_agrees():
+    result = run_module("compare", DEMO_MODEL, "--dim", "seq=4")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok" in result.stdout and "FAIL" not in result.stdout
+
+
+def test_compare_tolerance_rule():
+    import numpy as np
+
+    from xpuruntime.cli import _agree
+
+    ok, abs_err, rel_err = _agree(np.array([1.0, 2.0]), np.array([1.0, 2.0005]), 1e-4, 1e-3)
+    assert ok and abs_err == pytest.approx(5e-4) and rel_err == pytest.approx(5e-4 / 2.0005)
+    assert not _agree(np.array([1.0]), np.array([1.1]), 1e-4, 1e-3)[0]
+    assert not _agree(np.zeros((2, 3)), np.zeros((3, 2)), 1, 1)[0]

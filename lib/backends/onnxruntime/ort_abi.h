@@ -1,0 +1,193 @@
+// The part of ONNX Runtime's C ABI this plugin calls. ORT is opened with
+// dlopen at run time, so nothing here comes from ORT's own headers: the
+// entry point returns a table of function pointers that only ever grows, and
+// each function sits at a fixed index in it. Every index used below exists
+// in API version 12; the plugin asks for version 17, which every ORT that
+// ships libonnxruntime in its wheel (1.19 and later) provides.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace xrt::ort {
+
+inline constexpr uint32_t kApiVersion = 17;
+
+// Opaque ORT handles.
+struct OrtEnv;
+struct OrtStatus;
+struct OrtMemoryInfo;
+struct OrtSession;
+struct OrtSessionOptions;
+struct OrtValue;
+struct OrtRunOptions;
+struct OrtTypeInfo;
+struct OrtTensorTypeAndShapeInfo;
+struct OrtAllocator;
+struct OrtCUDAProviderOptionsV2;
+struct OrtTensorRTProviderOptionsV2;
+
+// ORT's C enums are int-sized; only the values the plugin needs are named.
+enum ElementType : int {
+  kElemFloat = 1,
+  kElemUint8 = 2,
+  kElemInt8 = 3,
+  kElemInt16 = 5,
+  kElemInt32 = 6,
+  kElemInt64 = 7,
+  kElemString = 8,
+  kElemBool = 9,
+  kElemFloat16 = 10,
+  kElemDouble = 11,
+  kElemBfloat16 = 16,
+};
+
+enum ValueKind : int { kValueTensor = 1 };
+
+enum ErrorCode : int {
+  kErrInvalidArgument = 2,
+  kErrNoSuchFile = 3,
+  kErrInvalidProtobuf = 7,
+  kErrNotImplemented = 9,
+  kErrInvalidGraph = 10,
+};
+
+enum LoggingLevel : int { kLogWarning = 2 };
+enum AllocatorType : int { kDeviceAllocator = 0, kArenaAllocator = 1 };
+enum MemType : int { kMemTypeDefault = 0 };
+
+// The exported entry point returns this pair; its layout never changes.
+struct OrtApiBase {
+  const void* (*GetApi)(uint32_t version);
+  const char* (*GetVersionString)();
+};
+using GetApiBaseFn = const OrtApiBase* (*)();
+inline constexpr const char* kEntrySymbol = "OrtGetApiBase";
+
+// Index of each function in the table.
+namespace slot {
+inline constexpr size_t GetErrorCode = 1;
+inline constexpr size_t GetErrorMessage = 2;
+inline constexpr size_t CreateEnv = 3;
+inline constexpr size_t CreateSession = 7;
+inline constexpr size_t CreateSessionFromArray = 8;
+inline constexpr size_t Run = 9;
+inline constexpr size_t CreateSessionOptions = 10;
+inline constexpr size_t EnableProfiling = 14;
+inline constexpr size_t SetSessionGraphOptimizationLevel = 23;
+inline constexpr size_t SetIntraOpNumThreads = 24;
+inline constexpr size_t SetInterOpNumThreads = 25;
+inline constexpr size_t SessionGetInputCount = 30;
+inline constexpr size_t SessionGetOutputCount = 31;
+inline constexpr size_t SessionGetInputTypeInfo = 33;
+inline constexpr size_t SessionGetOutputTypeInfo = 34;
+inline constexpr size_t SessionGetInputName = 36;
+inline constexpr size_t SessionGetOutputName = 37;
+inline constexpr size_t CreateTensorWithDataAsOrtValue = 49;
+inline constexpr size_t GetTensorMutableData = 51;
+inline constexpr size_t CastTypeInfoToTensorInfo = 55;
+inline constexpr size_t GetOnnxTypeFromTypeInfo = 56;
+inline constexpr size_t GetTensorElementType = 60;
+inline constexpr size_t GetDimensionsCount = 61;
+inline constexpr size_t GetDimensions = 62;
+inline constexpr size_t GetSymbolicDimensions = 63;
+inline constexpr size_t GetTensorTypeAndShape = 65;
+inline constexpr size_t CreateMemoryInfo = 68;
+inline constexpr size_t CreateCpuMemoryInfo = 69;
+inline constexpr size_t AllocatorFree = 76;
+inline constexpr size_t GetAllocatorWithDefaultOptions = 78;
+inline constexpr size_t ReleaseEnv = 92;
+inline constexpr size_t ReleaseStatus = 93;
+inline constexpr size_t ReleaseMemoryInfo = 94;
+inline constexpr size_t ReleaseSession = 95;
+inline constexpr size_t ReleaseValue = 96;
+inline constexpr size_t ReleaseTypeInfo = 98;
+inline constexpr size_t ReleaseTensorTypeAndShapeInfo = 99;
+inline constexpr size_t ReleaseSessionOptions = 100;
+inline constexpr size_t GetAvailableProviders = 125;
+inline constexpr size_t ReleaseAvailableProviders = 126;
+inline constexpr size_t SessionOptionsAppendExecutionProvider_TensorRT_V2 = 170;
+inline constexpr size_t CreateTensorRTProviderOptions = 171;
+inline constexpr size_t UpdateTensorRTProviderOptions = 172;
+inline constexpr size_t ReleaseTensorRTProviderOptions = 174;
+inline constexpr size_t SessionOptionsAppendExecutionProvider_CUDA_V2 = 204;
+inline constexpr size_t CreateCUDAProviderOptions = 205;
+inline constexpr size_t UpdateCUDAProviderOptions = 206;
+inline constexpr size_t ReleaseCUDAProviderOptions = 208;
+inline constexpr size_t SessionOptionsAppendExecutionProvider = 216;
+}  // namespace slot
+
+// The functions, typed, with the table resolved once at load.
+struct Functions {
+  int (*GetErrorCode)(const OrtStatus*);
+  const char* (*GetErrorMessage)(const OrtStatus*);
+  OrtStatus* (*CreateEnv)(int level, const char* log_id, OrtEnv** out);
+  OrtStatus* (*CreateSession)(const OrtEnv*, const char* path, const OrtSessionOptions*,
+                              OrtSession** out);
+  OrtStatus* (*CreateSessionFromArray)(const OrtEnv*, const void* data, size_t size,
+                                       const OrtSessionOptions*, OrtSession** out);
+  OrtStatus* (*Run)(OrtSession*, const OrtRunOptions*, const char* const* input_names,
+                    const OrtValue* const* inputs, size_t num_inputs,
+                    const char* const* output_names, size_t num_outputs, OrtValue** outputs);
+  OrtStatus* (*CreateSessionOptions)(OrtSessionOptions** out);
+  OrtStatus* (*EnableProfiling)(OrtSessionOptions*, const char* prefix);
+  OrtStatus* (*SetSessionGraphOptimizationLevel)(OrtSessionOptions*, int level);
+  OrtStatus* (*SetIntraOpNumThreads)(OrtSessionOptions*, int n);
+  OrtStatus* (*SetInterOpNumThreads)(OrtSessionOptions*, int n);
+  OrtStatus* (*SessionGetInputCount)(const OrtSession*, size_t* out);
+  OrtStatus* (*SessionGetOutputCount)(const OrtSession*, size_t* out);
+  OrtStatus* (*SessionGetInputTypeInfo)(const OrtSession*, size_t index, OrtTypeInfo** out);
+  OrtStatus* (*SessionGetOutputTypeInfo)(const OrtSession*, size_t index, OrtTypeInfo** out);
+  OrtStatus* (*SessionGetInputName)(const OrtSession*, size_t index, OrtAllocator*, char** out);
+  OrtStatus* (*SessionGetOutputName)(const OrtSession*, size_t index, OrtAllocator*, char** out);
+  // size is in bytes; the data stays owned by the caller.
+  OrtStatus* (*CreateTensorWithDataAsOrtValue)(const OrtMemoryInfo*, void* data, size_t size,
+                                               const int64_t* shape, size_t ndim, int elem_type,
+                                               OrtValue** out);
+  OrtStatus* (*GetTensorMutableData)(OrtValue*, void** out);
+  // The result is a view into the type info: never released on its own.
+  OrtStatus* (*CastTypeInfoToTensorInfo)(const OrtTypeInfo*,
+                                         const OrtTensorTypeAndShapeInfo** out);
+  OrtStatus* (*GetOnnxTypeFromTypeInfo)(const OrtTypeInfo*, int* out);
+  OrtStatus* (*GetTensorElementType)(const OrtTensorTypeAndShapeInfo*, int* out);
+  OrtStatus* (*GetDimensionsCount)(const OrtTensorTypeAndShapeInfo*, size_t* out);
+  OrtStatus* (*GetDimensions)(const OrtTensorTypeAndShapeInfo*, int64_t* dims, size_t n);
+  OrtStatus* (*GetSymbolicDimensions)(const OrtTensorTypeAndShapeInfo*, const char** names,
+                                      size_t n);
+  OrtStatus* (*GetTensorTypeAndShape)(const OrtValue*, OrtTensorTypeAndShapeInfo** out);
+  OrtStatus* (*CreateMemoryInfo)(const char* name, int allocator_type, int device_id,
+                                 int mem_type, OrtMemoryInfo** out);
+  OrtStatus* (*CreateCpuMemoryInfo)(int allocator_type, int mem_type, OrtMemoryInfo** out);
+  OrtStatus* (*AllocatorFree)(OrtAllocator*, void* p);
+  // The default allocator belongs to ORT and is never released.
+  OrtStatus* (*GetAllocatorWithDefaultOptions)(OrtAllocator** out);
+  void (*ReleaseEnv)(OrtEnv*);
+  void (*ReleaseStatus)(OrtStatus*);
+  void (*ReleaseMemoryInfo)(OrtMemoryInfo*);
+  void (*ReleaseSession)(OrtSession*);
+  void (*ReleaseValue)(OrtValue*);
+  void (*ReleaseTypeInfo)(OrtTypeInfo*);
+  void (*ReleaseTensorTypeAndShapeInfo)(OrtTensorTypeAndShapeInfo*);
+  void (*ReleaseSessionOptions)(OrtSessionOptions*);
+  OrtStatus* (*GetAvailableProviders)(char*** out, int* count);
+  OrtStatus* (*ReleaseAvailableProviders)(char** list, int count);
+  OrtStatus* (*SessionOptionsAppendExecutionProvider_TensorRT_V2)(
+      OrtSessionOptions*, const OrtTensorRTProviderOptionsV2*);
+  OrtStatus* (*CreateTensorRTProviderOptions)(OrtTensorRTProviderOptionsV2** out);
+  OrtStatus* (*UpdateTensorRTProviderOptions)(OrtTensorRTProviderOptionsV2*,
+                                              const char* const* keys,
+                                              const char* const* values, size_t n);
+  void (*ReleaseTensorRTProviderOptions)(OrtTensorRTProviderOptionsV2*);
+  OrtStatus* (*SessionOptionsAppendExecutionProvider_CUDA_V2)(OrtSessionOptions*,
+                                                              const OrtCUDAProviderOptionsV2*);
+  OrtStatus* (*CreateCUDAProviderOptions)(OrtCUDAProviderOptionsV2** out);
+  OrtStatus* (*UpdateCUDAProviderOptions)(OrtCUDAProviderOptionsV2*, const char* const* keys,
+                                          const char* const* values, size_t n);
+  void (*ReleaseCUDAProviderOptions)(OrtCUDAProviderOptionsV2*);
+  // Generic form for providers other than CUDA and TensorRT.
+  OrtStatus* (*SessionOptionsAppendExecutionProvider)(OrtSessionOptions*, const char* name,
+                                                      const char* const* keys,
+                                                      const char* const* values, size_t n);
+};
+
+}  // namespace xrt::ort

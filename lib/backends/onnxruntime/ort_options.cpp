@@ -1,0 +1,279 @@
+#include "ort_options.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+namespace xrt::ort {
+namespace {
+
+constexpr const char* kKnownKeys =
+    "intra_op_num_threads, inter_op_num_threads, graph_optimization_level, enable_profiling, "
+    "providers, provider_option.<Provider>.<key>";
+constexpr std::string_view kProviderOptionPrefix = "provider_option.";
+constexpr const char* kCpu = "CPUExecutionProvider";
+constexpr const char* kCuda = "CUDAExecutionProvider";
+constexpr const char* kTensorRT = "TensorrtExecutionProvider";
+
+bool parse_int(const char* text, long min, long max, int* out) {
+  if (!text || !*text) return false;
+  errno = 0;
+  char* end = nullptr;
+  long value = std::strtol(text, &end, 10);
+  if (errno != 0 || *end != '\0' || value < min || value > max) return false;
+  *out = static_cast<int>(value);
+  return true;
+}
+
+bool parse_optimization_level(const char* text, int* out) {
+  static constexpr struct {
+    const char* ort_name;
+    const char* short_name;
+    int value;
+  } kLevels[] = {
+      {"ORT_DISABLE_ALL", "disable", 0},
+      {"ORT_ENABLE_BASIC", "basic", 1},
+      {"ORT_ENABLE_EXTENDED", "extended", 2},
+      {"ORT_ENABLE_ALL", "all", 99},
+  };
+  for (const auto& level : kLevels) {
+    if (std::strcmp(text, level.ort_name) == 0 || std::strcmp(text, level.short_name) == 0) {
+      *out = level.value;
+      return true;
+    }
+  }
+  int value = 0;
+  if (parse_int(text, 0, 99, &value) && (value <= 2 || value == 99)) {
+    *out = value;
+    return true;
+  }
+  return false;
+}
+
+const char* install_hint(std::string_view provider) {
+  if (provider == kCuda || provider == kTensorRT) {
+    return "pip install onnxruntime-gpu";
+  }
+  if (provider == "OpenVINOExecutionProvider") return "pip install onnxruntime-openvino";
+  return "it is not available in this onnxruntime build";
+}
+
+ProviderRequest* find_provider(SessionConfig* config, std::string_view name) {
+  for (ProviderRequest& p : config->providers) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+bool is_gpu_provider(std::string_view name) { return name == kCuda || name == kTensorRT; }
+
+// Each provider the session will use must be compiled into this ORT.
+xrt_status_t check_available(const SessionConfig& config, char* error, size_t capacity) {
+  for (const ProviderRequest& p : config.providers) {
+    if (!has_provider(p.name)) {
+      std::string have;
+      for (const std::string& name : available_providers()) {
+        have += (have.empty() ? "" : ", ") + name;
+      }
+      return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                  "onnxruntime %s has no %s (%s; available: %s)", version(), p.name.c_str(),
+                  install_hint(p.name), have.c_str());
+    }
+  }
+  return XRT_OK;
+}
+
+xrt_status_t parse_providers(const char* text, SessionConfig* config, char* error,
+                             size_t capacity) {
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view name = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (name.empty()) continue;
+    if (find_provider(config, name)) {
+      return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                  "onnxruntime: provider %.*s is listed twice", static_cast<int>(name.size()),
+                  name.data());
+    }
+    config->providers.push_back(ProviderRequest{std::string(name), {}, {}});
+  }
+  if (config->providers.empty()) {
+    return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                "onnxruntime: option providers names no provider");
+  }
+  return XRT_OK;
+}
+
+std::string profile_prefix() {
+  const char* dir = std::getenv("TMPDIR");
+  if (!dir || !*dir) dir = "/tmp";
+  return std::string(dir) + "/xpuruntime_onnxruntime_" + std::to_string(getpid());
+}
+
+// CUDA and TensorRT have their own option objects; every other provider
+// goes through the generic by-name call.
+template <typename Options>
+xrt_status_t append_gpu(const ProviderRequest& p, OrtSessionOptions* session,
+                        OrtStatus* (*create)(Options**),
+                        OrtStatus* (*update)(Options*, const char* const*, const char* const*,
+                                             size_t),
+                        OrtStatus* (*append)(OrtSessionOptions*, const Options*),
+                        char* error, size_t capacity) {
+  Options* raw = nullptr;
+  if (xrt_status_t s = take(create(&raw), error, capacity); s != XRT_OK) return s;
+  Owned<Options> options(raw);
+  std::vector<const char*> keys, values;
+  for (size_t i = 0; i < p.keys.size(); ++i) {
+    keys.push_back(p.keys[i].c_str());
+    values.push_back(p.values[i].c_str());
+  }
+  if (!keys.empty()) {
+    if (xrt_status_t s = take(update(raw, keys.data(), values.data(), keys.size()), error,
+                              capacity);
+        s != XRT_OK) {
+      return s;
+    }
+  }
+  return take(append(session, raw), error, capacity);
+}
+
+xrt_status_t append_provider(const ProviderRequest& p, OrtSessionOptions* session, char* error,
+                             size_t capacity) {
+  const Functions& f = api();
+  if (p.name == kCpu) return XRT_OK;
+  if (p.name == kCuda) {
+    return append_gpu(p, session, f.CreateCUDAProviderOptions, f.UpdateCUDAProviderOptions,
+                      f.SessionOptionsAppendExecutionProvider_CUDA_V2, error, capacity);
+  }
+  if (p.name == kTensorRT) {
+    return append_gpu(p, session, f.CreateTensorRTProviderOptions,
+                      f.UpdateTensorRTProviderOptions,
+                      f.SessionOptionsAppendExecutionProvider_TensorRT_V2, error, capacity);
+  }
+  std::vector<const char*> keys, values;
+  for (size_t i = 0; i < p.keys.size(); ++i) {
+    keys.push_back(p.keys[i].c_str());
+    values.push_back(p.values[i].c_str());
+  }
+  return take(f.SessionOptionsAppendExecutionProvider(session, p.name.c_str(), keys.data(),
+                                                      values.data(), keys.size()),
+              error, capacity);
+}
+
+}  // namespace
+
+xrt_status_t parse_options(const xrt_option_t* options, size_t num_options,
+                           xrt_device_kind_t device_kind, int32_t device_index,
+                           SessionConfig* config, char* error, size_t capacity) {
+  // provider_option.* entries refer to the providers list, which may come later.
+  std::vector<const xrt_option_t*> provider_options;
+  for (size_t i = 0; i < num_options; ++i) {
+    const char* key = options[i].key ? options[i].key : "";
+    const char* value = options[i].value ? options[i].value : "";
+    bool ok = true;
+    if (std::strcmp(key, "intra_op_num_threads") == 0) {
+      ok = parse_int(value, 0, 4096, &config->intra_op_threads);
+    } else if (std::strcmp(key, "inter_op_num_threads") == 0) {
+      ok = parse_int(value, 0, 4096, &config->inter_op_threads);
+    } else if (std::strcmp(key, "graph_optimization_level") == 0) {
+      ok = parse_optimization_level(value, &config->optimization_level);
+    } else if (std::strcmp(key, "enable_profiling") == 0) {
+      ok = std::strcmp(value, "0") == 0 || std::strcmp(value, "1") == 0;
+      config->profiling = std::strcmp(value, "1") == 0;
+    } else if (std::strcmp(key, "providers") == 0) {
+      config->providers.clear();
+      if (xrt_status_t s = parse_providers(value, config, error, capacity); s != XRT_OK) {
+        return s;
+      }
+    } else if (std::string_view(key).substr(0, kProviderOptionPrefix.size()) ==
+               kProviderOptionPrefix) {
+      provider_options.push_back(&options[i]);
+    } else {
+      return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                  "onnxruntime: unknown option '%s' (known: %s)", key, kKnownKeys);
+    }
+    if (!ok) {
+      return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                  "onnxruntime: option %s has an invalid value '%s'", key, value);
+    }
+  }
+
+  if (device_kind == XRT_DEVICE_CUDA) {
+    if (config->providers.empty()) config->providers.push_back(ProviderRequest{kCuda, {}, {}});
+    if (!find_provider(config, kCuda) && !find_provider(config, kTensorRT)) {
+      return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                  "onnxruntime: a CUDA device needs %s or %s in providers", kCuda, kTensorRT);
+    }
+  } else if (device_kind != XRT_DEVICE_CPU) {
+    return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                "onnxruntime: device kind %d is not supported", static_cast<int>(device_kind));
+  }
+
+  for (const xrt_option_t* option : provider_options) {
+    std::string_view rest = std::string_view(option->key).substr(kProviderOptionPrefix.size());
+    size_t dot = rest.find('.');
+    if (dot == std::string_view::npos || dot == 0 || dot + 1 == rest.size()) {
+      return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                  "onnxruntime: option '%s' must be provider_option.<Provider>.<key>",
+                  option->key);
+    }
+    std::string_view provider = rest.substr(0, dot);
+    ProviderRequest* request = find_provider(config, provider);
+    if (!request) {
+      return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                  "onnxruntime: option '%s' names a provider that is not in providers",
+                  option->key);
+    }
+    request->keys.emplace_back(rest.substr(dot + 1));
+    request->values.emplace_back(option->value ? option->value : "");
+  }
+
+  // On a CUDA device the GPU providers run on that device unless told otherwise.
+  if (device_kind == XRT_DEVICE_CUDA) {
+    for (ProviderRequest& p : config->providers) {
+      if (!is_gpu_provider(p.name)) continue;
+      bool has_id = false;
+      for (const std::string& k : p.keys) has_id = has_id || k == "device_id";
+      if (!has_id) {
+        p.keys.emplace_back("device_id");
+        p.values.push_back(std::to_string(device_index));
+      }
+    }
+  }
+  return check_available(*config, error, capacity);
+}
+
+xrt_status_t make_session_options(const SessionConfig& config, Owned<OrtSessionOptions>* out,
+                                  char* error, size_t capacity) {
+  const Functions& f = api();
+  OrtSessionOptions* raw = nullptr;
+  if (xrt_status_t s = take(f.CreateSessionOptions(&raw), error, capacity); s != XRT_OK) {
+    return s;
+  }
+  Owned<OrtSessionOptions> options(raw);
+  OrtStatus* status = nullptr;
+  if (!status && config.intra_op_threads >= 0) {
+    status = f.SetIntraOpNumThreads(raw, config.intra_op_threads);
+  }
+  if (!status && config.inter_op_threads >= 0) {
+    status = f.SetInterOpNumThreads(raw, config.inter_op_threads);
+  }
+  if (!status && config.optimization_level >= 0) {
+    status = f.SetSessionGraphOptimizationLevel(raw, config.optimization_level);
+  }
+  if (!status && config.profiling) status = f.EnableProfiling(raw, profile_prefix().c_str());
+  if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
+  for (const ProviderRequest& p : config.providers) {
+    if (xrt_status_t s = append_provider(p, raw, error, capacity); s != XRT_OK) return s;
+  }
+  *out = std::move(options);
+  return XRT_OK;
+}
+
+}  // namespace xrt::ort

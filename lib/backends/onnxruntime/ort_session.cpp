@@ -1,0 +1,395 @@
+#include "ort_session.h"
+
+#include <dlfcn.h>
+
+#include <array>
+#include <cstring>
+#include <memory>
+
+#include "ort_options.h"
+
+using xrt::ort::ValueInfo;
+
+struct xrt_plugin_session {
+  xrt::ort::Owned<xrt::ort::OrtSession> session;
+  std::vector<ValueInfo> inputs;
+  std::vector<ValueInfo> outputs;
+  std::vector<const char*> input_names;
+  std::vector<const char*> output_names;
+  // Where input data lives: the shared CPU description, or this session's device.
+  const xrt::ort::OrtMemoryInfo* input_memory = nullptr;
+  xrt::ort::Owned<xrt::ort::OrtMemoryInfo> device_memory;
+  // ORT hands outputs back in host memory; a CUDA session copies them to the
+  // device buffer the runtime allocates.
+  int (*copy_to_device)(void* dst, const void* src, size_t bytes, int kind) = nullptr;
+};
+
+namespace xrt::ort {
+namespace {
+
+constexpr int kCudaMemcpyHostToDevice = 1;
+
+struct DtypeMap {
+  xrt_dtype_t dtype;
+  int element;
+  size_t size;
+};
+
+constexpr DtypeMap kDtypes[XRT_DTYPE_COUNT] = {
+    {XRT_BOOL, kElemBool, 1},         {XRT_UINT8, kElemUint8, 1},
+    {XRT_INT8, kElemInt8, 1},         {XRT_INT16, kElemInt16, 2},
+    {XRT_INT32, kElemInt32, 4},       {XRT_INT64, kElemInt64, 8},
+    {XRT_FLOAT16, kElemFloat16, 2},   {XRT_BFLOAT16, kElemBfloat16, 2},
+    {XRT_FLOAT32, kElemFloat, 4},     {XRT_FLOAT64, kElemDouble, 8},
+};
+
+bool dtype_of(int element, xrt_dtype_t* out) {
+  for (const DtypeMap& d : kDtypes) {
+    if (d.element == element) {
+      *out = d.dtype;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* element_name(int element) {
+  static constexpr const char* kNames[] = {
+      "undefined",  "float",          "uint8",      "int8",           "uint16",
+      "int16",      "int32",          "int64",      "string",         "bool",
+      "float16",    "double",         "uint32",     "uint64",         "complex64",
+      "complex128", "bfloat16",       "float8e4m3fn", "float8e4m3fnuz", "float8e5m2",
+      "float8e5m2fnuz", "uint4",      "int4",       "float4e2m1",     "uint2",
+      "int2",       "float8e8m0",
+  };
+  if (element >= 0 && element < static_cast<int>(std::size(kNames))) return kNames[element];
+  return "unknown";
+}
+
+const char* kind_name(int kind) {
+  static constexpr const char* kNames[] = {"unknown", "tensor", "sequence", "map",
+                                           "opaque",  "sparse tensor", "optional"};
+  if (kind >= 0 && kind < static_cast<int>(std::size(kNames))) return kNames[kind];
+  return "unknown";
+}
+
+// A run's per-input/per-output arrays: on the stack for the usual handful.
+template <typename T, size_t N = 8>
+class SmallArray {
+ public:
+  explicit SmallArray(size_t n) : data_(n <= N ? inline_.data() : nullptr) {
+    if (!data_) {
+      heap_.reset(new T[n]);
+      data_ = heap_.get();
+    }
+    std::fill(data_, data_ + n, T{});
+  }
+  T* data() { return data_; }
+  T& operator[](size_t i) { return data_[i]; }
+
+ private:
+  std::array<T, N> inline_;
+  std::unique_ptr<T[]> heap_;
+  T* data_;
+};
+
+// Values created during a run, released whichever way the run ends.
+class ValueList {
+ public:
+  explicit ValueList(size_t n) : values_(n), n_(n) {}
+  ~ValueList() {
+    for (size_t i = 0; i < n_; ++i) {
+      if (values_[i]) api().ReleaseValue(values_[i]);
+    }
+  }
+  OrtValue** data() { return values_.data(); }
+  OrtValue*& operator[](size_t i) { return values_[i]; }
+
+ private:
+  SmallArray<OrtValue*> values_;
+  size_t n_;
+};
+
+xrt_status_t describe(const OrtSession* session, bool input, size_t index, ValueInfo* value,
+                      char* error, size_t capacity) {
+  const Functions& f = api();
+  const char* role = input ? "input" : "output";
+  OrtAllocator* allocator = nullptr;
+  char* name = nullptr;
+  if (xrt_status_t s = take(f.GetAllocatorWithDefaultOptions(&allocator), error, capacity);
+      s != XRT_OK) {
+    return s;
+  }
+  OrtStatus* status = input ? f.SessionGetInputName(session, index, allocator, &name)
+                            : f.SessionGetOutputName(session, index, allocator, &name);
+  if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
+  value->name = name;
+  if (xrt_status_t s = take(f.AllocatorFree(allocator, name), error, capacity); s != XRT_OK) {
+    return s;
+  }
+
+  OrtTypeInfo* raw_type = nullptr;
+  status = input ? f.SessionGetInputTypeInfo(session, index, &raw_type)
+                 : f.SessionGetOutputTypeInfo(session, index, &raw_type);
+  if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
+  Owned<OrtTypeInfo> type(raw_type);
+  int kind = 0;
+  if (xrt_status_t s = take(f.GetOnnxTypeFromTypeInfo(raw_type, &kind), error, capacity);
+      s != XRT_OK) {
+    return s;
+  }
+  if (kind != kValueTensor) {
+    return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                "onnxruntime: %s '%s' is a %s; only tensors are supported", role,
+                value->name.c_str(), kind_name(kind));
+  }
+  const OrtTensorTypeAndShapeInfo* tensor = nullptr;
+  int element = 0;
+  size_t ndim = 0;
+  status = f.CastTypeInfoToTensorInfo(raw_type, &tensor);
+  if (!status) status = f.GetTensorElementType(tensor, &element);
+  if (!status) status = f.GetDimensionsCount(tensor, &ndim);
+  if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
+  if (!dtype_of(element, &value->dtype)) {
+    return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                "onnxruntime: %s '%s' has element type %s, which xpuruntime tensors cannot hold",
+                role, value->name.c_str(), element_name(element));
+  }
+  if (ndim > XRT_MAX_DIMS) {
+    return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                "onnxruntime: %s '%s' has %zu dimensions; at most %d are supported", role,
+                value->name.c_str(), ndim, XRT_MAX_DIMS);
+  }
+  value->shape.resize(ndim);
+  std::array<const char*, XRT_MAX_DIMS> symbols{};
+  status = f.GetDimensions(tensor, value->shape.data(), ndim);
+  if (!status) status = f.GetSymbolicDimensions(tensor, symbols.data(), ndim);
+  if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
+  for (size_t d = 0; d < ndim; ++d) {
+    if (value->shape[d] < 0) value->shape[d] = -1;
+    value->dim_names.emplace_back(symbols[d] ? symbols[d] : "");
+  }
+  for (const std::string& dim : value->dim_names) value->dim_name_ptrs.push_back(dim.c_str());
+  return XRT_OK;
+}
+
+xrt_status_t describe_all(xrt_plugin_session* s, char* error, size_t capacity) {
+  const Functions& f = api();
+  size_t num_inputs = 0, num_outputs = 0;
+  OrtStatus* status = f.SessionGetInputCount(s->session.get(), &num_inputs);
+  if (!status) status = f.SessionGetOutputCount(s->session.get(), &num_outputs);
+  if (xrt_status_t st = take(status, error, capacity); st != XRT_OK) return st;
+  s->inputs.resize(num_inputs);
+  s->outputs.resize(num_outputs);
+  for (size_t i = 0; i < num_inputs; ++i) {
+    if (xrt_status_t st = describe(s->session.get(), true, i, &s->inputs[i], error, capacity);
+        st != XRT_OK) {
+      return st;
+    }
+    s->input_names.push_back(s->inputs[i].name.c_str());
+  }
+  for (size_t i = 0; i < num_outputs; ++i) {
+    if (xrt_status_t st = describe(s->session.get(), false, i, &s->outputs[i], error, capacity);
+        st != XRT_OK) {
+      return st;
+    }
+    s->output_names.push_back(s->outputs[i].name.c_str());
+  }
+  return XRT_OK;
+}
+
+// The CUDA runtime is already in the process once ORT's CUDA provider is.
+xrt_status_t prepare_cuda(xrt_plugin_session* s, int32_t device_index, char* error,
+                          size_t capacity) {
+  for (const char* name : {"libcudart.so.13", "libcudart.so.12", "libcudart.so"}) {
+    void* handle = dlopen(name, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+    if (!handle) handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) continue;
+    s->copy_to_device =
+        reinterpret_cast<decltype(s->copy_to_device)>(dlsym(handle, "cudaMemcpy"));
+    if (s->copy_to_device) break;
+  }
+  if (!s->copy_to_device) {
+    return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                "onnxruntime: the CUDA runtime library (libcudart) was not found");
+  }
+  OrtMemoryInfo* raw = nullptr;
+  if (xrt_status_t st = take(api().CreateMemoryInfo("Cuda", kDeviceAllocator, device_index,
+                                                    kMemTypeDefault, &raw),
+                             error, capacity);
+      st != XRT_OK) {
+    return st;
+  }
+  s->device_memory.reset(raw);
+  s->input_memory = raw;
+  return XRT_OK;
+}
+
+void fill_info(const ValueInfo& value, xrt_value_info_t* info) {
+  info->name = value.name.c_str();
+  info->dtype = value.dtype;
+  info->ndim = static_cast<int32_t>(value.shape.size());
+  info->shape = value.shape.data();
+  info->dim_names = value.dim_name_ptrs.data();
+}
+
+}  // namespace
+
+xrt_status_t session_create(const char* path, const void* data, size_t size,
+                            xrt_device_kind_t device_kind, int32_t device_index,
+                            const xrt_option_t* options, size_t num_options,
+                            xrt_plugin_session_t** out, char* error, size_t capacity) {
+  if (!load()) {
+    return fail(XRT_ERROR_BACKEND, error, capacity, "%s", unavailable_reason().c_str());
+  }
+  if (!out || (path == nullptr) == (data == nullptr)) {
+    return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                "onnxruntime: give either a model path or model bytes");
+  }
+  if (data && size == 0) {
+    return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity, "onnxruntime: the model is empty");
+  }
+  SessionConfig config;
+  if (xrt_status_t s = parse_options(options, num_options, device_kind, device_index, &config,
+                                     error, capacity);
+      s != XRT_OK) {
+    return s;
+  }
+  const OrtEnv* env = nullptr;
+  if (xrt_status_t s = environment(&env, error, capacity); s != XRT_OK) return s;
+  Owned<OrtSessionOptions> session_options;
+  if (xrt_status_t s = make_session_options(config, &session_options, error, capacity);
+      s != XRT_OK) {
+    return s;
+  }
+
+  auto session = std::make_unique<xrt_plugin_session>();
+  session->input_memory = cpu_memory();
+  if (device_kind == XRT_DEVICE_CUDA) {
+    if (xrt_status_t s = prepare_cuda(session.get(), device_index, error, capacity);
+        s != XRT_OK) {
+      return s;
+    }
+  }
+  const Functions& f = api();
+  OrtSession* raw = nullptr;
+  OrtStatus* status = path ? f.CreateSession(env, path, session_options.get(), &raw)
+                           : f.CreateSessionFromArray(env, data, size, session_options.get(), &raw);
+  if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
+  session->session.reset(raw);
+  if (xrt_status_t s = describe_all(session.get(), error, capacity); s != XRT_OK) return s;
+  *out = session.release();
+  return XRT_OK;
+}
+
+void session_destroy(xrt_plugin_session_t* session) { delete session; }
+
+size_t session_input_count(const xrt_plugin_session_t* session) {
+  return session->inputs.size();
+}
+
+size_t session_output_count(const xrt_plugin_session_t* session) {
+  return session->outputs.size();
+}
+
+xrt_status_t session_input_info(const xrt_plugin_session_t* session, size_t index,
+                                xrt_value_info_t* info) {
+  if (index >= session->inputs.size() || !info) return XRT_ERROR_INVALID_ARGUMENT;
+  fill_info(session->inputs[index], info);
+  return XRT_OK;
+}
+
+xrt_status_t session_output_info(const xrt_plugin_session_t* session, size_t index,
+                                 xrt_value_info_t* info) {
+  if (index >= session->outputs.size() || !info) return XRT_ERROR_INVALID_ARGUMENT;
+  fill_info(session->outputs[index], info);
+  return XRT_OK;
+}
+
+xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* inputs,
+                         size_t num_inputs, const size_t* output_indices, size_t num_outputs,
+                         const xrt_session_outputs_t* outputs, char* error, size_t capacity) {
+  const Functions& f = api();
+  if (num_inputs != session->inputs.size()) {
+    return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                "onnxruntime: the model takes %zu inputs, got %zu", session->inputs.size(),
+                num_inputs);
+  }
+  ValueList in(num_inputs);
+  for (size_t i = 0; i < num_inputs; ++i) {
+    const xrt_kernel_tensor_t& t = inputs[i];
+    if (static_cast<unsigned>(t.dtype) >= XRT_DTYPE_COUNT) {
+      return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity, "onnxruntime: bad dtype");
+    }
+    size_t bytes = kDtypes[t.dtype].size;
+    for (int32_t d = 0; d < t.ndim; ++d) bytes *= static_cast<size_t>(t.shape[d]);
+    if (xrt_status_t s = take(f.CreateTensorWithDataAsOrtValue(
+                                  session->input_memory, t.data, bytes, t.shape,
+                                  static_cast<size_t>(t.ndim), kDtypes[t.dtype].element, &in[i]),
+                              error, capacity);
+        s != XRT_OK) {
+      return s;
+    }
+  }
+  SmallArray<const char*> names(num_outputs);
+  for (size_t j = 0; j < num_outputs; ++j) {
+    if (output_indices[j] >= session->outputs.size()) {
+      return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                  "onnxruntime: output index %zu out of range", output_indices[j]);
+    }
+    names[j] = session->output_names[output_indices[j]];
+  }
+  ValueList out(num_outputs);
+  if (xrt_status_t s = take(f.Run(session->session.get(), nullptr, session->input_names.data(),
+                                  in.data(), num_inputs, names.data(), num_outputs, out.data()),
+                            error, capacity);
+      s != XRT_OK) {
+    return s;
+  }
+
+  for (size_t j = 0; j < num_outputs; ++j) {
+    OrtTensorTypeAndShapeInfo* raw_info = nullptr;
+    if (xrt_status_t s = take(f.GetTensorTypeAndShape(out[j], &raw_info), error, capacity);
+        s != XRT_OK) {
+      return s;
+    }
+    Owned<OrtTensorTypeAndShapeInfo> info(raw_info);
+    int element = 0;
+    size_t ndim = 0;
+    OrtStatus* status = f.GetTensorElementType(raw_info, &element);
+    if (!status) status = f.GetDimensionsCount(raw_info, &ndim);
+    if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
+    xrt_dtype_t dtype;
+    if (!dtype_of(element, &dtype) || ndim > XRT_MAX_DIMS) {
+      return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                  "onnxruntime: output '%s' came back as %s with %zu dimensions", names[j],
+                  element_name(element), ndim);
+    }
+    std::array<int64_t, XRT_MAX_DIMS> shape{};
+    void* src = nullptr;
+    status = f.GetDimensions(raw_info, shape.data(), ndim);
+    if (!status) status = f.GetTensorMutableData(out[j], &src);
+    if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
+    size_t bytes = kDtypes[dtype].size;
+    for (size_t d = 0; d < ndim; ++d) bytes *= static_cast<size_t>(shape[d]);
+
+    void* dst = nullptr;
+    if (xrt_status_t s = outputs->alloc_output(outputs->context, j, dtype,
+                                               static_cast<int32_t>(ndim), shape.data(), &dst);
+        s != XRT_OK) {
+      return fail(s, error, capacity, "onnxruntime: no memory for output '%s'", names[j]);
+    }
+    if (bytes == 0) continue;
+    if (session->copy_to_device) {
+      if (session->copy_to_device(dst, src, bytes, kCudaMemcpyHostToDevice) != 0) {
+        return fail(XRT_ERROR_BACKEND, error, capacity,
+                    "onnxruntime: copying output '%s' to the device failed", names[j]);
+      }
+    } else {
+      std::memcpy(dst, src, bytes);
+    }
+  }
+  return XRT_OK;
+}
+
+}  // namespace xrt::ort
