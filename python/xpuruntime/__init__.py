@@ -6,12 +6,47 @@
     y.numpy()
 """
 
-from . import _blas  # noqa: F401  (before _core: loads the BLAS the library links)
-from . import ops
+import os as _os
+
+
+def _find_onnxruntime():
+    """Points the ONNX Runtime plugin at the installed onnxruntime wheel.
+
+    The plugin dlopens ``$XRT_ONNXRUNTIME_LIB`` when set. The wheel's library
+    lives in ``onnxruntime/capi/``; its folder is found without importing the
+    package (so any install layout works, editable ones included, and
+    onnxruntime's import cost is not paid here).
+    """
+    if _os.environ.get("XRT_ONNXRUNTIME_LIB"):
+        return
+    try:
+        import glob
+        import importlib.util
+
+        spec = importlib.util.find_spec("onnxruntime")
+        if spec is None or not spec.submodule_search_locations:
+            return
+        for folder in spec.submodule_search_locations:
+            candidates = sorted(glob.glob(_os.path.join(folder, "capi", "libonnxruntime.so.1*")))
+            # The fully versioned file (libonnxruntime.so.1.22.0) is the real one.
+            candidates.sort(key=lambda path: (_os.path.islink(path), -len(path)))
+            if candidates:
+                _os.environ["XRT_ONNXRUNTIME_LIB"] = _os.path.abspath(candidates[0])
+                return
+    except (ImportError, ValueError, OSError):  # a broken install must not break ours
+        pass
+
+
+_find_onnxruntime()
+
+from . import _blas  # noqa: F401,E402  (before _core: loads the BLAS the library links)
+from . import ops  # noqa: E402
 from ._core import (
     BackendInfo,
     Device,
     Event,
+    InferenceSession,
+    NodeArg,
     Profiler,
     Stream,
     Tensor,
@@ -47,9 +82,11 @@ __all__ = [
     "Error",
     "Event",
     "FileError",
+    "InferenceSession",
     "InternalError",
     "InvalidArgument",
     "NotFound",
+    "NodeArg",
     "OutOfMemory",
     "Profiler",
     "Stream",

@@ -1,9 +1,12 @@
 # Backends: the built-in CPU backend and every plugin the loader found.
 
 BackendInfo = collections.namedtuple(
-    "BackendInfo", ["name", "available", "version", "reason", "path", "builtin"])
+    "BackendInfo", ["name", "available", "version", "reason", "path", "builtin",
+                    "runs_models", "details"])
 BackendInfo.__doc__ = ("A backend as the runtime lists it; ``reason`` says why an unavailable "
-                       "one could not be loaded.")
+                       "one could not be loaded; ``runs_models`` says whether it can run "
+                       "InferenceSession; ``details`` is extra text such as ORT's execution "
+                       "providers.")
 
 
 def backends():
@@ -24,5 +27,7 @@ def backends():
             reason=_text(info.reason),
             path=_text(info.path),
             builtin=bool(info.builtin),
+            runs_models=bool(info.runs_models),
+            details=_text(info.details),
         ))
     return result

@@ -212,6 +212,41 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
                             size_t num_inputs, const xrt_attr_t* attrs, size_t num_attrs,
                             xrt_stream_t* stream, xrt_tensor_t** out)
 
+    # Model sessions
+    ctypedef struct xrt_session_t:
+        pass
+
+    ctypedef struct xrt_option_t:
+        const char* key
+        const char* value
+
+    ctypedef struct xrt_value_info_t:
+        size_t struct_size
+        const char* name
+        xrt_dtype_t dtype
+        int32_t ndim
+        const int64_t* shape
+        const char* const* dim_names
+
+    xrt_status_t xrt_session_create(const char* model_path, const void* model_data,
+                                    size_t model_size, const char* backend,
+                                    xrt_device_t* device, const xrt_option_t* options,
+                                    size_t num_options, xrt_session_t** out)
+    xrt_status_t xrt_session_retain(xrt_session_t* session)
+    void xrt_session_release(xrt_session_t* session)
+    xrt_status_t xrt_session_backend(const xrt_session_t* session, const char** name)
+    xrt_status_t xrt_session_device(const xrt_session_t* session, xrt_device_t** out)
+    xrt_status_t xrt_session_input_count(const xrt_session_t* session, size_t* count)
+    xrt_status_t xrt_session_output_count(const xrt_session_t* session, size_t* count)
+    xrt_status_t xrt_session_input_info(const xrt_session_t* session, size_t index,
+                                        xrt_value_info_t* info)
+    xrt_status_t xrt_session_output_info(const xrt_session_t* session, size_t index,
+                                         xrt_value_info_t* info)
+    xrt_status_t xrt_session_run(xrt_session_t* session, const char* const* input_names,
+                                 const xrt_tensor_t* const* inputs, size_t num_inputs,
+                                 const char* const* output_names, size_t num_outputs,
+                                 xrt_tensor_t** outputs)
+
     # Backends
     ctypedef struct xrt_backend_info_t:
         size_t struct_size
@@ -221,6 +256,8 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
         const char* reason
         int32_t available
         int32_t builtin
+        int32_t runs_models
+        const char* details
 
     xrt_status_t xrt_backend_count(int32_t* count)
     xrt_status_t xrt_backend_info(int32_t index, xrt_backend_info_t* info)

@@ -1,4 +1,4 @@
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from os import PathLike
 from typing import Any, NamedTuple, SupportsIndex
 
@@ -30,6 +30,8 @@ class BackendInfo(NamedTuple):
     reason: str
     path: str
     builtin: bool
+    runs_models: bool
+    details: str
 
 def backends() -> list[BackendInfo]: ...
 
@@ -110,3 +112,34 @@ class Profiler:
     def export_chrome_trace(self, path: str | PathLike[str]) -> None: ...
     def summary(self) -> str: ...
     def events(self) -> list[dict[str, Any]]: ...
+
+class NodeArg:
+    name: str
+    shape: list[int | str | None]
+    type: str
+    dtype: np.dtype[Any] | None
+
+class InferenceSession:
+    backend: str
+    device: Device
+    def __init__(
+        self,
+        model: str | PathLike[str] | bytes | bytearray | memoryview,
+        backend: str = "auto",
+        device: _DeviceLike = "cpu",
+        **options: Any,
+    ) -> None: ...
+    def get_inputs(self) -> list[NodeArg]: ...
+    def get_outputs(self) -> list[NodeArg]: ...
+    def run(
+        self,
+        output_names: Sequence[str] | None,
+        input_feed: Mapping[str, Any],
+        run_options: Any = None,
+    ) -> list[np.ndarray[Any, np.dtype[Any]]]: ...
+    def run_tensors(
+        self, output_names: Sequence[str] | None, input_feed: Mapping[str, Any]
+    ) -> list[Tensor]: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> InferenceSession: ...
+    def __exit__(self, *exc_info: object) -> bool: ...

@@ -22,6 +22,7 @@ from ._capi cimport *
 
 import array
 import collections
+import collections.abc
 import json
 import os
 import tempfile
@@ -47,6 +48,7 @@ include "_memory.pxi"
 include "_ops.pxi"
 include "_profiler.pxi"
 include "_backends.pxi"
+include "_session.pxi"
 
 
 def version():

@@ -1,7 +1,9 @@
-"""Command line: ``xpuruntime info`` and ``xpuruntime demo``."""
+"""Command line: ``xpuruntime info | demo | run | bench | compare``."""
 
 import argparse
+import json
 import math
+import os
 import sys
 import time
 
@@ -41,6 +43,10 @@ def _print_backends():
             state = f"unavailable: {backend.reason}"
         origin = "built-in" if backend.builtin else backend.path
         print(f"  {backend.name:<12} {state}" + (f"  ({origin})" if origin else ""))
+        if backend.available and backend.runs_models:
+            print(f"  {'':<12} runs models")
+        if backend.details:
+            print(f"  {'':<12} {backend.details}")
 
 
 def info(args):
@@ -110,6 +116,10 @@ def _median_ms(op, inputs, device, runs):
     return float(np.median(times))
 
 
+DEMO_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models",
+                          "demo_encoder.onnx")
+
+
 def demo(args):
     print(f"xpuruntime {xrt.__version__}")
     _print_devices()
@@ -125,7 +135,314 @@ def demo(args):
             error = float(np.max(np.abs(result.astype(np.float64) - reference)))
             ms = _median_ms(op, on_device, device, args.runs)
             print(f"  {label:<24}{error:>14.2e}{ms:>9.3f} ms")
+    _demo_model(args, rng)
     return 0
+
+
+def _demo_model(args, rng):
+    tokens = rng.standard_normal((1, 16, 64), dtype=np.float32)
+    feed = {"tokens": tokens}
+    print(f"\nmodel {os.path.basename(DEMO_MODEL)} (2-layer encoder, tokens 1x16x64):")
+    sessions = _open_sessions(DEMO_MODEL)
+    if not sessions:
+        print("  no backend can run models here (pip install onnxruntime adds one)")
+        return
+    results = []
+    print(f"  {'backend':<14}{'device':<10}{'median':>12}")
+    for session in sessions:
+        out = session.run(None, feed)[0]
+        ms = _median_call_ms(lambda: session.run(None, feed), max(args.runs, 5))
+        results.append((session, out))
+        print(f"  {session.backend:<14}{session.device.name:<10}{ms:>9.3f} ms")
+    first_session, first = results[0]
+    if len(results) > 1:
+        worst = max(_max_abs(out, first) for _, out in results[1:])
+        print(f"  largest abs difference between backends: {worst:.2e}")
+    ort = _import_onnxruntime()
+    if ort is not None:
+        reference = ort.InferenceSession(DEMO_MODEL, providers=["CPUExecutionProvider"])
+        expected = reference.run(None, feed)[0]
+        worst = max(_max_abs(out, expected) for _, out in results)
+        print(f"  largest abs difference vs onnxruntime {ort.__version__}: {worst:.2e}")
+    for session in sessions:
+        session.close()
+
+
+def _median_call_ms(call, runs):
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1e3)
+    return float(np.median(times))
+
+
+def _max_abs(a, b):
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(a - b))) if a.size else 0.0
+
+
+def _import_onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    return onnxruntime
+
+
+def _model_backends():
+    return [b.name for b in xrt.backends() if b.available and b.runs_models]
+
+
+def _open_sessions(model, backends=None, devices=None):
+    """A session for every backend and device that can run models (or those asked for)."""
+    sessions = []
+    for backend in backends or _model_backends():
+        for device in devices or [d.name for d in xrt.devices()]:
+            try:
+                sessions.append(xrt.InferenceSession(model, backend=backend, device=device))
+            except (xrt.Unsupported, xrt.NotFound) as error:
+                if backends and devices:
+                    raise
+                print(f"  ({backend} on {device}: {error})", file=sys.stderr)
+    return sessions
+
+
+def _pairs(items, what):
+    result = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"xpuruntime: {what} must look like name=value, not {item!r}")
+        result[name] = value
+    return result
+
+
+def _make_feed(session, args, rng):
+    """Inputs from --input files, else random data of each input's dtype and shape."""
+    files = _pairs(getattr(args, "input", None), "--input")
+    dims = {name: int(value) for name, value in _pairs(getattr(args, "dim", None), "--dim").items()}
+    feed = {}
+    for arg in session.get_inputs():
+        if arg.name in files:
+            feed[arg.name] = np.load(files.pop(arg.name))
+            continue
+        shape = [d if isinstance(d, int) else dims.get(d, 1) if isinstance(d, str) else 1
+                 for d in arg.shape]
+        dtype = arg.dtype
+        if dtype is None:
+            raise xrt.Unsupported(f"input {arg.name!r} has type {arg.type}, which has no numpy dtype")
+        if dtype.kind == "f" or dtype.name == "bfloat16":
+            value = rng.standard_normal(shape).astype(dtype)
+        elif dtype.kind == "b":
+            value = rng.integers(0, 2, shape).astype(bool)
+        else:
+            value = rng.integers(0, 10, shape).astype(dtype)
+        feed[arg.name] = value
+    if files:
+        names = ", ".join(a.name for a in session.get_inputs())
+        raise xrt.InvalidArgument(f"--input names {', '.join(files)} are not model inputs "
+                                  f"(the model takes {names})")
+    return feed
+
+
+def _open_one(args):
+    backend = args.backend or "auto"
+    return xrt.InferenceSession(args.model, backend=backend, device=args.device)
+
+
+def _describe(name, array):
+    array = np.asarray(array)
+    line = f"  {name:<20} {str(list(array.shape)):<18} {array.dtype.name:<9}"
+    if array.size and (array.dtype.kind in "biuf" or array.dtype.name == "bfloat16"):
+        data = array.astype(np.float64)
+        line += f" min {data.min():.4g}  max {data.max():.4g}  mean {data.mean():.4g}"
+    return line
+
+
+def run(args):
+    rng = np.random.default_rng(args.seed)
+    with _open_one(args) as session:
+        feed = _make_feed(session, args, rng)
+        print(f"{args.model} on {session.backend} ({session.device.name})")
+        print("inputs:")
+        for name, value in feed.items():
+            print(_describe(name, value))
+        outputs = session.run(None, feed)
+        print("outputs:")
+        for arg, value in zip(session.get_outputs(), outputs):
+            print(_describe(arg.name, value))
+        if args.save:
+            os.makedirs(args.save, exist_ok=True)
+            for arg, value in zip(session.get_outputs(), outputs):
+                path = os.path.join(args.save, _file_name(arg.name) + ".npy")
+                np.save(path, value)
+            print(f"outputs saved to {args.save}")
+    return 0
+
+
+def _file_name(name):
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "output"
+
+
+class _Progress:
+    """A textual progress bar on stderr, shown once a run has taken over a second."""
+
+    def __init__(self, total_runs=None, duration=None):
+        self.total_runs = total_runs
+        self.duration = duration
+        self.start = time.perf_counter()
+        self.shown = False
+        self.last = 0.0
+
+    def update(self, done, final=False):
+        now = time.perf_counter()
+        elapsed = now - self.start
+        if not final and (elapsed < 1.0 or now - self.last < 0.1):
+            return
+        self.last = now
+        if self.total_runs:
+            fraction = done / self.total_runs
+        else:
+            fraction = 1.0 if final else min(elapsed / self.duration, 1.0)
+        width = 30
+        filled = int(fraction * width)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction * 100:3.0f}% "
+                         f"{done} runs {elapsed:.1f} s")
+        sys.stderr.flush()
+        self.shown = True
+
+    def finish(self, done):
+        if self.shown:
+            self.update(done, final=True)
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def bench(args):
+    rng = np.random.default_rng(args.seed)
+    with _open_one(args) as session:
+        feed = _make_feed(session, args, rng)
+        for _ in range(args.warmup):
+            session.run(None, feed)
+        duration = args.duration if args.runs is None else None
+        progress = _Progress(args.runs, duration)
+        times = []
+        start = time.perf_counter()
+        while True:
+            t0 = time.perf_counter()
+            session.run(None, feed)
+            t1 = time.perf_counter()
+            times.append(t1 - t0)
+            progress.update(len(times))
+            if args.runs is not None:
+                if len(times) >= args.runs:
+                    break
+            elif t1 - start >= duration:
+                break
+        total = time.perf_counter() - start
+        progress.finish(len(times))
+        ms = np.array(times) * 1e3
+        result = {
+            "model": str(args.model),
+            "backend": session.backend,
+            "device": session.device.name,
+            "inputs": {name: list(np.shape(value)) for name, value in feed.items()},
+            "warmup": args.warmup,
+            "runs": len(times),
+            "p50_ms": float(np.percentile(ms, 50)),
+            "p90_ms": float(np.percentile(ms, 90)),
+            "p99_ms": float(np.percentile(ms, 99)),
+            "mean_ms": float(ms.mean()),
+            "min_ms": float(ms.min()),
+            "throughput_per_s": len(times) / total,
+        }
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{args.model} on {result['backend']} ({result['device']}), inputs "
+          + ", ".join(f"{k} {v}" for k, v in result["inputs"].items()))
+    print(f"  runs        {result['runs']} (after {args.warmup} warm-up)")
+    for key in ("p50", "p90", "p99"):
+        print(f"  {key} latency {result[key + '_ms']:.3f} ms")
+    print(f"  throughput  {result['throughput_per_s']:.1f} runs/s")
+    return 0
+
+
+def compare(args):
+    rng = np.random.default_rng(args.seed)
+    ort = _import_onnxruntime()
+    reference_name = args.reference or ("onnxruntime" if ort is not None else None)
+    candidates = _open_sessions(args.model)
+    if not candidates:
+        raise xrt.Unsupported("no backend can run models here (pip install onnxruntime adds one)")
+    if reference_name == "onnxruntime":
+        if ort is None:
+            raise xrt.NotFound("--reference onnxruntime needs the onnxruntime package")
+        ort_session = ort.InferenceSession(str(args.model), providers=["CPUExecutionProvider"])
+        reference_label = f"onnxruntime {ort.__version__} (Python API)"
+        output_names = [o.name for o in ort_session.get_outputs()]
+
+        def reference_run(feed):
+            return ort_session.run(None, feed)
+    else:
+        if reference_name is None:
+            ref = candidates.pop(0)
+        else:
+            ref = xrt.InferenceSession(args.model, backend=reference_name, device="cpu")
+            candidates = [s for s in candidates
+                          if (s.backend, s.device) != (ref.backend, ref.device)]
+        reference_label = f"{ref.backend} on {ref.device.name}"
+        output_names = [o.name for o in ref.get_outputs()]
+
+        def reference_run(feed):
+            return ref.run(None, feed)
+
+    feed = _make_feed(candidates[0] if candidates else ref, args, rng)
+    expected = reference_run(feed)
+    print(f"{args.model}: reference {reference_label}; atol {args.atol:g}, rtol {args.rtol:g}")
+    print(f"  {'backend':<14}{'device':<8}{'output':<20}{'max abs':>11}{'max rel':>11}  result")
+    failed = False
+    for session in candidates:
+        outputs = session.run(output_names, feed)
+        for name, got, want in zip(output_names, outputs, expected):
+            ok, abs_err, rel_err = _agree(got, want, args.atol, args.rtol)
+            failed |= not ok
+            print(f"  {session.backend:<14}{session.device.name:<8}{name:<20}"
+                  f"{abs_err:>11.2e}{rel_err:>11.2e}  {'ok' if ok else 'FAIL'}")
+        session.close()
+    if not candidates:
+        print("  (no other backend or device to compare)")
+    return 1 if failed else 0
+
+
+def _agree(got, want, atol, rtol):
+    got = np.asarray(got)
+    want = np.asarray(want)
+    if got.shape != want.shape:
+        return False, float("inf"), float("inf")
+    if got.size == 0:
+        return True, 0.0, 0.0
+    a = got.astype(np.float64)
+    b = want.astype(np.float64)
+    diff = np.abs(a - b)
+    abs_err = float(np.max(diff))
+    rel_err = float(np.max(diff / np.maximum(np.abs(b), np.finfo(np.float64).tiny)))
+    ok = bool(np.all(diff <= atol + rtol * np.abs(b)))
+    return ok, abs_err, rel_err
+
+
+def _model_options(parser, seed=True):
+    parser.add_argument("model", help="path of an ONNX model")
+    parser.add_argument("--backend", default=None, help="backend name (default: auto)")
+    parser.add_argument("--device", default="cpu", help="device name (default: cpu)")
+    parser.add_argument("--input", action="append", metavar="NAME=FILE.npy",
+                        help="an input from a .npy file (repeatable); others are random")
+    parser.add_argument("--dim", action="append", metavar="NAME=VALUE",
+                        help="size of a symbolic dimension (default 1; repeatable)")
+    if seed:
+        parser.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
 
 
 def main(argv=None):
@@ -133,12 +450,45 @@ def main(argv=None):
         prog="xpuruntime", description="xpuruntime: tensors, ops and models on every device")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("info", help="version, devices, backends and memory").set_defaults(run=info)
-    demo_parser = commands.add_parser("demo", help="run a few ops on every device and check them")
+    demo_parser = commands.add_parser(
+        "demo", help="run a few ops and the demo model on every device and check them")
     demo_parser.add_argument("--runs", type=int, default=5, help="timed runs per op (default 5)")
     demo_parser.set_defaults(run=demo)
+
+    run_parser = commands.add_parser("run", help="run a model once and describe its outputs")
+    _model_options(run_parser)
+    run_parser.add_argument("--save", metavar="DIR", help="save each output as DIR/<name>.npy")
+    run_parser.set_defaults(run=run)
+
+    bench_parser = commands.add_parser("bench", help="latency percentiles and throughput of a model")
+    _model_options(bench_parser)
+    bench_parser.add_argument("--warmup", type=int, default=10, help="untimed runs first (default 10)")
+    amount = bench_parser.add_mutually_exclusive_group()
+    amount.add_argument("--runs", type=int, default=None, help="timed runs")
+    amount.add_argument("--duration", type=float, default=3.0,
+                        help="seconds of timed runs when --runs is not given (default 3)")
+    bench_parser.add_argument("--json", action="store_true", help="print one JSON object")
+    bench_parser.set_defaults(run=bench)
+
+    compare_parser = commands.add_parser(
+        "compare", help="run a model on every backend and device and check they agree")
+    compare_parser.add_argument("model", help="path of an ONNX model")
+    compare_parser.add_argument("--atol", type=float, default=1e-4)
+    compare_parser.add_argument("--rtol", type=float, default=1e-3)
+    compare_parser.add_argument("--reference", default=None,
+                                help="onnxruntime (its Python API; the default when installed) "
+                                     "or a backend name (default otherwise: the first backend)")
+    compare_parser.add_argument("--input", action="append", metavar="NAME=FILE.npy")
+    compare_parser.add_argument("--dim", action="append", metavar="NAME=VALUE")
+    compare_parser.add_argument("--seed", type=int, default=0)
+    compare_parser.set_defaults(run=compare)
+
     args = parser.parse_args(argv)
     try:
         return args.run(args)
     except xrt.Error as error:
         print(f"xpuruntime: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"xpuruntime: {error}", file=sys.stderr)
         return 1

@@ -1,0 +1,474 @@
+# Model sessions: InferenceSession, with ONNX Runtime's Python surface.
+#
+# Option values become the C API's key/value strings; the backend validates
+# them (an unknown key is its InvalidArgument). run() is the hot path: input
+# names are encoded once, the C arrays live on the stack for up to
+# _STACK_VALUES inputs/outputs, and writable numpy arrays are wrapped without
+# building a Tensor object.
+
+from cpython.memoryview cimport PyMemoryView_FromObject
+
+cdef enum:
+    _STACK_VALUES = 16
+
+cdef object _np_asarray = np.asarray
+
+# Indexed by xrt_dtype_t; ONNX Runtime's type strings.
+cdef tuple _ORT_TYPES = (
+    "tensor(bool)",
+    "tensor(uint8)",
+    "tensor(int8)",
+    "tensor(int16)",
+    "tensor(int32)",
+    "tensor(int64)",
+    "tensor(float16)",
+    "tensor(bfloat16)",
+    "tensor(float)",
+    "tensor(double)",
+)
+
+# onnxruntime.GraphOptimizationLevel, by name (without importing onnxruntime).
+cdef dict _OPT_LEVELS = {
+    "ORT_DISABLE_ALL": 0,
+    "ORT_ENABLE_BASIC": 1,
+    "ORT_ENABLE_EXTENDED": 2,
+    "ORT_ENABLE_LAYOUT": 3,
+    "ORT_ENABLE_ALL": 99,
+}
+
+
+cdef class NodeArg:
+    """A model input or output: ``name``, ``shape`` (ints for fixed
+    dimensions, the symbolic name or None for dynamic ones) and ``type``
+    (ONNX Runtime's string, e.g. ``"tensor(float)"``)."""
+
+    cdef readonly str name
+    cdef readonly list shape
+    cdef readonly str type
+    cdef readonly object dtype
+
+    def __repr__(self):
+        return f"NodeArg(name={self.name!r}, type={self.type!r}, shape={self.shape!r})"
+
+
+cdef NodeArg _node_arg(xrt_value_info_t* info):
+    cdef NodeArg arg = NodeArg.__new__(NodeArg)
+    arg.name = _text(info.name)
+    shape = []
+    for i in range(info.ndim):
+        if info.shape[i] >= 0:
+            shape.append(info.shape[i])
+        elif info.dim_names != NULL and info.dim_names[i] != NULL and info.dim_names[i][0] != 0:
+            shape.append(_text(info.dim_names[i]))
+        else:
+            shape.append(None)
+    arg.shape = shape
+    arg.type = _ORT_TYPES[info.dtype] if <int>info.dtype < XRT_DTYPE_COUNT else "unknown"
+    arg.dtype = _DTYPES[info.dtype] if <int>info.dtype < XRT_DTYPE_COUNT else None
+    return arg
+
+
+cdef str _option_text(object value):
+    if value is True or value is False:
+        return "1" if value else "0"
+    return str(value)
+
+
+cdef str _opt_level_text(object level):
+    if isinstance(level, str):
+        name = level.rsplit(".", 1)[-1]  # "GraphOptimizationLevel.ORT_ENABLE_ALL"
+        if name.upper() in _OPT_LEVELS:
+            return str(_OPT_LEVELS[name.upper()])
+        return level  # the backend says what it accepts
+    name = getattr(level, "name", None)  # onnxruntime.GraphOptimizationLevel member
+    if isinstance(name, str) and name in _OPT_LEVELS:
+        return str(_OPT_LEVELS[name])
+    try:
+        return str(operator_index(level))
+    except TypeError:
+        value = getattr(level, "value", None)
+        if value is not None:
+            return str(operator_index(value))
+        raise TypeError("graph_optimization_level must be an int, a name such as "
+                        f"'ORT_ENABLE_ALL' or onnxruntime.GraphOptimizationLevel, "
+                        f"not {type(level).__name__}") from None
+
+
+cdef list _option_pairs(dict options):
+    """(key, value) strings for the C API, ONNX Runtime's names kept."""
+    pairs = []
+    providers = options.pop("providers", None)
+    provider_options = options.pop("provider_options", None)
+    for key, value in options.items():
+        if key == "graph_optimization_level":
+            pairs.append((key, _opt_level_text(value)))
+        elif value is not None:
+            pairs.append((key, _option_text(value)))
+    if providers is not None:
+        if isinstance(providers, str):
+            providers = [providers]
+        names = []
+        settings = []
+        for entry in providers:
+            if isinstance(entry, (tuple, list)):
+                if len(entry) != 2 or not isinstance(entry[0], str) or not isinstance(entry[1], dict):
+                    raise TypeError("a providers entry must be a name or a (name, dict) tuple, "
+                                    f"not {entry!r}")
+                names.append(entry[0])
+                settings.append(entry[1])
+            elif isinstance(entry, str):
+                names.append(entry)
+                settings.append(None)
+            else:
+                raise TypeError(f"a providers entry must be a name or a (name, dict) tuple, not {entry!r}")
+        if provider_options is not None:
+            provider_options = list(provider_options)
+            if len(provider_options) != len(names):
+                raise InvalidArgument(f"provider_options has {len(provider_options)} entries "
+                                      f"but providers has {len(names)}")
+            for i, extra in enumerate(provider_options):
+                if extra:
+                    settings[i] = dict(settings[i] or {}, **extra)
+        pairs.append(("providers", ",".join(names)))
+        for name, setting in zip(names, settings):
+            for key, value in (setting or {}).items():
+                pairs.append((f"provider_option.{name}.{key}", _option_text(value)))
+    elif provider_options is not None:
+        raise InvalidArgument("provider_options needs providers")
+    return pairs
+
+
+cdef xrt_tensor_t* _input_handle(object value, xrt_device_t* device, bint host,
+                                 object expected) except NULL:
+    """A new reference to a tensor holding ``value`` (zero copy when possible).
+
+    Python lists and scalars take the model's dtype ``expected`` (as
+    onnxruntime does); arrays keep theirs and the runtime checks it.
+    """
+    cdef xrt_tensor_t* out = NULL
+    cdef Tensor tensor
+    cdef Py_buffer view
+    cdef int64_t shape[XRT_MAX_DIMS]
+    cdef xrt_dtype_t code
+    cdef xrt_status_t status
+    cdef int32_t ndim
+    if host and type(value) is np.ndarray:
+        code_obj = _CODES.get(value.dtype)
+        # Fast path: writable C-contiguous arrays with a supported dtype.
+        if code_obj is not None and (<object>value).flags.c_contiguous \
+                and (<object>value).flags.writeable and (<object>value).ndim <= XRT_MAX_DIMS:
+            code = <xrt_dtype_t><int>code_obj
+            PyObject_GetBuffer(value, &view, PyBUF_ND)
+            ndim = view.ndim
+            for i in range(ndim):
+                shape[i] = view.shape[i]
+            data = view.buf
+            PyBuffer_Release(&view)
+            Py_INCREF(value)
+            status = xrt_tensor_wrap(device, code, ndim, shape, NULL, data, _wrapped_deleter,
+                                     <void*>value, &out)
+            if status != XRT_OK:
+                Py_XDECREF(<PyObject*>value)
+                check(status)
+            return out
+    if isinstance(value, Tensor):
+        tensor = value
+        if not host and tensor.info.device != device:
+            tensor = tensor.to(_device_from_handle(device))
+    else:
+        if expected is not None and isinstance(value, (list, tuple, int, float, bool)):
+            value = np.asarray(value, dtype=expected)
+        tensor = asarray(value, device=None if host else _device_from_handle(device))
+    check(xrt_tensor_retain(tensor._live()))
+    return tensor.handle
+
+
+cdef class InferenceSession:
+    """Runs an ONNX model on a backend and device of the runtime.
+
+    ``InferenceSession(model, backend="auto", device="cpu", **options)``:
+    ``model`` is a path or the model's bytes; ``backend`` a backend name
+    (``xpuruntime.backends()``) or "auto" for the first that can run models
+    on ``device``. Options use ONNX Runtime's names: ``intra_op_num_threads``,
+    ``inter_op_num_threads``, ``graph_optimization_level``,
+    ``enable_profiling``, ``providers``, ``provider_options``.
+
+    The surface follows ``onnxruntime.InferenceSession``: ``get_inputs()``,
+    ``get_outputs()``, ``run(output_names, input_feed)``. One session may be
+    run from many threads at once.
+    """
+
+    cdef xrt_session_t* handle
+    cdef readonly str backend
+    cdef readonly Device device
+    cdef bint _host
+    cdef list _inputs
+    cdef list _outputs
+    cdef dict _input_index    # name -> position in _input_names
+    cdef dict _output_index
+    cdef list _input_names    # encoded once; the C arrays point into them
+    cdef list _output_names
+    cdef const char** _c_output_names
+    cdef size_t _num_inputs
+    cdef size_t _num_outputs
+    cdef object __weakref__
+
+    def __cinit__(self):
+        self.handle = NULL
+        self._c_output_names = NULL
+
+    def __init__(self, model, backend="auto", device="cpu", **options):
+        cdef xrt_device_t* dev = _device_handle(device)
+        cdef bytes path_bytes
+        cdef const char* c_path = NULL
+        cdef Py_buffer view
+        cdef bint have_view = False
+        cdef const void* data = NULL
+        cdef size_t size = 0
+        cdef bytes backend_bytes
+        cdef const char* c_backend = NULL
+        cdef xrt_option_t* c_options = NULL
+        cdef size_t num_options
+        cdef xrt_session_t* out = NULL
+        cdef xrt_status_t status
+
+        if self.handle != NULL:
+            raise InvalidArgument("InferenceSession is already initialised")
+        if backend is not None and not isinstance(backend, str):
+            raise TypeError(f"backend must be a str, not {type(backend).__name__}")
+        if backend is not None and backend != "auto":
+            backend_bytes = backend.encode()
+            c_backend = backend_bytes
+        pairs = _option_pairs(dict(options))
+        encoded = [(k.encode(), v.encode()) for k, v in pairs]
+        if isinstance(model, (str, os.PathLike)):
+            path_bytes = os.fsencode(model)
+            c_path = path_bytes
+        elif PyObject_CheckBuffer(model):
+            PyObject_GetBuffer(model, &view, 0)  # PyBUF_SIMPLE: contiguous bytes
+            have_view = True
+            data = view.buf
+            size = view.len
+        else:
+            raise TypeError(f"model must be a path or bytes, not {type(model).__name__}")
+        num_options = len(encoded)
+        try:
+            c_options = <xrt_option_t*>malloc(max(num_options, 1) * sizeof(xrt_option_t))
+            if c_options == NULL:
+                raise MemoryError()
+            for i, (k, v) in enumerate(encoded):
+                c_options[i].key = <bytes>k
+                c_options[i].value = <bytes>v
+            with nogil:
+                status = xrt_session_create(c_path, data, size, c_backend, dev, c_options,
+                                            num_options, &out)
+            check(status)
+        finally:
+            free(c_options)
+            if have_view:
+                PyBuffer_Release(&view)
+        self.handle = out
+        self._describe()
+
+    cdef int _describe(self) except -1:
+        cdef const char* name = NULL
+        cdef xrt_device_t* dev = NULL
+        cdef size_t count = 0
+        cdef xrt_value_info_t info
+        check(xrt_session_backend(self.handle, &name))
+        self.backend = _text(name)
+        check(xrt_session_device(self.handle, &dev))
+        self.device = _device_from_handle(dev)
+        self._host = self.device._kind == XRT_DEVICE_CPU
+        self._inputs = []
+        check(xrt_session_input_count(self.handle, &count))
+        for i in range(count):
+            memset(&info, 0, sizeof(info))
+            info.struct_size = sizeof(info)
+            check(xrt_session_input_info(self.handle, i, &info))
+            self._inputs.append(_node_arg(&info))
+        self._outputs = []
+        check(xrt_session_output_count(self.handle, &count))
+        for i in range(count):
+            memset(&info, 0, sizeof(info))
+            info.struct_size = sizeof(info)
+            check(xrt_session_output_info(self.handle, i, &info))
+            self._outputs.append(_node_arg(&info))
+        self._num_inputs = len(self._inputs)
+        self._num_outputs = len(self._outputs)
+        self._input_names = [arg.name.encode() for arg in self._inputs]
+        self._output_names = [arg.name.encode() for arg in self._outputs]
+        self._input_index = {arg.name: i for i, arg in enumerate(self._inputs)}
+        self._output_index = {arg.name: i for i, arg in enumerate(self._outputs)}
+        self._c_output_names = <const char**>malloc(max(self._num_outputs, 1) * sizeof(char*))
+        if self._c_output_names == NULL:
+            raise MemoryError()
+        for i in range(self._num_outputs):
+            self._c_output_names[i] = <bytes>self._output_names[i]
+        return 0
+
+    def __dealloc__(self):
+        xrt_session_release(self.handle)
+        free(self._c_output_names)
+
+    cdef inline xrt_session_t* _live(self) except NULL:
+        if self.handle == NULL:
+            raise InvalidArgument("session is closed")
+        return self.handle
+
+    def close(self):
+        """Releases the model now; later runs raise. Repeating it does nothing."""
+        cdef xrt_session_t* handle = self.handle
+        self.handle = NULL
+        xrt_session_release(handle)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+    def __repr__(self):
+        state = "" if self.handle != NULL else ", closed"
+        return f"InferenceSession(backend={self.backend!r}, device={self.device.name!r}{state})"
+
+    def get_inputs(self):
+        """The model's inputs, in order (NodeArg: name, shape, type)."""
+        return list(self._inputs)
+
+    def get_outputs(self):
+        """The model's outputs, in order (NodeArg: name, shape, type)."""
+        return list(self._outputs)
+
+    cdef list _run(self, object output_names, object input_feed):
+        cdef xrt_session_t* handle = self._live()
+        cdef const char* in_names_stack[_STACK_VALUES]
+        cdef xrt_tensor_t* in_stack[_STACK_VALUES]
+        cdef const char* out_names_stack[_STACK_VALUES]
+        cdef xrt_tensor_t* out_stack[_STACK_VALUES]
+        cdef const char** in_names = in_names_stack
+        cdef xrt_tensor_t** inputs = in_stack
+        cdef const char** out_names = NULL
+        cdef xrt_tensor_t** outputs = out_stack
+        cdef size_t num_inputs = 0
+        cdef size_t num_outputs
+        cdef size_t i
+        cdef xrt_status_t status
+        cdef object keep = None  # encoded names the caller made up
+        cdef list result
+        cdef xrt_tensor_t* out
+
+        if type(input_feed) is not dict:
+            if not isinstance(input_feed, collections.abc.Mapping):
+                raise TypeError(f"input_feed must be a dict of name -> array, "
+                                f"not {type(input_feed).__name__}")
+        n_feed = len(input_feed)
+        if output_names is None:
+            num_outputs = self._num_outputs
+            out_names = self._c_output_names
+        else:
+            if isinstance(output_names, str):
+                raise TypeError("output_names must be a list of names or None")
+            output_names = list(output_names)
+            num_outputs = len(output_names)
+        if <size_t>n_feed > _STACK_VALUES:
+            in_names = <const char**>malloc(n_feed * sizeof(char*))
+            inputs = <xrt_tensor_t**>malloc(n_feed * sizeof(xrt_tensor_t*))
+        if num_outputs > _STACK_VALUES:
+            outputs = <xrt_tensor_t**>malloc(num_outputs * sizeof(xrt_tensor_t*))
+            if out_names == NULL:
+                out_names = <const char**>malloc(num_outputs * sizeof(char*))
+        elif out_names == NULL:
+            out_names = out_names_stack
+        if outputs != NULL:
+            for i in range(num_outputs):
+                outputs[i] = NULL
+        try:
+            if in_names == NULL or inputs == NULL or outputs == NULL or out_names == NULL:
+                raise MemoryError()
+            if output_names is not None:
+                for i in range(num_outputs):
+                    name = output_names[i]
+                    index = self._output_index.get(name)
+                    if index is not None:
+                        out_names[i] = <bytes>self._output_names[<Py_ssize_t>index]
+                    else:
+                        if not isinstance(name, str):
+                            raise TypeError(f"output names must be str, not {type(name).__name__}")
+                        if keep is None:
+                            keep = []
+                        encoded = name.encode()
+                        keep.append(encoded)
+                        out_names[i] = <bytes>encoded
+            for name, value in input_feed.items():
+                if num_inputs >= <size_t>n_feed:
+                    raise RuntimeError("input_feed changed size during run()")
+                index = self._input_index.get(name)
+                if index is not None:
+                    in_names[num_inputs] = <bytes>self._input_names[<Py_ssize_t>index]
+                    expected = (<NodeArg>self._inputs[<Py_ssize_t>index]).dtype
+                else:
+                    expected = None
+                    if not isinstance(name, str):
+                        raise TypeError(f"input names must be str, not {type(name).__name__}")
+                    if keep is None:
+                        keep = []
+                    encoded = name.encode()
+                    keep.append(encoded)
+                    in_names[num_inputs] = <bytes>encoded
+                inputs[num_inputs] = _input_handle(value, self.device.handle, self._host,
+                                                      expected)
+                num_inputs += 1
+            xrt_session_retain(handle)  # a close() on another thread waits for this run
+            with nogil:
+                status = xrt_session_run(handle, in_names, <const xrt_tensor_t* const*>inputs,
+                                         num_inputs, out_names, num_outputs, outputs)
+                xrt_session_release(handle)
+            check(status)
+            result = [None] * num_outputs
+            for i in range(num_outputs):
+                out = outputs[i]
+                outputs[i] = NULL
+                result[i] = _tensor_from_handle(out)
+            return result
+        finally:
+            for i in range(num_inputs):
+                xrt_tensor_release(inputs[i])
+            if outputs != NULL:
+                for i in range(num_outputs):  # those not handed to a Tensor
+                    xrt_tensor_release(outputs[i])
+            if in_names != in_names_stack:
+                free(in_names)
+            if inputs != in_stack:
+                free(inputs)
+            if outputs != out_stack:
+                free(outputs)
+            if out_names != out_names_stack and out_names != self._c_output_names:
+                free(out_names)
+
+    def run(self, output_names, input_feed, run_options=None):
+        """Runs the model; returns the outputs asked for (None: all) as numpy arrays.
+
+        ``input_feed`` maps input names to numpy arrays, Tensors or anything
+        :func:`asarray` takes (host arrays are used without copying).
+        """
+        cdef Tensor tensor
+        outputs = self._run(output_names, input_feed)
+        if self._host:
+            for i in range(len(outputs)):
+                tensor = <Tensor>outputs[i]
+                if tensor.info.dtype == XRT_BFLOAT16:
+                    outputs[i] = tensor.numpy()
+                else:
+                    # Zero copy through the buffer protocol: cheaper than numpy()'s
+                    # __array_interface__, and the array keeps the tensor alive.
+                    outputs[i] = _np_asarray(PyMemoryView_FromObject(tensor))
+        else:
+            for i in range(len(outputs)):
+                outputs[i] = (<Tensor>outputs[i]).to("cpu").numpy()
+        return outputs
+
+    def run_tensors(self, output_names, input_feed):
+        """Like :meth:`run`, but returns Tensors left on the session's device."""
+        return self._run(output_names, input_feed)
