@@ -328,8 +328,10 @@ typedef struct {
  * order the backends are listed, that can run models on `device`. Options
  * are backend-specific key/value strings (ONNX Runtime: intra_op_num_threads,
  * inter_op_num_threads, graph_optimization_level, enable_profiling,
- * providers, provider_option.<Provider>.<key>). A session may be run from
- * many threads at once. */
+ * providers, provider_option.<Provider>.<key>). With enable_profiling=1 the
+ * backend's own per-node spans join the profiler's trace when the session is
+ * released while the profiler records. A session may be run from many
+ * threads at once. */
 XRT_API xrt_status_t xrt_session_create(const char* model_path, const void* model_data,
                                         size_t model_size, const char* backend,
                                         xrt_device_t* device, const xrt_option_t* options,

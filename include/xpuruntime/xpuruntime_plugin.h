@@ -91,6 +91,16 @@ typedef struct {
                                const int64_t* shape, void** data);
 } xrt_session_outputs_t;
 
+/* Receives spans a backend timed itself (its per-node profile). start is
+ * wall-clock nanoseconds since the Unix epoch; args are key/value strings. */
+typedef struct {
+  size_t struct_size;
+  void* context;
+  void (*record)(void* context, const char* name, const char* category, int64_t start_unix_ns,
+                 int64_t duration_ns, const char* const* arg_keys,
+                 const char* const* arg_values, size_t num_args);
+} xrt_span_sink_t;
+
 typedef struct {
   size_t struct_size;
   /* Options are the key/value strings given to xrt_session_create; a key the
@@ -117,6 +127,10 @@ typedef struct {
   /* Short text for xrt_backend_info's version line, e.g. the execution
    * providers the runtime below offers; may be NULL. */
   const char* (*details)(void);
+  /* Called once, just before destroy, while the runtime's profiler records:
+   * hands over the spans the backend profiled (option enable_profiling).
+   * May be NULL. */
+  void (*collect_spans)(xrt_plugin_session_t* session, const xrt_span_sink_t* sink);
 } xrt_session_api_t;
 
 typedef struct {

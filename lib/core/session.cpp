@@ -1,5 +1,6 @@
 #include "session.h"
 
+#include <chrono>
 #include <cstring>
 
 #include "dtype.h"
@@ -122,8 +123,46 @@ xrt_session* session_create(const char* path, const void* data, size_t size, con
   return session;
 }
 
+namespace {
+
+// Backend spans arrive with wall-clock starts; the trace counts from the
+// profiler's steady-clock origin.
+void record_backend_span(void* context, const char* name, const char* category,
+                         int64_t start_unix_ns, int64_t duration_ns, const char* const* arg_keys,
+                         const char* const* arg_values, size_t num_args) {
+  try {
+    Profiler& profiler = Profiler::get();
+    const auto wall_now = std::chrono::system_clock::now().time_since_epoch();
+    const auto steady_now = std::chrono::steady_clock::now();
+    const auto age = std::chrono::duration_cast<std::chrono::nanoseconds>(wall_now).count() -
+                     start_unix_ns;
+    const auto start = steady_now - std::chrono::nanoseconds(age);
+    Span span;
+    span.name = name ? name : "";
+    span.category = category ? category : "backend";
+    span.thread = 0;  // the backend's own lane in the trace
+    span.start_us = std::chrono::duration<double, std::micro>(start - profiler.origin()).count();
+    span.duration_us = static_cast<double>(duration_ns) / 1000.0;
+    span.args.emplace_back("backend", static_cast<const char*>(context));
+    for (size_t i = 0; i < num_args; ++i)
+      if (arg_keys[i] && arg_values[i]) span.args.emplace_back(arg_keys[i], arg_values[i]);
+    profiler.record(std::move(span));
+  } catch (...) {
+    // A span that cannot be stored is dropped; the session still closes.
+  }
+}
+
+}  // namespace
+
 void session_release(xrt_session* session) {
   if (!session || session->refcount.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  const xrt_session_api_t* api = session->api;
+  if (Profiler::get().enabled() && api->struct_size >= sizeof(xrt_session_api_t) &&
+      api->collect_spans) {
+    const xrt_span_sink_t sink{sizeof(xrt_span_sink_t), const_cast<char*>(session->backend),
+                               record_backend_span};
+    api->collect_spans(session->impl, &sink);
+  }
   session->api->destroy(session->impl);
   delete session;
 }

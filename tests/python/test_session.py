@@ -203,6 +203,23 @@ def test_onnxruntime_option_names(add_model, rng, tmp_path, monkeypatch):
             np.testing.assert_array_equal(s.run(["c"], {"a": a, "b": b})[0], a + b)
 
 
+def test_profiling_puts_onnxruntime_node_spans_in_the_trace(add_model, rng):
+    a, b = _ab(rng)
+    with xrt.Profiler() as prof:
+        with xrt.InferenceSession(add_model, enable_profiling=True) as s:
+            s.run(None, {"a": a, "b": b})
+    events = prof.events()
+    runs = [e for e in events if e.get("name") == "session.run"]
+    nodes = [e for e in events if e.get("cat") == "onnxruntime.Node"]
+    assert len(runs) == 1
+    assert nodes and all(e["args"]["provider"] == "CPUExecutionProvider" for e in nodes)
+    assert any(e["args"]["op"] == "Add" for e in nodes)
+    # ORT's node spans fall inside our run span (clocks aligned to the trace).
+    run = runs[0]
+    for node in nodes:
+        assert run["ts"] - 1000 <= node["ts"] <= run["ts"] + run["dur"] + 1000
+
+
 def test_threads_share_one_session(session, rng):
     a, b = _ab(rng, 64)
     expected = a + b

@@ -97,6 +97,8 @@ inline constexpr size_t CreateCpuMemoryInfo = 69;
 inline constexpr size_t AllocatorFree = 76;
 inline constexpr size_t GetAllocatorWithDefaultOptions = 78;
 inline constexpr size_t ReleaseEnv = 92;
+inline constexpr size_t SessionEndProfiling = 110;
+inline constexpr size_t SessionGetProfilingStartTimeNs = 146;
 inline constexpr size_t ReleaseStatus = 93;
 inline constexpr size_t ReleaseMemoryInfo = 94;
 inline constexpr size_t ReleaseSession = 95;
@@ -161,6 +163,10 @@ struct Functions {
   OrtStatus* (*AllocatorFree)(OrtAllocator*, void* p);
   // The default allocator belongs to ORT and is never released.
   OrtStatus* (*GetAllocatorWithDefaultOptions)(OrtAllocator** out);
+  // Writes the profile and returns its file name (freed with the allocator).
+  OrtStatus* (*SessionEndProfiling)(OrtSession*, OrtAllocator*, char** out);
+  // Wall-clock (CLOCK_REALTIME) nanoseconds at which profiling started.
+  OrtStatus* (*SessionGetProfilingStartTimeNs)(const OrtSession*, uint64_t* out);
   void (*ReleaseEnv)(OrtEnv*);
   void (*ReleaseStatus)(OrtStatus*);
   void (*ReleaseMemoryInfo)(OrtMemoryInfo*);

@@ -63,6 +63,8 @@ void bind_all(Functions& f, const void* t) {
   bind(f.CreateCpuMemoryInfo, t, slot::CreateCpuMemoryInfo);
   bind(f.AllocatorFree, t, slot::AllocatorFree);
   bind(f.GetAllocatorWithDefaultOptions, t, slot::GetAllocatorWithDefaultOptions);
+  bind(f.SessionEndProfiling, t, slot::SessionEndProfiling);
+  bind(f.SessionGetProfilingStartTimeNs, t, slot::SessionGetProfilingStartTimeNs);
   bind(f.ReleaseEnv, t, slot::ReleaseEnv);
   bind(f.ReleaseStatus, t, slot::ReleaseStatus);
   bind(f.ReleaseMemoryInfo, t, slot::ReleaseMemoryInfo);

@@ -3,10 +3,12 @@
 #include <dlfcn.h>
 
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
 #include "ort_options.h"
+#include "ort_profile.h"
 
 using xrt::ort::ValueInfo;
 
@@ -22,6 +24,7 @@ struct xrt_plugin_session {
   // ORT hands outputs back in host memory; a CUDA session copies them to the
   // device buffer the runtime allocates.
   int (*copy_to_device)(void* dst, const void* src, size_t bytes, int kind) = nullptr;
+  bool profiling = false;  // enable_profiling, until the spans are collected
 };
 
 namespace xrt::ort {
@@ -277,12 +280,33 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
                            : f.CreateSessionFromArray(env, data, size, session_options.get(), &raw);
   if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
   session->session.reset(raw);
+  session->profiling = config.profiling;
   if (xrt_status_t s = describe_all(session.get(), error, capacity); s != XRT_OK) return s;
   *out = session.release();
   return XRT_OK;
 }
 
 void session_destroy(xrt_plugin_session_t* session) { delete session; }
+
+void session_collect_spans(xrt_plugin_session_t* session, const xrt_span_sink_t* sink) {
+  if (!session->profiling) return;
+  session->profiling = false;
+  const Functions& f = api();
+  char ignored[8];
+  uint64_t start_ns = 0;
+  OrtAllocator* allocator = nullptr;
+  char* path = nullptr;
+  if (take(f.SessionGetProfilingStartTimeNs(session->session.get(), &start_ns), ignored,
+           sizeof ignored) != XRT_OK ||
+      take(f.GetAllocatorWithDefaultOptions(&allocator), ignored, sizeof ignored) != XRT_OK ||
+      take(f.SessionEndProfiling(session->session.get(), allocator, &path), ignored,
+           sizeof ignored) != XRT_OK)
+    return;
+  const std::string file = path;
+  take(f.AllocatorFree(allocator, path), ignored, sizeof ignored);
+  forward_profile(file, static_cast<int64_t>(start_ns), sink);
+  std::remove(file.c_str());  // our temp file, now in the runtime's trace
+}
 
 size_t session_input_count(const xrt_plugin_session_t* session) {
   return session->inputs.size();

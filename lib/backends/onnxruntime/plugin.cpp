@@ -15,6 +15,7 @@ const xrt_session_api_t kSessions = {
     xrt::ort::session_output_info,
     xrt::ort::session_run,
     xrt::ort::details,
+    xrt::ort::session_collect_spans,
 };
 
 }  // namespace
