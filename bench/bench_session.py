@@ -13,8 +13,11 @@ import argparse
 import datetime
 import os
 import platform
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -103,6 +106,30 @@ def compare(model: bytes, feed, calls: int, repeats: int):
                                calls, repeats)
 
 
+def c_figures(model: bytes) -> tuple[float, float] | None:
+    """Seconds per xrt_session_run and per ORT C-API Run on `model`, from
+    bench_session_c.cpp built against the installed package."""
+    cxx = shutil.which("c++") or shutil.which("g++")
+    ort_lib = os.environ.get("XRT_ONNXRUNTIME_LIB", "")
+    if not cxx or not shutil.which("pkg-config") or not os.path.exists(ort_lib):
+        print("skipping the C figures: needs a C++ compiler, pkg-config and onnxruntime",
+              file=sys.stderr)
+        return None
+    env = dict(os.environ, PKG_CONFIG_PATH=xrt.get_pkgconfig_dir())
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "xpuruntime"], env=env,
+                           check=True, capture_output=True, text=True).stdout.split()
+    with tempfile.TemporaryDirectory() as tmp:
+        exe, path = Path(tmp) / "bench_session_c", Path(tmp) / "add.onnx"
+        path.write_bytes(model)
+        subprocess.run([cxx, "-O2", "-std=c++17", str(HERE / "bench_session_c.cpp"),
+                        f"-I{HERE.parent / 'lib' / 'backends' / 'onnxruntime'}", "-o", str(exe),
+                        *flags, "-ldl"], check=True)
+        out = subprocess.run([str(exe), str(path), ort_lib], check=True, capture_output=True,
+                             text=True).stdout
+    figures = dict(line.split() for line in out.splitlines())
+    return float(figures["xrt_session_run_ns"]) * 1e-9, float(figures["ort_run_ns"]) * 1e-9
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (CI smoke run)")
@@ -118,6 +145,10 @@ def main() -> int:
     model, feed = add_model()
     ours, theirs = compare(model, feed, 500 if args.quick else 2000, repeats)
     rows.append(("Add, 16 floats (per-call overhead)", ours, theirs, 1e6, "us", "ratio <= 1.05"))
+    c = c_figures(model)
+    if c:
+        rows.append(("Add, 16 floats, from C: xrt_session_run vs ORT Run", *c, 1e6, "us",
+                     "at most 2 us more"))
     model, feed = mlp_model()
     ours, theirs = compare(model, feed, 3 if args.quick else 10, repeats)
     rows.append(("MLP 3x1024 Gemm+Relu, batch 32", ours, theirs, 1e3, "ms", "ratio <= 1.05"))
