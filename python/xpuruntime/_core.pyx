@@ -4,7 +4,7 @@
 # can block, allocate or run a kernel runs without the GIL; check() takes the
 # GIL back only to raise. The .pxi files below each cover one concern.
 
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uintptr_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset
 from cpython.buffer cimport (

@@ -39,19 +39,48 @@ def zeros(shape, dtype="float32", device="cpu"):
     return _new_tensor(shape, dtype, device, True)
 
 
+# Codes by the dtype spec callers pass ("float32", np.float32, a dtype):
+# np.dtype() costs more than the allocation itself.
+cdef dict _SPEC_CODES = {}
+
+
+cdef xrt_dtype_t _spec_code(object spec) except XRT_DTYPE_COUNT:
+    try:
+        return _SPEC_CODES[spec]
+    except (KeyError, TypeError):
+        pass
+    cdef xrt_dtype_t code = _dtype_code(_as_dtype(spec))
+    try:
+        _SPEC_CODES[spec] = code
+    except TypeError:  # unhashable spec: not cached
+        pass
+    return code
+
+
 cdef Tensor _new_tensor(object shape, object dtype, object device, bint zeros):
-    cdef array.array dims = _shape_array(shape)
-    cdef xrt_dtype_t code = _dtype_code(_as_dtype(dtype))
+    cdef int64_t extents[XRT_MAX_DIMS]
+    cdef array.array dims
+    cdef const int64_t* c_extents = extents
+    cdef Py_ssize_t ndim, i
+    if isinstance(shape, tuple) and len(shape) <= XRT_MAX_DIMS:
+        ndim = len(shape)
+        try:
+            for i in range(ndim):
+                extents[i] = operator_index(shape[i])
+        except OverflowError:
+            _shape_array(shape)  # raises InvalidArgument naming the shape
+    else:  # ints, lists, long shapes: the runtime names what is wrong
+        dims = _shape_array(shape)
+        ndim = len(dims)
+        c_extents = <int64_t*>dims.data.as_longlongs if ndim else extents
+    cdef xrt_dtype_t code = _spec_code(dtype)
     cdef xrt_device_t* dev = _device_handle("cpu" if device is None else device)
-    cdef int32_t ndim = len(dims)
-    cdef int64_t no_dims = 0
-    cdef const int64_t* extents = <int64_t*>dims.data.as_longlongs if ndim else &no_dims
     cdef xrt_tensor_t* out = NULL
     with nogil:
         if zeros:
-            check(xrt_tensor_zeros(dev, code, ndim, extents, &out))
+            check(xrt_tensor_zeros(dev, code, <int32_t>ndim, c_extents, &out))
         else:
-            check(xrt_tensor_create(dev, code, ndim, extents, &out))
+            check(xrt_tensor_create(dev, code, <int32_t>ndim, c_extents, &out))
     return _tensor_from_handle(out)
 
 

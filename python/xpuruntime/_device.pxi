@@ -71,6 +71,10 @@ cdef Device _device_from_handle(xrt_device_t* handle):
     return <Device>device
 
 
+# Device handles live until the process exits, so names resolve once.
+cdef dict _HANDLES_BY_NAME = {}
+
+
 cdef xrt_device_t* _device_handle(object device) except NULL:
     """Handle for a Device or a name ("cpu", "cuda:1")."""
     cdef xrt_device_t* handle = NULL
@@ -79,11 +83,15 @@ cdef xrt_device_t* _device_handle(object device) except NULL:
     if isinstance(device, Device):
         return (<Device>device).handle
     if isinstance(device, str):
+        cached = _HANDLES_BY_NAME.get(device)
+        if cached is not None:
+            return <xrt_device_t*><uintptr_t>cached
         name = device.encode()
         c_name = name
         # The first lookup may start the runtime and load plugins.
         with nogil:
             check(xrt_device_by_name(c_name, &handle))
+        _HANDLES_BY_NAME[device] = <uintptr_t>handle
         return handle
     raise TypeError(f"device must be a str or xpuruntime.Device, not {type(device).__name__}")
 
