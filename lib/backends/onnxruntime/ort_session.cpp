@@ -9,6 +9,7 @@
 
 #include "ort_options.h"
 #include "ort_profile.h"
+#include "tensorrt_cache.h"
 
 using xrt::ort::ValueInfo;
 
@@ -257,6 +258,14 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
                                      error, capacity);
       s != XRT_OK) {
     return s;
+  }
+  for (ProviderRequest& provider : config.providers) {
+    if (provider.name != "TensorrtExecutionProvider") continue;
+    if (xrt_status_t s = add_engine_cache(&provider, path, data, size, device_index, error,
+                                          capacity);
+        s != XRT_OK) {
+      return s;
+    }
   }
   const OrtEnv* env = nullptr;
   if (xrt_status_t s = environment(&env, error, capacity); s != XRT_OK) return s;
