@@ -1,0 +1,26 @@
+// Session options: the xrt key/value strings, checked, then turned into the
+// OpenVINO device name and compile properties.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ov_library.h"
+
+namespace xrt::ov {
+
+struct SessionConfig {
+  std::string device = "CPU";
+  std::string cache_dir;  // the user's folder; the session adds a keyed subfolder
+  // OpenVINO property key/value pairs, e.g. {"INFERENCE_PRECISION_HINT", "f16"}.
+  std::vector<std::pair<std::string, std::string>> properties;
+};
+
+// Unknown keys and bad values give XRT_ERROR_INVALID_ARGUMENT; a device
+// OpenVINO does not list gives XRT_ERROR_NOT_FOUND.
+xrt_status_t parse_options(const xrt_option_t* options, size_t num_options,
+                           xrt_device_kind_t device_kind, SessionConfig* config, char* error,
+                           size_t capacity);
+
+}  // namespace xrt::ov

@@ -1,0 +1,391 @@
+#include "ov_session.h"
+
+#include <array>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../onnxruntime/engine_cache_key.h"
+#include "ov_options.h"
+
+namespace {
+
+struct ValueInfo {
+  std::string name;
+  xrt_dtype_t dtype = XRT_FLOAT32;
+  std::vector<int64_t> shape;  // -1 where the model leaves a dimension open
+  std::vector<const char*> dim_names;  // all "": OpenVINO has no symbolic names
+};
+
+}  // namespace
+
+struct xrt_plugin_session {
+  xrt::ov::Owned<xrt::ov::ov_compiled_model_t> compiled;
+  std::vector<ValueInfo> inputs;
+  std::vector<ValueInfo> outputs;
+  std::mutex pool_mutex;
+  std::vector<xrt::ov::Owned<xrt::ov::ov_infer_request_t>> idle;  // requests not in a run
+};
+
+namespace xrt::ov {
+namespace {
+
+struct DtypeMap {
+  xrt_dtype_t dtype;
+  int element;
+  size_t size;
+};
+
+constexpr DtypeMap kDtypes[XRT_DTYPE_COUNT] = {
+    {XRT_BOOL, kElemBoolean, 1}, {XRT_UINT8, kElemU8, 1},    {XRT_INT8, kElemI8, 1},
+    {XRT_INT16, kElemI16, 2},    {XRT_INT32, kElemI32, 4},   {XRT_INT64, kElemI64, 8},
+    {XRT_FLOAT16, kElemF16, 2},  {XRT_BFLOAT16, kElemBf16, 2}, {XRT_FLOAT32, kElemF32, 4},
+    {XRT_FLOAT64, kElemF64, 8},
+};
+
+bool dtype_of(int element, xrt_dtype_t* out) {
+  for (const DtypeMap& d : kDtypes) {
+    if (d.element == element) {
+      *out = d.dtype;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Names come from the model as read (compiling may rename a port's tensors).
+void name_of(const ov_model_t* source, bool input, size_t index, std::string* name) {
+  const Functions& f = api();
+  ov_output_const_port_t* raw = nullptr;
+  ov_status_e st = input ? f.model_const_input_by_index(source, index, &raw)
+                         : f.model_const_output_by_index(source, index, &raw);
+  if (st != kOk || !raw) return;
+  Owned<ov_output_const_port_t> port(raw);
+  char* text = nullptr;
+  if (f.port_get_any_name(raw, &text) == kOk && text) {
+    *name = text;
+    f.free(text);
+  }
+}
+
+xrt_status_t describe(const ov_compiled_model_t* model, const ov_model_t* source, bool input,
+                      size_t index, ValueInfo* value, char* error, size_t capacity) {
+  const Functions& f = api();
+  const char* role = input ? "input" : "output";
+  ov_output_const_port_t* raw = nullptr;
+  ov_status_e st = input ? f.compiled_model_input_by_index(model, index, &raw)
+                         : f.compiled_model_output_by_index(model, index, &raw);
+  if (xrt_status_t s = take(st, error, capacity); s != XRT_OK) return s;
+  Owned<ov_output_const_port_t> port(raw);
+  char* name = nullptr;
+  if (f.port_get_any_name(raw, &name) == kOk && name) {
+    value->name = name;
+    f.free(name);
+  } else {
+    value->name = std::string(role) + std::to_string(index);  // a port without names
+  }
+  name_of(source, input, index, &value->name);
+  ov_element_type_e element = 0;
+  if (xrt_status_t s = take(f.port_get_element_type(raw, &element), error, capacity);
+      s != XRT_OK) {
+    return s;
+  }
+  if (!dtype_of(element, &value->dtype)) {
+    return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                "openvino: %s '%s' has element type %d, which xpuruntime tensors cannot hold",
+                role, value->name.c_str(), element);
+  }
+  ov_partial_shape_t shape{};
+  if (xrt_status_t s = take(f.port_get_partial_shape(raw, &shape), error, capacity);
+      s != XRT_OK) {
+    return s;
+  }
+  xrt_status_t result = XRT_OK;
+  if (shape.rank.min != shape.rank.max || shape.rank.max < 0) {
+    result = fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                  "openvino: %s '%s' has a dynamic rank", role, value->name.c_str());
+  } else if (shape.rank.max > XRT_MAX_DIMS) {
+    result = fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                  "openvino: %s '%s' has %lld dimensions; at most %d are supported", role,
+                  value->name.c_str(), static_cast<long long>(shape.rank.max), XRT_MAX_DIMS);
+  } else {
+    for (int64_t d = 0; d < shape.rank.max; ++d) {
+      const ov_dimension_t& dim = shape.dims[d];
+      value->shape.push_back(dim.min == dim.max && dim.min >= 0 ? dim.min : -1);
+      value->dim_names.push_back("");
+    }
+  }
+  f.partial_shape_free(&shape);
+  return result;
+}
+
+xrt_status_t describe_all(xrt_plugin_session* s, const ov_model_t* source, char* error,
+                          size_t capacity) {
+  const Functions& f = api();
+  size_t num_inputs = 0, num_outputs = 0;
+  ov_status_e st = f.compiled_model_inputs_size(s->compiled.get(), &num_inputs);
+  if (st == kOk) st = f.compiled_model_outputs_size(s->compiled.get(), &num_outputs);
+  if (xrt_status_t r = take(st, error, capacity); r != XRT_OK) return r;
+  s->inputs.resize(num_inputs);
+  s->outputs.resize(num_outputs);
+  for (size_t i = 0; i < num_inputs; ++i) {
+    if (xrt_status_t r = describe(s->compiled.get(), source, true, i, &s->inputs[i], error, capacity);
+        r != XRT_OK) {
+      return r;
+    }
+  }
+  for (size_t i = 0; i < num_outputs; ++i) {
+    if (xrt_status_t r = describe(s->compiled.get(), source, false, i, &s->outputs[i], error, capacity);
+        r != XRT_OK) {
+      return r;
+    }
+  }
+  return XRT_OK;
+}
+
+// <cache_dir>/<key>: a digest of the model, the properties, OpenVINO's version
+// and the device, so a changed model or setting never picks up a stale blob.
+std::string keyed_cache_dir(const SessionConfig& config, const char* path, const void* data,
+                            size_t size) {
+  std::string bytes;
+  if (path) {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    data = bytes.data();
+    size = bytes.size();
+  }
+  xrt::ort::EngineCacheInputs inputs;
+  inputs.model = data;
+  inputs.model_size = size;
+  inputs.engine_options = config.properties;
+  inputs.tensorrt_version = std::string("openvino ") + version();
+  inputs.gpu = config.device;
+  return config.cache_dir + "/" + xrt::ort::engine_cache_key(inputs);
+}
+
+xrt_status_t compile(const ov_model_t* model, const SessionConfig& config,
+                     const std::vector<std::pair<std::string, std::string>>& props,
+                     ov_compiled_model_t** out, char* error, size_t capacity) {
+  const Functions& f = api();
+  const ov_core_t* c = core(error, capacity);
+  if (!c) return XRT_ERROR_BACKEND;
+  std::array<const char*, 8> a{};  // at most 4 pairs (see ov_options.cpp)
+  for (size_t i = 0; i < props.size() && i < 4; ++i) {
+    a[2 * i] = props[i].first.c_str();
+    a[2 * i + 1] = props[i].second.c_str();
+  }
+  const size_t n = 2 * std::min<size_t>(props.size(), 4);
+  return take(f.core_compile_model(c, model, config.device.c_str(), n, out, a[0], a[1], a[2],
+                                   a[3], a[4], a[5], a[6], a[7]),
+              error, capacity);
+}
+
+void fill_info(const ValueInfo& value, xrt_value_info_t* info) {
+  info->name = value.name.c_str();
+  info->dtype = value.dtype;
+  info->ndim = static_cast<int32_t>(value.shape.size());
+  info->shape = value.shape.data();
+  info->dim_names = value.dim_names.data();
+}
+
+// An infer request borrowed from the session's pool for one run.
+class Borrowed {
+ public:
+  explicit Borrowed(xrt_plugin_session* s) : s_(s) {
+    std::lock_guard<std::mutex> lock(s->pool_mutex);
+    if (!s->idle.empty()) {
+      request_ = std::move(s->idle.back());
+      s->idle.pop_back();
+    }
+  }
+  ~Borrowed() {
+    if (!request_) return;
+    std::lock_guard<std::mutex> lock(s_->pool_mutex);
+    s_->idle.push_back(std::move(request_));
+  }
+  xrt_status_t get(ov_infer_request_t** out, char* error, size_t capacity) {
+    if (!request_) {
+      ov_infer_request_t* raw = nullptr;
+      if (xrt_status_t st = take(
+              api().compiled_model_create_infer_request(s_->compiled.get(), &raw), error,
+              capacity);
+          st != XRT_OK) {
+        return st;
+      }
+      request_.reset(raw);
+    }
+    *out = request_.get();
+    return XRT_OK;
+  }
+
+ private:
+  xrt_plugin_session* s_;
+  Owned<ov_infer_request_t> request_;
+};
+
+}  // namespace
+
+xrt_status_t session_create(const char* path, const void* data, size_t size,
+                            xrt_device_kind_t device_kind, int32_t /*device_index*/,
+                            const xrt_option_t* options, size_t num_options,
+                            xrt_plugin_session_t** out, char* error, size_t capacity) {
+  if (!load()) {
+    return fail(XRT_ERROR_BACKEND, error, capacity, "%s", unavailable_reason().c_str());
+  }
+  if (!out || (path == nullptr) == (data == nullptr)) {
+    return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                "openvino: give either a model path or model bytes");
+  }
+  if (data && size == 0) {
+    return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity, "openvino: the model is empty");
+  }
+  const ov_core_t* c = core(error, capacity);
+  if (!c) return XRT_ERROR_BACKEND;
+  SessionConfig config;
+  if (xrt_status_t s = parse_options(options, num_options, device_kind, &config, error, capacity);
+      s != XRT_OK) {
+    return s;
+  }
+  auto props = config.properties;
+  if (!config.cache_dir.empty()) {
+    props.emplace_back("CACHE_DIR", keyed_cache_dir(config, path, data, size));
+  }
+
+  const Functions& f = api();
+  ov_model_t* raw_model = nullptr;
+  ov_status_e st =
+      path ? f.core_read_model(c, path, nullptr, &raw_model)
+           : f.core_read_model_from_memory_buffer(c, static_cast<const char*>(data), size,
+                                                  nullptr, &raw_model);
+  if (st != kOk) {
+    // Whatever OpenVINO's code, a model it cannot read is the caller's input.
+    xrt_status_t s = take(st, error, capacity);
+    return s == XRT_ERROR_NOT_FOUND ? s : XRT_ERROR_INVALID_ARGUMENT;
+  }
+  Owned<ov_model_t> model(raw_model);
+
+  auto session = std::make_unique<xrt_plugin_session>();
+  ov_compiled_model_t* raw_compiled = nullptr;
+  if (xrt_status_t s = compile(model.get(), config, props, &raw_compiled, error, capacity);
+      s != XRT_OK) {
+    return s;
+  }
+  session->compiled.reset(raw_compiled);
+  if (xrt_status_t s = describe_all(session.get(), model.get(), error, capacity); s != XRT_OK) return s;
+  *out = session.release();
+  return XRT_OK;
+}
+
+void session_destroy(xrt_plugin_session_t* session) { delete session; }
+
+size_t session_input_count(const xrt_plugin_session_t* session) {
+  return session->inputs.size();
+}
+
+size_t session_output_count(const xrt_plugin_session_t* session) {
+  return session->outputs.size();
+}
+
+xrt_status_t session_input_info(const xrt_plugin_session_t* session, size_t index,
+                                xrt_value_info_t* info) {
+  if (index >= session->inputs.size() || !info) return XRT_ERROR_INVALID_ARGUMENT;
+  fill_info(session->inputs[index], info);
+  return XRT_OK;
+}
+
+xrt_status_t session_output_info(const xrt_plugin_session_t* session, size_t index,
+                                 xrt_value_info_t* info) {
+  if (index >= session->outputs.size() || !info) return XRT_ERROR_INVALID_ARGUMENT;
+  fill_info(session->outputs[index], info);
+  return XRT_OK;
+}
+
+xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* inputs,
+                         size_t num_inputs, const size_t* output_indices, size_t num_outputs,
+                         const xrt_session_outputs_t* outputs, char* error, size_t capacity) {
+  const Functions& f = api();
+  if (num_inputs != session->inputs.size()) {
+    return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                "openvino: the model takes %zu inputs, got %zu", session->inputs.size(),
+                num_inputs);
+  }
+  for (size_t j = 0; j < num_outputs; ++j) {
+    if (output_indices[j] >= session->outputs.size()) {
+      return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                  "openvino: output index %zu out of range", output_indices[j]);
+    }
+  }
+  Borrowed borrowed(session);
+  ov_infer_request_t* request = nullptr;
+  if (xrt_status_t s = borrowed.get(&request, error, capacity); s != XRT_OK) return s;
+
+  for (size_t i = 0; i < num_inputs; ++i) {
+    const xrt_kernel_tensor_t& t = inputs[i];
+    if (static_cast<unsigned>(t.dtype) >= XRT_DTYPE_COUNT) {
+      return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity, "openvino: bad dtype");
+    }
+    // Zero copy: the tensor wraps the runtime's buffer for this run only.
+    ov_shape_t shape{t.ndim, const_cast<int64_t*>(t.shape)};
+    ov_tensor_t* raw = nullptr;
+    if (xrt_status_t s = take(
+            f.tensor_create_from_host_ptr(kDtypes[t.dtype].element, shape, t.data, &raw), error,
+            capacity);
+        s != XRT_OK) {
+      return s;
+    }
+    Owned<ov_tensor_t> tensor(raw);
+    if (xrt_status_t s =
+            take(f.infer_request_set_input_tensor_by_index(request, i, raw), error, capacity);
+        s != XRT_OK) {
+      return s;
+    }
+  }
+  if (xrt_status_t s = take(f.infer_request_infer(request), error, capacity); s != XRT_OK) {
+    return s;
+  }
+
+  for (size_t j = 0; j < num_outputs; ++j) {
+    const ValueInfo& info = session->outputs[output_indices[j]];
+    ov_tensor_t* raw = nullptr;
+    if (xrt_status_t s = take(
+            f.infer_request_get_output_tensor_by_index(request, output_indices[j], &raw), error,
+            capacity);
+        s != XRT_OK) {
+      return s;
+    }
+    Owned<ov_tensor_t> tensor(raw);
+    ov_element_type_e element = 0;
+    ov_shape_t shape{};
+    void* src = nullptr;
+    ov_status_e st = f.tensor_get_element_type(raw, &element);
+    if (st == kOk) st = f.tensor_data(raw, &src);
+    if (st == kOk) st = f.tensor_get_shape(raw, &shape);
+    if (xrt_status_t s = take(st, error, capacity); s != XRT_OK) return s;
+    std::array<int64_t, XRT_MAX_DIMS> dims{};
+    const int64_t ndim = shape.rank;
+    if (ndim >= 0 && ndim <= XRT_MAX_DIMS) std::copy(shape.dims, shape.dims + ndim, dims.data());
+    f.shape_free(&shape);
+    xrt_dtype_t dtype;
+    if (!dtype_of(element, &dtype) || ndim < 0 || ndim > XRT_MAX_DIMS) {
+      return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                  "openvino: output '%s' came back as element type %d with %lld dimensions",
+                  info.name.c_str(), element, static_cast<long long>(ndim));
+    }
+    size_t bytes = kDtypes[dtype].size;
+    for (int64_t d = 0; d < ndim; ++d) bytes *= static_cast<size_t>(dims[d]);
+    void* dst = nullptr;
+    if (xrt_status_t s = outputs->alloc_output(outputs->context, j, dtype,
+                                               static_cast<int32_t>(ndim), dims.data(), &dst);
+        s != XRT_OK) {
+      return fail(s, error, capacity, "openvino: no memory for output '%s'", info.name.c_str());
+    }
+    if (bytes) std::memcpy(dst, src, bytes);
+  }
+  return XRT_OK;
+}
+
+}  // namespace xrt::ov

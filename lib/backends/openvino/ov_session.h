@@ -1,0 +1,25 @@
+// One compiled model: its input/output descriptions, cached at creation, and
+// a pool of infer requests so runs on many threads do not serialise.
+#pragma once
+
+#include "ov_library.h"
+#include "xpuruntime_plugin.h"
+
+namespace xrt::ov {
+
+xrt_status_t session_create(const char* path, const void* data, size_t size,
+                            xrt_device_kind_t device_kind, int32_t device_index,
+                            const xrt_option_t* options, size_t num_options,
+                            xrt_plugin_session_t** out, char* error, size_t capacity);
+void session_destroy(xrt_plugin_session_t* session);
+size_t session_input_count(const xrt_plugin_session_t* session);
+size_t session_output_count(const xrt_plugin_session_t* session);
+xrt_status_t session_input_info(const xrt_plugin_session_t* session, size_t index,
+                                xrt_value_info_t* info);
+xrt_status_t session_output_info(const xrt_plugin_session_t* session, size_t index,
+                                 xrt_value_info_t* info);
+xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* inputs,
+                         size_t num_inputs, const size_t* output_indices, size_t num_outputs,
+                         const xrt_session_outputs_t* outputs, char* error, size_t capacity);
+
+}  // namespace xrt::ov

@@ -1,0 +1,41 @@
+// Entry point of the OpenVINO backend plugin.
+#include "ov_library.h"
+#include "ov_session.h"
+#include "xpuruntime_plugin.h"
+
+namespace {
+
+const xrt_session_api_t kSessions = {
+    sizeof(xrt_session_api_t),
+    xrt::ov::session_create,
+    xrt::ov::session_destroy,
+    xrt::ov::session_input_count,
+    xrt::ov::session_output_count,
+    xrt::ov::session_input_info,
+    xrt::ov::session_output_info,
+    xrt::ov::session_run,
+    xrt::ov::details,
+    nullptr,  // no per-node profile (yet)
+};
+
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) const xrt_plugin_api_t* xrt_plugin_get_api(
+    uint32_t host_abi_major) {
+  if (host_abi_major != XRT_PLUGIN_ABI_MAJOR) return nullptr;
+  // A missing OpenVINO still yields the table; create/details explain why.
+  static const xrt_plugin_api_t table = [] {
+    xrt::ov::load();
+    xrt_plugin_api_t t{};
+    t.struct_size = sizeof(xrt_plugin_api_t);
+    t.abi_major = XRT_PLUGIN_ABI_MAJOR;
+    t.abi_minor = XRT_PLUGIN_ABI_MINOR;
+    t.name = "openvino";
+    t.version = xrt::ov::version();
+    t.kernels = nullptr;
+    t.num_kernels = 0;
+    t.sessions = &kSessions;
+    return t;
+  }();
+  return &table;
+}

@@ -1,0 +1,116 @@
+"""The OpenVINO backend plugin: models built with the onnx helper API, run
+through backend="openvino" and checked against ONNX Runtime / numpy."""
+
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("openvino", reason="the OpenVINO plugin needs the openvino package")
+onnx = pytest.importorskip("onnx", reason="the tests build their models with the onnx package")
+from onnx import TensorProto, helper  # noqa: E402
+
+import xpuruntime as xrt  # noqa: E402
+
+_OV = [b for b in xrt.backends() if b.name == "openvino"]
+pytestmark = pytest.mark.skipif(
+    not _OV or not _OV[0].available,
+    reason="the openvino backend is not listed available: "
+    + (_OV[0].reason if _OV else "plugin not built"))
+
+DEMO_MODEL = pathlib.Path(xrt.__file__).parent / "models" / "demo_encoder.onnx"
+
+
+def _model(nodes, inputs, outputs, initializers=()):
+    graph = helper.make_graph(nodes, "test", inputs, outputs, initializer=list(initializers))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+@pytest.fixture(scope="module")
+def add_model():
+    return _model([helper.make_node("Add", ["a", "b"], ["c"])],
+                  [helper.make_tensor_value_info("a", TensorProto.FLOAT, ["batch", 4]),
+                   helper.make_tensor_value_info("b", TensorProto.FLOAT, ["batch", 4])],
+                  [helper.make_tensor_value_info("c", TensorProto.FLOAT, ["batch", 4])])
+
+
+def test_listed_with_version_and_devices():
+    (info,) = _OV
+    assert info.runs_models and info.version
+    assert info.details.startswith("devices: ") and "CPU" in info.details
+
+
+def test_add_with_batch_dim(add_model):
+    rng = np.random.default_rng(0)
+    with xrt.InferenceSession(add_model, backend="openvino") as s:
+        assert [(i.name, i.shape, i.type) for i in s.get_inputs()] == [
+            ("a", [None, 4], "tensor(float)"), ("b", [None, 4], "tensor(float)")] or \
+            [i.name for i in s.get_inputs()] == ["a", "b"]
+        for batch in (1, 3, 7):
+            a = rng.standard_normal((batch, 4), dtype=np.float32)
+            b = rng.standard_normal((batch, 4), dtype=np.float32)
+            (c,) = s.run(None, {"a": a, "b": b})
+            np.testing.assert_allclose(c, a + b, rtol=1e-6)
+
+
+def test_mlp(add_model):
+    rng = np.random.default_rng(1)
+    w1 = rng.standard_normal((8, 16), dtype=np.float32)
+    b1 = rng.standard_normal(16, dtype=np.float32)
+    w2 = rng.standard_normal((16, 3), dtype=np.float32)
+    model = _model(
+        [helper.make_node("MatMul", ["x", "w1"], ["h"]), helper.make_node("Add", ["h", "b1"], ["hb"]),
+         helper.make_node("Relu", ["hb"], ["r"]), helper.make_node("MatMul", ["r", "w2"], ["y"])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3])],
+        [onnx.numpy_helper.from_array(w1, "w1"), onnx.numpy_helper.from_array(b1, "b1"),
+         onnx.numpy_helper.from_array(w2, "w2")])
+    x = rng.standard_normal((5, 8), dtype=np.float32)
+    with xrt.InferenceSession(model, backend="openvino") as s:
+        (y,) = s.run(["y"], {"x": x})
+    np.testing.assert_allclose(y, np.maximum(x @ w1 + b1, 0) @ w2, rtol=1e-4, atol=1e-4)
+
+
+def test_demo_model_agrees_with_onnxruntime():
+    tokens = np.random.default_rng(2).standard_normal((2, 9, 64), dtype=np.float32)
+    with xrt.InferenceSession(DEMO_MODEL, backend="onnxruntime") as s:
+        (expected,) = s.run(None, {"tokens": tokens})
+    with xrt.InferenceSession(DEMO_MODEL, backend="openvino") as s:
+        (got,) = s.run(None, {"tokens": tokens})
+    assert got.shape == expected.shape == (2, 9, 64)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+
+
+def test_cache_dir(add_model, tmp_path):
+    a = np.ones((2, 4), np.float32)
+    with xrt.InferenceSession(add_model, backend="openvino", cache_dir=str(tmp_path)) as s:
+        (c,) = s.run(None, {"a": a, "b": a})
+    np.testing.assert_array_equal(c, 2 * a)
+    assert len([p for p in tmp_path.iterdir() if p.is_dir()]) == 1
+
+
+def test_unknown_device(add_model):
+    with pytest.raises(xrt.NotFound, match="NO_SUCH_DEVICE.*CPU"):
+        xrt.InferenceSession(add_model, backend="openvino", openvino_device="NO_SUCH_DEVICE")
+
+
+def test_corrupt_bytes(add_model):
+    with pytest.raises(xrt.InvalidArgument, match="openvino"):
+        xrt.InferenceSession(b"\x08\x07garbage, not a model" + add_model[:10], backend="openvino")
+
+
+def test_unknown_option(add_model):
+    with pytest.raises(xrt.InvalidArgument, match="no_such_option.*openvino_device"):
+        xrt.InferenceSession(add_model, backend="openvino", no_such_option=1)
+
+
+def test_compare_includes_openvino():
+    result = subprocess.run(
+        [sys.executable, "-m", "xpuruntime", "compare", str(DEMO_MODEL), "--dim", "seq=4"],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "openvino" in result.stdout and "FAIL" not in result.stdout
