@@ -2,6 +2,8 @@
 // turning ORT's errors into xrt statuses.
 #pragma once
 
+#include "session_support.h"
+
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -35,8 +37,7 @@ const OrtMemoryInfo* cpu_memory();
 // XRT_OK for NULL; otherwise maps the ORT error code, writes
 // "onnxruntime: <message>" and releases the status.
 xrt_status_t take(OrtStatus* status, char* error, size_t capacity);
-xrt_status_t fail(xrt_status_t status, char* error, size_t capacity, const char* format, ...)
-    __attribute__((format(printf, 4, 5)));
+using plugin::fail;
 
 struct Release {
   void operator()(OrtStatus* p) const { api().ReleaseStatus(p); }

@@ -173,7 +173,7 @@ xrt_status_t describe(const OrtSession* session, bool input, size_t index, Value
     if (value->shape[d] < 0) value->shape[d] = -1;
     value->dim_names.emplace_back(symbols[d] ? symbols[d] : "");
   }
-  for (const std::string& dim : value->dim_names) value->dim_name_ptrs.push_back(dim.c_str());
+  value->seal();
   return XRT_OK;
 }
 
@@ -227,14 +227,6 @@ xrt_status_t prepare_cuda(xrt_plugin_session* s, int32_t device_index, char* err
   s->device_memory.reset(raw);
   s->input_memory = raw;
   return XRT_OK;
-}
-
-void fill_info(const ValueInfo& value, xrt_value_info_t* info) {
-  info->name = value.name.c_str();
-  info->dtype = value.dtype;
-  info->ndim = static_cast<int32_t>(value.shape.size());
-  info->shape = value.shape.data();
-  info->dim_names = value.dim_name_ptrs.data();
 }
 
 }  // namespace
@@ -328,14 +320,14 @@ size_t session_output_count(const xrt_plugin_session_t* session) {
 xrt_status_t session_input_info(const xrt_plugin_session_t* session, size_t index,
                                 xrt_value_info_t* info) {
   if (index >= session->inputs.size() || !info) return XRT_ERROR_INVALID_ARGUMENT;
-  fill_info(session->inputs[index], info);
+  session->inputs[index].describe(info);
   return XRT_OK;
 }
 
 xrt_status_t session_output_info(const xrt_plugin_session_t* session, size_t index,
                                  xrt_value_info_t* info) {
   if (index >= session->outputs.size() || !info) return XRT_ERROR_INVALID_ARGUMENT;
-  fill_info(session->outputs[index], info);
+  session->outputs[index].describe(info);
   return XRT_OK;
 }
 

@@ -10,13 +10,7 @@
 
 namespace xrt::ort {
 
-struct ValueInfo {
-  std::string name;
-  xrt_dtype_t dtype = XRT_FLOAT32;
-  std::vector<int64_t> shape;  // -1 where the model leaves a dimension open
-  std::vector<std::string> dim_names;
-  std::vector<const char*> dim_name_ptrs;
-};
+using plugin::ValueInfo;
 
 xrt_status_t session_create(const char* path, const void* data, size_t size,
                             xrt_device_kind_t device_kind, int32_t device_index,

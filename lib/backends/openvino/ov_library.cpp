@@ -250,14 +250,4 @@ xrt_status_t take(ov_status_e status, char* error, size_t capacity) {
   return result;
 }
 
-xrt_status_t fail(xrt_status_t status, char* error, size_t capacity, const char* format, ...) {
-  if (error && capacity > 0) {
-    va_list args;
-    va_start(args, format);
-    std::vsnprintf(error, capacity, format, args);
-    va_end(args);
-  }
-  return status;
-}
-
 }  // namespace xrt::ov

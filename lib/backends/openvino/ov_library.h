@@ -2,6 +2,8 @@
 // OpenVINO's statuses into xrt statuses.
 #pragma once
 
+#include "session_support.h"
+
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -26,8 +28,7 @@ const ov_core_t* core(char* error, size_t capacity);
 
 // XRT_OK for OK; otherwise maps the code and writes "openvino: <message>".
 xrt_status_t take(ov_status_e status, char* error, size_t capacity);
-xrt_status_t fail(xrt_status_t status, char* error, size_t capacity, const char* format, ...)
-    __attribute__((format(printf, 4, 5)));
+using plugin::fail;
 
 struct Release {
   void operator()(ov_model_t* p) const { api().model_free(p); }

@@ -9,19 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "../onnxruntime/engine_cache_key.h"
+#include "engine_cache_key.h"
 #include "ov_options.h"
 
-namespace {
-
-struct ValueInfo {
-  std::string name;
-  xrt_dtype_t dtype = XRT_FLOAT32;
-  std::vector<int64_t> shape;  // -1 where the model leaves a dimension open
-  std::vector<const char*> dim_names;  // all "": OpenVINO has no symbolic names
-};
-
-}  // namespace
+using xrt::plugin::ValueInfo;
 
 struct xrt_plugin_session {
   xrt::ov::Owned<xrt::ov::ov_compiled_model_t> compiled;
@@ -116,8 +107,9 @@ xrt_status_t describe(const ov_compiled_model_t* model, const ov_model_t* source
     for (int64_t d = 0; d < shape.rank.max; ++d) {
       const ov_dimension_t& dim = shape.dims[d];
       value->shape.push_back(dim.min == dim.max && dim.min >= 0 ? dim.min : -1);
-      value->dim_names.push_back("");
+      value->dim_names.emplace_back();
     }
+    value->seal();
   }
   f.partial_shape_free(&shape);
   return result;
@@ -182,14 +174,6 @@ xrt_status_t compile(const ov_model_t* model, const SessionConfig& config,
   return take(f.core_compile_model(c, model, config.device.c_str(), n, out, a[0], a[1], a[2],
                                    a[3], a[4], a[5], a[6], a[7]),
               error, capacity);
-}
-
-void fill_info(const ValueInfo& value, xrt_value_info_t* info) {
-  info->name = value.name.c_str();
-  info->dtype = value.dtype;
-  info->ndim = static_cast<int32_t>(value.shape.size());
-  info->shape = value.shape.data();
-  info->dim_names = value.dim_names.data();
 }
 
 // An infer request borrowed from the session's pool for one run.
@@ -293,14 +277,14 @@ size_t session_output_count(const xrt_plugin_session_t* session) {
 xrt_status_t session_input_info(const xrt_plugin_session_t* session, size_t index,
                                 xrt_value_info_t* info) {
   if (index >= session->inputs.size() || !info) return XRT_ERROR_INVALID_ARGUMENT;
-  fill_info(session->inputs[index], info);
+  session->inputs[index].describe(info);
   return XRT_OK;
 }
 
 xrt_status_t session_output_info(const xrt_plugin_session_t* session, size_t index,
                                  xrt_value_info_t* info) {
   if (index >= session->outputs.size() || !info) return XRT_ERROR_INVALID_ARGUMENT;
-  fill_info(session->outputs[index], info);
+  session->outputs[index].describe(info);
   return XRT_OK;
 }
 

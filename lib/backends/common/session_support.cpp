@@ -1,0 +1,31 @@
+#include "session_support.h"
+
+#include <cstdarg>
+#include <cstdio>
+
+namespace xrt::plugin {
+
+xrt_status_t fail(xrt_status_t status, char* error, size_t capacity, const char* format, ...) {
+  if (error && capacity > 0) {
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(error, capacity, format, args);
+    va_end(args);
+  }
+  return status;
+}
+
+void ValueInfo::seal() {
+  dim_name_ptrs.clear();
+  for (const std::string& dim : dim_names) dim_name_ptrs.push_back(dim.c_str());
+}
+
+void ValueInfo::describe(xrt_value_info_t* info) const {
+  info->name = name.c_str();
+  info->dtype = dtype;
+  info->ndim = static_cast<int32_t>(shape.size());
+  info->shape = shape.data();
+  info->dim_names = dim_name_ptrs.data();
+}
+
+}  // namespace xrt::plugin

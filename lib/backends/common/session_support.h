@@ -1,0 +1,31 @@
+// What every session plugin needs the same way: error text into the
+// runtime's buffer, and model input/output descriptions it can hand out.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "xpuruntime_plugin.h"
+
+namespace xrt::plugin {
+
+// Writes the formatted message into error (truncated to capacity) and
+// returns status.
+xrt_status_t fail(xrt_status_t status, char* error, size_t capacity, const char* format, ...)
+    __attribute__((format(printf, 4, 5)));
+
+// One model input or output, owning the strings xrt_value_info_t points at.
+struct ValueInfo {
+  std::string name;
+  xrt_dtype_t dtype = XRT_FLOAT32;
+  std::vector<int64_t> shape;  // -1 where the model leaves a dimension open
+  std::vector<std::string> dim_names;
+  std::vector<const char*> dim_name_ptrs;  // into dim_names, filled by seal()
+
+  // Call once dim_names is complete.
+  void seal();
+  void describe(xrt_value_info_t* info) const;
+};
+
+}  // namespace xrt::plugin
