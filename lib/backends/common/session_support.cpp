@@ -28,4 +28,11 @@ void ValueInfo::describe(xrt_value_info_t* info) const {
   info->dim_names = dim_name_ptrs.data();
 }
 
+xrt_status_t describe_value(const std::vector<ValueInfo>& values, size_t index,
+                            xrt_value_info_t* info) {
+  if (index >= values.size() || !info) return XRT_ERROR_INVALID_ARGUMENT;
+  values[index].describe(info);
+  return XRT_OK;
+}
+
 }  // namespace xrt::plugin

@@ -28,4 +28,9 @@ struct ValueInfo {
   void describe(xrt_value_info_t* info) const;
 };
 
+// values[index] into info, or XRT_ERROR_INVALID_ARGUMENT when out of range:
+// the body of a session table's input_info and output_info.
+xrt_status_t describe_value(const std::vector<ValueInfo>& values, size_t index,
+                            xrt_value_info_t* info);
+
 }  // namespace xrt::plugin

@@ -1,14 +1,11 @@
 #include "ort_library.h"
 
-#include <dirent.h>
 #include <dlfcn.h>
 
 #include <algorithm>
-#include <climits>
-#include <cstdarg>
-#include <cstdio>
-#include <cstdlib>
 #include <mutex>
+
+#include "runtime_library.h"
 
 namespace xrt::ort {
 namespace {
@@ -88,45 +85,9 @@ void bind_all(Functions& f, const void* t) {
   bind(f.SessionOptionsAppendExecutionProvider, t, slot::SessionOptionsAppendExecutionProvider);
 }
 
-// The installed wheel layout puts this plugin in
-// site-packages/xpuruntime/lib/plugins/, next to site-packages/onnxruntime/.
-// The wheel ships only the versioned file (libonnxruntime.so.1.x.y).
-std::vector<std::string> wheel_candidates() {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&wheel_candidates), &info) == 0 || !info.dli_fname) {
-    return {};
-  }
-  char resolved[PATH_MAX];
-  std::string self = realpath(info.dli_fname, resolved) ? resolved : info.dli_fname;
-  size_t slash = self.rfind('/');
-  std::string dir = (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) +
-                    "/../../../onnxruntime/capi";
-  std::vector<std::string> found;
-  if (DIR* d = opendir(dir.c_str())) {
-    const std::string prefix = "libonnxruntime.so.1";
-    while (dirent* entry = readdir(d)) {
-      std::string name = entry->d_name;
-      if (name.compare(0, prefix.size(), prefix) == 0) found.push_back(dir + "/" + name);
-    }
-    closedir(d);
-  }
-  // Newest first, should several versions sit there.
-  std::sort(found.rbegin(), found.rend());
-  if (found.empty()) found.push_back(dir + "/libonnxruntime.so.1*");
-  return found;
-}
-
 bool try_open(const std::string& path, std::vector<std::string>& attempts) {
-  if (path.find('*') != std::string::npos) {
-    attempts.push_back(path + ": no such file");
-    return false;
-  }
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!handle) {
-    const char* why = dlerror();
-    attempts.push_back(why ? why : path + ": cannot be opened");
-    return false;
-  }
+  void* handle = plugin::open_library(path, attempts);
+  if (!handle) return false;
   auto get_base = reinterpret_cast<GetApiBaseFn>(dlsym(handle, kEntrySymbol));
   const OrtApiBase* base = get_base ? get_base() : nullptr;
   if (!base) {
@@ -163,26 +124,19 @@ void list_providers(Library& lib) {
 
 void load_once() {
   Library& lib = library();
-  std::vector<std::string> candidates;
-  if (const char* env = std::getenv("XRT_ONNXRUNTIME_LIB"); env && *env) {
-    candidates.emplace_back(env);
-  }
-  for (std::string& path : wheel_candidates()) candidates.push_back(std::move(path));
-  candidates.emplace_back("libonnxruntime.so.1");
-  candidates.emplace_back("libonnxruntime.so");
-
+  const plugin::LibrarySearch search{"XRT_ONNXRUNTIME_LIB", "onnxruntime/capi",
+                                     "libonnxruntime.so.1",
+                                     {"libonnxruntime.so.1", "libonnxruntime.so"}};
   std::vector<std::string> attempts;
-  for (const std::string& path : candidates) {
+  for (const std::string& path : plugin::library_candidates(search)) {
     if (try_open(path, attempts)) {
       lib.loaded = true;
       break;
     }
   }
   if (!lib.loaded) {
-    lib.reason = "onnxruntime 1.19 or newer was not found (pip install onnxruntime); tried: ";
-    for (size_t i = 0; i < attempts.size(); ++i) {
-      lib.reason += (i ? "; " : "") + attempts[i];
-    }
+    lib.reason = "onnxruntime 1.19 or newer was not found (pip install onnxruntime); tried: " +
+                 plugin::join_attempts(attempts);
     lib.details = "unavailable: " + lib.reason;
     return;
   }

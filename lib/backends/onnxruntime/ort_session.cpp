@@ -319,16 +319,12 @@ size_t session_output_count(const xrt_plugin_session_t* session) {
 
 xrt_status_t session_input_info(const xrt_plugin_session_t* session, size_t index,
                                 xrt_value_info_t* info) {
-  if (index >= session->inputs.size() || !info) return XRT_ERROR_INVALID_ARGUMENT;
-  session->inputs[index].describe(info);
-  return XRT_OK;
+  return plugin::describe_value(session->inputs, index, info);
 }
 
 xrt_status_t session_output_info(const xrt_plugin_session_t* session, size_t index,
                                  xrt_value_info_t* info) {
-  if (index >= session->outputs.size() || !info) return XRT_ERROR_INVALID_ARGUMENT;
-  session->outputs[index].describe(info);
-  return XRT_OK;
+  return plugin::describe_value(session->outputs, index, info);
 }
 
 xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* inputs,

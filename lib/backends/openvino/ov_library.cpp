@@ -1,14 +1,11 @@
 #include "ov_library.h"
 
-#include <dirent.h>
 #include <dlfcn.h>
 
-#include <algorithm>
-#include <climits>
-#include <cstdarg>
-#include <cstdio>
 #include <cstdlib>
 #include <mutex>
+
+#include "runtime_library.h"
 
 namespace xrt::ov {
 namespace {
@@ -29,35 +26,6 @@ struct Library {
 Library& library() {
   static Library lib;
   return lib;
-}
-
-// Every libopenvino_c.so* in dir, newest first; a pattern when there is none.
-std::vector<std::string> in_dir(const std::string& dir) {
-  std::vector<std::string> found;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* entry = readdir(d)) {
-      std::string name = entry->d_name;
-      if (name.compare(0, std::char_traits<char>::length(kLibPrefix), kLibPrefix) == 0) {
-        found.push_back(dir + "/" + name);
-      }
-    }
-    closedir(d);
-  }
-  std::sort(found.rbegin(), found.rend());
-  if (found.empty()) found.push_back(dir + "/" + kLibPrefix + "*");
-  return found;
-}
-
-// The installed wheel puts this plugin in site-packages/xpuruntime/lib/plugins/,
-// next to site-packages/openvino/libs/.
-std::string wheel_dir() {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&wheel_dir), &info) == 0 || !info.dli_fname) return "";
-  char resolved[PATH_MAX];
-  std::string self = realpath(info.dli_fname, resolved) ? resolved : info.dli_fname;
-  size_t slash = self.rfind('/');
-  return (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) +
-         "/../../../openvino/libs";
 }
 
 template <typename T>
@@ -113,16 +81,8 @@ bool bind_all(void* h, Functions& f, std::string& missing) {
 }
 
 bool try_open(const std::string& path, std::vector<std::string>& attempts) {
-  if (path.find('*') != std::string::npos) {
-    attempts.push_back(path + ": no such file");
-    return false;
-  }
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!handle) {
-    const char* why = dlerror();
-    attempts.push_back(why ? why : path + ": cannot be opened");
-    return false;
-  }
+  void* handle = plugin::open_library(path, attempts);
+  if (!handle) return false;
   Functions f{};
   std::string missing;
   if (!bind_all(handle, f, missing)) {
@@ -162,29 +122,26 @@ void describe(Library& lib) {
 
 void load_once() {
   Library& lib = library();
-  std::vector<std::string> candidates;
-  if (const char* env = std::getenv("XRT_OPENVINO_LIB"); env && *env) {
-    candidates.emplace_back(env);
-  }
-  if (std::string dir = wheel_dir(); !dir.empty()) {
-    for (std::string& path : in_dir(dir)) candidates.push_back(std::move(path));
-  }
-  // Last resort for build-tree runs: site-packages folders named by the caller.
+  std::vector<std::string> candidates = plugin::library_candidates(
+      {"XRT_OPENVINO_LIB", "openvino/libs", kLibPrefix, {kLibPrefix}});
+  // Before the system's: site-packages folders named by the caller, for runs
+  // from a build tree, where no wheel sits beside the plugin.
   if (const char* env = std::getenv("XRT_PLUGIN_SITE_PACKAGES"); env && *env) {
-    std::string list = env;
+    std::vector<std::string> extra;
+    const std::string list = env;
     size_t start = 0;
     while (start <= list.size()) {
       size_t end = list.find(':', start);
       if (end == std::string::npos) end = list.size();
       if (end > start) {
-        for (std::string& path : in_dir(list.substr(start, end - start) + "/openvino/libs")) {
-          candidates.push_back(std::move(path));
-        }
+        for (std::string& path :
+             plugin::versioned_files(list.substr(start, end - start) + "/openvino/libs", kLibPrefix))
+          extra.push_back(std::move(path));
       }
       start = end + 1;
     }
+    candidates.insert(candidates.end() - 1, extra.begin(), extra.end());
   }
-  candidates.emplace_back(kLibPrefix);
 
   std::vector<std::string> attempts;
   for (const std::string& path : candidates) {
@@ -196,8 +153,7 @@ void load_once() {
   if (!lib.loaded) {
     lib.reason =
         "openvino was not found (pip install xpuruntime[openvino] or pip install openvino); "
-        "tried: ";
-    for (size_t i = 0; i < attempts.size(); ++i) lib.reason += (i ? "; " : "") + attempts[i];
+        "tried: " + plugin::join_attempts(attempts);
     lib.details = "unavailable: " + lib.reason;
     return;
   }
