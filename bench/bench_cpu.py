@@ -9,9 +9,7 @@ installed xpuruntime and a C compiler with pkg-config for the C figures.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -24,6 +22,8 @@ import numpy as np
 
 import xpuruntime as xrt
 from xpuruntime import ops
+
+from benchlib import save_results
 
 HERE = Path(__file__).resolve().parent
 
@@ -105,8 +105,7 @@ def main() -> int:
     ours, theirs = matmul_gflops(1024, max(3, repeats // 2))
     rows.append(("matmul 1024^3 float32 (vs numpy)", ours, theirs, "GFLOP/s", "ratio >= 0.8"))
 
-    cpu = xrt.Device("cpu")
-    header = f"| what | xpuruntime | reference | ratio | unit | target |\n|---|---|---|---|---|---|"
+    header = "| what | xpuruntime | reference | ratio | unit | target |\n|---|---|---|---|---|---|"
     lines = []
     for what, ours, theirs, unit, target in rows:
         if theirs is None:
@@ -119,18 +118,10 @@ def main() -> int:
     print(table)
 
     if not args.no_save:
-        today = datetime.date.today().isoformat()
-        description = getattr(cpu, "description", "") or platform.processor()
-        text = (f"# CPU benchmarks, {today}\n\n"
-                f"Device: {description} ({os.cpu_count()} logical cores), "
-                f"Python {platform.python_version()}, numpy {np.__version__}, "
-                f"xpuruntime {xrt.__version__}.\n\n"
-                f"Command: `python bench/bench_cpu.py`\n\n"
-                f"Ratio: numpy's time / ours for latencies, ours / numpy's for GFLOP/s "
-                f"(above 1 means xpuruntime is faster).\n\n{table}\n")
-        out = HERE / "results" / f"{today}-cpu.md"
-        out.write_text(text)
-        print(f"written to {out.relative_to(HERE.parent)}")
+        save_results("cpu", "CPU benchmarks", f"numpy {np.__version__}",
+                     "python bench/bench_cpu.py",
+                     "Ratio: numpy's time / ours for latencies, ours / numpy's for GFLOP/s "
+                     "(above 1 means xpuruntime is faster).", table)
     return 0
 
 

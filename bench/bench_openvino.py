@@ -12,17 +12,14 @@ bench/results/<date>-openvino-cpu.md.
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 import xpuruntime as xrt
+
+from benchlib import interleaved_medians, save_results
 
 try:
     import openvino as ov
@@ -30,20 +27,7 @@ try:
 except ImportError as missing:
     sys.exit(f"needs openvino and onnx: {missing}")
 
-HERE = Path(__file__).resolve().parent
 DEMO = Path(xrt.__file__).parent / "models" / "demo_encoder.onnx"
-
-
-def interleaved_medians(fns, calls: int, repeats: int) -> list[float]:
-    """Per-call seconds of each fn: median over batches taken in turn."""
-    samples = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, out in zip(fns, samples):
-            start = time.perf_counter()
-            for _ in range(calls):
-                fn()
-            out.append((time.perf_counter() - start) / calls)
-    return [statistics.median(s) for s in samples]
 
 
 def add_model() -> bytes:
@@ -99,17 +83,10 @@ def main() -> int:
     table = "\n".join([header, *lines])
     print(table)
     if not args.no_save:
-        today = datetime.date.today().isoformat()
-        description = xrt.Device("cpu").description or platform.processor()
-        text = (f"# OpenVINO backend on the CPU, {today}\n\n"
-                f"Device: {description} ({os.cpu_count()} logical cores), "
-                f"openvino {ov.__version__}, xpuruntime {xrt.__version__}.\n\n"
-                f"Command: `python bench/bench_openvino.py`\n\n"
-                f"Medians of {repeats} interleaved batches; ratio is xpuruntime's time / the "
-                f"reference's (below 1 means faster).\n\n{table}\n")
-        out = HERE / "results" / f"{today}-openvino-cpu.md"
-        out.write_text(text)
-        print(f"written to {out.relative_to(HERE.parent)}")
+        save_results("openvino-cpu", "OpenVINO backend on the CPU", f"openvino {ov.__version__}",
+                     "python bench/bench_openvino.py",
+                     f"Medians of {repeats} interleaved batches; ratio is xpuruntime's time / "
+                     f"the reference's (below 1 means faster).", table)
     return 0
 
 

@@ -10,20 +10,18 @@ installed xpuruntime with its ONNX Runtime backend, plus onnx and onnxruntime.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 import xpuruntime as xrt
+
+from benchlib import interleaved_medians, save_results
 
 try:
     import onnx
@@ -77,18 +75,6 @@ def mlp_model(width: int = 1024, layers: int = 3, batch: int = 32):
                        inits)
     feed = {"x": rng.standard_normal((batch, width), dtype=np.float32)}
     return model, feed
-
-
-def interleaved_medians(fns, calls: int, repeats: int) -> list[float]:
-    """Median seconds per call of each fn; batches of `calls` alternate between them."""
-    samples: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, out in zip(fns, samples):
-            start = time.perf_counter()
-            for _ in range(calls):
-                fn()
-            out.append((time.perf_counter() - start) / calls)
-    return [statistics.median(s) for s in samples]
 
 
 def compare(model: bytes, feed, calls: int, repeats: int):
@@ -161,24 +147,16 @@ def main() -> int:
     print(table)
 
     if not args.no_save:
-        today = datetime.date.today().isoformat()
-        description = xrt.Device("cpu").description or platform.processor()
-        command = "python bench/bench_session.py" + (" --quick" if args.quick else "")
-        text = (f"# InferenceSession vs onnxruntime on the CPU, {today}\n\n"
-                f"Device: {description} ({os.cpu_count()} logical cores), "
-                f"Python {platform.python_version()}, numpy {np.__version__}, "
-                f"onnx {onnx.__version__}, onnxruntime {ort.__version__}, "
-                f"xpuruntime {xrt.__version__} "
-                f"(backend {backends['onnxruntime'].version or 'onnxruntime'}).\n\n"
-                f"Command: `{command}`\n\n"
-                f"Both sessions use the default thread settings (intra_op_num_threads unset) "
-                f"and ORT_ENABLE_ALL; each figure is the median over {repeats} interleaved "
-                f"batches of the time one `run(None, feed)` takes, numpy in and out.\n\n"
-                f"Ratio: xpuruntime's time / onnxruntime's (below 1 means xpuruntime is "
-                f"faster).\n\n{table}\n")
-        out = HERE / "results" / f"{today}-session-cpu.md"
-        out.write_text(text)
-        print(f"written to {out.relative_to(HERE.parent)}")
+        save_results(
+            "session-cpu", "InferenceSession vs onnxruntime on the CPU",
+            f"numpy {np.__version__}, onnx {onnx.__version__}, onnxruntime {ort.__version__} "
+            f"(backend {backends['onnxruntime'].version or 'onnxruntime'})",
+            "python bench/bench_session.py" + (" --quick" if args.quick else ""),
+            f"Both sessions use the default thread settings (intra_op_num_threads unset) "
+            f"and ORT_ENABLE_ALL; each figure is the median over {repeats} interleaved "
+            f"batches of the time one `run(None, feed)` takes, numpy in and out.\n\n"
+            f"Ratio: xpuruntime's time / onnxruntime's (below 1 means xpuruntime is "
+            f"faster).", table)
     return 0
 
 
