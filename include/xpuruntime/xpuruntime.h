@@ -25,6 +25,20 @@
  *   Work on the "cpu" device runs on the calling thread (ops may fan out to
  *   the runtime's worker threads) and is complete when the call returns; CPU
  *   streams and events exist so code can be written once for every device.
+ *
+ * GPU execution
+ *   Ops, copies and fills on a "cuda:N" device are queued on a stream (NULL:
+ *   the device's default stream, CUDA's legacy default stream, which orders
+ *   itself against every other blocking stream) and return before the work
+ *   is done. Results are ready once the stream is synchronized or an event
+ *   recorded after the work has completed. Memory of a released tensor is
+ *   handed out again only in stream order: at once to later work on the
+ *   stream it was allocated on, to work on other streams only once that
+ *   stream has passed its last use. A tensor used on a stream other than the
+ *   one it was created on must be kept alive until that work completes.
+ *   Copies that read or write pageable host memory return when the host
+ *   memory may be reused (device→host: when the data has arrived); copies
+ *   with page-locked memory (xrt_tensor_create_pinned) are asynchronous.
  */
 #ifndef XPURUNTIME_H_
 #define XPURUNTIME_H_
@@ -46,7 +60,7 @@ extern "C" {
 #endif
 
 /* Version of this C API; bumped when a function or struct field is added. */
-#define XRT_API_VERSION 1
+#define XRT_API_VERSION 2
 #define XRT_MAX_DIMS 8
 
 /* ------------------------------------------------------------------------ */
@@ -142,6 +156,17 @@ XRT_API xrt_status_t xrt_stream_retain(xrt_stream_t* stream);
 XRT_API void xrt_stream_release(xrt_stream_t* stream);
 XRT_API xrt_status_t xrt_stream_synchronize(xrt_stream_t* stream);
 XRT_API xrt_status_t xrt_stream_device(const xrt_stream_t* stream, xrt_device_t** out);
+/* Wraps a stream the caller created elsewhere (a cudaStream_t, e.g. torch's
+ * current stream) so xpuruntime work can be queued on it; the caller keeps
+ * it alive and destroys it. NULL native is the device's default stream. */
+XRT_API xrt_status_t xrt_stream_wrap(xrt_device_t* device, void* native, xrt_stream_t** out);
+/* The backend's handle for the stream (cudaStream_t; NULL for the default
+ * stream and on the CPU). */
+XRT_API xrt_status_t xrt_stream_native(const xrt_stream_t* stream, void** out);
+/* Work queued on `stream` after this call waits for `event`'s point. */
+XRT_API xrt_status_t xrt_stream_wait_event(xrt_stream_t* stream, xrt_event_t* event);
+/* Waits for all work queued on the device's default stream. */
+XRT_API xrt_status_t xrt_device_synchronize(xrt_device_t* device);
 
 XRT_API xrt_status_t xrt_event_create(xrt_device_t* device, xrt_event_t** out);
 XRT_API xrt_status_t xrt_event_retain(xrt_event_t* event);
@@ -211,6 +236,11 @@ XRT_API xrt_status_t xrt_tensor_create(xrt_device_t* device, xrt_dtype_t dtype, 
 /* Same, filled with zeros. */
 XRT_API xrt_status_t xrt_tensor_zeros(xrt_device_t* device, xrt_dtype_t dtype, int32_t ndim,
                                       const int64_t* shape, xrt_tensor_t** out);
+/* Contiguous host ("cpu") tensor in page-locked memory, so copies to and
+ * from GPUs run at full speed and asynchronously; XRT_ERROR_UNSUPPORTED when
+ * no loaded backend provides page-locked memory. */
+XRT_API xrt_status_t xrt_tensor_create_pinned(xrt_dtype_t dtype, int32_t ndim,
+                                              const int64_t* shape, xrt_tensor_t** out);
 /* Wraps external memory without copying. strides (in elements) may be NULL
  * for row-major. On success the tensor owns the memory and calls
  * deleter(data, context) when released (deleter may be NULL); on failure
@@ -299,6 +329,12 @@ typedef struct {
 XRT_API xrt_status_t xrt_op_run(const char* op, const xrt_tensor_t* const* inputs,
                                 size_t num_inputs, const xrt_attr_t* attrs, size_t num_attrs,
                                 xrt_stream_t* stream, xrt_tensor_t** out);
+/* Same for ops with several outputs ("layer_norm_backward": dx, dweight,
+ * dbias; "rms_norm_backward": dx, dweight); num_outputs must match. */
+XRT_API xrt_status_t xrt_op_run_outputs(const char* op, const xrt_tensor_t* const* inputs,
+                                        size_t num_inputs, const xrt_attr_t* attrs,
+                                        size_t num_attrs, xrt_stream_t* stream,
+                                        xrt_tensor_t** outputs, size_t num_outputs);
 
 /* ------------------------------------------------------------------------ */
 /* Model sessions                                                           */

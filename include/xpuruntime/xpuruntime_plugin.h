@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define XRT_PLUGIN_ABI_MAJOR 1
-#define XRT_PLUGIN_ABI_MINOR 1
+#define XRT_PLUGIN_ABI_MINOR 2
 #define XRT_PLUGIN_ENTRY_SYMBOL "xrt_plugin_get_api"
 
 /* One operand as a kernel sees it. Strides are in elements and may be 0
@@ -133,6 +133,74 @@ typedef struct {
   void (*collect_spans)(xrt_plugin_session_t* session, const xrt_span_sink_t* sink);
 } xrt_session_api_t;
 
+/* ---- Devices, memory, streams and copies (ABI 1.2) ----------------------
+ *
+ * A plugin that brings devices of its own (CUDA GPUs) fills this table. The
+ * runtime lists one device per index below device_count() and routes every
+ * allocation, stream, event and copy of those devices through it. Devices
+ * are numbered by the plugin from 0. Streams and events are the plugin's
+ * native handles (cudaStream_t, cudaEvent_t); a NULL stream is the device's
+ * default stream. Every function may be called from many threads at once.
+ * A failing function returns its status and leaves a message for
+ * last_error() on the calling thread. */
+
+typedef struct {
+  size_t struct_size;
+  char name[256];             /* "NVIDIA H100 80GB HBM3" */
+  uint64_t total_memory;      /* bytes */
+  int32_t compute_units;      /* multiprocessors */
+  int32_t compute_capability; /* major*10+minor */
+} xrt_plugin_device_props_t;
+
+typedef struct {
+  size_t struct_size;
+  xrt_device_kind_t kind;
+  /* Message of the last failing call on this thread. */
+  const char* (*last_error)(void);
+  /* Why no device can be used ("no CUDA driver: ..."), or NULL when
+   * device_count() may be trusted. */
+  const char* (*unavailable_reason)(void);
+  int32_t (*device_count)(void);
+  xrt_status_t (*device_props)(int32_t device, xrt_plugin_device_props_t* props);
+
+  /* Stream-ordered pooled memory: a block may be used on `stream` as soon as
+   * alloc returns; free hands it back in that stream's order (work already
+   * queued on the stream it was allocated on may still use it). */
+  xrt_status_t (*alloc)(int32_t device, size_t nbytes, void* stream, void** out);
+  xrt_status_t (*free)(int32_t device, void* ptr);
+  xrt_status_t (*memory_stats)(int32_t device, xrt_memory_stats_t* stats);
+  xrt_status_t (*empty_cache)(int32_t device);
+  xrt_status_t (*reset_peak)(int32_t device);
+
+  xrt_status_t (*stream_create)(int32_t device, void** out);
+  void (*stream_destroy)(int32_t device, void* stream);
+  xrt_status_t (*stream_synchronize)(int32_t device, void* stream);
+  /* Later work on `stream` waits for the point `event` was recorded at. */
+  xrt_status_t (*stream_wait_event)(int32_t device, void* stream, void* event);
+  xrt_status_t (*event_create)(int32_t device, void** out);
+  void (*event_destroy)(int32_t device, void* event);
+  xrt_status_t (*event_record)(int32_t device, void* event, void* stream);
+  xrt_status_t (*event_synchronize)(int32_t device, void* event);
+  xrt_status_t (*event_query)(int32_t device, void* event, int32_t* done);
+  xrt_status_t (*event_elapsed_ms)(int32_t device, void* start, void* end, float* ms);
+
+  /* Copies nbytes queued on `stream` of `device`. dst_device/src_device
+   * name this plugin's device holding each side, or -1 for host memory. A
+   * copy that touches pageable host memory returns once the host side may
+   * be reused. */
+  xrt_status_t (*copy)(int32_t device, void* stream, void* dst, int32_t dst_device,
+                       const void* src, int32_t src_device, size_t nbytes);
+  /* Element-wise copy between two views of one device (same shape and
+   * dtype, any strides). */
+  xrt_status_t (*copy_strided)(int32_t device, void* stream, const xrt_kernel_tensor_t* dst,
+                               const xrt_kernel_tensor_t* src);
+  xrt_status_t (*fill_zero)(int32_t device, void* stream, void* ptr, size_t nbytes);
+
+  /* Page-locked host memory from the plugin's pool, for fast copies. */
+  xrt_status_t (*host_alloc)(size_t nbytes, void** out);
+  xrt_status_t (*host_free)(void* ptr);
+} xrt_device_api_t;
+
 typedef struct {
   size_t struct_size;
   uint32_t abi_major;
@@ -143,6 +211,8 @@ typedef struct {
   size_t num_kernels;
   /* ABI 1.1: NULL, or the model sessions this backend runs. */
   const xrt_session_api_t* sessions;
+  /* ABI 1.2: NULL, or the devices this backend brings. */
+  const xrt_device_api_t* devices;
 } xrt_plugin_api_t;
 
 typedef const xrt_plugin_api_t* (*xrt_plugin_get_api_fn)(uint32_t host_abi_major);

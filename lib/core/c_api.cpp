@@ -60,6 +60,20 @@ xrt_device* require_device(xrt_device_t* device) {
   return device;
 }
 
+// A copy runs on the destination's plugin device when it has one, else on
+// the source's; the stream, if given, must belong to that device.
+void* copy_stream(const xrt_device* dst, const xrt_device* src, const xrt_stream* stream) {
+  if (!stream) return nullptr;
+  const xrt_device* runs_on = dst->api ? dst : src;
+  require(stream->device == runs_on, "copy from ", src->name, " to ", dst->name, " runs on ",
+          runs_on->name, ", but the stream belongs to ", stream->device->name);
+  return stream->native;
+}
+
+void* copy_stream(const xrt_tensor* dst, const xrt_tensor* src, const xrt_stream* stream) {
+  return copy_stream(dst->device, src->device, stream);
+}
+
 }  // namespace
 
 extern "C" {
@@ -105,18 +119,18 @@ xrt_status_t xrt_dtype_name(xrt_dtype_t dtype, const char** name) {
 xrt_status_t xrt_device_count(int32_t* count) {
   return guarded([&] {
     require_out(count, "count");
-    *count = static_cast<int32_t>(Runtime::get().devices().size());
+    *count = static_cast<int32_t>(Runtime::get().device_count());
   });
 }
 
 xrt_status_t xrt_device_get(int32_t ordinal, xrt_device_t** out) {
   return guarded([&] {
     require_out(out, "out");
-    const auto& devices = Runtime::get().devices();
-    if (ordinal < 0 || static_cast<size_t>(ordinal) >= devices.size())
-      fail(XRT_ERROR_NOT_FOUND, "device ordinal ", ordinal, " is out of range (", devices.size(),
+    const size_t count = Runtime::get().device_count();
+    if (ordinal < 0 || static_cast<size_t>(ordinal) >= count)
+      fail(XRT_ERROR_NOT_FOUND, "device ordinal ", ordinal, " is out of range (", count,
            " devices)");
-    *out = devices[static_cast<size_t>(ordinal)].get();
+    *out = Runtime::get().device_at(static_cast<size_t>(ordinal));
   });
 }
 
@@ -148,9 +162,34 @@ xrt_status_t xrt_device_info(const xrt_device_t* device, xrt_device_info_t* info
 xrt_status_t xrt_stream_create(xrt_device_t* device, xrt_stream_t** out) {
   return guarded([&] {
     require_out(out, "out");
+    xrt_device* d = require_device(device);
+    void* native = nullptr;
+    if (d->api) xrt::check_device_call(d, d->api->stream_create(d->index, &native), "creating a stream");
     auto* stream = new xrt_stream();
-    stream->device = require_device(device);
+    stream->device = d;
+    stream->native = native;
+    stream->owned = true;
     *out = stream;
+  });
+}
+
+xrt_status_t xrt_stream_wrap(xrt_device_t* device, void* native, xrt_stream_t** out) {
+  return guarded([&] {
+    require_out(out, "out");
+    xrt_device* d = require_device(device);
+    require(d->api || native == nullptr, "the CPU has no native streams to wrap");
+    auto* stream = new xrt_stream();
+    stream->device = d;
+    stream->native = native;
+    *out = stream;
+  });
+}
+
+xrt_status_t xrt_stream_native(const xrt_stream_t* stream, void** out) {
+  return guarded([&] {
+    require(stream != nullptr, "stream is NULL");
+    require_out(out, "out");
+    *out = stream->native;
   });
 }
 
@@ -166,8 +205,23 @@ void xrt_stream_release(xrt_stream_t* stream) {
 }
 
 xrt_status_t xrt_stream_synchronize(xrt_stream_t* stream) {
-  // CPU work is complete when its call returns: nothing is pending.
-  return guarded([&] { require(stream != nullptr, "stream is NULL"); });
+  return guarded([&] {
+    require(stream != nullptr, "stream is NULL");
+    xrt_device* d = stream->device;
+    // CPU work is complete when its call returns: nothing is pending.
+    if (d->api)
+      xrt::check_device_call(d, d->api->stream_synchronize(d->index, stream->native),
+                             "synchronizing a stream");
+  });
+}
+
+xrt_status_t xrt_device_synchronize(xrt_device_t* device) {
+  return guarded([&] {
+    xrt_device* d = require_device(device);
+    if (d->api)
+      xrt::check_device_call(d, d->api->stream_synchronize(d->index, nullptr),
+                             "synchronizing the default stream");
+  });
 }
 
 xrt_status_t xrt_stream_device(const xrt_stream_t* stream, xrt_device_t** out) {
@@ -178,11 +232,29 @@ xrt_status_t xrt_stream_device(const xrt_stream_t* stream, xrt_device_t** out) {
   });
 }
 
+xrt_status_t xrt_stream_wait_event(xrt_stream_t* stream, xrt_event_t* event) {
+  return guarded([&] {
+    require(stream != nullptr, "stream is NULL");
+    require(event != nullptr, "event is NULL");
+    require(stream->device == event->device, "the stream belongs to ", stream->device->name,
+            ", the event to ", event->device->name);
+    require(event->recorded.load(std::memory_order_acquire), "the event was never recorded");
+    xrt_device* d = stream->device;
+    if (d->api)
+      xrt::check_device_call(d, d->api->stream_wait_event(d->index, stream->native, event->native),
+                             "waiting for an event");
+  });
+}
+
 xrt_status_t xrt_event_create(xrt_device_t* device, xrt_event_t** out) {
   return guarded([&] {
     require_out(out, "out");
+    xrt_device* d = require_device(device);
+    void* native = nullptr;
+    if (d->api) xrt::check_device_call(d, d->api->event_create(d->index, &native), "creating an event");
     auto* event = new xrt_event();
-    event->device = require_device(device);
+    event->device = d;
+    event->native = native;
     *out = event;
   });
 }
@@ -203,20 +275,35 @@ xrt_status_t xrt_event_record(xrt_event_t* event, xrt_stream_t* stream) {
     require(event != nullptr, "event is NULL");
     require(!stream || stream->device == event->device, "the event belongs to ",
             event->device->name, ", the stream to ", stream ? stream->device->name : "");
+    xrt_device* d = event->device;
+    if (d->api)
+      xrt::check_device_call(
+          d, d->api->event_record(d->index, event->native, xrt::native_stream(stream)),
+          "recording an event");
     event->time = std::chrono::steady_clock::now();
     event->recorded.store(true, std::memory_order_release);
   });
 }
 
 xrt_status_t xrt_event_synchronize(xrt_event_t* event) {
-  return guarded([&] { require(event != nullptr, "event is NULL"); });
+  return guarded([&] {
+    require(event != nullptr, "event is NULL");
+    xrt_device* d = event->device;
+    if (d->api && event->recorded.load(std::memory_order_acquire))
+      xrt::check_device_call(d, d->api->event_synchronize(d->index, event->native),
+                             "waiting for an event");
+  });
 }
 
 xrt_status_t xrt_event_query(xrt_event_t* event, int32_t* done) {
   return guarded([&] {
     require(event != nullptr, "event is NULL");
     require_out(done, "done");
+    xrt_device* d = event->device;
     *done = 1;
+    if (d->api && event->recorded.load(std::memory_order_acquire))
+      xrt::check_device_call(d, d->api->event_query(d->index, event->native, done),
+                             "querying an event");
   });
 }
 
@@ -228,6 +315,12 @@ xrt_status_t xrt_event_elapsed_time(xrt_event_t* start, xrt_event_t* end, float*
     require(end->recorded.load(std::memory_order_acquire), "the end event was never recorded");
     require(start->device == end->device, "events belong to different devices: ",
             start->device->name, " and ", end->device->name);
+    xrt_device* d = start->device;
+    if (d->api) {
+      xrt::check_device_call(d, d->api->event_elapsed_ms(d->index, start->native, end->native, ms),
+                             "timing events");
+      return;
+    }
     *ms = std::chrono::duration<float, std::milli>(end->time - start->time).count();
   });
 }
@@ -237,13 +330,13 @@ xrt_status_t xrt_event_elapsed_time(xrt_event_t* start, xrt_event_t* end, float*
 xrt_status_t xrt_memory_alloc(xrt_device_t* device, size_t nbytes, void** out) {
   return guarded([&] {
     require_out(out, "out");
-    *out = require_device(device)->pool->allocate(nbytes)->ptr;
+    *out = xrt::device_alloc(require_device(device), nbytes, nullptr);
   });
 }
 
 xrt_status_t xrt_memory_free(xrt_device_t* device, void* ptr) {
   return guarded([&] {
-    if (ptr) require_device(device)->pool->release_pointer(ptr);
+    if (ptr) xrt::device_free(require_device(device), ptr);
   });
 }
 
@@ -252,18 +345,38 @@ xrt_status_t xrt_memory_stats(xrt_device_t* device, xrt_memory_stats_t* stats) {
     require_out(stats, "stats");
     require(stats->struct_size >= sizeof(xrt_memory_stats_t), "stats->struct_size is ",
             stats->struct_size, ", expected at least ", sizeof(xrt_memory_stats_t));
-    const size_t caller_size = stats->struct_size;
-    *stats = require_device(device)->pool->stats();
-    stats->struct_size = caller_size;
+    xrt_device* d = require_device(device);
+    if (d->api) {
+      xrt_memory_stats_t s{};
+      s.struct_size = sizeof s;
+      xrt::check_device_call(d, d->api->memory_stats(d->index, &s), "reading memory stats");
+      *stats = s;
+      return;
+    }
+    *stats = d->pool->stats();
   });
 }
 
 xrt_status_t xrt_memory_empty_cache(xrt_device_t* device) {
-  return guarded([&] { require_device(device)->pool->empty_cache(); });
+  return guarded([&] {
+    xrt_device* d = require_device(device);
+    if (d->api) {
+      xrt::check_device_call(d, d->api->empty_cache(d->index), "emptying the cache");
+      return;
+    }
+    d->pool->empty_cache();
+  });
 }
 
 xrt_status_t xrt_memory_reset_peak(xrt_device_t* device) {
-  return guarded([&] { require_device(device)->pool->reset_peak(); });
+  return guarded([&] {
+    xrt_device* d = require_device(device);
+    if (d->api) {
+      xrt::check_device_call(d, d->api->reset_peak(d->index), "resetting the peak");
+      return;
+    }
+    d->pool->reset_peak();
+  });
 }
 
 /* Tensors ---------------------------------------------------------------- */
@@ -281,10 +394,16 @@ xrt_status_t xrt_tensor_zeros(xrt_device_t* device, xrt_dtype_t dtype, int32_t n
   return guarded([&] {
     require_out(out, "out");
     xrt::TensorRef t(xrt::tensor_create(require_device(device), dtype, ndim, shape));
-    if (device->kind != XRT_DEVICE_CPU)
-      fail(XRT_ERROR_UNSUPPORTED, "xrt_tensor_zeros: no fill for ", device->name);
-    std::memset(t->data, 0, xrt::tensor_nbytes(t.get()));
+    xrt::tensor_fill_zero(t.get());
     *out = t.release();
+  });
+}
+
+xrt_status_t xrt_tensor_create_pinned(xrt_dtype_t dtype, int32_t ndim, const int64_t* shape,
+                                      xrt_tensor_t** out) {
+  return guarded([&] {
+    require_out(out, "out");
+    *out = Runtime::get().create_pinned_tensor(dtype, ndim, shape);
   });
 }
 
@@ -348,8 +467,7 @@ xrt_status_t xrt_tensor_copy(xrt_tensor_t* dst, const xrt_tensor_t* src, xrt_str
   return guarded([&] {
     require(dst != nullptr, "dst is NULL");
     require(src != nullptr, "src is NULL");
-    (void)stream;  // host copies complete before returning
-    xrt::tensor_copy(dst, src);
+    xrt::tensor_copy(dst, src, copy_stream(dst, src, stream));
   });
 }
 
@@ -358,9 +476,11 @@ xrt_status_t xrt_tensor_to(const xrt_tensor_t* src, xrt_device_t* device, xrt_st
   return guarded([&] {
     require(src != nullptr, "src is NULL");
     require_out(out, "out");
-    (void)stream;
-    xrt::TensorRef t(xrt::tensor_create(require_device(device), src->dtype, src->ndim, src->shape));
-    xrt::tensor_copy(t.get(), src);
+    xrt_device* d = require_device(device);
+    void* native = copy_stream(d, src->device, stream);
+    xrt::TensorRef t(xrt::tensor_create(d, src->dtype, src->ndim, src->shape,
+                                        d->api ? native : nullptr));
+    xrt::tensor_copy(t.get(), src, native);
     *out = t.release();
   });
 }
@@ -410,7 +530,16 @@ xrt_status_t xrt_op_run(const char* op, const xrt_tensor_t* const* inputs, size_
                         xrt_tensor_t** out) {
   return guarded([&] {
     require_out(out, "out");
-    *out = xrt::run_op(op, inputs, num_inputs, attrs, num_attrs, stream);
+    xrt::run_op(op, inputs, num_inputs, attrs, num_attrs, stream, out, 1);
+  });
+}
+
+xrt_status_t xrt_op_run_outputs(const char* op, const xrt_tensor_t* const* inputs,
+                                size_t num_inputs, const xrt_attr_t* attrs, size_t num_attrs,
+                                xrt_stream_t* stream, xrt_tensor_t** outputs, size_t num_outputs) {
+  return guarded([&] {
+    require_out(outputs, "outputs");
+    xrt::run_op(op, inputs, num_inputs, attrs, num_attrs, stream, outputs, num_outputs);
   });
 }
 

@@ -87,26 +87,31 @@ xrt_kernel_tensor_t kernel_operand(const xrt_tensor* t, const OperandView& view)
 
 }  // namespace
 
-xrt_tensor_t* run_op(const char* op, const xrt_tensor_t* const* inputs, size_t num_inputs,
-                     const xrt_attr_t* attrs, size_t num_attrs, xrt_stream* stream) {
+void run_op(const char* op, const xrt_tensor_t* const* inputs, size_t num_inputs,
+            const xrt_attr_t* attrs, size_t num_attrs, xrt_stream* stream, xrt_tensor_t** outputs,
+            size_t num_outputs) {
   require(op != nullptr, "op name is NULL");
   const OpSchema* schema = find_op_schema(op);
   if (!schema) fail(XRT_ERROR_NOT_FOUND, "unknown op '", op, "' (known ops: ", known_op_names(), ")");
+  require(num_outputs == schema->num_outputs, schema->name, " has ", schema->num_outputs,
+          " outputs, the call asked for ", num_outputs);
 
   PreparedCall call;
   call.op = schema->name;
+  call.num_outputs = schema->num_outputs;
   check_operands(*schema, call, inputs, num_inputs);
   const xrt_tensor* lead = call.inputs[0];
   xrt_device* device = lead->device;
   require(!stream || stream->device == device, schema->name, ": the stream belongs to ",
           stream ? stream->device->name : "", ", the inputs to ", device->name);
+  void* native = native_stream(stream);
   resolve_attrs(*schema, call, attrs, num_attrs);
 
   for (size_t i = 0; i < call.num_inputs; ++i) {
     const xrt_tensor* t = call.inputs[i];
     if (!t) continue;
     if (schema->needs_contiguous && !t->contiguous) {
-      call.temps[i] = TensorRef(tensor_contiguous(t));
+      call.temps[i] = TensorRef(tensor_contiguous(t, native));
       t = call.inputs[i] = call.temps[i].get();
     }
     OperandView& view = call.views[i];
@@ -121,19 +126,22 @@ xrt_tensor_t* run_op(const char* op, const xrt_tensor_t* const* inputs, size_t n
   xrt_kernel_tensor_t kernel_inputs[kMaxOpInputs];
   for (size_t i = 0; i < call.num_inputs; ++i)
     kernel_inputs[i] = kernel_operand(call.inputs[i], call.views[i]);
-  xrt_kernel_tensor_t kernel_output{nullptr,        lead->dtype,          call.out_view.ndim,
-                                    call.out_view.shape, call.out_view.strides, device->kind,
-                                    device->index};
+  xrt_kernel_tensor_t kernel_outputs[kMaxOpOutputs];
+  for (size_t i = 0; i < call.num_outputs; ++i) {
+    const OperandView& v = call.out_view[i];
+    kernel_outputs[i] = xrt_kernel_tensor_t{nullptr,   lead->dtype,  v.ndim,       v.shape,
+                                            v.strides, device->kind, device->index};
+  }
   char error[512] = {0};
   xrt_kernel_context_t ctx{sizeof(xrt_kernel_context_t),
                            schema->name,
                            kernel_inputs,
                            call.num_inputs,
-                           &kernel_output,
-                           1,
+                           kernel_outputs,
+                           call.num_outputs,
                            call.attrs,
                            call.num_attrs,
-                           nullptr,
+                           native,
                            error,
                            sizeof error};
   // supports() sees the outputs' shapes with data still NULL.
@@ -144,8 +152,11 @@ xrt_tensor_t* run_op(const char* op, const xrt_tensor_t* const* inputs, size_t n
          device_kind_name(device->kind), ": ",
          Runtime::get().registry().describe(schema->name, device->kind), ")");
 
-  TensorRef out(tensor_create(device, lead->dtype, call.out_ndim, call.out_shape));
-  kernel_output.data = out->data;
+  TensorRef out[kMaxOpOutputs];
+  for (size_t i = 0; i < call.num_outputs; ++i) {
+    out[i] = TensorRef(tensor_create(device, lead->dtype, call.out_ndim[i], call.out_shape[i], native));
+    kernel_outputs[i].data = out[i]->data;
+  }
 
   ProfileSpan span("op", schema->name);
   if (span.active()) {
@@ -161,7 +172,7 @@ xrt_tensor_t* run_op(const char* op, const xrt_tensor_t* const* inputs, size_t n
   if (status != XRT_OK)
     fail(status, schema->name, " (", kernel->name, "): ",
          error[0] ? error : "the kernel failed without a message");
-  return out.release();
+  for (size_t i = 0; i < call.num_outputs; ++i) outputs[i] = out[i].release();
 }
 
 }  // namespace xrt

@@ -11,8 +11,10 @@ struct xrt_stream;
 
 namespace xrt {
 
-// Returns a new tensor (the op's single output).
-xrt_tensor_t* run_op(const char* op, const xrt_tensor_t* const* inputs, size_t num_inputs,
-                     const xrt_attr_t* attrs, size_t num_attrs, xrt_stream* stream);
+// Writes the op's num_outputs new tensors to outputs; num_outputs must be
+// the op's output count.
+void run_op(const char* op, const xrt_tensor_t* const* inputs, size_t num_inputs,
+            const xrt_attr_t* attrs, size_t num_attrs, xrt_stream* stream, xrt_tensor_t** outputs,
+            size_t num_outputs);
 
 }  // namespace xrt

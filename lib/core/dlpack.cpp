@@ -65,10 +65,11 @@ xrt_device* from_dl_device(DLDevice d) {
       return Runtime::get().device_by_name("cpu");
     case kDLCUDA: {
       const std::string name = "cuda:" + std::to_string(d.device_id);
-      for (const auto& device : Runtime::get().devices())
-        if (device->name == name) return device.get();
+      Runtime& runtime = Runtime::get();
+      for (size_t i = 0; i < runtime.device_count(); ++i)
+        if (runtime.device_at(i)->name == name) return runtime.device_at(i);
       fail(XRT_ERROR_UNSUPPORTED, "DLPack tensor lives on ", name,
-           ", which this runtime does not have");
+           ", which this runtime does not have (is the CUDA backend loaded? see xrt_backend_info)");
     }
     default:
       fail(XRT_ERROR_UNSUPPORTED, "DLPack device type ", static_cast<int>(d.device_type),

@@ -28,11 +28,12 @@ namespace {
 
 std::string shape_of(const OperandView& v) { return shape_string(v.ndim, v.shape); }
 
-void set_output(PreparedCall& call, int32_t ndim, const int64_t* shape) {
-  call.out_ndim = ndim;
-  call.out_view.ndim = ndim;
-  for (int32_t i = 0; i < ndim; ++i) call.out_shape[i] = call.out_view.shape[i] = shape[i];
-  contiguous_strides(ndim, shape, call.out_view.strides);
+void set_output(PreparedCall& call, int32_t ndim, const int64_t* shape, size_t index = 0) {
+  call.out_ndim[index] = ndim;
+  OperandView& view = call.out_view[index];
+  view.ndim = ndim;
+  for (int32_t i = 0; i < ndim; ++i) call.out_shape[index][i] = view.shape[i] = shape[i];
+  contiguous_strides(ndim, shape, view.strides);
 }
 
 // Right-aligned numpy broadcasting of two shapes; false when incompatible.
@@ -109,10 +110,10 @@ void prepare_matmul(PreparedCall& call) {
   set_output(call, batch_ndim + 2, shape);
   // The handed-back tensor drops the vector axes; same memory, same order.
   int32_t out_ndim = 0;
-  for (int32_t i = 0; i < batch_ndim; ++i) call.out_shape[out_ndim++] = shape[i];
-  if (!a_vector) call.out_shape[out_ndim++] = m;
-  if (!b_vector) call.out_shape[out_ndim++] = n;
-  call.out_ndim = out_ndim;
+  for (int32_t i = 0; i < batch_ndim; ++i) call.out_shape[0][out_ndim++] = shape[i];
+  if (!a_vector) call.out_shape[0][out_ndim++] = m;
+  if (!b_vector) call.out_shape[0][out_ndim++] = n;
+  call.out_ndim[0] = out_ndim;
 }
 
 void prepare_same_shape(PreparedCall& call) {
@@ -155,6 +156,35 @@ void prepare_rms_norm(PreparedCall& call) {
   prepare_same_shape(call);
 }
 
+// Backward of a norm: inputs (dy, x, weight); dy has x's shape. Outputs are
+// dx, then a gradient of the last axis's length per parameter.
+void prepare_norm_backward(PreparedCall& call, const char* op, size_t num_param_grads) {
+  const OperandView& dy = call.views[0];
+  const OperandView& x = call.views[1];
+  require(x.ndim >= 1, op, ": x needs at least one dimension, got shape ", shape_of(x));
+  bool same = dy.ndim == x.ndim;
+  for (int32_t i = 0; same && i < x.ndim; ++i) same = dy.shape[i] == x.shape[i];
+  require(same, op, ": grad has shape ", shape_of(dy), ", expected x's shape ", shape_of(x));
+  const int64_t n = x.shape[x.ndim - 1];
+  if (call.inputs[2]) {
+    const OperandView& w = call.views[2];
+    require(w.ndim == 1 && w.shape[0] == n, op, ": weight has shape ", shape_of(w),
+            ", expected (", n, ",) to match the last axis of x ", shape_of(x));
+  }
+  const double eps = call.float_attr("eps");
+  require(std::isfinite(eps) && eps >= 0, op, ": eps must be finite and >= 0, got ", eps);
+  set_output(call, x.ndim, x.shape, 0);
+  for (size_t i = 1; i <= num_param_grads; ++i) set_output(call, 1, &n, i);
+}
+
+void prepare_layer_norm_backward(PreparedCall& call) {
+  prepare_norm_backward(call, "layer_norm_backward", 2);
+}
+
+void prepare_rms_norm_backward(PreparedCall& call) {
+  prepare_norm_backward(call, "rms_norm_backward", 1);
+}
+
 void prepare_attention(PreparedCall& call) {
   const OperandView& q = call.views[0];
   const OperandView& k = call.views[1];
@@ -181,15 +211,24 @@ void prepare_attention(PreparedCall& call) {
 constexpr uint32_t kNone = 0;
 
 const OpSchema kSchemas[] = {
-    {"add", 2, {"a", "b"}, kNone, false, 0, {}, prepare_add},
-    {"matmul", 2, {"a", "b"}, kNone, true, 0, {}, prepare_matmul},
-    {"gelu", 1, {"x"}, kNone, true, 0, {}, prepare_same_shape},
-    {"softmax", 1, {"x"}, kNone, true, 1, {{"axis", XRT_ATTR_INT, -1}}, prepare_softmax},
-    {"layer_norm", 3, {"x", "weight", "bias"}, 0b110, true, 1,
+    {"add", 2, {"a", "b"}, 1, kNone, false, 0, {}, prepare_add},
+    // allow_tf32: float32 products may round inputs to tf32 on GPUs.
+    {"matmul", 2, {"a", "b"}, 1, kNone, true, 1, {{"allow_tf32", XRT_ATTR_INT, 0}},
+     prepare_matmul},
+    {"gelu", 1, {"x"}, 1, kNone, true, 0, {}, prepare_same_shape},
+    {"softmax", 1, {"x"}, 1, kNone, true, 1, {{"axis", XRT_ATTR_INT, -1}}, prepare_softmax},
+    {"layer_norm", 3, {"x", "weight", "bias"}, 1, 0b110, true, 1,
      {{"eps", XRT_ATTR_FLOAT, 1e-5}}, prepare_layer_norm},
-    {"rms_norm", 2, {"x", "weight"}, 0b10, true, 1, {{"eps", XRT_ATTR_FLOAT, 1e-6}},
+    {"rms_norm", 2, {"x", "weight"}, 1, 0b10, true, 1, {{"eps", XRT_ATTR_FLOAT, 1e-6}},
      prepare_rms_norm},
-    {"attention", 3, {"q", "k", "v"}, kNone, true, 2,
+    // Gradients of the norms for a given output gradient; mean and variance
+    // are recomputed from x. Outputs: dx, dweight, dbias (layer_norm) or
+    // dx, dweight (rms_norm), the weight treated as ones when absent.
+    {"layer_norm_backward", 3, {"grad", "x", "weight"}, 3, 0b100, true, 1,
+     {{"eps", XRT_ATTR_FLOAT, 1e-5}}, prepare_layer_norm_backward},
+    {"rms_norm_backward", 3, {"grad", "x", "weight"}, 2, 0b100, true, 1,
+     {{"eps", XRT_ATTR_FLOAT, 1e-6}}, prepare_rms_norm_backward},
+    {"attention", 3, {"q", "k", "v"}, 1, kNone, true, 2,
      {{"causal", XRT_ATTR_INT, 0}, {"scale", XRT_ATTR_FLOAT, 0}}, prepare_attention},
 };
 

@@ -12,6 +12,7 @@ namespace xrt {
 
 constexpr size_t kMaxOpInputs = 4;
 constexpr size_t kMaxOpAttrs = 4;
+constexpr size_t kMaxOpOutputs = 3;
 
 struct OperandView {
   int32_t ndim = 0;
@@ -24,9 +25,10 @@ struct PreparedCall {
   const xrt_tensor* inputs[kMaxOpInputs] = {};  // NULL for an absent optional input
   OperandView views[kMaxOpInputs];
   size_t num_inputs = 0;
-  int32_t out_ndim = 0;  // the tensor handed back
-  int64_t out_shape[XRT_MAX_DIMS] = {};
-  OperandView out_view;  // what the kernel writes (matmul keeps vector axes)
+  size_t num_outputs = 1;
+  int32_t out_ndim[kMaxOpOutputs] = {};  // the tensors handed back
+  int64_t out_shape[kMaxOpOutputs][XRT_MAX_DIMS] = {};
+  OperandView out_view[kMaxOpOutputs];  // what the kernel writes (matmul keeps vector axes)
   xrt_attr_t attrs[kMaxOpAttrs] = {};
   size_t num_attrs = 0;
   TensorRef temps[kMaxOpInputs];  // contiguous copies made for the kernel
@@ -46,6 +48,7 @@ struct OpSchema {
   const char* name;
   size_t num_inputs;
   const char* input_names[kMaxOpInputs];
+  size_t num_outputs;
   uint32_t optional_inputs;  // bit i set: input i may be absent
   bool needs_contiguous;     // kernels get row-major inputs
   size_t num_attrs;

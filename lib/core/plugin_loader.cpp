@@ -50,6 +50,22 @@ void check_sessions(const xrt_plugin_api_t* api, const std::string& path) {
          "' has an incomplete session table (every function up to run is required)");
 }
 
+void check_devices(const xrt_plugin_api_t* api, const std::string& path) {
+  const xrt_device_api_t* d = plugin_devices(api);
+  if (!d) return;
+  if (d->struct_size < sizeof(xrt_device_api_t) || !d->last_error || !d->device_count ||
+      !d->device_props || !d->alloc || !d->free || !d->memory_stats || !d->empty_cache ||
+      !d->reset_peak || !d->stream_create || !d->stream_destroy || !d->stream_synchronize ||
+      !d->stream_wait_event || !d->event_create || !d->event_destroy || !d->event_record ||
+      !d->event_synchronize || !d->event_query || !d->event_elapsed_ms || !d->copy ||
+      !d->copy_strided || !d->fill_zero)
+    fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path,
+         "' has an incomplete device table (every function but unavailable_reason and the "
+         "page-locked host pair is required)");
+  if (d->kind == XRT_DEVICE_CPU)
+    fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "' cannot add cpu devices");
+}
+
 }  // namespace
 
 const xrt_session_api_t* plugin_sessions(const xrt_plugin_api_t* api) {
@@ -61,6 +77,11 @@ const char* plugin_details(const xrt_plugin_api_t* api) {
   const xrt_session_api_t* s = plugin_sessions(api);
   if (!s || s->struct_size < sizeof(xrt_session_api_t) || !s->details) return nullptr;
   return s->details();
+}
+
+const xrt_device_api_t* plugin_devices(const xrt_plugin_api_t* api) {
+  if (api->struct_size < offsetof(xrt_plugin_api_t, devices) + sizeof(void*)) return nullptr;
+  return api->devices;
 }
 
 std::string plugin_name_from_path(const std::string& path) {
@@ -102,6 +123,7 @@ const xrt_plugin_api_t* open_plugin(const std::string& path) {
   try {
     check_table(api, path);
     check_sessions(api, path);
+    check_devices(api, path);
   } catch (...) {
     dlclose(handle);
     throw;

@@ -19,6 +19,8 @@ const xrt_session_api_t* plugin_sessions(const xrt_plugin_api_t* api);
 
 // The session section's details() text, or NULL.
 const char* plugin_details(const xrt_plugin_api_t* api);
+// The plugin's device table (ABI 1.2), or NULL.
+const xrt_device_api_t* plugin_devices(const xrt_plugin_api_t* api);
 
 // Backend name for a plugin file: "libxrt_cuda.so" -> "cuda".
 std::string plugin_name_from_path(const std::string& path);

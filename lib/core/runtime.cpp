@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "backends/cpu/cpu_backend.h"
+#include "dtype.h"
 #include "error.h"
 #include "op_schemas.h"
 #include "plugin_loader.h"
@@ -30,8 +31,21 @@ Runtime::Runtime() {
   scan_plugin_folders();
 }
 
-xrt_device* Runtime::device_by_name(const char* name) const {
+size_t Runtime::device_count() {
+  std::lock_guard<std::mutex> lock(backends_mutex_);
+  return devices_.size();
+}
+
+xrt_device* Runtime::device_at(size_t index) {
+  std::lock_guard<std::mutex> lock(backends_mutex_);
+  require(index < devices_.size(), "device ordinal ", index, " is out of range (",
+          devices_.size(), " devices)");
+  return devices_[index].get();
+}
+
+xrt_device* Runtime::device_by_name(const char* name) {
   require(name != nullptr, "device name is NULL");
+  std::lock_guard<std::mutex> lock(backends_mutex_);
   std::string wanted = name;
   if (wanted == "cpu:0") wanted = "cpu";
   if (wanted == "cuda") wanted = "cuda:0";
@@ -39,7 +53,12 @@ xrt_device* Runtime::device_by_name(const char* name) const {
     if (device->name == wanted) return device.get();
   std::string known;
   for (const auto& device : devices_) known += (known.empty() ? "" : ", ") + device->name;
-  fail(XRT_ERROR_NOT_FOUND, "no device named '", name, "' (available: ", known, ")");
+  // Say why a backend's devices are missing, e.g. no GPU driver.
+  std::string why;
+  const std::string kind = wanted.substr(0, wanted.find(':'));
+  for (const Backend& b : backends_)
+    if (b.name == kind && !b.reason.empty()) why = "; backend '" + b.name + "': " + b.reason;
+  fail(XRT_ERROR_NOT_FOUND, "no device named '", name, "' (available: ", known, why, ")");
 }
 
 void Runtime::register_kernels(const xrt_plugin_api_t* api, const std::string& backend) {
@@ -90,12 +109,62 @@ void Runtime::load_plugin(const std::string& path) {
     const std::string unavailable = "unavailable: ";
     if (details && std::string(details).rfind(unavailable, 0) == 0)
       fail(XRT_ERROR_BACKEND, details + unavailable.size());
+    const xrt_device_api_t* devices = plugin_devices(api);
+    if (devices) add_plugin_devices(devices, entry.name);
     register_kernels(api, entry.name);
     backends_.push_back(entry);
   } catch (const Error& e) {
     entry.reason = e.what();
     entry.load_status = e.status();
     backends_.push_back(entry);
+    throw;
+  }
+}
+
+void Runtime::add_plugin_devices(const xrt_device_api_t* api, const std::string& backend) {
+  const char* reason = api->unavailable_reason ? api->unavailable_reason() : nullptr;
+  if (reason) fail(XRT_ERROR_BACKEND, reason);
+  const int32_t count = api->device_count();
+  if (count <= 0)
+    fail(XRT_ERROR_BACKEND, "no ", device_kind_name(api->kind), " device is present");
+  std::vector<std::unique_ptr<xrt_device>> added;
+  for (int32_t i = 0; i < count; ++i) added.push_back(make_plugin_device(api, i, backend));
+  for (auto& device : added) devices_.push_back(std::move(device));
+  if (!pinned_host_ && api->host_alloc && api->host_free) pinned_host_ = api;
+}
+
+namespace {
+void free_pinned(void* data, void* api) {
+  static_cast<const xrt_device_api_t*>(api)->host_free(data);
+}
+}  // namespace
+
+xrt_tensor* Runtime::create_pinned_tensor(xrt_dtype_t dtype, int32_t ndim, const int64_t* shape) {
+  const xrt_device_api_t* api = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(backends_mutex_);
+    api = pinned_host_;
+  }
+  if (!api)
+    fail(XRT_ERROR_UNSUPPORTED,
+         "no loaded backend provides page-locked host memory (the CUDA backend does)");
+  xrt_device* host = device_at(0);
+  // Sized first so a bad shape fails before memory is taken.
+  check_dtype(dtype, "tensor");
+  size_t nbytes = 0;
+  require(!__builtin_mul_overflow(static_cast<size_t>(checked_numel(ndim, shape)),
+                                  dtype_size(dtype), &nbytes),
+          "shape ", shape_string(ndim, shape), " needs more bytes than size_t can count");
+  void* data = nullptr;
+  const xrt_status_t status = api->host_alloc(nbytes, &data);
+  if (status != XRT_OK)
+    fail(status, "page-locked allocation of ", nbytes, " bytes failed: ",
+         api->last_error ? api->last_error() : "");
+  try {
+    return tensor_wrap(host, dtype, ndim, shape, nullptr, data, free_pinned,
+                       const_cast<xrt_device_api_t*>(api));
+  } catch (...) {
+    api->host_free(data);
     throw;
   }
 }

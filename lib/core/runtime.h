@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "device.h"
+#include "tensor.h"
 #include "kernel_registry.h"
 #include "xpuruntime/xpuruntime_plugin.h"
 
@@ -29,8 +30,11 @@ class Runtime {
  public:
   static Runtime& get();
 
-  const std::vector<std::unique_ptr<xrt_device>>& devices() const { return devices_; }
-  xrt_device* device_by_name(const char* name) const;
+  size_t device_count();
+  xrt_device* device_at(size_t index);
+  xrt_device* device_by_name(const char* name);
+  // A "cpu" tensor in page-locked memory from the first backend that has it.
+  xrt_tensor* create_pinned_tensor(xrt_dtype_t dtype, int32_t ndim, const int64_t* shape);
   KernelRegistry& registry() { return registry_; }
 
   size_t backend_count();
@@ -46,9 +50,14 @@ class Runtime {
  private:
   Runtime();
   void register_kernels(const xrt_plugin_api_t* api, const std::string& backend);
+  // Adds the plugin's devices; throws when the plugin says it has none.
+  void add_plugin_devices(const xrt_device_api_t* api, const std::string& backend);
   void scan_plugin_folders();
 
-  std::vector<std::unique_ptr<xrt_device>> devices_;
+  // Guarded by backends_mutex_; entries are never removed, so device
+  // pointers stay valid.
+  std::deque<std::unique_ptr<xrt_device>> devices_;
+  const xrt_device_api_t* pinned_host_ = nullptr;
   KernelRegistry registry_;
   std::mutex backends_mutex_;
   std::deque<Backend> backends_;

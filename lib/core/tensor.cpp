@@ -85,16 +85,32 @@ xrt_tensor* new_tensor_header(xrt_device* device, xrt_dtype_t dtype, int32_t ndi
 
 }  // namespace
 
+namespace {
+void free_plugin_memory(void* data, void* device) {
+  try {
+    device_free(static_cast<xrt_device*>(device), data);
+  } catch (const Error&) {
+    // Release paths cannot report; the plugin keeps the block accounted.
+  }
+}
+}  // namespace
+
 xrt_tensor* tensor_create(xrt_device* device, xrt_dtype_t dtype, int32_t ndim,
-                          const int64_t* shape) {
+                          const int64_t* shape, void* stream) {
   xrt_tensor* t = new_tensor_header(device, dtype, ndim, shape, nullptr);
   try {
-    t->block = device->pool->allocate(tensor_nbytes(t));
+    if (device->api) {
+      t->data = device_alloc(device, tensor_nbytes(t), stream);
+      t->deleter = free_plugin_memory;
+      t->deleter_context = device;
+    } else {
+      t->block = device->pool->allocate(tensor_nbytes(t));
+      t->data = t->block->ptr;
+    }
   } catch (...) {
     delete t;
     throw;
   }
-  t->data = t->block->ptr;
   return t;
 }
 
@@ -166,7 +182,58 @@ void host_strided_copy(xrt_tensor* dst, const xrt_tensor* src) {
 
 }  // namespace
 
-void tensor_copy(xrt_tensor* dst, const xrt_tensor* src) {
+namespace {
+
+xrt_kernel_tensor_t kernel_view(const xrt_tensor* t) {
+  return xrt_kernel_tensor_t{t->data, t->dtype, t->ndim, t->shape, t->strides, t->device->kind,
+                             t->device->index};
+}
+
+// The plugin device a copy runs on: the destination's when it has one.
+xrt_device* copy_device(xrt_tensor* dst, const xrt_tensor* src) {
+  return dst->device->api ? dst->device : src->device;
+}
+
+int32_t plugin_index(const xrt_device* d) { return d->api ? d->index : -1; }
+
+void check_copy_path(const xrt_tensor* dst, const xrt_tensor* src) {
+  const xrt_device* a = dst->device;
+  const xrt_device* b = src->device;
+  if (a->api && b->api && a->api != b->api)
+    fail(XRT_ERROR_UNSUPPORTED, "copy: no path from ", b->name, " to ", a->name,
+         " (different backends)");
+}
+
+// Any strides, through a contiguous copy on the side that has them.
+void plugin_copy(xrt_tensor* dst, const xrt_tensor* src, void* stream) {
+  xrt_device* device = copy_device(dst, src);
+  const xrt_device_api_t* api = device->api;
+  if (dst->device == src->device) {
+    const xrt_kernel_tensor_t d = kernel_view(dst), s = kernel_view(src);
+    check_device_call(device, api->copy_strided(device->index, stream, &d, &s), "copy");
+    return;
+  }
+  if (!src->contiguous) {
+    TensorRef packed(tensor_contiguous(src, src->device->api ? stream : nullptr));
+    plugin_copy(dst, packed.get(), stream);
+    return;
+  }
+  if (!dst->contiguous) {
+    TensorRef staged(tensor_create(dst->device, dst->dtype, dst->ndim, dst->shape,
+                                   dst->device->api ? stream : nullptr));
+    plugin_copy(staged.get(), src, stream);
+    tensor_copy(dst, staged.get(), stream);
+    return;
+  }
+  check_device_call(device,
+                    api->copy(device->index, stream, dst->data, plugin_index(dst->device),
+                              src->data, plugin_index(src->device), tensor_nbytes(src)),
+                    "copy");
+}
+
+}  // namespace
+
+void tensor_copy(xrt_tensor* dst, const xrt_tensor* src, void* stream) {
   require(dst->dtype == src->dtype, "copy: dtype mismatch: destination is ",
           dtype_name(dst->dtype), ", source is ", dtype_name(src->dtype));
   bool same_shape = dst->ndim == src->ndim;
@@ -174,25 +241,41 @@ void tensor_copy(xrt_tensor* dst, const xrt_tensor* src) {
   require(same_shape, "copy: shape mismatch: destination is ", shape_string(dst->ndim, dst->shape),
           ", source is ", shape_string(src->ndim, src->shape));
   require(!dst->read_only, "copy: the destination tensor is read-only");
-  if (dst->device->kind != XRT_DEVICE_CPU || src->device->kind != XRT_DEVICE_CPU)
-    fail(XRT_ERROR_UNSUPPORTED, "copy: no path from ", src->device->name, " to ", dst->device->name);
+  check_copy_path(dst, src);
   ProfileSpan span("copy", "copy");
   if (span.active()) {
     span.arg("from", src->device->name);
     span.arg("to", dst->device->name);
     span.arg("bytes", std::to_string(tensor_nbytes(src)));
   }
-  host_strided_copy(dst, src);
+  if (dst->numel == 0) return;
+  if (dst->device->api || src->device->api) {
+    plugin_copy(dst, src, stream);
+  } else {
+    host_strided_copy(dst, src);
+  }
 }
 
-xrt_tensor* tensor_contiguous(const xrt_tensor* src) {
+void tensor_fill_zero(xrt_tensor* t, void* stream) {
+  const size_t nbytes = tensor_nbytes(t);
+  if (nbytes == 0) return;
+  if (t->device->api) {
+    check_device_call(t->device,
+                      t->device->api->fill_zero(t->device->index, stream, t->data, nbytes),
+                      "zero fill");
+  } else {
+    std::memset(t->data, 0, nbytes);
+  }
+}
+
+xrt_tensor* tensor_contiguous(const xrt_tensor* src, void* stream) {
   auto* mutable_src = const_cast<xrt_tensor*>(src);
   if (src->contiguous) {
     tensor_retain(mutable_src);
     return mutable_src;
   }
-  TensorRef out(tensor_create(src->device, src->dtype, src->ndim, src->shape));
-  tensor_copy(out.get(), src);
+  TensorRef out(tensor_create(src->device, src->dtype, src->ndim, src->shape, stream));
+  tensor_copy(out.get(), src, stream);
   return out.release();
 }
 

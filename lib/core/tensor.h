@@ -34,17 +34,23 @@ std::string shape_string(int32_t ndim, const int64_t* shape);
 void contiguous_strides(int32_t ndim, const int64_t* shape, int64_t* strides);
 size_t tensor_nbytes(const xrt_tensor* t);
 
+// `stream` is the plugin stream the memory is first used on (NULL: the
+// device's default stream); the host ignores it.
 xrt_tensor* tensor_create(xrt_device* device, xrt_dtype_t dtype, int32_t ndim,
-                          const int64_t* shape);
+                          const int64_t* shape, void* stream = nullptr);
 xrt_tensor* tensor_wrap(xrt_device* device, xrt_dtype_t dtype, int32_t ndim, const int64_t* shape,
                         const int64_t* strides, void* data, xrt_deleter_t deleter, void* context);
 void tensor_retain(xrt_tensor* t);
 void tensor_release(xrt_tensor* t);
 
-// Copies contents between tensors of equal shape and dtype, any strides.
-void tensor_copy(xrt_tensor* dst, const xrt_tensor* src);
+// Copies contents between tensors of equal shape and dtype, any strides,
+// on any pair of devices a plugin connects; queued on `stream` (a plugin
+// stream of the device side, NULL: its default stream).
+void tensor_copy(xrt_tensor* dst, const xrt_tensor* src, void* stream = nullptr);
+// Fills the tensor's memory with zero bytes.
+void tensor_fill_zero(xrt_tensor* t, void* stream = nullptr);
 // New reference: src when contiguous, else a contiguous copy.
-xrt_tensor* tensor_contiguous(const xrt_tensor* src);
+xrt_tensor* tensor_contiguous(const xrt_tensor* src, void* stream = nullptr);
 
 // Owning reference that releases on scope exit.
 class TensorRef {

@@ -43,6 +43,7 @@ const xrt_plugin_api_t kApi = {
     kKernels,
     sizeof(kKernels) / sizeof(kKernels[0]),
     nullptr,  // runs no models
+    nullptr,  // the host device is built in
 };
 
 }  // namespace
