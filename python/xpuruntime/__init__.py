@@ -9,35 +9,36 @@
 import os as _os
 
 
-def _find_onnxruntime():
-    """Points the ONNX Runtime plugin at the installed onnxruntime wheel.
+def _point_plugin_at(env_var, package, pattern):
+    """Points a plugin at a library shipped in a pip wheel.
 
-    The plugin dlopens ``$XRT_ONNXRUNTIME_LIB`` when set. The wheel's library
-    lives in ``onnxruntime/capi/``; its folder is found without importing the
-    package (so any install layout works, editable ones included, and
-    onnxruntime's import cost is not paid here).
+    Plugins dlopen ``$env_var`` when set. The library is found as ``pattern``
+    under the package's folders without importing the package (so any
+    install layout works, editable ones included, and the package's import
+    cost is not paid here).
     """
-    if _os.environ.get("XRT_ONNXRUNTIME_LIB"):
+    if _os.environ.get(env_var):
         return
     try:
         import glob
         import importlib.util
 
-        spec = importlib.util.find_spec("onnxruntime")
+        spec = importlib.util.find_spec(package)
         if spec is None or not spec.submodule_search_locations:
             return
         for folder in spec.submodule_search_locations:
-            candidates = sorted(glob.glob(_os.path.join(folder, "capi", "libonnxruntime.so.1*")))
-            # The fully versioned file (libonnxruntime.so.1.22.0) is the real one.
+            candidates = sorted(glob.glob(_os.path.join(folder, pattern)))
+            # A fully versioned file (libonnxruntime.so.1.22.0) is the real one.
             candidates.sort(key=lambda path: (_os.path.islink(path), -len(path)))
             if candidates:
-                _os.environ["XRT_ONNXRUNTIME_LIB"] = _os.path.abspath(candidates[0])
+                _os.environ[env_var] = _os.path.abspath(candidates[0])
                 return
     except (ImportError, ValueError, OSError):  # a broken install must not break ours
         pass
 
 
-_find_onnxruntime()
+_point_plugin_at("XRT_ONNXRUNTIME_LIB", "onnxruntime", "capi/libonnxruntime.so.1*")
+_point_plugin_at("XRT_CUBLASLT_LIB", "nvidia", "cu13/lib/libcublasLt.so.13*")
 
 from . import _blas  # noqa: F401,E402  (before _core: loads the BLAS the library links)
 from . import ops  # noqa: E402
@@ -58,6 +59,7 @@ from ._core import (
     from_dlpack,
     memory_stats,
     reset_peak_memory_stats,
+    synchronize,
     version as _version,
     zeros,
 )
@@ -98,6 +100,7 @@ __all__ = [
     "devices",
     "empty",
     "empty_cache",
+    "synchronize",
     "from_dlpack",
     "get_include",
     "get_lib_dir",

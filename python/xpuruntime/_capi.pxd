@@ -120,6 +120,10 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
     xrt_status_t xrt_stream_create(xrt_device_t* device, xrt_stream_t** out)
     void xrt_stream_release(xrt_stream_t* stream)
     xrt_status_t xrt_stream_synchronize(xrt_stream_t* stream)
+    xrt_status_t xrt_stream_wrap(xrt_device_t* device, void* native, xrt_stream_t** out)
+    xrt_status_t xrt_stream_native(const xrt_stream_t* stream, void** out)
+    xrt_status_t xrt_stream_wait_event(xrt_stream_t* stream, xrt_event_t* event)
+    xrt_status_t xrt_device_synchronize(xrt_device_t* device)
 
     xrt_status_t xrt_event_create(xrt_device_t* device, xrt_event_t** out)
     void xrt_event_release(xrt_event_t* event)
@@ -167,6 +171,8 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
                                    const int64_t* shape, xrt_tensor_t** out)
     xrt_status_t xrt_tensor_zeros(xrt_device_t* device, xrt_dtype_t dtype, int32_t ndim,
                                   const int64_t* shape, xrt_tensor_t** out)
+    xrt_status_t xrt_tensor_create_pinned(xrt_dtype_t dtype, int32_t ndim, const int64_t* shape,
+                                          xrt_tensor_t** out)
     xrt_status_t xrt_tensor_wrap(xrt_device_t* device, xrt_dtype_t dtype, int32_t ndim,
                                  const int64_t* shape, const int64_t* strides, void* data,
                                  xrt_deleter_t deleter, void* context, xrt_tensor_t** out)
@@ -211,6 +217,10 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
     xrt_status_t xrt_op_run(const char* op, const xrt_tensor_t* const* inputs,
                             size_t num_inputs, const xrt_attr_t* attrs, size_t num_attrs,
                             xrt_stream_t* stream, xrt_tensor_t** out)
+    xrt_status_t xrt_op_run_outputs(const char* op, const xrt_tensor_t* const* inputs,
+                                    size_t num_inputs, const xrt_attr_t* attrs, size_t num_attrs,
+                                    xrt_stream_t* stream, xrt_tensor_t** outputs,
+                                    size_t num_outputs)
 
     # Model sessions
     ctypedef struct xrt_session_t:

@@ -29,8 +29,14 @@ def asarray(obj, device=None, dtype=None):
     return tensor
 
 
-def empty(shape, dtype="float32", device="cpu"):
-    """A new contiguous tensor with uninitialised contents."""
+def empty(shape, dtype="float32", device="cpu", *, pinned=False):
+    """A new contiguous tensor with uninitialised contents.
+
+    ``pinned=True`` (host tensors only) takes page-locked memory, so copies
+    to and from GPUs run at full speed and asynchronously.
+    """
+    if pinned:
+        return _new_pinned(shape, dtype, device)
     return _new_tensor(shape, dtype, device, False)
 
 
@@ -81,6 +87,19 @@ cdef Tensor _new_tensor(object shape, object dtype, object device, bint zeros):
             check(xrt_tensor_zeros(dev, code, <int32_t>ndim, c_extents, &out))
         else:
             check(xrt_tensor_create(dev, code, <int32_t>ndim, c_extents, &out))
+    return _tensor_from_handle(out)
+
+
+cdef Tensor _new_pinned(object shape, object dtype, object device):
+    if _device_handle("cpu" if device is None else device) != _cpu_handle():
+        raise InvalidArgument(f"pinned memory is host memory; device must be 'cpu', got {device!r}")
+    cdef array.array dims = _shape_array(shape)
+    cdef int32_t ndim = len(dims)
+    cdef int64_t* extents = <int64_t*>dims.data.as_longlongs
+    cdef xrt_dtype_t code = _spec_code(dtype)
+    cdef xrt_tensor_t* out = NULL
+    with nogil:
+        check(xrt_tensor_create_pinned(code, ndim, extents, &out))
     return _tensor_from_handle(out)
 
 

@@ -52,10 +52,8 @@ cdef object _to_dlpack(Tensor tensor, object stream, object max_version, object 
     elif copy:
         source = _copy(tensor)
         copied = True
-    if _dlpack_device(source)[0] != kDLCPU and stream != -1:
-        # The consumer's stream cannot be made to wait from here: finish the
-        # producing work instead, which is safe for every consumer stream.
-        _wait_default_stream(source.info.device)
+    if _dlpack_device(source)[0] == kDLCUDA:
+        _order_for_consumer(source, stream)
 
     if max_version is not None and max_version[0] >= 1:
         check(xrt_tensor_to_dlpack(source.handle, &versioned))
@@ -75,6 +73,22 @@ cdef object _to_dlpack(Tensor tensor, object stream, object max_version, object 
     except BaseException:
         legacy.deleter(legacy)
         raise
+
+
+cdef int _order_for_consumer(Tensor tensor, object stream) except -1:
+    """DLPack's ``stream=``: the consumer will use the data on ``stream``.
+
+    Work here is queued on the legacy default stream, so None and 1 (both
+    mean that stream) need nothing and -1 asks for nothing; any other stream
+    is made to wait for the work queued so far, without blocking the host.
+    """
+    if stream is None or stream == 1 or stream == -1:
+        return 0
+    if not isinstance(stream, int) or stream == 0:
+        raise InvalidArgument(f"DLPack stream must be None, -1, 1, 2 or a CUDA stream handle, "
+                              f"got {stream!r}")
+    _order_after_default_stream(tensor.info.device, stream)
+    return 0
 
 
 cdef Tensor _copy(Tensor tensor):
@@ -131,8 +145,6 @@ cdef dict _cuda_array_interface(Tensor tensor):
     cdef xrt_tensor_info_t* info = &tensor.info
     if _device_from_handle(info.device)._kind != XRT_DEVICE_CUDA:
         raise AttributeError("__cuda_array_interface__ exists only for CUDA tensors")
-    # The interface's consumer may use any stream: finish the producing work.
-    _wait_default_stream(info.device)
     dtype = _DTYPES[info.dtype]
     itemsize = dtype.itemsize
     return {
@@ -142,5 +154,6 @@ cdef dict _cuda_array_interface(Tensor tensor):
                                                        for i in range(info.ndim)]),
         "typestr": dtype.str,
         "data": (<size_t>info.data, bool(info.read_only)),
-        "stream": None,
+        # Produced on the legacy default stream: consumers order themselves after it.
+        "stream": 1,
     }

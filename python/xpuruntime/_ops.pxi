@@ -26,48 +26,54 @@ ctypedef xrt_status_t (*_BinaryOp)(const xrt_tensor_t*, const xrt_tensor_t*, xrt
                                    xrt_tensor_t**) noexcept nogil
 
 
-cdef Tensor _binary(_BinaryOp op, object a, object b):
+cdef Tensor _binary(_BinaryOp op, object a, object b, object stream):
     cdef Tensor ta = _operand(a, _tensor_or_none(b))
     cdef Tensor tb = _operand(b, ta)
     cdef xrt_tensor_t* ha = _handle(ta)
     cdef xrt_tensor_t* hb = _handle(tb)
+    cdef xrt_stream_t* s = _stream_handle(stream)
     cdef xrt_tensor_t* out = NULL
     with nogil:
-        check(op(ha, hb, NULL, &out))
+        check(op(ha, hb, s, &out))
     return _tensor_from_handle(out)
 
 
-def matmul(a, b):
-    """numpy matmul of operands with ndim >= 2; batch dimensions broadcast."""
-    return _binary(xrt_matmul, a, b)
+def matmul(a, b, *, stream=None, allow_tf32=False):
+    """numpy matmul; batch dimensions broadcast. ``allow_tf32`` lets float32
+    products on GPUs round their inputs to TF32 (faster, ~1e-3 relative)."""
+    if allow_tf32:
+        return run("matmul", a, b, allow_tf32=1, stream=stream)
+    return _binary(xrt_matmul, a, b, stream)
 
 
-def add(a, b):
+def add(a, b, *, stream=None):
     """Elementwise ``a + b`` with numpy broadcasting."""
-    return _binary(xrt_add, a, b)
+    return _binary(xrt_add, a, b, stream)
 
 
-def gelu(x):
+def gelu(x, *, stream=None):
     """``x * Phi(x)``, the erf form (torch's and ONNX's default)."""
     cdef Tensor tx = _operand(x, None)
     cdef xrt_tensor_t* hx = _handle(tx)
+    cdef xrt_stream_t* s = _stream_handle(stream)
     cdef xrt_tensor_t* out = NULL
     with nogil:
-        check(xrt_gelu(hx, NULL, &out))
+        check(xrt_gelu(hx, s, &out))
     return _tensor_from_handle(out)
 
 
-def softmax(x, int axis=-1):
+def softmax(x, int axis=-1, *, stream=None):
     """Softmax along ``axis`` (negative counts from the end)."""
     cdef Tensor tx = _operand(x, None)
     cdef xrt_tensor_t* hx = _handle(tx)
+    cdef xrt_stream_t* s = _stream_handle(stream)
     cdef xrt_tensor_t* out = NULL
     with nogil:
-        check(xrt_softmax(hx, axis, NULL, &out))
+        check(xrt_softmax(hx, axis, s, &out))
     return _tensor_from_handle(out)
 
 
-def layer_norm(x, weight=None, bias=None, double eps=1e-5):
+def layer_norm(x, weight=None, bias=None, double eps=1e-5, *, stream=None):
     """Layer normalisation over the last axis; weight and bias have its length."""
     cdef Tensor tx = _operand(x, None)
     cdef xrt_tensor_t* hx = _handle(tx)
@@ -75,25 +81,61 @@ def layer_norm(x, weight=None, bias=None, double eps=1e-5):
     cdef Tensor tb = None if bias is None else _operand(bias, tx)
     cdef xrt_tensor_t* hw = NULL if tw is None else _handle(tw)
     cdef xrt_tensor_t* hb = NULL if tb is None else _handle(tb)
+    cdef xrt_stream_t* s = _stream_handle(stream)
     cdef xrt_tensor_t* out = NULL
     with nogil:
-        check(xrt_layer_norm(hx, hw, hb, eps, NULL, &out))
+        check(xrt_layer_norm(hx, hw, hb, eps, s, &out))
     return _tensor_from_handle(out)
 
 
-def rms_norm(x, weight=None, double eps=1e-6):
+def rms_norm(x, weight=None, double eps=1e-6, *, stream=None):
     """RMS normalisation over the last axis; weight has its length."""
     cdef Tensor tx = _operand(x, None)
     cdef xrt_tensor_t* hx = _handle(tx)
     cdef Tensor tw = None if weight is None else _operand(weight, tx)
     cdef xrt_tensor_t* hw = NULL if tw is None else _handle(tw)
+    cdef xrt_stream_t* s = _stream_handle(stream)
     cdef xrt_tensor_t* out = NULL
     with nogil:
-        check(xrt_rms_norm(hx, hw, eps, NULL, &out))
+        check(xrt_rms_norm(hx, hw, eps, s, &out))
     return _tensor_from_handle(out)
 
 
-def attention(q, k, v, bint causal=False, scale=None):
+cdef tuple _norm_backward(str op, size_t num_outputs, object grad, object x, object weight,
+                          double eps, object stream):
+    cdef Tensor tx = _operand(x, _tensor_or_none(grad))
+    cdef Tensor tg = _operand(grad, tx)
+    cdef Tensor tw = None if weight is None else _operand(weight, tx)
+    cdef const xrt_tensor_t* inputs[3]
+    inputs[0] = _handle(tg)
+    inputs[1] = _handle(tx)
+    inputs[2] = NULL if tw is None else _handle(tw)
+    cdef xrt_attr_t attr
+    attr.name = b"eps"
+    attr.type = XRT_ATTR_FLOAT
+    attr.f = eps
+    cdef bytes name = op.encode()
+    cdef const char* c_op = name
+    cdef xrt_stream_t* s = _stream_handle(stream)
+    cdef xrt_tensor_t* outs[3]
+    with nogil:
+        check(xrt_op_run_outputs(c_op, inputs, 3, &attr, 1, s, outs, num_outputs))
+    return tuple([_tensor_from_handle(outs[i]) for i in range(num_outputs)])
+
+
+def layer_norm_backward(grad, x, weight=None, double eps=1e-5, *, stream=None):
+    """Gradients of ``layer_norm(x, weight, bias, eps)`` for the output
+    gradient ``grad``: ``(dx, dweight, dbias)``. Mean and variance are
+    recomputed from x; without a weight it counts as ones."""
+    return _norm_backward("layer_norm_backward", 3, grad, x, weight, eps, stream)
+
+
+def rms_norm_backward(grad, x, weight=None, double eps=1e-6, *, stream=None):
+    """Gradients of ``rms_norm(x, weight, eps)``: ``(dx, dweight)``."""
+    return _norm_backward("rms_norm_backward", 2, grad, x, weight, eps, stream)
+
+
+def attention(q, k, v, bint causal=False, scale=None, *, stream=None):
     """Scaled dot-product attention over (batch, heads, seq, head_dim) operands,
     as torch's scaled_dot_product_attention. ``causal`` masks key j for query
     i when j > i (top-left aligned); ``scale`` defaults to 1/sqrt(head_dim)."""
@@ -108,14 +150,15 @@ def attention(q, k, v, bint causal=False, scale=None):
     cdef xrt_tensor_t* hq = _handle(tq)
     cdef xrt_tensor_t* hk = _handle(tk)
     cdef xrt_tensor_t* hv = _handle(tv)
+    cdef xrt_stream_t* s = _stream_handle(stream)
     cdef xrt_tensor_t* out = NULL
     with nogil:
-        check(xrt_attention(hq, hk, hv, causal, c_scale, NULL, &out))
+        check(xrt_attention(hq, hk, hv, causal, c_scale, s, &out))
     return _tensor_from_handle(out)
 
 
-def run(op, *inputs, **attrs):
-    """Runs any registered op (plugin ops included) by name.
+def run(op, *inputs, stream=None, **attrs):
+    """Runs any registered op with one output (plugin ops included) by name.
 
     int and bool attributes are passed as integers, floats as floats.
     """
@@ -134,6 +177,7 @@ def run(op, *inputs, **attrs):
         (num_inputs if num_inputs else 1) * sizeof(xrt_tensor_t*))
     cdef xrt_attr_t* c_attrs = <xrt_attr_t*>PyMem_Malloc((num_attrs if num_attrs else 1) * sizeof(xrt_attr_t))
     cdef xrt_tensor_t* out = NULL
+    cdef xrt_stream_t* s = _stream_handle(stream)
     try:
         if handles == NULL or c_attrs == NULL:
             raise MemoryError()
@@ -151,7 +195,7 @@ def run(op, *inputs, **attrs):
                 raise InvalidArgument(f"attribute {name}={value!r} of op {op!r} is not an int, "
                                       "bool or float")
         with nogil:
-            check(xrt_op_run(c_op, handles, num_inputs, c_attrs, num_attrs, NULL, &out))
+            check(xrt_op_run(c_op, handles, num_inputs, c_attrs, num_attrs, s, &out))
     finally:
         PyMem_Free(handles)
         PyMem_Free(c_attrs)

@@ -1,5 +1,6 @@
 # Streams and events. On the CPU work is complete when a call returns; these
-# exist so code can be written once for every device.
+# exist so code can be written once for every device. On a GPU, work queued
+# on a stream runs in order, asynchronously to the caller.
 
 cdef class Stream:
     """A queue of work on one device."""
@@ -18,6 +19,34 @@ cdef class Stream:
 
     def __dealloc__(self):
         xrt_stream_release(self.handle)
+
+    @staticmethod
+    def wrap(device, int native_handle):
+        """A Stream for a stream created elsewhere, e.g.
+        ``Stream.wrap("cuda:0", torch.cuda.current_stream().cuda_stream)``.
+        The caller keeps it alive: it must outlive the work and the tensors
+        queued on it."""
+        cdef xrt_device_t* dev = _device_handle(device)
+        cdef xrt_stream_t* wrapped = NULL
+        cdef void* native = <void*><uintptr_t>native_handle
+        with nogil:
+            check(xrt_stream_wrap(dev, native, &wrapped))
+        cdef Stream stream = Stream.__new__(Stream)
+        stream.handle = wrapped
+        stream.device = _device_from_handle(dev)
+        return stream
+
+    @property
+    def native_handle(self):
+        """The backend's handle as an int (a cudaStream_t; 0 for the default stream)."""
+        cdef void* native = NULL
+        check(xrt_stream_native(self.handle, &native))
+        return <uintptr_t>native
+
+    def wait_event(self, Event event not None):
+        """Work queued on this stream from now on waits for ``event``'s point."""
+        with nogil:
+            check(xrt_stream_wait_event(self.handle, event.handle))
 
     def synchronize(self):
         """Waits until all work queued on the stream has finished."""
@@ -84,15 +113,27 @@ cdef class Event:
         return f"Event(device={self.device.name!r})"
 
 
-cdef int _wait_default_stream(xrt_device_t* device) except -1:
-    """Blocks until the device's default stream has finished its queued work."""
+def synchronize(device="cpu"):
+    """Waits until the work queued on ``device``'s default stream has finished."""
+    cdef xrt_device_t* dev = _device_handle(device)
+    with nogil:
+        check(xrt_device_synchronize(dev))
+
+
+cdef int _order_after_default_stream(xrt_device_t* device, uintptr_t consumer) except -1:
+    """Makes the foreign stream ``consumer`` wait for the work queued so far on
+    the device's default stream, without blocking the host."""
     cdef xrt_event_t* event = NULL
+    cdef xrt_stream_t* wrapped = NULL
     cdef xrt_status_t status
     with nogil:
         check(xrt_event_create(device, &event))
         status = xrt_event_record(event, NULL)
         if status == XRT_OK:
-            status = xrt_event_synchronize(event)
+            status = xrt_stream_wrap(device, <void*>consumer, &wrapped)
+        if status == XRT_OK:
+            status = xrt_stream_wait_event(wrapped, event)
+        xrt_stream_release(wrapped)
         xrt_event_release(event)
         check(status)
     return 0

@@ -1,6 +1,28 @@
 """Tensor ops. Inputs may be xpuruntime Tensors or anything ``asarray``
 takes; results are Tensors on the inputs' device."""
 
-from ._core import add, attention, gelu, layer_norm, matmul, rms_norm, run, softmax
+from ._core import (
+    add,
+    attention,
+    gelu,
+    layer_norm,
+    layer_norm_backward,
+    matmul,
+    rms_norm,
+    rms_norm_backward,
+    run,
+    softmax,
+)
 
-__all__ = ["add", "attention", "gelu", "layer_norm", "matmul", "rms_norm", "run", "softmax"]
+__all__ = [
+    "add",
+    "attention",
+    "gelu",
+    "layer_norm",
+    "layer_norm_backward",
+    "matmul",
+    "rms_norm",
+    "rms_norm_backward",
+    "run",
+    "softmax",
+]

@@ -55,7 +55,7 @@ xrt_status_t gelu(const xrt_kernel_context_t* ctx) {
 }  // namespace
 
 xrt_status_t run_gelu(const xrt_kernel_context_t* ctx) {
-  return dispatch_float(ctx, ctx->outputs[0].dtype, true,
+  return dispatch_float<true>(ctx, ctx->outputs[0].dtype,
                         [&](auto tag) { return gelu<typename decltype(tag)::type>(ctx); });
 }
 

@@ -95,16 +95,15 @@ struct TypeTag {
 };
 
 // Calls fn(TypeTag<T>{}) for float32, float16 and bfloat16 (and float64 when
-// with_f64); any other dtype is reported as unsupported.
-template <class Fn>
-xrt_status_t dispatch_float(const xrt_kernel_context_t* ctx, xrt_dtype_t dtype, bool with_f64,
-                            Fn&& fn) {
+// kWithF64); any other dtype is reported as unsupported.
+template <bool kWithF64, class Fn>
+xrt_status_t dispatch_float(const xrt_kernel_context_t* ctx, xrt_dtype_t dtype, Fn&& fn) {
   switch (dtype) {
     case XRT_FLOAT32: return fn(TypeTag<float>{});
     case XRT_FLOAT16: return fn(TypeTag<__half>{});
     case XRT_BFLOAT16: return fn(TypeTag<__nv_bfloat16>{});
     case XRT_FLOAT64:
-      if (with_f64) return fn(TypeTag<double>{});
+      if constexpr (kWithF64) return fn(TypeTag<double>{});
       break;
     default: break;
   }

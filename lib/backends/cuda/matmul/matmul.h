@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "xpuruntime_plugin.h"
+#include "xpuruntime/xpuruntime_plugin.h"
 
 namespace xrt::cuda {
 

@@ -1,0 +1,109 @@
+// copy_strided: dst = src for two views of one shape and dtype. Only the
+// element size matters, so the kernel moves 1/2/4/8-byte words.
+#include <cstdint>
+
+#include "indexing.h"
+#include "kernel_util.h"
+#include "kernels.h"
+#include "launch_check.h"
+
+namespace xrt::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+// Offsets of both sides come from the linear index over the collapsed shape;
+// when dst is contiguous its offset is the index itself, so stores coalesce.
+template <class W, class I, bool kDstContiguous>
+__global__ void __launch_bounds__(kThreads)
+    copy_kernel(W* __restrict__ dst, const W* __restrict__ src, I n, StridedShape<2> s) {
+  const I step = static_cast<I>(gridDim.x) * blockDim.x;
+  for (I i = static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += step) {
+    I off[2];
+    strided_offsets(s, i, off);
+    dst[kDstContiguous ? i : off[0]] = src[off[1]];
+  }
+}
+
+template <class W, class I>
+void launch_copy(void* dst, const void* src, int64_t n, const StridedShape<2>& s,
+                 cudaStream_t stream) {
+  const unsigned grid = grid_for(n, kThreads);
+  W* d = static_cast<W*>(dst);
+  const W* p = static_cast<const W*>(src);
+  if (is_contiguous(s, 0)) {
+    copy_kernel<W, I, true><<<grid, kThreads, 0, stream>>>(d, p, static_cast<I>(n), s);
+  } else {
+    copy_kernel<W, I, false><<<grid, kThreads, 0, stream>>>(d, p, static_cast<I>(n), s);
+  }
+}
+
+template <class W>
+void launch_copy(void* dst, const void* src, int64_t n, const StridedShape<2>& s,
+                 cudaStream_t stream) {
+  if (fits_int32(s, n)) {
+    launch_copy<W, int32_t>(dst, src, n, s, stream);
+  } else {
+    launch_copy<W, int64_t>(dst, src, n, s, stream);
+  }
+}
+
+size_t element_size(xrt_dtype_t dtype) {
+  switch (dtype) {
+    case XRT_BOOL:
+    case XRT_UINT8:
+    case XRT_INT8: return 1;
+    case XRT_INT16:
+    case XRT_FLOAT16:
+    case XRT_BFLOAT16: return 2;
+    case XRT_INT32:
+    case XRT_FLOAT32: return 4;
+    case XRT_INT64:
+    case XRT_FLOAT64: return 8;
+    default: return 0;
+  }
+}
+
+xrt_status_t copy_error(char* error, size_t capacity, xrt_status_t status, const char* message) {
+  if (error && capacity > 0) std::snprintf(error, capacity, "cuda copy_strided: %s", message);
+  return status;
+}
+
+}  // namespace
+
+xrt_status_t copy_strided(const xrt_kernel_tensor_t* dst, const xrt_kernel_tensor_t* src,
+                          cudaStream_t stream, char* error, size_t capacity) {
+  if (dst->dtype != src->dtype || dst->ndim != src->ndim) {
+    return copy_error(error, capacity, XRT_ERROR_INVALID_ARGUMENT,
+                      "dtype and rank of dst and src differ");
+  }
+  if (dst->ndim > kMaxDims) {
+    return copy_error(error, capacity, XRT_ERROR_UNSUPPORTED, "more than 8 dimensions");
+  }
+  for (int32_t d = 0; d < dst->ndim; ++d) {
+    if (dst->shape[d] != src->shape[d]) {
+      return copy_error(error, capacity, XRT_ERROR_INVALID_ARGUMENT, "shapes differ");
+    }
+  }
+  const size_t elem = element_size(dst->dtype);
+  if (elem == 0) return copy_error(error, capacity, XRT_ERROR_UNSUPPORTED, "unknown dtype");
+  const int64_t n = numel(*dst);
+  if (n == 0) return XRT_OK;
+
+  const xrt_kernel_tensor_t* const ops[2] = {dst, src};
+  const StridedShape<2> s = collapse_dims(ops);
+  if (is_contiguous(s, 0) && is_contiguous(s, 1)) {
+    cudaMemcpyAsync(dst->data, src->data, static_cast<size_t>(n) * elem,
+                    cudaMemcpyDeviceToDevice, stream);
+  } else {
+    switch (elem) {
+      case 1: launch_copy<uint8_t>(dst->data, src->data, n, s, stream); break;
+      case 2: launch_copy<uint16_t>(dst->data, src->data, n, s, stream); break;
+      case 4: launch_copy<uint32_t>(dst->data, src->data, n, s, stream); break;
+      default: launch_copy<uint64_t>(dst->data, src->data, n, s, stream); break;
+    }
+  }
+  return check_launch("copy_strided", error, capacity);
+}
+
+}  // namespace xrt::cuda

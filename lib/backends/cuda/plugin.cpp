@@ -1,0 +1,82 @@
+// libxrt_cuda.so: NVIDIA GPUs as "cuda:N" devices, with our own kernels and
+// matrix products through cuBLASLt. Without a driver or GPU the plugin
+// still loads and says why it is unavailable.
+#include <cuda_runtime.h>
+
+#include <string>
+
+#include "cuda_status.h"
+#include "device_api.h"
+#include "kernels/kernels.h"
+#include "matmul/matmul.h"
+#include "xpuruntime/xpuruntime_plugin.h"
+#include "xpuruntime/xpuruntime_version.h"
+
+namespace xrt::cuda {
+namespace {
+
+// Kernels run on the device their output lives on.
+template <xrt_kernel_run_fn Run>
+xrt_status_t on_output_device(const xrt_kernel_context_t* ctx) {
+  DeviceGuard guard(ctx->outputs[0].device_index);
+  return Run(ctx);
+}
+
+constexpr uint32_t kFloats =
+    XRT_DTYPE_BIT(XRT_FLOAT32) | XRT_DTYPE_BIT(XRT_FLOAT16) | XRT_DTYPE_BIT(XRT_BFLOAT16);
+
+#define XRT_CUDA_KERNEL(op, name, dtypes, fn)                                              \
+  xrt_kernel_def_t {                                                                        \
+    sizeof(xrt_kernel_def_t), op, name, XRT_DEVICE_CUDA, dtypes, 50, nullptr,               \
+        on_output_device<fn>                                                                \
+  }
+
+const xrt_kernel_def_t kKernels[] = {
+    XRT_CUDA_KERNEL("matmul", "cuda.matmul_cublaslt", kFloats, matmul),
+    XRT_CUDA_KERNEL("add", "cuda.add", kFloats | XRT_DTYPE_BIT(XRT_FLOAT64), run_add),
+    XRT_CUDA_KERNEL("gelu", "cuda.gelu", kFloats | XRT_DTYPE_BIT(XRT_FLOAT64), run_gelu),
+    XRT_CUDA_KERNEL("softmax", "cuda.softmax", kFloats, run_softmax),
+    XRT_CUDA_KERNEL("layer_norm", "cuda.layer_norm", kFloats, run_layer_norm),
+    XRT_CUDA_KERNEL("rms_norm", "cuda.rms_norm", kFloats, run_rms_norm),
+    XRT_CUDA_KERNEL("layer_norm_backward", "cuda.layer_norm_backward", kFloats,
+                    run_layer_norm_backward),
+    XRT_CUDA_KERNEL("rms_norm_backward", "cuda.rms_norm_backward", kFloats,
+                    run_rms_norm_backward),
+};
+
+#undef XRT_CUDA_KERNEL
+
+// "0.1.0 (CUDA runtime 13.0, driver 13.0)". cuBLASLt is opened at the first
+// matrix product, so importing the runtime does not pay for it.
+std::string version_line() {
+  int runtime = 0, driver = 0;
+  cudaRuntimeGetVersion(&runtime);
+  cudaDriverGetVersion(&driver);
+  cudaGetLastError();
+  auto dotted = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
+  return std::string(XRT_VERSION_STRING) + " (CUDA runtime " + dotted(runtime) + ", driver " +
+         (driver ? dotted(driver) : std::string("none")) + ")";
+}
+
+}  // namespace
+}  // namespace xrt::cuda
+
+extern "C" __attribute__((visibility("default"))) const xrt_plugin_api_t* xrt_plugin_get_api(
+    uint32_t host_abi_major) {
+  if (host_abi_major != XRT_PLUGIN_ABI_MAJOR) return nullptr;
+  static const std::string version = xrt::cuda::version_line();
+  static const xrt_plugin_api_t table = [] {
+    xrt_plugin_api_t t{};
+    t.struct_size = sizeof t;
+    t.abi_major = XRT_PLUGIN_ABI_MAJOR;
+    t.abi_minor = XRT_PLUGIN_ABI_MINOR;
+    t.name = "cuda";
+    t.version = version.c_str();
+    t.kernels = xrt::cuda::kKernels;
+    t.num_kernels = sizeof xrt::cuda::kKernels / sizeof xrt::cuda::kKernels[0];
+    t.sessions = nullptr;
+    t.devices = xrt::cuda::device_api();
+    return t;
+  }();
+  return &table;
+}
