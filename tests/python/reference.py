@@ -55,6 +55,20 @@ def rms_norm(x, weight=None, eps=1e-6):
     return y if weight is None else y * weight
 
 
+def norm_backward(grad, x, weight=None, eps=1e-5, centred=True):
+    """Gradients of layer_norm (centred) or rms_norm: dx, dweight and, for
+    layer_norm, dbias; reduced over every axis but the last."""
+    mean = x.mean(-1, keepdims=True) if centred else 0.0
+    rstd = 1.0 / np.sqrt(((x - mean) ** 2).mean(-1, keepdims=True) + eps)
+    xhat = (x - mean) * rstd
+    g = grad if weight is None else grad * weight
+    mean_g = g.mean(-1, keepdims=True) if centred else 0.0
+    dx = rstd * (g - mean_g - xhat * (g * xhat).mean(-1, keepdims=True))
+    rows = tuple(range(x.ndim - 1))
+    dweight = (grad * xhat).sum(axis=rows)
+    return (dx, dweight, grad.sum(axis=rows)) if centred else (dx, dweight)
+
+
 def attention(q, k, v, causal=False, scale=None):
     """torch's scaled_dot_product_attention: a causal mask hides key j from
     query i when j > i (top-left aligned, also when Lq != Lk)."""

@@ -31,6 +31,8 @@ const xrt_kernel_def_t kKernels[] = {
     def("softmax", "cpu.softmax", run_softmax),
     def("layer_norm", "cpu.layer_norm", run_layer_norm),
     def("rms_norm", "cpu.rms_norm", run_rms_norm),
+    def("layer_norm_backward", "cpu.layer_norm_backward", run_layer_norm_backward),
+    def("rms_norm_backward", "cpu.rms_norm_backward", run_rms_norm_backward),
     def("attention", "cpu.attention", run_attention),
 };
 

@@ -13,6 +13,8 @@ xrt_status_t run_gelu(const xrt_kernel_context_t* ctx) noexcept;
 xrt_status_t run_softmax(const xrt_kernel_context_t* ctx) noexcept;
 xrt_status_t run_layer_norm(const xrt_kernel_context_t* ctx) noexcept;
 xrt_status_t run_rms_norm(const xrt_kernel_context_t* ctx) noexcept;
+xrt_status_t run_layer_norm_backward(const xrt_kernel_context_t* ctx) noexcept;
+xrt_status_t run_rms_norm_backward(const xrt_kernel_context_t* ctx) noexcept;
 xrt_status_t run_attention(const xrt_kernel_context_t* ctx) noexcept;
 
 }  // namespace xrt::cpu

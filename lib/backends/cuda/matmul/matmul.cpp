@@ -9,9 +9,6 @@
 #include <array>
 #include <cinttypes>
 #include <climits>
-#include <cstdarg>
-#include <cstdio>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -19,6 +16,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "../kernels/kernel_util.h"
 #include "cublaslt_library.h"
 
 namespace xrt::cuda {
@@ -30,26 +28,6 @@ constexpr size_t kWorkspaceBytes = size_t{32} << 20;
 // A layout's batch count is an int32_t.
 constexpr int64_t kMaxBatch = INT32_MAX;
 
-xrt_status_t fail(const xrt_kernel_context_t* ctx, xrt_status_t status, const char* format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-xrt_status_t fail(const xrt_kernel_context_t* ctx, xrt_status_t status, const char* format, ...) {
-  if (ctx->error && ctx->error_capacity > 0) {
-    va_list args;
-    va_start(args, format);
-    std::vsnprintf(ctx->error, ctx->error_capacity, format, args);
-    va_end(args);
-  }
-  return status;
-}
-
-const char* dtype_name(xrt_dtype_t dtype) {
-  static const char* const names[XRT_DTYPE_COUNT] = {
-      "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
-      "float64"};
-  return dtype >= 0 && dtype < XRT_DTYPE_COUNT ? names[dtype] : "unknown";
-}
-
 bool data_type(xrt_dtype_t dtype, cudaDataType* type, size_t* size) {
   switch (dtype) {
     case XRT_FLOAT32: *type = CUDA_R_32F; *size = 4; return true;
@@ -57,15 +35,6 @@ bool data_type(xrt_dtype_t dtype, cudaDataType* type, size_t* size) {
     case XRT_BFLOAT16: *type = CUDA_R_16BF; *size = 2; return true;
     default: return false;
   }
-}
-
-bool allow_tf32(const xrt_kernel_context_t* ctx) {
-  for (size_t i = 0; i < ctx->num_attrs; ++i) {
-    const xrt_attr_t& attr = ctx->attrs[i];
-    if (std::strcmp(attr.name, "allow_tf32") == 0)
-      return attr.type == XRT_ATTR_INT ? attr.i != 0 : attr.f != 0;
-  }
-  return false;
 }
 
 // The largest power of two dividing the address, capped at 256 (what
@@ -107,8 +76,9 @@ xrt_status_t engine(const CublasLt& f, const xrt_kernel_context_t* ctx, int devi
   if (handle == handles.end()) {
     lt::Handle created = nullptr;
     if (const lt::Status status = f.create(&created); status != lt::kSuccess) {
-      return fail(ctx, XRT_ERROR_BACKEND, "matmul: cublasLtCreate failed with status %d (%s) on device %d",
-                  status, f.status_name(status), device);
+      return fail(ctx, XRT_ERROR_BACKEND,
+                  "matmul: cublasLtCreate failed with status %d (%s) on device %d", status,
+                  f.status_name(status), device);
     }
     handle = handles.emplace(device, created).first;
   }
@@ -347,9 +317,9 @@ bool linear_over(const std::array<int64_t, XRT_MAX_DIMS>& steps, const int64_t* 
 // Fills what matmul() has not: the library, device, stream and engine.
 xrt_status_t setup(const xrt_kernel_context_t* ctx, const CublasLt& f, Setup* s) {
   s->f = &f;
-  s->compute = s->dtype == XRT_FLOAT32 && allow_tf32(ctx) ? lt::kCompute32FFastTF32
-                                                         : lt::kCompute32F;
-  s->stream = static_cast<cudaStream_t>(ctx->stream);
+  const bool tf32 = s->dtype == XRT_FLOAT32 && attr_int(ctx, "allow_tf32", 0) != 0;
+  s->compute = tf32 ? lt::kCompute32FFastTF32 : lt::kCompute32F;
+  s->stream = stream_of(ctx);
   if (const cudaError_t error = cudaGetDevice(&s->device); error != cudaSuccess) {
     return fail(ctx, XRT_ERROR_BACKEND, "matmul: cudaGetDevice failed: %s",
                 cudaGetErrorString(error));
@@ -378,7 +348,7 @@ xrt_status_t matmul(const xrt_kernel_context_t* ctx) {
   if (k == 0) {
     const size_t bytes = static_cast<size_t>(batches * m * n) * s.elem_size;
     const cudaError_t error =
-        cudaMemsetAsync(tc.data, 0, bytes, static_cast<cudaStream_t>(ctx->stream));
+        cudaMemsetAsync(tc.data, 0, bytes, stream_of(ctx));
     if (error == cudaSuccess) return XRT_OK;
     return fail(ctx, XRT_ERROR_BACKEND, "matmul: cudaMemsetAsync failed: %s",
                 cudaGetErrorString(error));
@@ -414,7 +384,8 @@ xrt_status_t matmul(const xrt_kernel_context_t* ctx) {
       ia += index * sa[d];
       ib += index * sb[d];
     }
-    const xrt_status_t status = run_group(ctx, s, m, n, k, ia, ib, g * group, group, step_a, step_b);
+    const xrt_status_t status =
+        run_group(ctx, s, m, n, k, ia, ib, g * group, group, step_a, step_b);
     if (status != XRT_OK) return status;
   }
   return XRT_OK;
