@@ -1,5 +1,6 @@
-/* Per-call costs of the C API on the CPU: a pooled alloc+free pair, a tensor
- * create+release, and a one-element add through the dispatcher. Prints one
+/* Per-call costs of the C API on one device (argv[1], default "cpu"): a
+ * pooled alloc+free pair, a tensor create+release, and a one-element add
+ * through the dispatcher (on a GPU: the cost of queueing it). Prints one
  * "name value unit" line per figure (median of repeated batches). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +32,9 @@ static void fail(const char* what) {
   exit(1);
 }
 
-int main(void) {
+int main(int argc, char** argv) {
   xrt_device_t* cpu = NULL;
-  if (xrt_device_by_name("cpu", &cpu) != XRT_OK) fail("xrt_device_by_name");
+  if (xrt_device_by_name(argc > 1 ? argv[1] : "cpu", &cpu) != XRT_OK) fail("xrt_device_by_name");
   double per_call[BATCHES];
 
   for (int b = 0; b < BATCHES; ++b) {
@@ -74,5 +75,6 @@ int main(void) {
   printf("add_one_element_c %.1f ns\n", median(per_call, BATCHES));
   xrt_tensor_release(x);
   xrt_tensor_release(y);
+  if (xrt_device_synchronize(cpu) != XRT_OK) fail("xrt_device_synchronize");
   return 0;
 }

@@ -9,23 +9,16 @@ installed xpuruntime and a C compiler with pkg-config for the C figures.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
 import xpuruntime as xrt
 from xpuruntime import ops
 
-from benchlib import save_results
-
-HERE = Path(__file__).resolve().parent
+from benchlib import c_figures, save_results
 
 
 def median_per_call(fn, calls: int, repeats: int) -> float:
@@ -37,26 +30,6 @@ def median_per_call(fn, calls: int, repeats: int) -> float:
             fn()
         samples.append((time.perf_counter() - start) / calls)
     return statistics.median(samples)
-
-
-def c_figures() -> dict[str, float]:
-    """Builds bench_core.c against the installed package and runs it."""
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if not cc or not shutil.which("pkg-config"):
-        print("skipping C figures: no C compiler or pkg-config", file=sys.stderr)
-        return {}
-    env = dict(os.environ, PKG_CONFIG_PATH=xrt.get_pkgconfig_dir())
-    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "xpuruntime"], env=env,
-                           check=True, capture_output=True, text=True).stdout.split()
-    with tempfile.TemporaryDirectory() as tmp:
-        exe = Path(tmp) / "bench_core"
-        subprocess.run([cc, "-O2", str(HERE / "bench_core.c"), "-o", str(exe), *flags], check=True)
-        out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
-    figures = {}
-    for line in out.splitlines():
-        name, value, _unit = line.split()
-        figures[name] = float(value)
-    return figures
 
 
 def matmul_gflops(n: int, repeats: int) -> tuple[float, float]:

@@ -5,13 +5,40 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 import xpuruntime as xrt
 
-RESULTS = Path(__file__).resolve().parent / "results"
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+def c_figures(device: str = "cpu") -> dict[str, float]:
+    """Builds bench_core.c against the installed package, runs it on
+    `device` and returns its figures (ns)."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc or not shutil.which("pkg-config"):
+        print("skipping C figures: no C compiler or pkg-config", file=sys.stderr)
+        return {}
+    env = dict(os.environ, PKG_CONFIG_PATH=xrt.get_pkgconfig_dir())
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "xpuruntime"], env=env,
+                           check=True, capture_output=True, text=True).stdout.split()
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = Path(tmp) / "bench_core"
+        subprocess.run([cc, "-O2", str(HERE / "bench_core.c"), "-o", str(exe), *flags], check=True)
+        out = subprocess.run([str(exe), device], check=True, capture_output=True,
+                             text=True).stdout
+    figures = {}
+    for line in out.splitlines():
+        name, value, _unit = line.split()
+        figures[name] = float(value)
+    return figures
 
 
 def interleaved_medians(fns, calls: int, repeats: int) -> list[float]:
@@ -27,13 +54,14 @@ def interleaved_medians(fns, calls: int, repeats: int) -> list[float]:
 
 
 def save_results(slug: str, title: str, versions: str, command: str, method: str,
-                 table: str) -> None:
-    """Writes the table with the date, the CPU, the versions that produced it
-    and the command that did."""
+                 table: str, device: str | None = None) -> None:
+    """Writes the table with the date, the device (the CPU unless given), the
+    versions that produced it and the command that did."""
     today = datetime.date.today().isoformat()
     cpu = xrt.Device("cpu").description or platform.processor()
+    where = f"{device}, host {cpu}" if device else cpu
     text = (f"# {title}, {today}\n\n"
-            f"Device: {cpu} ({os.cpu_count()} logical cores), "
+            f"Device: {where} ({os.cpu_count()} logical cores), "
             f"Python {platform.python_version()}, {versions}, xpuruntime {xrt.__version__}.\n\n"
             f"Command: `{command}`\n\n{method}\n\n{table}\n")
     out = RESULTS / f"{today}-{slug}.md"

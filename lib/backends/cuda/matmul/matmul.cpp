@@ -1,6 +1,6 @@
 // Row-major C = A·B is issued as the column-major product C^T = B^T·A^T:
 // the same memory read the other way round, so no operand is transposed.
-// Handles, workspaces and per-shape plans (descriptors plus the algorithm
+// Handles and per-shape plans (descriptors plus the algorithm
 // cuBLASLt's heuristic chose) are made once and kept for the process, so a
 // repeated shape costs two map look-ups before the cublasLtMatmul call.
 #include "matmul.h"
@@ -17,6 +17,7 @@
 #include <cuda_runtime_api.h>
 
 #include "../kernels/kernel_util.h"
+#include "backends/cuda/scratch.h"
 #include "cublaslt_library.h"
 
 namespace xrt::cuda {
@@ -46,32 +47,29 @@ uint32_t alignment(const void* p) {
   return lowest == 0 || lowest > 256 ? 256u : static_cast<uint32_t>(lowest);
 }
 
-// ---- Handle and workspace per (device, stream) -------------------------
+// Pointer alignments of a, b and c; the best algorithm depends on them.
+using Alignments = std::array<uint32_t, 3>;
+
+// ---- Handle per device, workspace per call -------------------------------
 
 struct Engine {
   lt::Handle handle;
-  void* workspace;
+  void* workspace;  // from the stream-ordered pool, so streams never share one
 };
 
-// The handle is per device. Kernels on different streams may overlap, so
-// each stream gets its own workspace.
-xrt_status_t engine(const CublasLt& f, const xrt_kernel_context_t* ctx, int device, Engine* out) {
+// One handle per device, shared by threads (cuBLASLt allows it).
+xrt_status_t device_handle(const CublasLt& f, const xrt_kernel_context_t* ctx, int device,
+                           lt::Handle* out) {
   static std::shared_mutex mutex;
-  static std::map<std::pair<int, void*>, Engine> engines;
   static std::map<int, lt::Handle> handles;
-  const std::pair<int, void*> key{device, ctx->stream};
   {
     std::shared_lock lock(mutex);
-    if (auto it = engines.find(key); it != engines.end()) {
+    if (auto it = handles.find(device); it != handles.end()) {
       *out = it->second;
       return XRT_OK;
     }
   }
   std::unique_lock lock(mutex);
-  if (auto it = engines.find(key); it != engines.end()) {
-    *out = it->second;
-    return XRT_OK;
-  }
   auto handle = handles.find(device);
   if (handle == handles.end()) {
     lt::Handle created = nullptr;
@@ -82,16 +80,25 @@ xrt_status_t engine(const CublasLt& f, const xrt_kernel_context_t* ctx, int devi
     }
     handle = handles.emplace(device, created).first;
   }
-  void* workspace = nullptr;
-  if (const cudaError_t error = cudaMalloc(&workspace, kWorkspaceBytes); error != cudaSuccess) {
-    cudaGetLastError();  // not sticky; keep it from surfacing in a later check
-    return fail(ctx, XRT_ERROR_OUT_OF_MEMORY,
-                "matmul: cannot allocate cuBLASLt's %zu MiB workspace on device %d: %s",
-                kWorkspaceBytes >> 20, device, cudaGetErrorString(error));
-  }
-  *out = engines.emplace(key, Engine{handle->second, workspace}).first->second;
+  *out = handle->second;
   return XRT_OK;
 }
+
+// The workspace of one matmul call, handed back in stream order when the
+// call's products are queued.
+class Workspace {
+ public:
+  explicit Workspace(cudaStream_t stream)
+      : stream_(stream), ptr_(scratch_alloc(kWorkspaceBytes, stream)) {}
+  ~Workspace() { scratch_free(ptr_, stream_); }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  void* get() const { return ptr_; }
+
+ private:
+  cudaStream_t stream_;
+  void* ptr_;
+};
 
 // ---- Plans ---------------------------------------------------------------
 
@@ -152,7 +159,7 @@ bool make_layout(const CublasLt& f, cudaDataType type, int64_t rows, int64_t col
                   "cublasLtMatrixLayoutSetAttribute");
 }
 
-bool choose_algo(const Setup& s, const std::array<uint32_t, 3>& align, Plan& plan, Calls& calls) {
+bool choose_algo(const Setup& s, const Alignments& align, Plan& plan, Calls& calls) {
   const CublasLt& f = *s.f;
   lt::Preference pref = nullptr;
   if (!calls.ok(f.pref_create(&pref), "cublasLtMatmulPreferenceCreate")) return false;
@@ -181,7 +188,7 @@ bool choose_algo(const Setup& s, const std::array<uint32_t, 3>& align, Plan& pla
   return true;
 }
 
-bool build(const Setup& s, const Problem& p, const std::array<uint32_t, 3>& align, Plan& plan,
+bool build(const Setup& s, const Problem& p, const Alignments& align, Plan& plan,
            Calls& calls) {
   const CublasLt& f = *s.f;
   const int32_t no_transpose = lt::kOpN;
@@ -222,7 +229,7 @@ using PlanKey = std::array<int64_t, 12>;
 // Built outside the lock (the heuristic is slow); a thread that loses the
 // race to insert the same key frees its copy.
 xrt_status_t find_plan(const xrt_kernel_context_t* ctx, const Setup& s, const Problem& p,
-                       const std::array<uint32_t, 3>& align, const Plan** out) {
+                       const Alignments& align, const Plan** out) {
   static std::shared_mutex mutex;
   static std::map<PlanKey, Plan> plans;
   const PlanKey key{s.device,  s.dtype,   s.compute,  p.m,      p.n,      p.k,
@@ -251,7 +258,7 @@ xrt_status_t find_plan(const xrt_kernel_context_t* ctx, const Setup& s, const Pr
 
 xrt_status_t run(const xrt_kernel_context_t* ctx, const Setup& s, const Problem& p,
                  const void* a, const void* b, void* c) {
-  const std::array<uint32_t, 3> align{alignment(a), alignment(b), alignment(c)};
+  const Alignments align{alignment(a), alignment(b), alignment(c)};
   const Plan* plan = nullptr;
   if (const xrt_status_t status = find_plan(ctx, s, p, align, &plan); status != XRT_OK)
     return status;
@@ -314,7 +321,7 @@ bool linear_over(const std::array<int64_t, XRT_MAX_DIMS>& steps, const int64_t* 
   return true;
 }
 
-// Fills what matmul() has not: the library, device, stream and engine.
+// Fills what matmul() has not: the library, device, stream and handle.
 xrt_status_t setup(const xrt_kernel_context_t* ctx, const CublasLt& f, Setup* s) {
   s->f = &f;
   const bool tf32 = s->dtype == XRT_FLOAT32 && attr_int(ctx, "allow_tf32", 0) != 0;
@@ -324,7 +331,7 @@ xrt_status_t setup(const xrt_kernel_context_t* ctx, const CublasLt& f, Setup* s)
     return fail(ctx, XRT_ERROR_BACKEND, "matmul: cudaGetDevice failed: %s",
                 cudaGetErrorString(error));
   }
-  return engine(f, ctx, s->device, &s->engine);
+  return device_handle(f, ctx, s->device, &s->engine.handle);
 }
 
 }  // namespace
@@ -358,6 +365,12 @@ xrt_status_t matmul(const xrt_kernel_context_t* ctx) {
   const CublasLt* f = cublaslt(&why);
   if (!f) return fail(ctx, XRT_ERROR_BACKEND, "matmul: %s", why.c_str());
   if (const xrt_status_t status = setup(ctx, *f, &s); status != XRT_OK) return status;
+  Workspace workspace(s.stream);
+  if (!workspace.get())
+    return fail(ctx, XRT_ERROR_OUT_OF_MEMORY,
+                "matmul: cannot allocate cuBLASLt's %zu MiB workspace on device %d",
+                kWorkspaceBytes >> 20, s.device);
+  s.engine.workspace = workspace.get();
 
   // The longest run of trailing batch dims over which both operands stride
   // evenly becomes one strided-batched call; the dims before it are looped.
@@ -390,7 +403,5 @@ xrt_status_t matmul(const xrt_kernel_context_t* ctx) {
   }
   return XRT_OK;
 }
-
-bool cublaslt_available(std::string* why) { return cublaslt(why) != nullptr; }
 
 }  // namespace xrt::cuda

@@ -1,8 +1,6 @@
 // "matmul" on CUDA devices through cuBLASLt (f32, f16, bf16).
 #pragma once
 
-#include <string>
-
 #include "xpuruntime/xpuruntime_plugin.h"
 
 namespace xrt::cuda {
@@ -11,9 +9,5 @@ namespace xrt::cuda {
 // ctx->stream on the current device; never synchronizes. The int attribute
 // "allow_tf32" (absent: 0) lets f32 products round their inputs to TF32.
 xrt_status_t matmul(const xrt_kernel_context_t* ctx);
-
-// Whether cuBLASLt can be loaded; when not, *why (when given) says where it
-// was looked for.
-bool cublaslt_available(std::string* why);
 
 }  // namespace xrt::cuda
