@@ -124,6 +124,10 @@ void Runtime::load_plugin(const std::string& path) {
 void Runtime::add_plugin_devices(const xrt_device_api_t* api, const std::string& backend) {
   const char* reason = api->unavailable_reason ? api->unavailable_reason() : nullptr;
   if (reason) fail(XRT_ERROR_BACKEND, reason);
+  for (const auto& device : devices_)
+    if (device->kind == api->kind)
+      fail(XRT_ERROR_UNSUPPORTED, device_kind_name(api->kind), " devices are already provided by backend '",
+           device->backend, "'");
   const int32_t count = api->device_count();
   if (count <= 0)
     fail(XRT_ERROR_BACKEND, "no ", device_kind_name(api->kind), " device is present");
