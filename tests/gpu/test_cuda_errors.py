@@ -43,6 +43,14 @@ def test_stream_of_another_device():
     assert "cuda:0" in str(caught.value) and "cpu" in str(caught.value)
 
 
+def test_attention_has_no_cuda_kernel():
+    q = xrt.zeros((1, 2, 5, 8), "float32", DEVICE)
+    with pytest.raises(xrt.Unsupported) as caught:
+        ops.attention(q, q, q)
+    message = str(caught.value)
+    assert "attention" in message and "float32" in message and "cuda:0" in message
+
+
 CALLS = {
     "matmul": lambda x: ops.matmul(x, x),
     "add": lambda x: ops.add(x, x),

@@ -37,6 +37,8 @@ def test_stats_count_allocations_and_frees():
 
 def test_reset_peak_restarts_from_the_current_value():
     xrt.empty(4 * MiB, "uint8", DEVICE).release()
+    before = xrt.memory_stats(DEVICE)
+    assert before["peak_allocated_bytes"] > before["allocated_bytes"]
     xrt.reset_peak_memory_stats(DEVICE)
     stats = xrt.memory_stats(DEVICE)
     assert stats["peak_allocated_bytes"] == stats["allocated_bytes"]

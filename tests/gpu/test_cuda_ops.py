@@ -173,45 +173,11 @@ def test_rms_norm(rng, dtype, shape):
     check(ops.rms_norm(x, eps=0.5), ref.rms_norm(x64, eps=0.5), dtype)
 
 
-def layer_norm_grads(dy, x, w, eps):
-    """float64 (dx, dweight, dbias) of layer_norm for the output gradient dy."""
-    rstd = 1.0 / np.sqrt(x.var(-1, keepdims=True) + eps)
-    xhat = (x - x.mean(-1, keepdims=True)) * rstd
-    g = dy * w
-    dx = rstd * (g - g.mean(-1, keepdims=True) - xhat * (g * xhat).mean(-1, keepdims=True))
-    rows = (-1, x.shape[-1])
-    return dx, (dy * xhat).reshape(rows).sum(0), dy.reshape(rows).sum(0)
-
-
-def rms_norm_grads(dy, x, w, eps):
-    """float64 (dx, dweight) of rms_norm for the output gradient dy."""
-    rstd = 1.0 / np.sqrt((x * x).mean(-1, keepdims=True) + eps)
-    xhat = x * rstd
-    g = dy * w
-    dx = rstd * (g - xhat * (g * xhat).mean(-1, keepdims=True))
-    return dx, (dy * xhat).reshape(-1, x.shape[-1]).sum(0)
-
-
 # Large enough that the width-1 rms_norm gradient, which is proportional to
 # eps / (x² + eps), stays clear of float32 cancellation.
 BACKWARD_EPS = 1e-2
 # dweight and dbias sum over every row.
 SUM_TOLERANCE = {"float32": 2e-5, "float16": 1e-2, "bfloat16": 1e-2}
-
-
-def test_gradient_references_match_torch_autograd(rng):
-    x, w, b = (torch.tensor(rng.standard_normal(shape), requires_grad=True)
-               for shape in [(6, 11), 11, 11])
-    dy = torch.tensor(rng.standard_normal((6, 11)))
-    torch.nn.functional.layer_norm(x, (11,), w, b, eps=0.3).backward(dy)
-    expected = layer_norm_grads(float64(dy), float64(x), float64(w), 0.3)
-    for got, want in zip([x.grad, w.grad, b.grad], expected):
-        np.testing.assert_allclose(float64(got), want, rtol=1e-10, atol=1e-12)
-    x.grad = w.grad = None
-    torch.nn.functional.rms_norm(x, (11,), w, eps=0.3).backward(dy)
-    expected = rms_norm_grads(float64(dy), float64(x), float64(w), 0.3)
-    for got, want in zip([x.grad, w.grad], expected):
-        np.testing.assert_allclose(float64(got), want, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", GPU_FLOATS)
@@ -223,7 +189,7 @@ def test_layer_norm_backward(rng, dtype, shape):
     w, w64 = random(rng, n, dtype)
     poison_pool((shape, dtype), ((n,), dtype), ((n,), dtype))
     dx, dw, db = ops.layer_norm_backward(dy, x, w, eps=BACKWARD_EPS)
-    want_dx, want_dw, want_db = layer_norm_grads(dy64, x64, w64, BACKWARD_EPS)
+    want_dx, want_dw, want_db = ref.norm_backward(dy64, x64, w64, BACKWARD_EPS)
     check(dx, want_dx, dtype)
     check_norm(dw, want_dw, dtype, SUM_TOLERANCE[dtype])
     check_norm(db, want_db, dtype, SUM_TOLERANCE[dtype])
@@ -238,7 +204,7 @@ def test_rms_norm_backward(rng, dtype, shape):
     w, w64 = random(rng, n, dtype)
     poison_pool((shape, dtype), ((n,), dtype))
     dx, dw = ops.rms_norm_backward(dy, x, w, eps=BACKWARD_EPS)
-    want_dx, want_dw = rms_norm_grads(dy64, x64, w64, BACKWARD_EPS)
+    want_dx, want_dw = ref.norm_backward(dy64, x64, w64, BACKWARD_EPS, centred=False)
     check(dx, want_dx, dtype)
     check_norm(dw, want_dw, dtype, SUM_TOLERANCE[dtype])
 
@@ -247,14 +213,13 @@ def test_rms_norm_backward(rng, dtype, shape):
 def test_norm_backward_without_weight(rng, dtype):
     dy, dy64 = random(rng, (37, 1000), dtype)
     x, x64 = random(rng, (37, 1000), dtype)
-    ones = np.ones(1000)
     dx, dw, db = ops.layer_norm_backward(dy, x, eps=BACKWARD_EPS)
-    want_dx, want_dw, want_db = layer_norm_grads(dy64, x64, ones, BACKWARD_EPS)
+    want_dx, want_dw, want_db = ref.norm_backward(dy64, x64, None, BACKWARD_EPS)
     check(dx, want_dx, dtype)
     check_norm(dw, want_dw, dtype, SUM_TOLERANCE[dtype])
     check_norm(db, want_db, dtype, SUM_TOLERANCE[dtype])
     dx, dw = ops.rms_norm_backward(dy, x, eps=BACKWARD_EPS)
-    want_dx, want_dw = rms_norm_grads(dy64, x64, ones, BACKWARD_EPS)
+    want_dx, want_dw = ref.norm_backward(dy64, x64, None, BACKWARD_EPS, centred=False)
     check(dx, want_dx, dtype)
     check_norm(dw, want_dw, dtype, SUM_TOLERANCE[dtype])
 
@@ -290,9 +255,3 @@ def test_ops_run_on_a_stream(rng, dtype):
     stream.synchronize()
     check(y, ref.gelu(x64 + x64), dtype)
 
-
-def test_attention_has_no_cuda_kernel(rng):
-    q, _ = random(rng, (1, 2, 5, 8), "float32")
-    with pytest.raises(xrt.Unsupported) as caught:
-        ops.attention(q, q, q)
-    assert "attention" in str(caught.value) and "float32" in str(caught.value)
