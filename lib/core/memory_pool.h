@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <mutex>
 #include <set>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
