@@ -20,7 +20,7 @@ def close(got, expected, dtype, what):
     expected = np.asarray(expected.numpy(), np.float64)
     error = np.max(np.abs(got - expected) / (1 + np.abs(expected)), initial=0.0)
     if not np.isfinite(got).all() or error > TOLERANCE[dtype]:
-        raise AssertionError(f"{what} {dtype}: max relative error {error}")
+        raise AssertionError(f"{what} {dtype} {expected.shape}: max relative error {error}")
 
 
 def main():

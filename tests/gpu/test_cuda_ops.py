@@ -28,6 +28,26 @@ def test_matmul(rng, dtype, m, k, n):
     check_norm(ops.matmul(a, b), a64 @ b64, dtype, MATMUL_TOLERANCE[dtype])
 
 
+# Half a unit in the last place of each 16-bit format, relative.
+HALF_ULP = {"float16": 2.0**-11, "bfloat16": 2.0**-8}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("m, k, n", [(5, 4097, 3), (8, 16384, 8), (64, 8192, 64)])
+def test_long_sums_round_once(rng, dtype, m, k, n):
+    """Shapes where cuBLASLt splits k: every element must be the float32 sum
+    rounded once to the output type, so partial sums may not be rounded to
+    16 bits on the way."""
+    a, a64 = random(rng, (m, k), dtype)
+    b, b64 = random(rng, (k, n), dtype)
+    expected = a64 @ b64
+    got = ops.matmul(a, b).numpy().astype(np.float64)
+    rms = np.sqrt(np.mean(expected**2))
+    bound = HALF_ULP[dtype] * np.abs(expected) * 1.01 + 1e-5 * rms
+    worst = np.max(np.abs(got - expected) - bound)
+    assert worst <= 0, f"an element is off by {worst:.3g} beyond one rounding (rms {rms:.3g})"
+
+
 @pytest.mark.parametrize("dtype", GPU_FLOATS)
 @pytest.mark.parametrize("a_shape, b_shape", [
     ((1, 9, 33), (33, 7)),           # batch of one

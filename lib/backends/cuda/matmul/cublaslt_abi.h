@@ -43,8 +43,15 @@ enum MatrixLayoutAttribute : int32_t {
   kLayoutStridedBatchOffset = 6, // int64_t, in elements
 };
 
+// How split-K partial products may be summed; bits of the preference mask
+// (the others sum in the output's type).
+enum ReductionScheme : uint32_t {
+  kReduceComputeType = 2,  // in the workspace, in the compute type
+};
+
 enum PreferenceAttribute : int32_t {
   kPrefMaxWorkspaceBytes = 1,  // uint64_t
+  kPrefReductionSchemeMask = 3,  // uint32_t, bits of ReductionScheme
   kPrefMinAlignmentABytes = 5, // uint32_t, each of these four
   kPrefMinAlignmentBBytes = 6,
   kPrefMinAlignmentCBytes = 7,

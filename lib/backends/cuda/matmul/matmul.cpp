@@ -164,6 +164,9 @@ bool choose_algo(const Setup& s, const Alignments& align, Plan& plan, Calls& cal
   lt::Preference pref = nullptr;
   if (!calls.ok(f.pref_create(&pref), "cublasLtMatmulPreferenceCreate")) return false;
   const uint64_t max_workspace = kWorkspaceBytes;
+  // Split-K sums stay in float32: summing partial products in a 16-bit
+  // output type would lose digits the contract promises to keep.
+  const uint32_t reductions = lt::kReduceComputeType;
   auto set = [&](lt::PreferenceAttribute attr, const void* value, size_t size) {
     return calls.ok(f.pref_set(pref, attr, value, size), "cublasLtMatmulPreferenceSetAttribute");
   };
@@ -171,6 +174,7 @@ bool choose_algo(const Setup& s, const Alignments& align, Plan& plan, Calls& cal
   int found = 0;
   const bool ok =
       set(lt::kPrefMaxWorkspaceBytes, &max_workspace, sizeof max_workspace) &&
+      set(lt::kPrefReductionSchemeMask, &reductions, sizeof reductions) &&
       set(lt::kPrefMinAlignmentABytes, &align[1], sizeof align[1]) &&
       set(lt::kPrefMinAlignmentBBytes, &align[0], sizeof align[0]) &&
       set(lt::kPrefMinAlignmentCBytes, &align[2], sizeof align[2]) &&
