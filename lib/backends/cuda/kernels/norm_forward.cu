@@ -1,6 +1,6 @@
 // "layer_norm" and "rms_norm" over the last axis, with optional weight (and
-// bias for layer_norm). Statistics in fp32, from values already in
-// registers, with one cross-thread reduction per row.
+// bias for layer_norm). Statistics in fp32; the variance is the mean squared
+// deviation from the mean, taken from values already in registers.
 #include "kernel_util.h"
 #include "kernels.h"
 #include "launch_check.h"
@@ -22,17 +22,13 @@ __global__ void __launch_bounds__(kMaxThreads)
     norm_forward_regs(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ b,
                       T* __restrict__ y, int64_t rows, int n, float eps) {
   constexpr int V = kVec<T>;
-  // Two buffers of each kind, alternating by row, so the next row's
-  // reduction never overwrites slots a slower warp is still reading.
   __shared__ RowBuf<float> bufs[2];
-  __shared__ RowBuf<float2> pair_bufs[2];
   const int np = n / V;
   const int tid = threadIdx.x;
   const float inv_n = 1.0f / static_cast<float>(n);
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.y;
-  int parity = 0;
   for (int64_t row = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y; row < rows;
-       row += step, parity ^= 1) {
+       row += step) {
     const T* xr = x + row * n;
     Pack<T> xv[P];
 #pragma unroll
@@ -40,40 +36,28 @@ __global__ void __launch_bounds__(kMaxThreads)
       const int p = tid + i * static_cast<int>(blockDim.x);
       if (p < np) xv[i] = load_vec<T, V>(xr + p * V);
     }
-    // y = ((x - pivot) - shift) * rstd: the mean is pivot + shift, kept as
-    // two parts so x - pivot stays exact when |mean| is large.
-    float pivot = 0.0f, shift = 0.0f, var = 0.0f;
-    if constexpr (kRms) {
-      float ss = 0.0f;
+    float mean = 0.0f;
+    if (!kRms) {
+      float s = 0.0f;
 #pragma unroll
       for (int i = 0; i < P; ++i) {
         if (tid + i * static_cast<int>(blockDim.x) >= np) continue;
 #pragma unroll
-        for (int j = 0; j < V; ++j) ss += to_acc(xv[i].v[j]) * to_acc(xv[i].v[j]);
+        for (int j = 0; j < V; ++j) s += to_acc(xv[i].v[j]);
       }
-      var = row_sum(ss, bufs[parity]) * inv_n;
-    } else {
-      // Both moments in one reduction: sums of d and d^2 with d = x - pivot,
-      // the pivot being the row's first element. Shifting by a value from
-      // the row keeps the variance clear of the cancellation E[x^2] - mean^2
-      // suffers when |mean| is large next to the spread.
-      pivot = to_acc(xr[0]);
-      float2 s = make_float2(0.0f, 0.0f);
-#pragma unroll
-      for (int i = 0; i < P; ++i) {
-        if (tid + i * static_cast<int>(blockDim.x) >= np) continue;
-#pragma unroll
-        for (int j = 0; j < V; ++j) {
-          const float d = to_acc(xv[i].v[j]) - pivot;
-          s.x += d;
-          s.y += d * d;
-        }
-      }
-      s = row_sum(s, pair_bufs[parity]);
-      shift = s.x * inv_n;
-      var = fmaxf(s.y * inv_n - shift * shift, 0.0f);
+      mean = row_sum(s, bufs[0]) * inv_n;
     }
-    const float rstd = rsqrtf(var + eps);
+    float ss = 0.0f;
+#pragma unroll
+    for (int i = 0; i < P; ++i) {
+      if (tid + i * static_cast<int>(blockDim.x) >= np) continue;
+#pragma unroll
+      for (int j = 0; j < V; ++j) {
+        const float d = to_acc(xv[i].v[j]) - mean;
+        ss += d * d;
+      }
+    }
+    const float rstd = rsqrtf(row_sum(ss, bufs[1]) * inv_n + eps);
     T* yr = y + row * n;
 #pragma unroll
     for (int i = 0; i < P; ++i) {
@@ -84,7 +68,7 @@ __global__ void __launch_bounds__(kMaxThreads)
       if (b) bv = load_vec<T, V>(b + p * V);
 #pragma unroll
       for (int j = 0; j < V; ++j) {
-        float v = (to_acc(xv[i].v[j]) - pivot - shift) * rstd;
+        float v = (to_acc(xv[i].v[j]) - mean) * rstd;
         if (w) v *= to_acc(wv.v[j]);
         if (b) v += to_acc(bv.v[j]);
         out.v[j] = from_acc<T>(v);
