@@ -12,7 +12,6 @@
 #include <type_traits>
 #include <vector>
 
-#include "attrs.h"
 #include "gemm.h"
 #include "kernels.h"
 #include "kernel_util.h"

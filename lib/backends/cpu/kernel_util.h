@@ -1,40 +1,25 @@
-// Shared plumbing for kernel entry points: error reporting, exception
-// fencing and dispatch from a runtime dtype to a storage type.
+// Plumbing of the CPU kernel entry points: the shared context readers
+// (backends/common/kernel_context.h), exception fencing and dispatch from a
+// runtime dtype to a storage type.
 #ifndef XRT_CPU_KERNEL_UTIL_H_
 #define XRT_CPU_KERNEL_UTIL_H_
 
-#include <cstdarg>
 #include <cstdint>
-#include <cstdio>
 #include <exception>
 #include <new>
 
+#include "backends/common/kernel_context.h"
 #include "half.h"
 #include "xpuruntime/xpuruntime_plugin.h"
 
 namespace xrt::cpu {
 
-inline int64_t numel(const xrt_kernel_tensor_t& t) {
-  int64_t n = 1;
-  for (int32_t i = 0; i < t.ndim; ++i) n *= t.shape[i];
-  return n;
-}
-
-inline const char* op_name(const xrt_kernel_context_t* ctx) { return ctx->op ? ctx->op : "?"; }
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-inline xrt_status_t
-fail(const xrt_kernel_context_t* ctx, xrt_status_t status, const char* fmt, ...) {
-  if (ctx->error && ctx->error_capacity > 0) {
-    va_list args;
-    va_start(args, fmt);
-    std::vsnprintf(ctx->error, ctx->error_capacity, fmt, args);
-    va_end(args);
-  }
-  return status;
-}
+using kernel::attr_float;
+using kernel::attr_int;
+using kernel::dtype_name;
+using kernel::fail;
+using kernel::numel;
+using kernel::op_name;
 
 // Runs body() and turns any exception into a status: kernels are called
 // through a C ABI and must never throw.
@@ -69,8 +54,8 @@ xrt_status_t dispatch_float(const xrt_kernel_context_t* ctx, xrt_dtype_t dtype, 
     case XRT_BFLOAT16:
       return fn(TypeTag<bfloat16_t>{});
     default:
-      return fail(ctx, XRT_ERROR_UNSUPPORTED, "cpu %s: unsupported dtype %d", op_name(ctx),
-                  static_cast<int>(dtype));
+      return fail(ctx, XRT_ERROR_UNSUPPORTED, "cpu %s: dtype %s is not supported", op_name(ctx),
+                  dtype_name(dtype));
   }
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "attrs.h"
 #include "kernels.h"
 #include "kernel_util.h"
 #include "thread_pool.h"

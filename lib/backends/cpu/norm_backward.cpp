@@ -6,7 +6,6 @@
 #include <cmath>
 #include <vector>
 
-#include "attrs.h"
 #include "kernel_util.h"
 #include "kernels.h"
 #include "thread_pool.h"

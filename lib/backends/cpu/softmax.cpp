@@ -7,7 +7,6 @@
 #include <type_traits>
 #include <vector>
 
-#include "attrs.h"
 #include "kernels.h"
 #include "kernel_util.h"
 #include "thread_pool.h"
