@@ -1,5 +1,6 @@
 #include "op_schemas.h"
 
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -185,27 +186,47 @@ void prepare_rms_norm_backward(PreparedCall& call) {
   prepare_norm_backward(call, "rms_norm_backward", 1);
 }
 
-void prepare_attention(PreparedCall& call) {
-  const OperandView& q = call.views[0];
-  const OperandView& k = call.views[1];
-  const OperandView& v = call.views[2];
+// q, k, v at views[first..first+2]: checks them and settles the scale.
+// Returns the output shape (B, H, Lq, Dv).
+std::array<int64_t, 4> check_attention_operands(PreparedCall& call, size_t first,
+                                                const char* op) {
+  const OperandView& q = call.views[first];
+  const OperandView& k = call.views[first + 1];
+  const OperandView& v = call.views[first + 2];
   const std::string shapes =
       cat("q ", shape_of(q), ", k ", shape_of(k), ", v ", shape_of(v));
-  require(q.ndim == 4 && k.ndim == 4 && v.ndim == 4,
-          "attention: q, k and v must be (batch, heads, seq, head_dim); got ", shapes);
-  require(q.shape[0] == k.shape[0] && k.shape[0] == v.shape[0],
-          "attention: batch sizes differ: ", shapes);
-  require(q.shape[1] == k.shape[1] && k.shape[1] == v.shape[1],
-          "attention: head counts differ: ", shapes);
-  require(q.shape[3] == k.shape[3], "attention: head_dim of q and k differ: ", shapes);
-  require(k.shape[2] == v.shape[2], "attention: sequence lengths of k and v differ: ", shapes);
-  require(q.shape[3] > 0, "attention: head_dim is 0: ", shapes);
-  require(k.shape[2] > 0, "attention: k and v have sequence length 0: ", shapes);
+  require(q.ndim == 4 && k.ndim == 4 && v.ndim == 4, op,
+          ": q, k and v must be (batch, heads, seq, head_dim); got ", shapes);
+  require(q.shape[0] == k.shape[0] && k.shape[0] == v.shape[0], op,
+          ": batch sizes differ: ", shapes);
+  require(q.shape[1] == k.shape[1] && k.shape[1] == v.shape[1], op,
+          ": head counts differ: ", shapes);
+  require(q.shape[3] == k.shape[3], op, ": head_dim of q and k differ: ", shapes);
+  require(k.shape[2] == v.shape[2], op, ": sequence lengths of k and v differ: ", shapes);
+  require(q.shape[3] > 0, op, ": head_dim is 0: ", shapes);
+  require(k.shape[2] > 0, op, ": k and v have sequence length 0: ", shapes);
   const double scale = call.float_attr("scale");
-  require(!std::isnan(scale), "attention: scale is NaN");
+  require(!std::isnan(scale), op, ": scale is NaN");
   if (scale <= 0) call.set_float_attr("scale", 1.0 / std::sqrt(static_cast<double>(q.shape[3])));
-  const int64_t shape[4] = {q.shape[0], q.shape[1], q.shape[2], v.shape[3]};
-  set_output(call, 4, shape);
+  return {q.shape[0], q.shape[1], q.shape[2], v.shape[3]};
+}
+
+void prepare_attention(PreparedCall& call) {
+  const std::array<int64_t, 4> out = check_attention_operands(call, 0, "attention");
+  set_output(call, 4, out.data());
+}
+
+// Inputs (grad, q, k, v), grad shaped like attention's output; outputs dq,
+// dk, dv shaped like q, k, v.
+void prepare_attention_backward(PreparedCall& call) {
+  const std::array<int64_t, 4> out =
+      check_attention_operands(call, 1, "attention_backward");
+  const OperandView& grad = call.views[0];
+  bool same = grad.ndim == 4;
+  for (int32_t i = 0; same && i < 4; ++i) same = grad.shape[i] == out[static_cast<size_t>(i)];
+  require(same, "attention_backward: grad has shape ", shape_of(grad), ", expected ",
+          shape_string(4, out.data()), " (the attention output's)");
+  for (size_t i = 0; i < 3; ++i) set_output(call, 4, call.views[i + 1].shape, i);
 }
 
 constexpr uint32_t kNone = 0;
@@ -230,6 +251,10 @@ const OpSchema kSchemas[] = {
      {{"eps", XRT_ATTR_FLOAT, 1e-6}}, prepare_rms_norm_backward},
     {"attention", 3, {"q", "k", "v"}, 1, kNone, true, 2,
      {{"causal", XRT_ATTR_INT, 0}, {"scale", XRT_ATTR_FLOAT, 0}}, prepare_attention},
+    // Gradients of attention for a given output gradient: dq, dk, dv. The
+    // attention weights are recomputed from q and k.
+    {"attention_backward", 4, {"grad", "q", "k", "v"}, 3, kNone, true, 2,
+     {{"causal", XRT_ATTR_INT, 0}, {"scale", XRT_ATTR_FLOAT, 0}}, prepare_attention_backward},
 };
 
 }  // namespace
