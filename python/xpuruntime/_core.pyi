@@ -123,6 +123,16 @@ def attention(
     *,
     stream: Stream | None = None,
 ) -> Tensor: ...
+def attention_backward(
+    grad: Any,
+    q: Any,
+    k: Any,
+    v: Any,
+    causal: bool = False,
+    scale: float | None = None,
+    *,
+    stream: Stream | None = None,
+) -> tuple[Tensor, Tensor, Tensor]: ...
 def run(
     op: str, *inputs: Any, stream: Stream | None = None, **attrs: int | float | bool
 ) -> Tensor: ...

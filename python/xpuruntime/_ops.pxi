@@ -157,6 +157,38 @@ def attention(q, k, v, bint causal=False, scale=None, *, stream=None):
     return _tensor_from_handle(out)
 
 
+def attention_backward(grad, q, k, v, bint causal=False, scale=None, *, stream=None):
+    """Gradients of ``attention(q, k, v, causal, scale)`` for the output
+    gradient ``grad``: ``(dq, dk, dv)``. The attention weights are recomputed
+    from q and k."""
+    cdef double c_scale = 0.0  # the C API's "default"
+    if scale is not None:
+        c_scale = scale
+        if not c_scale > 0.0:
+            raise InvalidArgument(f"attention_backward scale must be > 0, got {scale!r}")
+    cdef Tensor tq = _operand(q, _tensor_or_none(grad))
+    cdef Tensor tg = _operand(grad, tq)
+    cdef Tensor tk = _operand(k, tq)
+    cdef Tensor tv = _operand(v, tq)
+    cdef const xrt_tensor_t* inputs[4]
+    inputs[0] = _handle(tg)
+    inputs[1] = _handle(tq)
+    inputs[2] = _handle(tk)
+    inputs[3] = _handle(tv)
+    cdef xrt_attr_t attrs[2]
+    attrs[0].name = b"causal"
+    attrs[0].type = XRT_ATTR_INT
+    attrs[0].i = causal
+    attrs[1].name = b"scale"
+    attrs[1].type = XRT_ATTR_FLOAT
+    attrs[1].f = c_scale
+    cdef xrt_stream_t* s = _stream_handle(stream)
+    cdef xrt_tensor_t* outs[3]
+    with nogil:
+        check(xrt_op_run_outputs("attention_backward", inputs, 4, attrs, 2, s, outs, 3))
+    return tuple([_tensor_from_handle(outs[i]) for i in range(3)])
+
+
 def run(op, *inputs, stream=None, **attrs):
     """Runs any registered op with one output (plugin ops included) by name.
 

@@ -4,6 +4,7 @@ takes; results are Tensors on the inputs' device."""
 from ._core import (
     add,
     attention,
+    attention_backward,
     gelu,
     layer_norm,
     layer_norm_backward,
@@ -17,6 +18,7 @@ from ._core import (
 __all__ = [
     "add",
     "attention",
+    "attention_backward",
     "gelu",
     "layer_norm",
     "layer_norm_backward",

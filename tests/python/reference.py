@@ -81,4 +81,21 @@ def attention(q, k, v, causal=False, scale=None):
     return softmax(scores) @ v
 
 
+
+def attention_backward(grad, q, k, v, causal=False, scale=None):
+    """Gradients dq, dk, dv of attention for the output gradient grad."""
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = q @ np.swapaxes(k, -1, -2) * scale
+    if causal:
+        lq, lk = scores.shape[-2:]
+        hidden = np.arange(lk)[None, :] > np.arange(lq)[:, None]
+        scores = np.where(hidden, -np.inf, scores)
+    p = softmax(scores)
+    dp = grad @ np.swapaxes(v, -1, -2)
+    ds = p * (dp - (grad * (p @ v)).sum(-1, keepdims=True))
+    dq = ds @ k * scale
+    dk = np.swapaxes(ds, -1, -2) @ q * scale
+    dv = np.swapaxes(p, -1, -2) @ grad
+    return dq, dk, dv
+
 BFLOAT16 = np.dtype(ml_dtypes.bfloat16)

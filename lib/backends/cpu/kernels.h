@@ -16,6 +16,7 @@ xrt_status_t run_rms_norm(const xrt_kernel_context_t* ctx) noexcept;
 xrt_status_t run_layer_norm_backward(const xrt_kernel_context_t* ctx) noexcept;
 xrt_status_t run_rms_norm_backward(const xrt_kernel_context_t* ctx) noexcept;
 xrt_status_t run_attention(const xrt_kernel_context_t* ctx) noexcept;
+xrt_status_t run_attention_backward(const xrt_kernel_context_t* ctx) noexcept;
 
 }  // namespace xrt::cpu
 

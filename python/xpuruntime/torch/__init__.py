@@ -1,0 +1,18 @@
+"""xpuruntime's kernels inside PyTorch models.
+
+    import xpuruntime.torch as xt
+    y = torch.ops.xpuruntime.layer_norm(x, weight, bias, 1e-5)   # differentiable
+    model.norm = xt.LayerNorm(1024)                              # drop-in modules
+
+Importing this module registers the custom ops ``torch.ops.xpuruntime.*``
+(``layer_norm``, ``rms_norm``, ``attention`` and their backward ops) with
+autograd formulas that call xpuruntime's backward kernels and fake
+implementations for ``torch.compile``. Tensors cross over through DLPack
+without copies; on CUDA the kernels run on torch's current stream. Needs
+the ``torch`` extra; ``import xpuruntime`` alone never imports torch.
+"""
+
+from . import ops  # noqa: F401  (registers torch.ops.xpuruntime.*)
+from .nn import Attention, LayerNorm, RMSNorm
+
+__all__ = ["Attention", "LayerNorm", "RMSNorm"]
