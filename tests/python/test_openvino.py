@@ -93,6 +93,41 @@ def test_cache_dir(add_model, tmp_path):
     assert len([p for p in tmp_path.iterdir() if p.is_dir()]) == 1
 
 
+def test_profiling_puts_openvino_node_spans_in_the_trace():
+    rng = np.random.default_rng()
+    with xrt.Profiler() as prof:
+        with xrt.InferenceSession(str(DEMO_MODEL), backend="openvino",
+                                  enable_profiling=True) as s:
+            inputs = {i.name: rng.standard_normal([d or 2 for d in i.shape]).astype(np.float32)
+                      for i in s.get_inputs()}
+            s.run(None, inputs)
+            s.run(None, inputs)
+    events = prof.events()
+    runs = [e for e in events if e.get("name") == "session.run"]
+    nodes = [e for e in events if e.get("cat") == "openvino.Node"]
+    assert len(runs) == 2 and nodes
+    assert all(e["args"]["device"] == "CPU" and e["args"]["op"] for e in nodes)
+    # OpenVINO names the ops it compiled to (a MatMul becomes FullyConnected).
+    assert any(e["args"]["op"] in ("MatMul", "FullyConnected") for e in nodes)
+    # The spans of each run start at that run and follow one another.
+    first, second = sorted(runs, key=lambda e: e["ts"])
+    assert all(first["ts"] - 1000 <= n["ts"] <= second["ts"] + second["dur"] + 1000
+               for n in nodes)
+
+
+def test_every_option_at_once(add_model, tmp_path):
+    a = np.ones((2, 4), np.float32)
+    with xrt.InferenceSession(add_model, backend="openvino", openvino_device="CPU",
+                              cache_dir=str(tmp_path), precision_hint="f32", num_streams=1,
+                              inference_num_threads=1, enable_profiling=True) as s:
+        np.testing.assert_array_equal(s.run(None, {"a": a, "b": a})[0], 2 * a)
+
+
+def test_profiling_option_is_checked(add_model):
+    with pytest.raises(xrt.InvalidArgument, match="enable_profiling must be 0 or 1"):
+        xrt.InferenceSession(add_model, backend="openvino", enable_profiling="yes")
+
+
 def test_unknown_device(add_model):
     with pytest.raises(xrt.NotFound, match="NO_SUCH_DEVICE.*CPU"):
         xrt.InferenceSession(add_model, backend="openvino", openvino_device="NO_SUCH_DEVICE")

@@ -41,7 +41,21 @@ struct ov_available_devices_t {
   char** devices;
   size_t size;
 };
+struct ov_profiling_info_t {
+  int status;          // 0 not run, 1 optimized out, 2 executed
+  int64_t real_time;   // microseconds
+  int64_t cpu_time;
+  const char* node_name;
+  const char* exec_type;  // the kernel that ran, e.g. "jit_avx512_f32"
+  const char* node_type;  // the model's op, e.g. "MatMul"
+};
+struct ov_profiling_info_list_t {
+  ov_profiling_info_t* profiling_infos;
+  size_t size;
+};
 }  // extern "C"
+
+enum : int { kProfileExecuted = 2 };
 
 // ov_element_type_e values.
 enum : int {
@@ -102,6 +116,9 @@ struct Functions {
   ov_status_e (*infer_request_get_output_tensor_by_index)(const ov_infer_request_t*, size_t,
                                                           ov_tensor_t**);
   void (*infer_request_free)(ov_infer_request_t*);
+  ov_status_e (*infer_request_get_profiling_info)(const ov_infer_request_t*,
+                                                  ov_profiling_info_list_t*);
+  void (*profiling_info_list_free)(ov_profiling_info_list_t*);
 };
 
 }  // namespace xrt::ov

@@ -74,6 +74,8 @@ bool bind_all(void* h, Functions& f, std::string& missing) {
   bind(h, "ov_infer_request_set_input_tensor_by_index",
        f.infer_request_set_input_tensor_by_index, missing);
   bind(h, "ov_infer_request_infer", f.infer_request_infer, missing);
+  bind(h, "ov_infer_request_get_profiling_info", f.infer_request_get_profiling_info, missing);
+  bind(h, "ov_profiling_info_list_free", f.profiling_info_list_free, missing);
   bind(h, "ov_infer_request_get_output_tensor_by_index",
        f.infer_request_get_output_tensor_by_index, missing);
   bind(h, "ov_infer_request_free", f.infer_request_free, missing);

@@ -9,7 +9,8 @@ namespace xrt::ov {
 namespace {
 
 constexpr const char* kKnownKeys =
-    "openvino_device, cache_dir, precision_hint, num_streams, inference_num_threads";
+    "openvino_device, cache_dir, precision_hint, num_streams, inference_num_threads, "
+    "enable_profiling";
 
 bool is_count(const char* text, long min) {
   if (!text || !*text) return false;
@@ -72,6 +73,13 @@ xrt_status_t parse_options(const xrt_option_t* options, size_t num_options,
                     value);
       }
       config->properties.emplace_back("INFERENCE_NUM_THREADS", value);
+    } else if (k == "enable_profiling") {
+      if (std::strcmp(value, "0") != 0 && std::strcmp(value, "1") != 0) {
+        return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                    "openvino: enable_profiling must be 0 or 1, got '%s'", value);
+      }
+      config->profiling = std::strcmp(value, "1") == 0;
+      if (config->profiling) config->properties.emplace_back("PERF_COUNT", "YES");
     } else {
       return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
                   "openvino: unknown option '%s' (known: %s)", key, kKnownKeys);

@@ -13,6 +13,7 @@ namespace xrt::ov {
 struct SessionConfig {
   std::string device = "CPU";
   std::string cache_dir;  // the user's folder; the session adds a keyed subfolder
+  bool profiling = false;  // enable_profiling: per-node spans into the xrt trace
   // OpenVINO property key/value pairs, e.g. {"INFERENCE_PRECISION_HINT", "f16"}.
   std::vector<std::pair<std::string, std::string>> properties;
 };

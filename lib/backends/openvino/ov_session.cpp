@@ -1,6 +1,8 @@
 #include "ov_session.h"
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -14,12 +16,22 @@
 
 using xrt::plugin::ValueInfo;
 
+// One node of one run, as OpenVINO's per-request profile reports it.
+struct NodeSpan {
+  std::string name, node_type, exec_type;
+  int64_t start_unix_ns, duration_ns;
+};
+
 struct xrt_plugin_session {
   xrt::ov::Owned<xrt::ov::ov_compiled_model_t> compiled;
   std::vector<ValueInfo> inputs;
   std::vector<ValueInfo> outputs;
   std::mutex pool_mutex;
   std::vector<xrt::ov::Owned<xrt::ov::ov_infer_request_t>> idle;  // requests not in a run
+  std::string device;
+  bool profiling = false;
+  std::mutex spans_mutex;
+  std::vector<NodeSpan> spans;  // until collect_spans hands them over
 };
 
 namespace xrt::ov {
@@ -165,15 +177,49 @@ xrt_status_t compile(const ov_model_t* model, const SessionConfig& config,
   const Functions& f = api();
   const ov_core_t* c = core(error, capacity);
   if (!c) return XRT_ERROR_BACKEND;
-  std::array<const char*, 8> a{};  // at most 4 pairs (see ov_options.cpp)
-  for (size_t i = 0; i < props.size() && i < 4; ++i) {
+  // The C API takes properties as varargs; every option maps to at most one
+  // pair, so six pairs hold them all.
+  constexpr size_t kMaxPairs = 6;
+  if (props.size() > kMaxPairs) {
+    return fail(XRT_ERROR_INTERNAL, error, capacity, "openvino: %zu compile properties, at most %zu",
+                props.size(), kMaxPairs);
+  }
+  std::array<const char*, 2 * kMaxPairs> a{};
+  for (size_t i = 0; i < props.size(); ++i) {
     a[2 * i] = props[i].first.c_str();
     a[2 * i + 1] = props[i].second.c_str();
   }
-  const size_t n = 2 * std::min<size_t>(props.size(), 4);
-  return take(f.core_compile_model(c, model, config.device.c_str(), n, out, a[0], a[1], a[2],
-                                   a[3], a[4], a[5], a[6], a[7]),
+  return take(f.core_compile_model(c, model, config.device.c_str(), 2 * props.size(), out, a[0],
+                                   a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10],
+                                   a[11]),
               error, capacity);
+}
+
+int64_t unix_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// OpenVINO reports how long each node ran, not when: the executed nodes are
+// laid out one after another from the run's start, in the order reported.
+void record_profile(xrt_plugin_session* s, const ov_infer_request_t* request, int64_t start) {
+  const Functions& f = api();
+  ov_profiling_info_list_t list{};
+  if (f.infer_request_get_profiling_info(request, &list) != kOk) return;
+  std::vector<NodeSpan> run;
+  int64_t cursor = start;
+  for (size_t i = 0; i < list.size; ++i) {
+    const ov_profiling_info_t& node = list.profiling_infos[i];
+    if (node.status != kProfileExecuted) continue;
+    const int64_t duration = node.real_time * 1000;
+    run.push_back({node.node_name ? node.node_name : "", node.node_type ? node.node_type : "",
+                   node.exec_type ? node.exec_type : "", cursor, duration});
+    cursor += duration;
+  }
+  f.profiling_info_list_free(&list);
+  std::lock_guard<std::mutex> lock(s->spans_mutex);
+  s->spans.insert(s->spans.end(), run.begin(), run.end());
 }
 
 // An infer request borrowed from the session's pool for one run.
@@ -259,6 +305,8 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
     return s;
   }
   session->compiled.reset(raw_compiled);
+  session->device = config.device;
+  session->profiling = config.profiling;
   if (xrt_status_t s = describe_all(session.get(), model.get(), error, capacity); s != XRT_OK) return s;
   *out = session.release();
   return XRT_OK;
@@ -324,9 +372,11 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
       return s;
     }
   }
+  const int64_t start = session->profiling ? unix_ns() : 0;
   if (xrt_status_t s = take(f.infer_request_infer(request), error, capacity); s != XRT_OK) {
     return s;
   }
+  if (session->profiling) record_profile(session, request, start);
 
   for (size_t j = 0; j < num_outputs; ++j) {
     const ValueInfo& info = session->outputs[output_indices[j]];
@@ -366,6 +416,22 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
     if (bytes) std::memcpy(dst, src, bytes);
   }
   return XRT_OK;
+}
+
+void session_collect_spans(xrt_plugin_session_t* session, const xrt_span_sink_t* sink) {
+  std::vector<NodeSpan> spans;
+  {
+    std::lock_guard<std::mutex> lock(session->spans_mutex);
+    spans.swap(session->spans);
+  }
+  const std::string category = "openvino.Node";
+  for (const NodeSpan& span : spans) {
+    const char* keys[3] = {"op", "exec_type", "device"};
+    const char* values[3] = {span.node_type.c_str(), span.exec_type.c_str(),
+                             session->device.c_str()};
+    sink->record(sink->context, span.name.c_str(), category.c_str(), span.start_unix_ns,
+                 span.duration_ns, keys, values, 3);
+  }
 }
 
 }  // namespace xrt::ov

@@ -21,5 +21,7 @@ xrt_status_t session_output_info(const xrt_plugin_session_t* session, size_t ind
 xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* inputs,
                          size_t num_inputs, const size_t* output_indices, size_t num_outputs,
                          const xrt_session_outputs_t* outputs, char* error, size_t capacity);
+// Hands over the per-node spans of the runs made with enable_profiling=1.
+void session_collect_spans(xrt_plugin_session_t* session, const xrt_span_sink_t* sink);
 
 }  // namespace xrt::ov

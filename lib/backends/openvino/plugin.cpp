@@ -15,7 +15,7 @@ const xrt_session_api_t kSessions = {
     xrt::ov::session_output_info,
     xrt::ov::session_run,
     xrt::ov::details,
-    nullptr,  // no per-node profile (yet)
+    xrt::ov::session_collect_spans,
 };
 
 }  // namespace

@@ -1,0 +1,46 @@
+// Flash attention on NVIDIA GPUs (sm_80 and newer): f16 and bf16, head_dim
+// 64 or 128 for q, k and v alike.
+#ifndef XRT_CUDA_ATTENTION_ATTENTION_H_
+#define XRT_CUDA_ATTENTION_ATTENTION_H_
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "xpuruntime/xpuruntime_plugin.h"
+
+namespace xrt::cuda {
+
+xrt_status_t run_attention(const xrt_kernel_context_t* ctx);
+xrt_status_t run_attention_backward(const xrt_kernel_context_t* ctx);
+
+namespace attn {
+
+// One forward pass over contiguous (bh, lq, d) q, (bh, lk, d) k and v.
+struct ForwardArgs {
+  const void* q;
+  const void* k;
+  const void* v;
+  void* out;        // (bh, lq, d), the dtype of q
+  float* lse;       // (bh, lq) natural log-sum-exp of the scaled scores, or nullptr
+  int64_t bh;
+  int64_t lq, lk;
+  int d;
+  float scale;
+  bool causal;
+  xrt_dtype_t dtype;
+};
+
+// XRT_OK when q, k, v (inputs[first..first+2]) fit these kernels and the
+// current device can run them; otherwise the message is in ctx->error.
+xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first);
+
+// Launches the forward kernel on stream; args must have passed
+// check_supported.
+xrt_status_t launch_forward(const xrt_kernel_context_t* ctx, const ForwardArgs& args,
+                            cudaStream_t stream);
+
+}  // namespace attn
+}  // namespace xrt::cuda
+
+#endif  // XRT_CUDA_ATTENTION_ATTENTION_H_
