@@ -45,6 +45,16 @@ def main():
                 close(got, want, dtype, "rms_norm_backward")
             m = xrt.asarray(rng.standard_normal((shape[-1], 5)), dtype=dtype)
             close(ops.matmul(dx, m.to(GPU)), ops.matmul(x, m), dtype, "matmul")
+    for dtype in ("float16", "bfloat16"):
+        for lq, lk, d, causal in [(17, 33, 64, False), (33, 17, 64, True), (5, 70, 128, True)]:
+            q, k, v, g = (xrt.asarray(rng.standard_normal(shape), dtype=dtype)
+                          for shape in [(1, 2, lq, d), (1, 2, lk, d), (1, 2, lk, d), (1, 2, lq, d)])
+            dq, dk, dv, dg = (t.to(GPU) for t in (q, k, v, g))
+            close(ops.attention(dq, dk, dv, causal), ops.attention(q, k, v, causal), dtype,
+                  "attention")
+            for got, want in zip(ops.attention_backward(dg, dq, dk, dv, causal),
+                                 ops.attention_backward(g, q, k, v, causal)):
+                close(got, want, dtype, "attention_backward")
     xrt.synchronize(GPU)
     print("sanitizer workload: every kernel ran and matched the CPU")
     return 0

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "attention/attention.h"
 #include "cuda_status.h"
 #include "device_api.h"
 #include "kernels/kernels.h"
@@ -24,6 +25,7 @@ xrt_status_t on_output_device(const xrt_kernel_context_t* ctx) {
 
 constexpr uint32_t kFloats =
     XRT_DTYPE_BIT(XRT_FLOAT32) | XRT_DTYPE_BIT(XRT_FLOAT16) | XRT_DTYPE_BIT(XRT_BFLOAT16);
+constexpr uint32_t kHalves = XRT_DTYPE_BIT(XRT_FLOAT16) | XRT_DTYPE_BIT(XRT_BFLOAT16);
 
 #define XRT_CUDA_KERNEL(op, name, dtypes, fn)                                              \
   xrt_kernel_def_t {                                                                        \
@@ -42,6 +44,9 @@ const xrt_kernel_def_t kKernels[] = {
                     run_layer_norm_backward),
     XRT_CUDA_KERNEL("rms_norm_backward", "cuda.rms_norm_backward", kFloats,
                     run_rms_norm_backward),
+    XRT_CUDA_KERNEL("attention", "cuda.flash_attention", kHalves, run_attention),
+    XRT_CUDA_KERNEL("attention_backward", "cuda.flash_attention_backward", kHalves,
+                    run_attention_backward),
 };
 
 #undef XRT_CUDA_KERNEL

@@ -16,6 +16,8 @@ xrt_status_t run_attention_backward(const xrt_kernel_context_t* ctx);
 
 namespace attn {
 
+constexpr float kLog2e = 1.4426950408889634f;
+
 // One forward pass over contiguous (bh, lq, d) q, (bh, lk, d) k and v.
 struct ForwardArgs {
   const void* q;
@@ -34,6 +36,10 @@ struct ForwardArgs {
 // XRT_OK when q, k, v (inputs[first..first+2]) fit these kernels and the
 // current device can run them; otherwise the message is in ctx->error.
 xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first);
+
+// Lets kernel use bytes of dynamic shared memory, or says that the current
+// device has too little.
+xrt_status_t allow_smem(const xrt_kernel_context_t* ctx, const void* kernel, size_t bytes);
 
 // Launches the forward kernel on stream; args must have passed
 // check_supported.

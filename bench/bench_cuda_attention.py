@@ -1,0 +1,129 @@
+"""Flash attention on the GPU: xrt.ops.attention and attention_backward
+against torch's scaled_dot_product_attention with its FlashAttention and
+cuDNN backends, in TFLOP/s, measured in the same run.
+
+    python bench/bench_cuda_attention.py [--no-save]
+
+Counts 4*B*H*N^2*D FLOPs for the forward (halved when causal) and 2.5 times
+that for the backward (our backward also recomputes the forward, which is
+not counted). Random bf16 inputs; CUDA events on the default stream, median
+of alternating repeats after warm-up. Writes bench/results/<date>-cuda-attention.md.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+
+import torch
+import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+import xpuruntime as xrt
+from xpuruntime import ops
+
+from benchlib import save_results
+
+DEVICE = "cuda:0"
+# (batch, heads, seq, head_dim, causal)
+CASES = [(4, 16, 4096, 128, False), (4, 16, 4096, 128, True),
+         (2, 16, 16384, 128, False), (8, 16, 2048, 64, False)]
+BACKENDS = [("flash", SDPBackend.FLASH_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION)]
+
+
+def event_medians(fns, iters: int, repeats: int) -> list[float]:
+    """Median seconds per call of each fn (None: skipped, NaN), timed with
+    CUDA events around `iters` back-to-back calls; the fns alternate between
+    repeats."""
+    live = [fn for fn in fns if fn is not None]
+    for fn in live:
+        for _ in range(2):
+            fn()
+    torch.cuda.synchronize()
+    samples: dict[int, list[float]] = {id(fn): [] for fn in live}
+    for _ in range(repeats):
+        for fn in live:
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            for _ in range(iters):
+                fn()
+            end.record()
+            end.synchronize()
+            samples[id(fn)].append(start.elapsed_time(end) / 1e3 / iters)
+    return [statistics.median(samples[id(fn)]) if fn is not None else float("nan")
+            for fn in fns]
+
+
+def torch_fns(q, k, v, grad, causal, backend):
+    """Forward and backward closures of torch SDPA on one backend, or
+    (None, None) when that backend cannot run the case."""
+    qr, kr, vr = (x.detach().requires_grad_(True) for x in (q, k, v))
+    try:
+        with sdpa_kernel(backend):
+            out = F.scaled_dot_product_attention(qr, kr, vr, is_causal=causal)
+    except RuntimeError as error:
+        print(f"torch {backend}: {error}".splitlines()[0], file=sys.stderr)
+        return None, None
+
+    def forward():
+        with sdpa_kernel(backend):
+            F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+
+    def backward():
+        torch.autograd.grad(out, (qr, kr, vr), grad, retain_graph=True)
+
+    return forward, backward
+
+
+def case_rows(b: int, h: int, n: int, d: int, causal: bool) -> list[tuple]:
+    q, k, v, grad = (torch.randn(b, h, n, d, device=DEVICE, dtype=torch.bfloat16)
+                     for _ in range(4))
+    xq, xk, xv, xg = (xrt.from_dlpack(x) for x in (q, k, v, grad))
+    flops = 4 * b * h * n * n * d * (0.5 if causal else 1.0)
+    fwd_fns, bwd_fns = [lambda: ops.attention(xq, xk, xv, causal=causal)], [
+        lambda: ops.attention_backward(xg, xq, xk, xv, causal=causal)]
+    for _, backend in BACKENDS:
+        fwd, bwd = torch_fns(q, k, v, grad, causal, backend)
+        fwd_fns.append(fwd)
+        bwd_fns.append(bwd)
+    # About 0.1-0.3 s per timed call group on an H100/H200.
+    iters = max(1, int(2e13 // flops))
+    name = f"B{b} H{h} N{n} D{d}{' causal' if causal else ''}"
+    rows = []
+    for label, fns, work in (("fwd", fwd_fns, flops), ("bwd", bwd_fns, 2.5 * flops)):
+        times = event_medians(fns, iters=iters, repeats=5)
+        rows.append((f"{name} {label}", *(work / t / 1e12 for t in times)))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--no-save", action="store_true", help="print only")
+    args = parser.parse_args()
+    gpu = xrt.Device(DEVICE)
+    rows = []
+    for case in CASES:
+        rows += case_rows(*case)
+        torch.cuda.synchronize()
+    lines = ["| case | xpuruntime | torch flash | torch cuDNN | vs flash | vs cuDNN |",
+             "|---|---|---|---|---|---|"]
+    for name, ours, flash, cudnn in rows:
+        lines.append(f"| {name} | {ours:.1f} | {flash:.1f} | {cudnn:.1f} | "
+                     f"{ours / flash:.2f} | {ours / cudnn:.2f} |")
+    table = "\n".join(lines)
+    print(table)
+    if not args.no_save:
+        save_results("cuda-attention", "CUDA attention benchmarks",
+                     f"torch {torch.__version__}, CUDA {torch.version.cuda}",
+                     "python bench/bench_cuda_attention.py",
+                     "TFLOP/s of bf16 attention: forward 4*B*H*N^2*D FLOPs (halved when "
+                     "causal), backward 2.5 times that; our backward includes recomputing "
+                     "the forward. Ratio above 1 means xpuruntime is faster. CUDA events on "
+                     "the default stream, median of 5 alternating repeats after warm-up, "
+                     "random inputs; nan: that torch backend could not run the case.", table,
+                     device=f"{gpu.description} ({gpu.compute_units} SMs)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

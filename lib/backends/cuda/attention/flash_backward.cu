@@ -1,0 +1,402 @@
+// "attention_backward", FlashAttention-2 style:
+//  1. the forward kernel recomputes O and the row log-sum-exp (scratch);
+//  2. delta_i = rowsum(dO_i * O_i) in fp32;
+//  3. one block of 8 warps per (batch*head, 64 keys) walks the query tiles
+//     (64 rows, cp.async double-buffered) and, with fp32 accumulators,
+//       P^T = exp2(K Q^T * scale*log2e - lse*log2e)   dP^T = V dO^T
+//       dS^T = P^T * (dP^T - delta)                    dV += P^T dO
+//       dK += dS^T Q                                   dQ += dS K (fp32 atomics)
+//     P^T and dS^T go through shared memory so that every warp can use them
+//     as A operands (and dS, via ldmatrix.trans, for dQ);
+//  4. dQ is scaled and converted to the dtype.
+// dK and dV stay in registers until the block ends; dK is scaled there.
+#include <cmath>
+
+#include "attention/attention.h"
+#include "attention/mma.h"
+#include "kernels/kernel_util.h"
+#include "kernels/launch_check.h"
+#include "scratch.h"
+
+namespace xrt::cuda::attn {
+namespace {
+
+template <int D>
+struct Bwd {
+  static constexpr int kThreads = 256;
+  static constexpr int kBc = 64;  // keys per block
+  static constexpr int kBr = 64;  // queries per step
+  static constexpr int kStride = D + 8;
+  static constexpr int kPStride = kBr + 8;
+  static constexpr int kKvElems = kBc * kStride;
+  static constexpr int kQElems = kBr * kStride;
+  static constexpr int kPElems = kBc * kPStride;
+  // K, V, Q[2], dO[2], P^T, dS^T (16-bit), then lse[2] and delta[2] (fp32).
+  static constexpr size_t kHalfBytes = (2 * kKvElems + 4 * kQElems + 2 * kPElems) * 2;
+  static constexpr size_t kSmemBytes = kHalfBytes + 4 * kBr * 4;
+};
+
+// The query tile i0 of one (batch, head): Q and dO rows, lse and delta.
+template <class T, int D>
+__device__ __forceinline__ void load_query_tile(T* sq, T* sdo, float* slse, float* sdelta,
+                                                const T* qh, const T* doh, const float* lseh,
+                                                const float* deltah, int i0, int lq, int tid) {
+  using C = Bwd<D>;
+  load_rows<T, D, C::kBr, C::kStride, C::kThreads>(sq, qh, i0, lq, tid);
+  load_rows<T, D, C::kBr, C::kStride, C::kThreads>(sdo, doh, i0, lq, tid);
+  if (tid < C::kBr) {
+    const bool valid = i0 + tid < lq;
+    cp_async4(smem_u32(slse + tid), valid ? lseh + i0 + tid : lseh, valid);
+    cp_async4(smem_u32(sdelta + tid), valid ? deltah + i0 + tid : deltah, valid);
+  }
+}
+
+template <class T, int D>
+__global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
+    flash_backward(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v,
+                   const T* __restrict__ dout, const float* __restrict__ lse,
+                   const float* __restrict__ delta, float* __restrict__ dq_acc,
+                   T* __restrict__ dk, T* __restrict__ dv, int lq, int lk, float scale,
+                   float scale_log2, int causal) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  using C = Bwd<D>;
+  constexpr int kBr = C::kBr, kBc = C::kBc, kStride = C::kStride, kPStride = C::kPStride;
+  constexpr int kThreads = C::kThreads;
+  constexpr int kHalfTiles = D / 16;  // n8 tiles in half of D
+  extern __shared__ __align__(16) unsigned char smem[];
+  T* sk = reinterpret_cast<T*>(smem);
+  T* sv = sk + C::kKvElems;
+  T* sq = sv + C::kKvElems;
+  T* sdo = sq + 2 * C::kQElems;
+  T* sp = sdo + 2 * C::kQElems;
+  T* sds = sp + C::kPElems;
+  float* slse = reinterpret_cast<float*>(smem + C::kHalfBytes);
+  float* sdelta = slse + 2 * kBr;
+
+  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  const int g = lane >> 2, t = lane & 3;
+  const int64_t bh = blockIdx.x;
+  const int k0 = blockIdx.y * kBc;
+  const T* qh = q + bh * lq * D;
+  const T* doh = dout + bh * lq * D;
+  const float* lseh = lse + bh * lq;
+  const float* deltah = delta + bh * lq;
+  float* dqh = dq_acc + bh * lq * D;
+  // Under the causal mask queries before k0 see none of these keys.
+  const int i_begin = causal ? k0 / kBr * kBr : 0;
+  const int steps = i_begin < lq ? (lq - i_begin + kBr - 1) / kBr : 0;
+
+  if (steps > 0) {
+    load_rows<T, D, kBc, kStride, kThreads>(sk, k + bh * lk * D, k0, lk, tid);
+    load_rows<T, D, kBc, kStride, kThreads>(sv, v + bh * lk * D, k0, lk, tid);
+    load_query_tile<T, D>(sq, sdo, slse, sdelta, qh, doh, lseh, deltah, i_begin, lq, tid);
+    cp_async_commit();
+  }
+
+  // Phase 1 tiles: 16 keys x 32 queries per warp. Phase 2 tiles: 16 keys
+  // (dK, dV) or 16 queries (dQ) x half of D per warp.
+  const int kg = (warp & 3) * 16;
+  const int qh32 = (warp >> 2) * 32;
+  const int dh = (warp >> 2) * (D / 2);
+  float dk_acc[kHalfTiles][4], dv_acc[kHalfTiles][4];
+#pragma unroll
+  for (int n = 0; n < kHalfTiles; ++n)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) dk_acc[n][e] = dv_acc[n][e] = 0.0f;
+
+  for (int it = 0; it < steps; ++it) {
+    const int buf = it & 1;
+    const int i0 = i_begin + it * kBr;
+    cp_async_wait<0>();  // this step's tile, issued one step ago
+    __syncthreads();
+    if (it + 1 < steps) {
+      load_query_tile<T, D>(sq + (buf ^ 1) * C::kQElems, sdo + (buf ^ 1) * C::kQElems,
+                            slse + (buf ^ 1) * kBr, sdelta + (buf ^ 1) * kBr, qh, doh, lseh,
+                            deltah, i0 + kBr, lq, tid);
+    }
+    cp_async_commit();
+    const T* sqb = sq + buf * C::kQElems;
+    const T* sdob = sdo + buf * C::kQElems;
+    const float* slseb = slse + buf * kBr;
+    const float* sdeltab = sdelta + buf * kBr;
+
+    // Phase 1: S^T = K Q^T and dP^T = V dO^T. K and V rows are A rows
+    // (plain ldmatrix); Q and dO rows are B columns (plain ldmatrix, matrices
+    // n 0-7 k 0-7, n 0-7 k 8-15, n 8-15 k 0-7, n 8-15 k 8-15).
+    float st[4][4], dpt[4][4];
+#pragma unroll
+    for (int n = 0; n < 4; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) st[n][e] = dpt[n][e] = 0.0f;
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      const int a_off = (kg + (lane & 15)) * kStride + kk * 16 + (lane >> 4) * 8;
+      uint32_t ka[4], va[4];
+      ldmatrix_x4(ka, smem_u32(sk + a_off));
+      ldmatrix_x4(va, smem_u32(sv + a_off));
+#pragma unroll
+      for (int np = 0; np < 2; ++np) {
+        const int b_off = (qh32 + np * 16 + (lane & 7) + ((lane >> 4) << 3)) * kStride +
+                          kk * 16 + ((lane >> 3) & 1) * 8;
+        uint32_t b[4];
+        ldmatrix_x4(b, smem_u32(sqb + b_off));
+        mma16816<T>(st[2 * np], ka, b[0], b[1]);
+        mma16816<T>(st[2 * np + 1], ka, b[2], b[3]);
+        ldmatrix_x4(b, smem_u32(sdob + b_off));
+        mma16816<T>(dpt[2 * np], va, b[0], b[1]);
+        mma16816<T>(dpt[2 * np + 1], va, b[2], b[3]);
+      }
+    }
+
+    // Rows of st are keys k0 + kg + g (+8), columns queries i0 + qh32 + 8n + 2t (+1).
+    const bool need_mask = k0 + kBc > lk || i0 + kBr > lq || (causal && k0 + kBc - 1 > i0);
+#pragma unroll
+    for (int n = 0; n < 4; ++n) {
+#pragma unroll
+      for (int c = 0; c < 2; ++c) {
+        const int col = qh32 + n * 8 + 2 * t + c;
+        const float lse2 = slseb[col] * kLog2e;
+        const float dlt = sdeltab[col];
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          const int e = 2 * r + c;
+          float p = exp2f(fmaf(st[n][e], scale_log2, -lse2));
+          if (need_mask) {
+            const int key = k0 + kg + g + 8 * r;
+            const int query = i0 + col;
+            if (key >= lk || query >= lq || (causal && key > query)) p = 0.0f;
+          }
+          st[n][e] = p;
+          dpt[n][e] = p * (dpt[n][e] - dlt);
+        }
+      }
+    }
+#pragma unroll
+    for (int n = 0; n < 4; ++n) {
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        const int off = (kg + g + 8 * r) * kPStride + qh32 + n * 8 + 2 * t;
+        *reinterpret_cast<uint32_t*>(sp + off) = pack2<T>(st[n][2 * r], st[n][2 * r + 1]);
+        *reinterpret_cast<uint32_t*>(sds + off) = pack2<T>(dpt[n][2 * r], dpt[n][2 * r + 1]);
+      }
+    }
+    __syncthreads();
+
+    // Phase 2a: dV += P^T dO, dK += dS^T Q. P^T and dS^T rows are A rows;
+    // dO and Q rows are B's k index (ldmatrix.trans).
+#pragma unroll
+    for (int kk = 0; kk < kBr / 16; ++kk) {
+      const int a_off = (kg + (lane & 15)) * kPStride + kk * 16 + (lane >> 4) * 8;
+      uint32_t pa[4], dsa[4];
+      ldmatrix_x4(pa, smem_u32(sp + a_off));
+      ldmatrix_x4(dsa, smem_u32(sds + a_off));
+#pragma unroll
+      for (int dp = 0; dp < kHalfTiles / 2; ++dp) {
+        const int b_off = (kk * 16 + (lane & 15)) * kStride + dh + dp * 16 + (lane >> 4) * 8;
+        uint32_t b[4];
+        ldmatrix_x4_trans(b, smem_u32(sdob + b_off));
+        mma16816<T>(dv_acc[2 * dp], pa, b[0], b[1]);
+        mma16816<T>(dv_acc[2 * dp + 1], pa, b[2], b[3]);
+        ldmatrix_x4_trans(b, smem_u32(sqb + b_off));
+        mma16816<T>(dk_acc[2 * dp], dsa, b[0], b[1]);
+        mma16816<T>(dk_acc[2 * dp + 1], dsa, b[2], b[3]);
+      }
+    }
+
+    // Phase 2b: dQ rows i0 + kg .. +15 (kg read as a query offset here),
+    // columns dh .. dh + D/2. dS = (dS^T)^T, so ldmatrix.trans of dS^T gives
+    // its A fragments: matrix m covers queries (m & 1) * 8 and keys (m >> 1) * 8.
+    float dq[kHalfTiles][4];
+#pragma unroll
+    for (int n = 0; n < kHalfTiles; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) dq[n][e] = 0.0f;
+#pragma unroll
+    for (int kk = 0; kk < kBc / 16; ++kk) {
+      uint32_t a[4];
+      ldmatrix_x4_trans(a, smem_u32(sds + (kk * 16 + (lane & 7) + ((lane >> 4) << 3)) * kPStride +
+                                    kg + ((lane >> 3) & 1) * 8));
+#pragma unroll
+      for (int dp = 0; dp < kHalfTiles / 2; ++dp) {
+        uint32_t b[4];
+        ldmatrix_x4_trans(b, smem_u32(sk + (kk * 16 + (lane & 15)) * kStride + dh + dp * 16 +
+                                      (lane >> 4) * 8));
+        mma16816<T>(dq[2 * dp], a, b[0], b[1]);
+        mma16816<T>(dq[2 * dp + 1], a, b[2], b[3]);
+      }
+    }
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const int query = i0 + kg + g + 8 * r;
+      if (query >= lq) continue;
+      float* row = dqh + static_cast<int64_t>(query) * D + dh + 2 * t;
+#pragma unroll
+      for (int n = 0; n < kHalfTiles; ++n) {
+#if __CUDA_ARCH__ >= 900
+        atomicAdd(reinterpret_cast<float2*>(row + n * 8), make_float2(dq[n][2 * r], dq[n][2 * r + 1]));
+#else
+        atomicAdd(row + n * 8, dq[n][2 * r]);
+        atomicAdd(row + n * 8 + 1, dq[n][2 * r + 1]);
+#endif
+      }
+    }
+  }
+  cp_async_wait<0>();
+
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int key = k0 + kg + g + 8 * r;
+    if (key >= lk) continue;
+    const int64_t off = (bh * lk + key) * D + dh + 2 * t;
+#pragma unroll
+    for (int n = 0; n < kHalfTiles; ++n) {
+      *reinterpret_cast<uint32_t*>(dk + off + n * 8) =
+          pack2<T>(dk_acc[n][2 * r] * scale, dk_acc[n][2 * r + 1] * scale);
+      *reinterpret_cast<uint32_t*>(dv + off + n * 8) =
+          pack2<T>(dv_acc[n][2 * r], dv_acc[n][2 * r + 1]);
+    }
+  }
+#endif
+}
+
+// delta[row] = sum_c dO[row][c] * O[row][c]: one warp per row, 16 bytes per lane.
+template <class T, int D>
+__global__ void __launch_bounds__(256)
+    row_dot(const T* __restrict__ dout, const T* __restrict__ out, float* __restrict__ delta,
+            int64_t rows) {
+  constexpr int kVec = 8;
+  const int lane = threadIdx.x & 31;
+  const int64_t warps = static_cast<int64_t>(gridDim.x) * (blockDim.x / 32);
+  for (int64_t row = static_cast<int64_t>(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
+       row < rows; row += warps) {
+    float sum = 0.0f;
+    for (int c = lane * kVec; c < D; c += 32 * kVec) {
+      const uint4 a = *reinterpret_cast<const uint4*>(dout + row * D + c);
+      const uint4 b = *reinterpret_cast<const uint4*>(out + row * D + c);
+      const T* x = reinterpret_cast<const T*>(&a);
+      const T* y = reinterpret_cast<const T*>(&b);
+#pragma unroll
+      for (int i = 0; i < kVec; ++i) sum = fmaf(static_cast<float>(x[i]), static_cast<float>(y[i]), sum);
+    }
+#pragma unroll
+    for (int m = 16; m > 0; m >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, m);
+    if (lane == 0) delta[row] = sum;
+  }
+}
+
+// dq = acc * scale in the dtype, four elements per step (n is a multiple of 64).
+template <class T>
+__global__ void __launch_bounds__(256)
+    finish_dq(const float* __restrict__ acc, T* __restrict__ dq, int64_t n, float scale) {
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x * 4;
+  for (int64_t i = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) * 4; i < n;
+       i += step) {
+    const float4 a = *reinterpret_cast<const float4*>(acc + i);
+    uint2 packed;
+    packed.x = pack2<T>(a.x * scale, a.y * scale);
+    packed.y = pack2<T>(a.z * scale, a.w * scale);
+    *reinterpret_cast<uint2*>(dq + i) = packed;
+  }
+}
+
+size_t round_up(size_t n) { return (n + 255) / 256 * 256; }
+
+template <class T, int D>
+xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, const T* dout,
+                      T* dq, T* dk, T* dv) {
+  using C = Bwd<D>;
+  cudaStream_t stream = stream_of(ctx);
+  const int64_t rows = fa.bh * fa.lq;
+  const size_t out_bytes = round_up(static_cast<size_t>(rows) * D * sizeof(T));
+  const size_t row_bytes = round_up(static_cast<size_t>(rows) * sizeof(float));
+  const size_t acc_bytes = static_cast<size_t>(rows) * D * sizeof(float);
+  const size_t total = out_bytes + 2 * row_bytes + acc_bytes;
+  char* scratch = static_cast<char*>(scratch_alloc(total, stream));
+  if (!scratch) {
+    return fail(ctx, XRT_ERROR_OUT_OF_MEMORY, "cuda %s: no memory for %zu bytes of scratch",
+                op_name(ctx), total);
+  }
+  T* out = reinterpret_cast<T*>(scratch);
+  float* lse = reinterpret_cast<float*>(scratch + out_bytes);
+  float* delta = reinterpret_cast<float*>(scratch + out_bytes + row_bytes);
+  float* dq_acc = reinterpret_cast<float*>(scratch + out_bytes + 2 * row_bytes);
+
+  ForwardArgs f = fa;
+  f.out = out;
+  f.lse = lse;
+  xrt_status_t status = launch_forward(ctx, f, stream);
+  if (status == XRT_OK) {
+    row_dot<T, D><<<grid_for(rows * 32, 256), 256, 0, stream>>>(dout, out, delta, rows);
+    status = check_launch(ctx);
+  }
+  if (status == XRT_OK && cudaMemsetAsync(dq_acc, 0, acc_bytes, stream) != cudaSuccess) {
+    status = check_launch(ctx);
+  }
+  if (status == XRT_OK) {
+    auto kernel = flash_backward<T, D>;
+    status = allow_smem(ctx, reinterpret_cast<const void*>(kernel), C::kSmemBytes);
+    if (status == XRT_OK) {
+      const dim3 grid(static_cast<unsigned>(fa.bh),
+                      static_cast<unsigned>((fa.lk + C::kBc - 1) / C::kBc));
+      kernel<<<grid, C::kThreads, C::kSmemBytes, stream>>>(
+          static_cast<const T*>(fa.q), static_cast<const T*>(fa.k), static_cast<const T*>(fa.v),
+          dout, lse, delta, dq_acc, dk, dv, static_cast<int>(fa.lq), static_cast<int>(fa.lk),
+          fa.scale, fa.scale * kLog2e, fa.causal ? 1 : 0);
+      status = check_launch(ctx);
+    }
+  }
+  if (status == XRT_OK) {
+    const int64_t n = rows * D;
+    finish_dq<T><<<grid_for(n / 4, 256), 256, 0, stream>>>(dq_acc, dq, n, fa.scale);
+    status = check_launch(ctx);
+  }
+  scratch_free(scratch, stream);
+  return status;
+}
+
+template <class T>
+xrt_status_t backward_dtype(const xrt_kernel_context_t* ctx, const ForwardArgs& fa) {
+  const T* dout = static_cast<const T*>(ctx->inputs[0].data);
+  T* dq = static_cast<T*>(ctx->outputs[0].data);
+  T* dk = static_cast<T*>(ctx->outputs[1].data);
+  T* dv = static_cast<T*>(ctx->outputs[2].data);
+  return fa.d == 64 ? backward<T, 64>(ctx, fa, dout, dq, dk, dv)
+                    : backward<T, 128>(ctx, fa, dout, dq, dk, dv);
+}
+
+}  // namespace
+}  // namespace xrt::cuda::attn
+
+namespace xrt::cuda {
+
+xrt_status_t run_attention_backward(const xrt_kernel_context_t* ctx) {
+  const xrt_status_t status = attn::check_supported(ctx, 1);
+  if (status != XRT_OK) return status;
+  const xrt_kernel_tensor_t& q = ctx->inputs[1];
+  attn::ForwardArgs fa{};
+  fa.q = q.data;
+  fa.k = ctx->inputs[2].data;
+  fa.v = ctx->inputs[3].data;
+  fa.bh = q.shape[0] * q.shape[1];
+  fa.lq = q.shape[2];
+  fa.lk = ctx->inputs[2].shape[2];
+  fa.d = static_cast<int>(q.shape[3]);
+  fa.scale = static_cast<float>(attr_float(ctx, "scale", 1.0 / std::sqrt(double(fa.d))));
+  fa.causal = attr_int(ctx, "causal", 0) != 0;
+  fa.dtype = q.dtype;
+  if (fa.bh == 0) return XRT_OK;
+  if (fa.lq == 0) {
+    // No query: dk and dv are empty sums.
+    const size_t bytes = static_cast<size_t>(fa.bh * fa.lk * fa.d) * 2;
+    cudaStream_t stream = stream_of(ctx);
+    if (cudaMemsetAsync(ctx->outputs[1].data, 0, bytes, stream) != cudaSuccess ||
+        cudaMemsetAsync(ctx->outputs[2].data, 0, bytes, stream) != cudaSuccess) {
+      return check_launch(ctx);
+    }
+    return XRT_OK;
+  }
+  return fa.dtype == XRT_FLOAT16 ? attn::backward_dtype<__half>(ctx, fa)
+                                 : attn::backward_dtype<__nv_bfloat16>(ctx, fa);
+}
+
+}  // namespace xrt::cuda
