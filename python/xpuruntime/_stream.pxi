@@ -21,14 +21,15 @@ cdef class Stream:
         xrt_stream_release(self.handle)
 
     @staticmethod
-    def wrap(device, int native_handle):
+    def wrap(device, native_handle):
         """A Stream for a stream created elsewhere, e.g.
         ``Stream.wrap("cuda:0", torch.cuda.current_stream().cuda_stream)``.
         The caller keeps it alive: it must outlive the work and the tensors
         queued on it."""
         cdef xrt_device_t* dev = _device_handle(device)
         cdef xrt_stream_t* wrapped = NULL
-        cdef void* native = <void*><uintptr_t>native_handle
+        # A handle is an address: it needs all 64 bits (a C int would not do).
+        cdef void* native = <void*><uintptr_t>operator_index(native_handle)
         with nogil:
             check(xrt_stream_wrap(dev, native, &wrapped))
         cdef Stream stream = Stream.__new__(Stream)
