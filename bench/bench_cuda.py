@@ -11,9 +11,7 @@ theirs alternating); allocation costs with the host clock.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 
 import numpy as np
 import torch
@@ -23,29 +21,7 @@ import xpuruntime as xrt
 from xpuruntime import ops
 
 from benchlib import c_figures, interleaved_medians, save_results
-
-DEVICE = "cuda:0"
-
-
-def event_medians(fns, iters: int, repeats: int) -> list[float]:
-    """Median seconds per call of each fn, timed with CUDA events around
-    `iters` back-to-back calls; the fns alternate between repeats."""
-    for fn in fns:
-        for _ in range(3):
-            fn()
-    torch.cuda.synchronize()
-    samples: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, out in zip(fns, samples):
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            for _ in range(iters):
-                fn()
-            end.record()
-            end.synchronize()
-            out.append(start.elapsed_time(end) / 1e3 / iters)
-    return [statistics.median(s) for s in samples]
-
+from cudabench import DEVICE, event_medians, gpu_line
 
 def random_bf16(*shape) -> torch.Tensor:
     return torch.randn(*shape, device=DEVICE, dtype=torch.bfloat16)
@@ -181,7 +157,6 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
     parser.add_argument("--no-save", action="store_true", help="print only")
     args = parser.parse_args()
-    gpu = xrt.Device(DEVICE)
     rows = []
     for section in (norm_rows, matmul_rows, copy_rows, alloc_rows):
         rows += section(args.quick)
@@ -202,7 +177,7 @@ def main() -> int:
                      "median of alternating repeats after warm-up, random inputs. Norm "
                      "bandwidths count x read plus y written (backward: x and dy read, "
                      "dx written).", table,
-                     device=f"{gpu.description} ({gpu.compute_units} SMs)")
+                     device=gpu_line())
     return 0
 
 

@@ -12,7 +12,6 @@ of alternating repeats after warm-up. Writes bench/results/<date>-cuda-attention
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 
 import torch
@@ -23,35 +22,12 @@ import xpuruntime as xrt
 from xpuruntime import ops
 
 from benchlib import save_results
+from cudabench import DEVICE, event_medians, gpu_line
 
-DEVICE = "cuda:0"
 # (batch, heads, seq, head_dim, causal)
 CASES = [(4, 16, 4096, 128, False), (4, 16, 4096, 128, True),
          (2, 16, 16384, 128, False), (8, 16, 2048, 64, False)]
 BACKENDS = [("flash", SDPBackend.FLASH_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION)]
-
-
-def event_medians(fns, iters: int, repeats: int) -> list[float]:
-    """Median seconds per call of each fn (None: skipped, NaN), timed with
-    CUDA events around `iters` back-to-back calls; the fns alternate between
-    repeats."""
-    live = [fn for fn in fns if fn is not None]
-    for fn in live:
-        for _ in range(2):
-            fn()
-    torch.cuda.synchronize()
-    samples: dict[int, list[float]] = {id(fn): [] for fn in live}
-    for _ in range(repeats):
-        for fn in live:
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            for _ in range(iters):
-                fn()
-            end.record()
-            end.synchronize()
-            samples[id(fn)].append(start.elapsed_time(end) / 1e3 / iters)
-    return [statistics.median(samples[id(fn)]) if fn is not None else float("nan")
-            for fn in fns]
 
 
 def torch_fns(q, k, v, grad, causal, backend):
@@ -100,7 +76,6 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-save", action="store_true", help="print only")
     args = parser.parse_args()
-    gpu = xrt.Device(DEVICE)
     rows = []
     for case in CASES:
         rows += case_rows(*case)
@@ -121,7 +96,7 @@ def main() -> int:
                      "the forward. Ratio above 1 means xpuruntime is faster. CUDA events on "
                      "the default stream, median of 5 alternating repeats after warm-up, "
                      "random inputs; nan: that torch backend could not run the case.", table,
-                     device=f"{gpu.description} ({gpu.compute_units} SMs)")
+                     device=gpu_line())
     return 0
 
 

@@ -12,7 +12,6 @@ bench/results/<date>-torch-block.md.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 
 import torch
@@ -22,9 +21,7 @@ import xpuruntime as xrt
 import xpuruntime.torch as xt
 
 from benchlib import save_results
-
-DEVICE = "cuda:0"
-
+from cudabench import DEVICE, event_medians, gpu_line
 
 class TorchAttention(torch.nn.MultiheadAttention):
     """torch's own attention through SDPA (what a torch user writes)."""
@@ -56,27 +53,9 @@ class Block(torch.nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
-def step_times(blocks, x, grad, iters: int, repeats: int) -> list[float]:
-    """Median seconds of one forward+backward of each block, alternating."""
-    def step(block):
-        x.grad = None
-        block(x).backward(grad)
-
-    for block in blocks:
-        for _ in range(3):
-            step(block)
-    torch.cuda.synchronize()
-    samples: list[list[float]] = [[] for _ in blocks]
-    for _ in range(repeats):
-        for block, out in zip(blocks, samples):
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            for _ in range(iters):
-                step(block)
-            end.record()
-            end.synchronize()
-            out.append(start.elapsed_time(end) / 1e3 / iters)
-    return [statistics.median(s) for s in samples]
+def step(block, x, grad):
+    x.grad = None
+    block(x).backward(grad)
 
 
 def main() -> int:
@@ -91,11 +70,11 @@ def main() -> int:
     ours.load_state_dict(theirs.state_dict())
     x = torch.randn(batch, seq, width, device=DEVICE, dtype=torch.bfloat16, requires_grad=True)
     grad = torch.randn_like(x)
-    ours_s, theirs_s = step_times([ours, theirs], x, grad, iters=5, repeats=5 if args.quick else 11)
+    ours_s, theirs_s = event_medians([lambda: step(ours, x, grad), lambda: step(theirs, x, grad)],
+                                     iters=5, repeats=5 if args.quick else 11)
 
     with xrt.Profiler() as profiler:
-        x.grad = None
-        ours(x).backward(grad)
+        step(ours, x, grad)
         torch.cuda.synchronize()
     table = (f"| block (width {width}, {heads} heads, seq {seq}, batch {batch}, bf16) | "
              f"xpuruntime | torch eager + SDPA | ratio (theirs / ours) |\n|---|---|---|---|\n"
@@ -104,12 +83,11 @@ def main() -> int:
              f"spans: GPU work is asynchronous):\n\n```\n{profiler.summary()}\n```")
     print(table)
     if not args.no_save:
-        gpu = xrt.Device(DEVICE)
         save_results("torch-block", "Transformer block with xpuruntime.torch",
                      f"torch {torch.__version__}", "python bench/bench_torch_block.py",
                      "CUDA events around 5 steps, median of alternating repeats after warm-up; "
                      "ratio above 1 means xpuruntime is faster.", table,
-                     device=f"{gpu.description} ({gpu.compute_units} SMs)")
+                     device=gpu_line())
     return 0
 
 
