@@ -81,9 +81,4 @@ void PinnedPool::record_use(const void* ptr, cudaStream_t stream) {
   it->second->pending.push_back(event);
 }
 
-bool PinnedPool::owns(const void* ptr) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return blocks_.count(const_cast<void*>(ptr)) != 0;
-}
-
 }  // namespace xrt::cuda

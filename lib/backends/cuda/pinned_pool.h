@@ -24,7 +24,6 @@ class PinnedPool {
   // Called by copies: `ptr` (the start of a pinned block, or anything else,
   // which is ignored) is in use by work queued on `stream`.
   void record_use(const void* ptr, cudaStream_t stream);
-  bool owns(const void* ptr);
 
  private:
   struct Block {
