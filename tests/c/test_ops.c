@@ -183,6 +183,51 @@ static void test_norms(xrt_dtype_t dtype) {
   xrt_tensor_release(tbad);
 }
 
+/* layer_norm_backward through the several-outputs entry point: dx against
+ * the closed form, dweight and dbias against their column sums. */
+static void test_norm_backward(xrt_dtype_t dtype) {
+  enum { R = 5, N = 17 };
+  const int64_t s[2] = {R, N}, ws[1] = {N};
+  double g[R * N], x[R * N], w[N], dx[R * N], dw[N] = {0}, db[N] = {0};
+  xrt_tensor_t* tg = make(dtype, 2, s, g);
+  xrt_tensor_t* tx = make(dtype, 2, s, x);
+  xrt_tensor_t* tw = make(dtype, 1, ws, w);
+  const double eps = 1e-3;
+  for (int r = 0; r < R; ++r) {
+    double mean = 0, var = 0, mean_g = 0, mean_gx = 0;
+    for (int c = 0; c < N; ++c) mean += x[r * N + c] / N;
+    for (int c = 0; c < N; ++c) var += (x[r * N + c] - mean) * (x[r * N + c] - mean) / N;
+    const double rstd = 1.0 / sqrt(var + eps);
+    for (int c = 0; c < N; ++c) {
+      const double xhat = (x[r * N + c] - mean) * rstd, gw = g[r * N + c] * w[c];
+      mean_g += gw / N;
+      mean_gx += gw * xhat / N;
+      dw[c] += g[r * N + c] * xhat;
+      db[c] += g[r * N + c];
+    }
+    for (int c = 0; c < N; ++c) {
+      const double xhat = (x[r * N + c] - mean) * rstd;
+      dx[r * N + c] = rstd * (g[r * N + c] * w[c] - mean_g - xhat * mean_gx);
+    }
+  }
+  const xrt_tensor_t* inputs[3] = {tg, tx, tw};
+  const xrt_attr_t attr = {"eps", XRT_ATTR_FLOAT, 0, eps};
+  xrt_tensor_t* outs[3] = {NULL, NULL, NULL};
+  CHECK_OK(xrt_op_run_outputs("layer_norm_backward", inputs, 3, &attr, 1, NULL, outs, 3));
+  CHECK(max_error(outs[0], dx, R * N) < tolerance(dtype) * 100);
+  CHECK(max_error(outs[1], dw, N) < tolerance(dtype) * 100);
+  CHECK(max_error(outs[2], db, N) < tolerance(dtype) * 100);
+  for (int i = 0; i < 3; ++i) xrt_tensor_release(outs[i]);
+  xrt_tensor_t* one = NULL;
+  CHECK_ERROR(xrt_op_run("layer_norm_backward", inputs, 3, &attr, 1, NULL, &one),
+              XRT_ERROR_INVALID_ARGUMENT, "has 3 outputs");
+  CHECK_ERROR(xrt_op_run_outputs("layer_norm_backward", inputs, 3, &attr, 1, NULL, NULL, 3),
+              XRT_ERROR_INVALID_ARGUMENT, "outputs is NULL");
+  xrt_tensor_release(tg);
+  xrt_tensor_release(tx);
+  xrt_tensor_release(tw);
+}
+
 static void test_attention(xrt_dtype_t dtype) {
   /* B=1, H=2, Lq=3, Lk=5, D=4, causal (top-left: key j visible when j <= i). */
   const int64_t qs[4] = {1, 2, 3, 4}, ks[4] = {1, 2, 5, 4};
@@ -264,6 +309,7 @@ int main(void) {
     test_add_and_gelu(dtypes[i]);
     test_softmax(dtypes[i]);
     test_norms(dtypes[i]);
+    test_norm_backward(dtypes[i]);
     test_attention(dtypes[i]);
   }
   test_dispatch_errors();
