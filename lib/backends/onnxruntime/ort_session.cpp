@@ -31,7 +31,9 @@ struct xrt_plugin_session {
 namespace xrt::ort {
 namespace {
 
-constexpr int kCudaMemcpyHostToDevice = 1;
+// cudaMemcpyDefault: the direction comes from the pointers, since ORT may
+// return an output in host or in device memory.
+constexpr int kCudaMemcpyDefault = 4;
 
 struct DtypeMap {
   xrt_dtype_t dtype;
@@ -402,7 +404,7 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
     }
     if (bytes == 0) continue;
     if (session->copy_to_device) {
-      if (session->copy_to_device(dst, src, bytes, kCudaMemcpyHostToDevice) != 0) {
+      if (session->copy_to_device(dst, src, bytes, kCudaMemcpyDefault) != 0) {
         return fail(XRT_ERROR_BACKEND, error, capacity,
                     "onnxruntime: copying output '%s' to the device failed", names[j]);
       }
