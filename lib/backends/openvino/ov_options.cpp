@@ -10,7 +10,7 @@ namespace {
 
 constexpr const char* kKnownKeys =
     "openvino_device, cache_dir, precision_hint, num_streams, inference_num_threads, "
-    "enable_profiling";
+    "enable_profiling, weights_path";
 
 bool is_count(const char* text, long min) {
   if (!text || !*text) return false;
@@ -73,6 +73,12 @@ xrt_status_t parse_options(const xrt_option_t* options, size_t num_options,
                     value);
       }
       config->properties.emplace_back("INFERENCE_NUM_THREADS", value);
+    } else if (k == "weights_path") {
+      if (!*value) {
+        return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                    "openvino: weights_path must not be empty");
+      }
+      config->weights_path = value;
     } else if (k == "enable_profiling") {
       if (std::strcmp(value, "0") != 0 && std::strcmp(value, "1") != 0) {
         return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,

@@ -14,6 +14,9 @@ struct SessionConfig {
   std::string device = "CPU";
   std::string cache_dir;  // the user's folder; the session adds a keyed subfolder
   bool profiling = false;  // enable_profiling: per-node spans into the xrt trace
+  // The weights (.bin) of an OpenVINO IR model; needed when the IR's XML
+  // comes as bytes, optional beside an .xml path (OpenVINO looks next to it).
+  std::string weights_path;
   // OpenVINO property key/value pairs, e.g. {"INFERENCE_PRECISION_HINT", "f16"}.
   std::vector<std::pair<std::string, std::string>> properties;
 };

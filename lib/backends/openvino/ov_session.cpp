@@ -20,6 +20,7 @@ using xrt::plugin::ValueInfo;
 struct NodeSpan {
   std::string name, node_type, exec_type;
   int64_t start_unix_ns, duration_ns;
+  int64_t real_time_us;  // as OpenVINO reported it
 };
 
 struct xrt_plugin_session {
@@ -29,6 +30,7 @@ struct xrt_plugin_session {
   std::mutex pool_mutex;
   std::vector<xrt::ov::Owned<xrt::ov::ov_infer_request_t>> idle;  // requests not in a run
   std::string device;
+  std::string weights;  // an IR's weights given as a file with XML bytes; the model may share them
   bool profiling = false;
   std::mutex spans_mutex;
   std::vector<NodeSpan> spans;  // until collect_spans hands them over
@@ -153,15 +155,25 @@ xrt_status_t describe_all(xrt_plugin_session* s, const ov_model_t* source, char*
 
 // <cache_dir>/<key>: a digest of the model, the properties, OpenVINO's version
 // and the device, so a changed model or setting never picks up a stale blob.
+bool read_file(const std::string& path, std::string* bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  bytes->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return true;
+}
+
+// The key covers the model and, for IR, its weights.
 std::string keyed_cache_dir(const SessionConfig& config, const char* path, const void* data,
-                            size_t size) {
+                            size_t size, const std::string& weights) {
   std::string bytes;
   if (path) {
-    std::ifstream in(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    data = bytes.data();
-    size = bytes.size();
+    read_file(path, &bytes);
+  } else {
+    bytes.assign(static_cast<const char*>(data), size);
   }
+  bytes += weights;
+  data = bytes.data();
+  size = bytes.size();
   xrt::ort::EngineCacheInputs inputs;
   inputs.model = data;
   inputs.model_size = size;
@@ -203,18 +215,28 @@ int64_t unix_ns() {
 
 // OpenVINO reports how long each node ran, not when: the executed nodes are
 // laid out one after another from the run's start, in the order reported.
-void record_profile(xrt_plugin_session* s, const ov_infer_request_t* request, int64_t start) {
+// Their times can add up to more than the run took (nodes overlap on the
+// CPU's threads), so the layout is then scaled to fit the run; each span
+// keeps OpenVINO's own figure in its real_time_us argument.
+void record_profile(xrt_plugin_session* s, const ov_infer_request_t* request, int64_t start,
+                    int64_t end) {
   const Functions& f = api();
   ov_profiling_info_list_t list{};
   if (f.infer_request_get_profiling_info(request, &list) != kOk) return;
+  int64_t total_us = 0;
+  for (size_t i = 0; i < list.size; ++i)
+    if (list.profiling_infos[i].status == kProfileExecuted) total_us += list.profiling_infos[i].real_time;
+  const double run_ns = static_cast<double>(end - start);
+  const double scale = total_us * 1000.0 > run_ns ? run_ns / (total_us * 1000.0) : 1.0;
   std::vector<NodeSpan> run;
-  int64_t cursor = start;
+  double cursor = static_cast<double>(start);
   for (size_t i = 0; i < list.size; ++i) {
     const ov_profiling_info_t& node = list.profiling_infos[i];
     if (node.status != kProfileExecuted) continue;
-    const int64_t duration = node.real_time * 1000;
+    const double duration = node.real_time * 1000.0 * scale;
     run.push_back({node.node_name ? node.node_name : "", node.node_type ? node.node_type : "",
-                   node.exec_type ? node.exec_type : "", cursor, duration});
+                   node.exec_type ? node.exec_type : "", static_cast<int64_t>(cursor),
+                   static_cast<int64_t>(duration), node.real_time});
     cursor += duration;
   }
   f.profiling_info_list_free(&list);
@@ -280,17 +302,38 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
       s != XRT_OK) {
     return s;
   }
+  auto session = std::make_unique<xrt_plugin_session>();
+  if (!config.weights_path.empty() && !read_file(config.weights_path, &session->weights)) {
+    return fail(XRT_ERROR_NOT_FOUND, error, capacity, "openvino: cannot read weights_path '%s'",
+                config.weights_path.c_str());
+  }
   auto props = config.properties;
   if (!config.cache_dir.empty()) {
-    props.emplace_back("CACHE_DIR", keyed_cache_dir(config, path, data, size));
+    props.emplace_back("CACHE_DIR", keyed_cache_dir(config, path, data, size, session->weights));
   }
 
   const Functions& f = api();
+  Owned<ov_tensor_t> weights;
+  if (data && !session->weights.empty()) {
+    ov_shape_t shape{1, nullptr};
+    int64_t extent = static_cast<int64_t>(session->weights.size());
+    shape.dims = &extent;
+    ov_tensor_t* raw = nullptr;
+    if (xrt_status_t s = take(f.tensor_create_from_host_ptr(kElemU8, shape,
+                                                            session->weights.data(), &raw),
+                              error, capacity);
+        s != XRT_OK) {
+      return s;
+    }
+    weights.reset(raw);
+  }
   ov_model_t* raw_model = nullptr;
   ov_status_e st =
-      path ? f.core_read_model(c, path, nullptr, &raw_model)
+      path ? f.core_read_model(c, path,
+                               config.weights_path.empty() ? nullptr : config.weights_path.c_str(),
+                               &raw_model)
            : f.core_read_model_from_memory_buffer(c, static_cast<const char*>(data), size,
-                                                  nullptr, &raw_model);
+                                                  weights.get(), &raw_model);
   if (st != kOk) {
     // Whatever OpenVINO's code, a model it cannot read is the caller's input.
     xrt_status_t s = take(st, error, capacity);
@@ -298,7 +341,6 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
   }
   Owned<ov_model_t> model(raw_model);
 
-  auto session = std::make_unique<xrt_plugin_session>();
   ov_compiled_model_t* raw_compiled = nullptr;
   if (xrt_status_t s = compile(model.get(), config, props, &raw_compiled, error, capacity);
       s != XRT_OK) {
@@ -376,7 +418,7 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
   if (xrt_status_t s = take(f.infer_request_infer(request), error, capacity); s != XRT_OK) {
     return s;
   }
-  if (session->profiling) record_profile(session, request, start);
+  if (session->profiling) record_profile(session, request, start, unix_ns());
 
   for (size_t j = 0; j < num_outputs; ++j) {
     const ValueInfo& info = session->outputs[output_indices[j]];
@@ -426,11 +468,12 @@ void session_collect_spans(xrt_plugin_session_t* session, const xrt_span_sink_t*
   }
   const std::string category = "openvino.Node";
   for (const NodeSpan& span : spans) {
-    const char* keys[3] = {"op", "exec_type", "device"};
-    const char* values[3] = {span.node_type.c_str(), span.exec_type.c_str(),
-                             session->device.c_str()};
+    const std::string real_time = std::to_string(span.real_time_us);
+    const char* keys[4] = {"op", "exec_type", "device", "real_time_us"};
+    const char* values[4] = {span.node_type.c_str(), span.exec_type.c_str(),
+                             session->device.c_str(), real_time.c_str()};
     sink->record(sink->context, span.name.c_str(), category.c_str(), span.start_unix_ns,
-                 span.duration_ns, keys, values, 3);
+                 span.duration_ns, keys, values, 4);
   }
 }
 
