@@ -90,3 +90,48 @@ def test_bf16_training_follows_torch_and_compiles():
     compiled = torch.compile(ours, backend="aot_eager", fullgraph=True)
     x = data[0][0]
     torch.testing.assert_close(compiled(x), ours(x))
+
+
+def test_bf16_transformer_with_our_attention_follows_torch():
+    """Pre-norm attention blocks in bf16: ours (LayerNorm, Attention) against
+    torch's (LayerNorm, MultiheadAttention with a causal mask), same weights
+    and batches; then torch.compile of ours traces without graph breaks."""
+    torch.manual_seed(0)
+    width, heads, seq = 128, 2, 64  # head_dim 64, which our kernel serves
+
+    class Block(torch.nn.Module):
+        def __init__(self, norm, attention):
+            super().__init__()
+            self.norm = norm(width)
+            self.attn = attention(width, heads, batch_first=True)
+            self.head = torch.nn.Linear(width, 16)
+
+        def forward(self, x):
+            h = self.norm(x)
+            mask = None if isinstance(self.attn, xt.Attention) else \
+                torch.nn.Transformer.generate_square_subsequent_mask(seq, device=DEVICE,
+                                                                     dtype=x.dtype)
+            out = self.attn(h, h, h, need_weights=False, is_causal=True, attn_mask=mask)[0]
+            return self.head(x + out)
+
+    reference = Block(torch.nn.LayerNorm, torch.nn.MultiheadAttention).to(DEVICE, torch.bfloat16)
+    ours = Block(xt.LayerNorm, xt.Attention).to(DEVICE, torch.bfloat16)
+    ours.load_state_dict(reference.state_dict())
+    data = [(torch.randn(8, seq, width, device=DEVICE, dtype=torch.bfloat16),
+             torch.randint(0, 16, (8, seq), device=DEVICE)) for _ in range(30)]
+    losses = []
+    for net in (reference, ours):
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.05)
+        run = []
+        for x, labels in data:
+            loss = F.cross_entropy(net(x).float().reshape(-1, 16), labels.reshape(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            run.append(loss.item())
+        losses.append(run)
+    for step, (want, got) in enumerate(zip(*losses)):
+        assert abs(got - want) <= 3e-2 * abs(want), f"step {step}: {got} vs torch's {want}"
+    compiled = torch.compile(ours, backend="aot_eager", fullgraph=True)
+    x = data[0][0]
+    torch.testing.assert_close(compiled(x), ours(x))
