@@ -12,7 +12,12 @@ without copies; on CUDA the kernels run on torch's current stream. Needs
 the ``torch`` extra; ``import xpuruntime`` alone never imports torch.
 """
 
-from . import ops  # noqa: F401  (registers torch.ops.xpuruntime.*)
-from .nn import Attention, LayerNorm, RMSNorm
+try:
+    import torch as _torch  # noqa: F401
+except ImportError as error:
+    raise ImportError("xpuruntime.torch needs PyTorch: pip install xpuruntime[torch]") from error
+
+from . import ops  # noqa: E402,F401  (registers torch.ops.xpuruntime.*)
+from .nn import Attention, LayerNorm, RMSNorm  # noqa: E402
 
 __all__ = ["Attention", "LayerNorm", "RMSNorm"]
