@@ -38,6 +38,7 @@ def _point_plugin_at(env_var, package, pattern):
 
 
 _point_plugin_at("XRT_ONNXRUNTIME_LIB", "onnxruntime", "capi/libonnxruntime.so.1*")
+_point_plugin_at("XRT_OPENVINO_LIB", "openvino", "libs/libopenvino_c.so*")
 _point_plugin_at("XRT_CUBLASLT_LIB", "nvidia", "cu13/lib/libcublasLt.so.13*")
 
 from . import _blas  # noqa: F401,E402  (before _core: loads the BLAS the library links)

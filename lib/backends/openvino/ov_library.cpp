@@ -124,26 +124,8 @@ void describe(Library& lib) {
 
 void load_once() {
   Library& lib = library();
-  std::vector<std::string> candidates = plugin::library_candidates(
+  const std::vector<std::string> candidates = plugin::library_candidates(
       {"XRT_OPENVINO_LIB", "openvino/libs", kLibPrefix, {kLibPrefix}});
-  // Before the system's: site-packages folders named by the caller, for runs
-  // from a build tree, where no wheel sits beside the plugin.
-  if (const char* env = std::getenv("XRT_PLUGIN_SITE_PACKAGES"); env && *env) {
-    std::vector<std::string> extra;
-    const std::string list = env;
-    size_t start = 0;
-    while (start <= list.size()) {
-      size_t end = list.find(':', start);
-      if (end == std::string::npos) end = list.size();
-      if (end > start) {
-        for (std::string& path :
-             plugin::versioned_files(list.substr(start, end - start) + "/openvino/libs", kLibPrefix))
-          extra.push_back(std::move(path));
-      }
-      start = end + 1;
-    }
-    candidates.insert(candidates.end() - 1, extra.begin(), extra.end());
-  }
 
   std::vector<std::string> attempts;
   for (const std::string& path : candidates) {
