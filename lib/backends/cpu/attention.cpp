@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "attention_shape.h"
 #include "gemm.h"
 #include "kernels.h"
 #include "kernel_util.h"
@@ -20,20 +21,14 @@
 namespace xrt::cpu {
 namespace {
 
-constexpr int64_t kMaxQueryBlock = 64;
-constexpr int64_t kMinQueryBlock = 8;
 constexpr int64_t kKeyTile = 128;
-
-struct Dims {
-  int64_t bh, lq, lk, d, dv;
-};
 
 template <class T>
 class QueryBlock {
   using C = compute_t<T>;
 
  public:
-  QueryBlock(const Dims& dims, int64_t block)
+  QueryBlock(const AttentionDims& dims, int64_t block)
       : dims_(dims),
         q_(static_cast<size_t>(block * dims.d)),
         kt_(static_cast<size_t>(dims.d * kKeyTile)),
@@ -121,7 +116,7 @@ class QueryBlock {
     l_[i] = l_[i] * correction_[i] + sum;
   }
 
-  Dims dims_;
+  AttentionDims dims_;
   std::vector<C> q_, kt_, v_, s_, pv_, acc_, m_, l_, correction_;
 };
 
@@ -130,8 +125,7 @@ void attention(const xrt_kernel_context_t* ctx) {
   using C = compute_t<T>;
   const xrt_kernel_tensor_t& tq = ctx->inputs[0];
   const xrt_kernel_tensor_t& tv = ctx->inputs[2];
-  const Dims dims{tq.shape[0] * tq.shape[1], tq.shape[2], ctx->inputs[1].shape[2], tq.shape[3],
-                  tv.shape[3]};
+  const AttentionDims dims = attention_dims(tq, ctx->inputs[1], tv);
   T* out = static_cast<T*>(ctx->outputs[0].data);
   if (dims.bh == 0 || dims.lq == 0 || dims.dv == 0) return;
   if (dims.lk == 0) {
@@ -143,14 +137,8 @@ void attention(const xrt_kernel_context_t* ctx) {
   const T* k = static_cast<const T*>(ctx->inputs[1].data);
   const T* v = static_cast<const T*>(tv.data);
   const bool causal = attr_int(ctx, "causal", 0) != 0;
-  const C scale = static_cast<C>(
-      attr_float(ctx, "scale", 1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(dims.d, 1)))));
-
-  // Smaller query blocks when there are too few (batch, head) pairs to keep
-  // every thread busy.
-  const int64_t want_tasks = int64_t{4} * max_threads();
-  const int64_t block = std::clamp((dims.lq * dims.bh + want_tasks - 1) / want_tasks,
-                                   kMinQueryBlock, kMaxQueryBlock);
+  const C scale = static_cast<C>(attention_scale(ctx, dims));
+  const int64_t block = query_block(dims);
   const int64_t q_blocks = (dims.lq + block - 1) / block;
   // Tasks of at least ~kTaskWork multiply-adds, so tiny heads stay inline.
   constexpr int64_t kTaskWork = 1 << 16;

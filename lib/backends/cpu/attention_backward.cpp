@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "attention_shape.h"
 #include "gemm.h"
 #include "kernels.h"
 #include "kernel_util.h"
@@ -23,12 +24,6 @@
 namespace xrt::cpu {
 namespace {
 
-constexpr int64_t kMaxQueryBlock = 64;
-constexpr int64_t kMinQueryBlock = 8;
-
-struct Dims {
-  int64_t bh, lq, lk, d, dv;
-};
 
 // Operands of one (batch, head).
 template <class T>
@@ -56,7 +51,7 @@ class QuerySlice {
   using C = compute_t<T>;
 
  public:
-  QuerySlice(const Dims& dims, int64_t block)
+  QuerySlice(const AttentionDims& dims, int64_t block)
       : dims_(dims),
         block_(block),
         k_(std::is_same_v<T, C> ? 0 : size(dims.lk * dims.d)),
@@ -151,7 +146,7 @@ class QuerySlice {
     for (int64_t i = 0; i < cols * n; ++i) acc[i] += prod_[size(i)];
   }
 
-  Dims dims_;
+  AttentionDims dims_;
   int64_t block_;
   std::vector<C> k_, kt_, vt_, q_, go_, p_, ds_, t_, prod_, dk_, dv_;
   const C* k_rows_ = nullptr;
@@ -167,8 +162,7 @@ void attention_backward(const xrt_kernel_context_t* ctx) {
   using C = compute_t<T>;
   const xrt_kernel_tensor_t& tq = ctx->inputs[1];
   const xrt_kernel_tensor_t& tv = ctx->inputs[3];
-  const Dims dims{tq.shape[0] * tq.shape[1], tq.shape[2], ctx->inputs[2].shape[2], tq.shape[3],
-                  tv.shape[3]};
+  const AttentionDims dims = attention_dims(tq, ctx->inputs[2], tv);
   T* dq = static_cast<T*>(ctx->outputs[0].data);
   T* dk = static_cast<T*>(ctx->outputs[1].data);
   T* dv = static_cast<T*>(ctx->outputs[2].data);
@@ -187,14 +181,12 @@ void attention_backward(const xrt_kernel_context_t* ctx) {
   const T* k = static_cast<const T*>(ctx->inputs[2].data);
   const T* v = static_cast<const T*>(tv.data);
   const bool causal = attr_int(ctx, "causal", 0) != 0;
-  const C scale = static_cast<C>(
-      attr_float(ctx, "scale", 1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(dims.d, 1)))));
+  const C scale = static_cast<C>(attention_scale(ctx, dims));
 
   // Heads are split into query slices only when there are too few of them
   // to keep every thread busy; smaller blocks then give more slices.
   const int64_t want_tasks = int64_t{4} * max_threads();
-  const int64_t block = std::clamp((dims.lq * dims.bh + want_tasks - 1) / want_tasks,
-                                   kMinQueryBlock, kMaxQueryBlock);
+  const int64_t block = query_block(dims);
   const int64_t q_blocks = (dims.lq + block - 1) / block;
   const int64_t want_splits =
       std::clamp((want_tasks + dims.bh - 1) / dims.bh, int64_t{1}, q_blocks);
