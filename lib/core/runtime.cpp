@@ -7,7 +7,6 @@
 #include <cstring>
 
 #include "backends/cpu/cpu_backend.h"
-#include "dtype.h"
 #include "error.h"
 #include "op_schemas.h"
 #include "plugin_loader.h"
@@ -154,11 +153,7 @@ xrt_tensor* Runtime::create_pinned_tensor(xrt_dtype_t dtype, int32_t ndim, const
          "no loaded backend provides page-locked host memory (the CUDA backend does)");
   xrt_device* host = device_at(0);
   // Sized first so a bad shape fails before memory is taken.
-  check_dtype(dtype, "tensor");
-  size_t nbytes = 0;
-  require(!__builtin_mul_overflow(static_cast<size_t>(checked_numel(ndim, shape)),
-                                  dtype_size(dtype), &nbytes),
-          "shape ", shape_string(ndim, shape), " needs more bytes than size_t can count");
+  const size_t nbytes = checked_nbytes(dtype, ndim, shape);
   void* data = nullptr;
   const xrt_status_t status = api->host_alloc(nbytes, &data);
   if (status != XRT_OK)

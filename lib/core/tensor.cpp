@@ -34,6 +34,16 @@ int64_t checked_numel(int32_t ndim, const int64_t* shape) {
   return numel;
 }
 
+size_t checked_nbytes(xrt_dtype_t dtype, int32_t ndim, const int64_t* shape) {
+  check_dtype(dtype, "tensor");
+  const int64_t numel = checked_numel(ndim, shape);
+  int64_t nbytes = 0;
+  require(!__builtin_mul_overflow(numel, static_cast<int64_t>(dtype_size(dtype)), &nbytes),
+          "shape ", shape_string(ndim, shape), " of ", dtype_name(dtype),
+          " needs more bytes than int64 can count");
+  return static_cast<size_t>(nbytes);
+}
+
 void contiguous_strides(int32_t ndim, const int64_t* shape, int64_t* strides) {
   int64_t stride = 1;
   for (int32_t i = ndim - 1; i >= 0; --i) {
@@ -62,12 +72,8 @@ bool strides_are_contiguous(int32_t ndim, const int64_t* shape, const int64_t* s
 xrt_tensor* new_tensor_header(xrt_device* device, xrt_dtype_t dtype, int32_t ndim,
                               const int64_t* shape, const int64_t* strides) {
   require(device != nullptr, "device is NULL");
-  check_dtype(dtype, "tensor");
-  const int64_t numel = checked_numel(ndim, shape);
-  int64_t nbytes = 0;
-  require(!__builtin_mul_overflow(numel, static_cast<int64_t>(dtype_size(dtype)), &nbytes),
-          "shape ", shape_string(ndim, shape), " of ", dtype_name(dtype),
-          " needs more bytes than int64 can count");
+  const int64_t numel =
+      static_cast<int64_t>(checked_nbytes(dtype, ndim, shape) / dtype_size(dtype));
   auto* t = new xrt_tensor();
   t->device = device;
   t->dtype = dtype;
