@@ -220,7 +220,9 @@ void plugin_copy(xrt_tensor* dst, const xrt_tensor* src, void* stream) {
     return;
   }
   if (!src->contiguous) {
-    TensorRef packed(tensor_contiguous(src, src->device->api ? stream : nullptr));
+    // The stream belongs to the device the copy runs on; packing on another
+    // device uses that device's default stream.
+    TensorRef packed(tensor_contiguous(src, src->device == device ? stream : nullptr));
     plugin_copy(dst, packed.get(), stream);
     return;
   }
