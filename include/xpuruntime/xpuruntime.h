@@ -337,6 +337,18 @@ XRT_API xrt_status_t xrt_op_run_outputs(const char* op, const xrt_tensor_t* cons
                                         size_t num_inputs, const xrt_attr_t* attrs,
                                         size_t num_attrs, xrt_stream_t* stream,
                                         xrt_tensor_t** outputs, size_t num_outputs);
+/* Same as xrt_op_run_outputs with the implementation chosen by the caller
+ * (for benchmarks and for pinning results): impl is a kernel name as the
+ * profiler's "impl" field and XRT_ERROR_UNSUPPORTED messages show it
+ * ("cuda.flash_attention", "cuda.cudnn_attention"), or NULL for the
+ * dispatcher's choice. A name not registered for the op, the inputs' device
+ * kind and dtype gives XRT_ERROR_NOT_FOUND listing those that are; a kernel
+ * that cannot run the call gives XRT_ERROR_UNSUPPORTED with its reason. */
+XRT_API xrt_status_t xrt_op_run_impl(const char* op, const char* impl,
+                                     const xrt_tensor_t* const* inputs, size_t num_inputs,
+                                     const xrt_attr_t* attrs, size_t num_attrs,
+                                     xrt_stream_t* stream, xrt_tensor_t** outputs,
+                                     size_t num_outputs);
 
 /* ------------------------------------------------------------------------ */
 /* Model sessions                                                           */

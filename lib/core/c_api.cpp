@@ -530,7 +530,7 @@ xrt_status_t xrt_op_run(const char* op, const xrt_tensor_t* const* inputs, size_
                         xrt_tensor_t** out) {
   return guarded([&] {
     require_out(out, "out");
-    xrt::run_op(op, inputs, num_inputs, attrs, num_attrs, stream, out, 1);
+    xrt::run_op(op, nullptr, inputs, num_inputs, attrs, num_attrs, stream, out, 1);
   });
 }
 
@@ -539,7 +539,16 @@ xrt_status_t xrt_op_run_outputs(const char* op, const xrt_tensor_t* const* input
                                 xrt_stream_t* stream, xrt_tensor_t** outputs, size_t num_outputs) {
   return guarded([&] {
     require_out(outputs, "outputs");
-    xrt::run_op(op, inputs, num_inputs, attrs, num_attrs, stream, outputs, num_outputs);
+    xrt::run_op(op, nullptr, inputs, num_inputs, attrs, num_attrs, stream, outputs, num_outputs);
+  });
+}
+
+xrt_status_t xrt_op_run_impl(const char* op, const char* impl, const xrt_tensor_t* const* inputs,
+                             size_t num_inputs, const xrt_attr_t* attrs, size_t num_attrs,
+                             xrt_stream_t* stream, xrt_tensor_t** outputs, size_t num_outputs) {
+  return guarded([&] {
+    require_out(outputs, "outputs");
+    xrt::run_op(op, impl, inputs, num_inputs, attrs, num_attrs, stream, outputs, num_outputs);
   });
 }
 

@@ -85,11 +85,26 @@ xrt_kernel_tensor_t kernel_operand(const xrt_tensor* t, const OperandView& view)
   return k;
 }
 
+// The kernel named impl, when it is registered for this call and accepts it.
+const Kernel* forced_kernel(const OpSchema& schema, const char* impl, const xrt_device& device,
+                            xrt_dtype_t dtype, const xrt_kernel_context_t& ctx) {
+  const KernelRegistry& registry = Runtime::get().registry();
+  const Kernel* kernel = registry.find(schema.name, device.kind, dtype, impl);
+  if (!kernel)
+    fail(XRT_ERROR_NOT_FOUND, schema.name, ": no kernel '", impl, "' for ", device.name,
+         " with dtype ", dtype_name(dtype), " (registered for ", device_kind_name(device.kind),
+         ": ", registry.describe(schema.name, device.kind), ")");
+  if (kernel->supports && !kernel->supports(&ctx))
+    fail(XRT_ERROR_UNSUPPORTED, schema.name, ": ", impl, " cannot run this call: ",
+         ctx.error[0] ? ctx.error : "its supports() declined without a message");
+  return kernel;
+}
+
 }  // namespace
 
-void run_op(const char* op, const xrt_tensor_t* const* inputs, size_t num_inputs,
-            const xrt_attr_t* attrs, size_t num_attrs, xrt_stream* stream, xrt_tensor_t** outputs,
-            size_t num_outputs) {
+void run_op(const char* op, const char* impl, const xrt_tensor_t* const* inputs,
+            size_t num_inputs, const xrt_attr_t* attrs, size_t num_attrs, xrt_stream* stream,
+            xrt_tensor_t** outputs, size_t num_outputs) {
   require(op != nullptr, "op name is NULL");
   const OpSchema* schema = find_op_schema(op);
   if (!schema) fail(XRT_ERROR_NOT_FOUND, "unknown op '", op, "' (known ops: ", known_op_names(), ")");
@@ -145,12 +160,14 @@ void run_op(const char* op, const xrt_tensor_t* const* inputs, size_t num_inputs
                            error,
                            sizeof error};
   // supports() sees the outputs' shapes with data still NULL.
-  const Kernel* kernel = Runtime::get().registry().select(schema->name, device->kind, lead->dtype, ctx);
+  const KernelRegistry& registry = Runtime::get().registry();
+  const Kernel* kernel = impl ? forced_kernel(*schema, impl, *device, lead->dtype, ctx)
+                              : registry.select(schema->name, device->kind, lead->dtype, ctx);
   if (!kernel)
     fail(XRT_ERROR_UNSUPPORTED, "no kernel for op '", schema->name, "' on ", device->name,
          " with dtype ", dtype_name(lead->dtype), " (registered for ",
          device_kind_name(device->kind), ": ",
-         Runtime::get().registry().describe(schema->name, device->kind), ")");
+         registry.describe(schema->name, device->kind), ")");
 
   TensorRef out[kMaxOpOutputs];
   for (size_t i = 0; i < call.num_outputs; ++i) {
@@ -168,6 +185,7 @@ void run_op(const char* op, const xrt_tensor_t* const* inputs, size_t num_inputs
       if (call.inputs[i])
         span.arg(schema->input_names[i], shape_string(call.inputs[i]->ndim, call.inputs[i]->shape));
   }
+  error[0] = '\0';  // a declining supports() may have left its reason
   const xrt_status_t status = kernel->run(&ctx);
   if (status != XRT_OK)
     fail(status, schema->name, " (", kernel->name, "): ",

@@ -34,6 +34,18 @@ const Kernel* KernelRegistry::select(const char* op, xrt_device_kind_t kind, xrt
   return nullptr;
 }
 
+const Kernel* KernelRegistry::find(const char* op, xrt_device_kind_t kind, xrt_dtype_t dtype,
+                                   const char* name) const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  auto it = by_op_.find(op);
+  if (it == by_op_.end()) return nullptr;
+  for (const Kernel* k : it->second) {
+    if (k->device_kind == kind && (k->dtype_mask & XRT_DTYPE_BIT(dtype)) && k->name == name)
+      return k;
+  }
+  return nullptr;
+}
+
 std::string KernelRegistry::describe(const char* op, xrt_device_kind_t kind) const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
   auto it = by_op_.find(op);

@@ -29,6 +29,10 @@ class KernelRegistry {
   // nullptr when none does.
   const Kernel* select(const char* op, xrt_device_kind_t kind, xrt_dtype_t dtype,
                        const xrt_kernel_context_t& ctx) const;
+  // The kernel called name for (op, device kind, dtype), or nullptr; does
+  // not ask its supports().
+  const Kernel* find(const char* op, xrt_device_kind_t kind, xrt_dtype_t dtype,
+                     const char* name) const;
   // "cpu.add (float32, float64)" for every kernel of op on that device kind,
   // for error messages.
   std::string describe(const char* op, xrt_device_kind_t kind) const;

@@ -221,6 +221,10 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
                                     size_t num_inputs, const xrt_attr_t* attrs, size_t num_attrs,
                                     xrt_stream_t* stream, xrt_tensor_t** outputs,
                                     size_t num_outputs)
+    xrt_status_t xrt_op_run_impl(const char* op, const char* impl,
+                                 const xrt_tensor_t* const* inputs, size_t num_inputs,
+                                 const xrt_attr_t* attrs, size_t num_attrs,
+                                 xrt_stream_t* stream, xrt_tensor_t** outputs, size_t num_outputs)
 
     # Model sessions
     ctypedef struct xrt_session_t:

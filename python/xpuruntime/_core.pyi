@@ -1,6 +1,6 @@
 from collections.abc import Mapping, Sequence
 from os import PathLike
-from typing import Any, NamedTuple, SupportsIndex
+from typing import Any, Literal, NamedTuple, SupportsIndex
 
 import numpy as np
 
@@ -121,6 +121,7 @@ def attention(
     causal: bool = False,
     scale: float | None = None,
     *,
+    impl: Literal["xrt", "cudnn"] | None = None,
     stream: Stream | None = None,
 ) -> Tensor: ...
 def attention_backward(
@@ -131,6 +132,7 @@ def attention_backward(
     causal: bool = False,
     scale: float | None = None,
     *,
+    impl: Literal["xrt", "cudnn"] | None = None,
     stream: Stream | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]: ...
 def run(

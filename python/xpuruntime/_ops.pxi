@@ -135,46 +135,47 @@ def rms_norm_backward(grad, x, weight=None, double eps=1e-6, *, stream=None):
     return _norm_backward("rms_norm_backward", 2, grad, x, weight, eps, stream)
 
 
-def attention(q, k, v, bint causal=False, scale=None, *, stream=None):
-    """Scaled dot-product attention over (batch, heads, seq, head_dim) operands,
-    as torch's scaled_dot_product_attention. ``causal`` masks key j for query
-    i when j > i (top-left aligned); ``scale`` defaults to 1/sqrt(head_dim)."""
+# attention's impl= names: the kernel each one means on a device kind.
+_ATTENTION_IMPLS = {
+    "xrt": {"cpu": "cpu.attention", "cuda": "cuda.flash_attention"},
+    "cudnn": {"cuda": "cuda.cudnn_attention"},
+}
+
+
+cdef bytes _attention_kernel(str op, object impl, Tensor lead):
+    """The kernel name impl asks for (None: the dispatcher's choice)."""
+    if impl is None:
+        return None
+    kernels = _ATTENTION_IMPLS.get(impl)
+    if kernels is None:
+        raise InvalidArgument(
+            f"{op}: impl must be None, 'xrt' or 'cudnn', got {impl!r}")
+    kernel = kernels.get(lead.device.kind)
+    if kernel is None:
+        raise Unsupported(f"{op}: impl {impl!r} does not run on {lead.device.name} "
+                          f"(it runs on: {', '.join(kernels)})")
+    return (kernel + op[len("attention"):]).encode()
+
+
+cdef tuple _run_attention(str op, list operands, bint causal, object scale, object impl,
+                          object stream, size_t num_outputs):
     cdef double c_scale = 0.0  # the C API's "default"
     if scale is not None:
         c_scale = scale
         if not c_scale > 0.0:
-            raise InvalidArgument(f"attention scale must be > 0, got {scale!r}")
-    cdef Tensor tq = _operand(q, _tensor_or_none(k))
-    cdef Tensor tk = _operand(k, tq)
-    cdef Tensor tv = _operand(v, tq)
-    cdef xrt_tensor_t* hq = _handle(tq)
-    cdef xrt_tensor_t* hk = _handle(tk)
-    cdef xrt_tensor_t* hv = _handle(tv)
-    cdef xrt_stream_t* s = _stream_handle(stream)
-    cdef xrt_tensor_t* out = NULL
-    with nogil:
-        check(xrt_attention(hq, hk, hv, causal, c_scale, s, &out))
-    return _tensor_from_handle(out)
-
-
-def attention_backward(grad, q, k, v, bint causal=False, scale=None, *, stream=None):
-    """Gradients of ``attention(q, k, v, causal, scale)`` for the output
-    gradient ``grad``: ``(dq, dk, dv)``. The attention weights are recomputed
-    from q and k."""
-    cdef double c_scale = 0.0  # the C API's "default"
-    if scale is not None:
-        c_scale = scale
-        if not c_scale > 0.0:
-            raise InvalidArgument(f"attention_backward scale must be > 0, got {scale!r}")
-    cdef Tensor tq = _operand(q, _tensor_or_none(grad))
-    cdef Tensor tg = _operand(grad, tq)
-    cdef Tensor tk = _operand(k, tq)
-    cdef Tensor tv = _operand(v, tq)
+            raise InvalidArgument(f"{op} scale must be > 0, got {scale!r}")
+    # q goes where k (forward) or grad (backward) is when q is a plain array.
+    cdef Tensor lead = _operand(operands[-3],
+                                _tensor_or_none(operands[1] if len(operands) == 3 else operands[0]))
+    cdef list tensors = [_operand(value, lead) for value in operands]
+    cdef bytes kernel = _attention_kernel(op, impl, lead)
+    cdef const char* c_kernel = NULL if kernel is None else <const char*>kernel
+    cdef bytes c_op_name = op.encode()
+    cdef const char* c_op = c_op_name
     cdef const xrt_tensor_t* inputs[4]
-    inputs[0] = _handle(tg)
-    inputs[1] = _handle(tq)
-    inputs[2] = _handle(tk)
-    inputs[3] = _handle(tv)
+    cdef size_t num_inputs = len(tensors)
+    for i in range(num_inputs):
+        inputs[i] = _handle(tensors[i])
     cdef xrt_attr_t attrs[2]
     attrs[0].name = b"causal"
     attrs[0].type = XRT_ATTR_INT
@@ -185,8 +186,29 @@ def attention_backward(grad, q, k, v, bint causal=False, scale=None, *, stream=N
     cdef xrt_stream_t* s = _stream_handle(stream)
     cdef xrt_tensor_t* outs[3]
     with nogil:
-        check(xrt_op_run_outputs("attention_backward", inputs, 4, attrs, 2, s, outs, 3))
-    return tuple([_tensor_from_handle(outs[i]) for i in range(3)])
+        check(xrt_op_run_impl(c_op, c_kernel, inputs, num_inputs, attrs, 2, s, outs,
+                              num_outputs))
+    return tuple([_tensor_from_handle(outs[i]) for i in range(num_outputs)])
+
+
+def attention(q, k, v, bint causal=False, scale=None, *, impl=None, stream=None):
+    """Scaled dot-product attention over (batch, heads, seq, head_dim) operands,
+    as torch's scaled_dot_product_attention. ``causal`` masks key j for query
+    i when j > i (top-left aligned); ``scale`` defaults to 1/sqrt(head_dim).
+
+    ``impl`` picks the implementation: None lets the dispatcher choose (on
+    CUDA, cuDNN's fused attention where cuDNN is installed and has a plan
+    for the call, else our flash kernels), ``"xrt"`` forces our own kernels,
+    ``"cudnn"`` cuDNN's (``Unsupported`` when it cannot run the call)."""
+    return _run_attention("attention", [q, k, v], causal, scale, impl, stream, 1)[0]
+
+
+def attention_backward(grad, q, k, v, bint causal=False, scale=None, *, impl=None,
+                       stream=None):
+    """Gradients of ``attention(q, k, v, causal, scale)`` for the output
+    gradient ``grad``: ``(dq, dk, dv)``. The attention weights are recomputed
+    from q and k. ``impl`` as for :func:`attention`."""
+    return _run_attention("attention_backward", [grad, q, k, v], causal, scale, impl, stream, 3)
 
 
 def run(op, *inputs, stream=None, **attrs):

@@ -281,6 +281,15 @@ static void test_dispatch_errors(void) {
               "'axes'");
   CHECK_ERROR(xrt_gelu(f32, NULL, NULL), XRT_ERROR_INVALID_ARGUMENT, "out is NULL");
   CHECK(out == NULL);
+  /* A forced implementation: the named kernel runs, an unknown name lists
+   * the registered ones. */
+  CHECK_OK(xrt_op_run_impl("gelu", "cpu.gelu", inputs, 1, NULL, 0, NULL, &out, 1));
+  xrt_tensor_release(out);
+  out = NULL;
+  CHECK_ERROR(xrt_op_run_impl("gelu", "cuda.gelu", inputs, 1, NULL, 0, NULL, &out, 1),
+              XRT_ERROR_NOT_FOUND, "no kernel 'cuda.gelu' for cpu with dtype float32 "
+              "(registered for cpu: cpu.gelu");
+  CHECK(out == NULL);
   xrt_tensor_release(f32);
   xrt_tensor_release(f64);
   xrt_tensor_release(i32);

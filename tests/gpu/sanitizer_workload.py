@@ -50,11 +50,13 @@ def main():
             q, k, v, g = (xrt.asarray(rng.standard_normal(shape), dtype=dtype)
                           for shape in [(1, 2, lq, d), (1, 2, lk, d), (1, 2, lk, d), (1, 2, lq, d)])
             dq, dk, dv, dg = (t.to(GPU) for t in (q, k, v, g))
-            close(ops.attention(dq, dk, dv, causal), ops.attention(q, k, v, causal), dtype,
-                  "attention")
-            for got, want in zip(ops.attention_backward(dg, dq, dk, dv, causal),
-                                 ops.attention_backward(g, q, k, v, causal)):
-                close(got, want, dtype, "attention_backward")
+            # Our kernels, then the dispatcher's choice (cuDNN where installed).
+            for impl in ("xrt", None):
+                close(ops.attention(dq, dk, dv, causal, impl=impl), ops.attention(q, k, v, causal),
+                      dtype, f"attention {impl}")
+                for got, want in zip(ops.attention_backward(dg, dq, dk, dv, causal, impl=impl),
+                                     ops.attention_backward(g, q, k, v, causal)):
+                    close(got, want, dtype, f"attention_backward {impl}")
     xrt.synchronize(GPU)
     print("sanitizer workload: every kernel ran and matched the CPU")
     return 0

@@ -1,5 +1,7 @@
-"""Flash attention on cuda:0 (f16, bf16; head_dim 64, 128) against float64
-references and torch's scaled_dot_product_attention in the same dtype."""
+"""Attention on cuda:0 (f16, bf16; head_dim 64, 128) against float64
+references and torch's scaled_dot_product_attention in the same dtype, for
+each implementation: our flash kernels (impl="xrt") and cuDNN's fused
+attention (impl="cudnn", skipped where cuDNN is not installed)."""
 
 import numpy as np
 import pytest
@@ -15,6 +17,21 @@ DTYPES = ["float16", "bfloat16"]
 FORWARD_TOLERANCE = {"float16": 5e-3, "bfloat16": 1e-2}
 GRAD_TOLERANCE = 2e-2
 LENGTHS = [1, 17, 127, 128, 1000]
+
+
+def _cudnn_missing():
+    """Why impl="cudnn" cannot run here, or None."""
+    q = xrt.asarray(np.zeros((1, 1, 8, 64), np.float16), device=DEVICE)
+    try:
+        ops.attention(q, q, q, impl="cudnn")
+    except (xrt.NotFound, xrt.Unsupported) as error:
+        return str(error)
+    return None
+
+
+CUDNN_MISSING = _cudnn_missing()
+IMPLS = ["xrt", pytest.param("cudnn", marks=pytest.mark.skipif(
+    CUDNN_MISSING is not None, reason=f"cuDNN attention cannot run: {CUDNN_MISSING}"))]
 
 
 def operands(rng, b, h, lq, lk, d, dtype):
@@ -34,20 +51,20 @@ def torch_forward(q64, k64, v64, dtype, causal, scale=None, grad64=None):
     return [float64(g) for g in grads]
 
 
-def check_forward(rng, b, h, lq, lk, d, dtype, causal, scale=None):
+def check_forward(rng, b, h, lq, lk, d, dtype, causal, scale=None, impl="xrt"):
     (q, k, v), (q64, k64, v64) = operands(rng, b, h, lq, lk, d, dtype)
     poison_pool(((b, h, lq, d), dtype))
-    got = ops.attention(q, k, v, causal=causal, scale=scale)
+    got = ops.attention(q, k, v, causal=causal, scale=scale, impl=impl)
     tolerance = FORWARD_TOLERANCE[dtype]
     check_norm(got, ref.attention(q64, k64, v64, causal, scale), dtype, tolerance)
     check_norm(got, torch_forward(q64, k64, v64, dtype, causal, scale), dtype, tolerance)
 
 
-def check_backward(rng, b, h, lq, lk, d, dtype, causal, scale=None):
+def check_backward(rng, b, h, lq, lk, d, dtype, causal, scale=None, impl="xrt"):
     (q, k, v), (q64, k64, v64) = operands(rng, b, h, lq, lk, d, dtype)
     grad, grad64 = random(rng, (b, h, lq, d), dtype)
     poison_pool(((b, h, lq, d), dtype), ((b, h, lk, d), dtype), ((b, h, lk, d), dtype))
-    got = ops.attention_backward(grad, q, k, v, causal=causal, scale=scale)
+    got = ops.attention_backward(grad, q, k, v, causal=causal, scale=scale, impl=impl)
     expected = ref.attention_backward(grad64, q64, k64, v64, causal, scale)
     theirs = torch_forward(q64, k64, v64, dtype, causal, scale, grad64)
     for name, ours, want, torch_grad in zip(("dq", "dk", "dv"), got, expected, theirs):
@@ -67,16 +84,18 @@ def shape_for(length):
 @pytest.mark.parametrize("length", LENGTHS)
 @pytest.mark.parametrize("d", [64, 128])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_forward(rng, dtype, d, length, causal):
-    check_forward(rng, *shape_for(length), length, length, d, dtype, causal)
+@pytest.mark.parametrize("impl", IMPLS)
+def test_forward(rng, impl, dtype, d, length, causal):
+    check_forward(rng, *shape_for(length), length, length, d, dtype, causal, impl=impl)
 
 
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("length", LENGTHS)
 @pytest.mark.parametrize("d", [64, 128])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_backward(rng, dtype, d, length, causal):
-    check_backward(rng, *shape_for(length), length, length, d, dtype, causal)
+@pytest.mark.parametrize("impl", IMPLS)
+def test_backward(rng, impl, dtype, d, length, causal):
+    check_backward(rng, *shape_for(length), length, length, d, dtype, causal, impl=impl)
 
 
 # Lq != Lk both ways, around tile edges; the causal mask stays top-left aligned.
@@ -86,21 +105,48 @@ UNEVEN = [(1, 300), (17, 129), (64, 200), (300, 17), (200, 64), (129, 1)]
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("lq, lk", UNEVEN)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_uneven_lengths(rng, dtype, lq, lk, causal):
-    check_forward(rng, 1, 2, lq, lk, 64, dtype, causal)
-    check_backward(rng, 1, 2, lq, lk, 128, dtype, causal)
+@pytest.mark.parametrize("impl", IMPLS)
+def test_uneven_lengths(rng, impl, dtype, lq, lk, causal):
+    check_forward(rng, 1, 2, lq, lk, 64, dtype, causal, impl=impl)
+    check_backward(rng, 1, 2, lq, lk, 128, dtype, causal, impl=impl)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_explicit_scale(rng, dtype):
-    check_forward(rng, 1, 2, 100, 150, 128, dtype, False, scale=0.3)
-    check_backward(rng, 1, 2, 100, 150, 64, dtype, True, scale=0.3)
+@pytest.mark.parametrize("impl", IMPLS)
+def test_explicit_scale(rng, impl, dtype):
+    check_forward(rng, 1, 2, 100, 150, 128, dtype, False, scale=0.3, impl=impl)
+    check_backward(rng, 1, 2, 100, 150, 64, dtype, True, scale=0.3, impl=impl)
 
 
 @pytest.mark.parametrize("causal", [False, True])
-def test_long_sequence(rng, causal):
-    check_forward(rng, 1, 1, 4096, 4096, 128, "bfloat16", causal)
-    check_backward(rng, 1, 1, 4096, 4096, 128, "bfloat16", causal)
+@pytest.mark.parametrize("impl", IMPLS)
+def test_long_sequence(rng, impl, causal):
+    check_forward(rng, 1, 1, 4096, 4096, 128, "bfloat16", causal, impl=impl)
+    check_backward(rng, 1, 1, 4096, 4096, 128, "bfloat16", causal, impl=impl)
+
+
+@pytest.mark.skipif(CUDNN_MISSING is not None, reason=f"cuDNN attention cannot run: {CUDNN_MISSING}")
+def test_dispatcher_prefers_cudnn_and_profiles_the_choice(rng):
+    (q, k, v), _ = operands(rng, 1, 2, 64, 64, 64, "bfloat16")
+    grad, _ = random(rng, (1, 2, 64, 64), "bfloat16")
+    with xrt.Profiler() as prof:
+        ops.attention(q, k, v)
+        ops.attention_backward(grad, q, k, v)
+        ops.attention(q, k, v, impl="xrt")
+    ran = [(e["name"], e["args"]["impl"]) for e in prof.events() if e.get("cat") == "op"]
+    assert ran == [("attention", "cuda.cudnn_attention"),
+                   ("attention_backward", "cuda.cudnn_attention_backward"),
+                   ("attention", "cuda.flash_attention")]
+
+
+def test_cuda_impl_names_are_checked(rng):
+    (q, k, v), _ = operands(rng, 1, 1, 8, 8, 64, "bfloat16")
+    with pytest.raises(xrt.InvalidArgument, match="'flash'"):
+        ops.attention(q, k, v, impl="flash")
+    # float32 has neither kernel: the registry names what exists.
+    (q, k, v), _ = operands(rng, 1, 1, 8, 8, 64, "float32")
+    with pytest.raises(xrt.NotFound, match="cuda.flash_attention"):
+        ops.attention(q, k, v, impl="xrt")
 
 
 def test_float32_has_no_cuda_kernel(rng):
@@ -116,20 +162,21 @@ def test_float32_has_no_cuda_kernel(rng):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_other_head_dims_are_unsupported(rng, dtype):
+    # Our kernels; cuDNN may well run these shapes.
     (q, k, v), _ = operands(rng, 1, 1, 8, 8, 96, dtype)
     with pytest.raises(xrt.Unsupported) as caught:
-        ops.attention(q, k, v)
+        ops.attention(q, k, v, impl="xrt")
     assert "head_dim" in str(caught.value) and "96" in str(caught.value)
     grad, _ = random(rng, (1, 1, 8, 96), dtype)
     with pytest.raises(xrt.Unsupported) as caught:
-        ops.attention_backward(grad, q, k, v)
+        ops.attention_backward(grad, q, k, v, impl="xrt")
     assert "head_dim" in str(caught.value)
     # Dv != D passes the schema but not these kernels.
     q, _ = random(rng, (1, 1, 8, 64), dtype)
     k, _ = random(rng, (1, 1, 8, 64), dtype)
     v, _ = random(rng, (1, 1, 8, 128), dtype)
     with pytest.raises(xrt.Unsupported, match="head_dim"):
-        ops.attention(q, k, v)
+        ops.attention(q, k, v, impl="xrt")
 
 
 def test_mismatched_head_dims_are_invalid(rng):

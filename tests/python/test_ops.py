@@ -105,6 +105,23 @@ def test_attention_scale(rng):
         ops.attention(q, q, q, scale=-1.0)
 
 
+def test_attention_impl_on_the_cpu(rng):
+    q, q64 = ref.random(rng, (1, 2, 6, 8), "float32")
+    grad, grad64 = ref.random(rng, (1, 2, 6, 8), "float32")
+    with xrt.Profiler() as profiler:
+        out = ops.attention(q, q, q, impl="xrt")
+        grads = ops.attention_backward(grad, q, q, q, impl="xrt")
+    ref.check(out, ref.attention(q64, q64, q64), "float32")
+    for got, want in zip(grads, ref.attention_backward(grad64, q64, q64, q64)):
+        ref.check(got, want, "float32")
+    ran = [e["args"]["impl"] for e in profiler.events() if e.get("ph") == "X"]
+    assert ran == ["cpu.attention", "cpu.attention_backward"]
+    with pytest.raises(xrt.Unsupported, match="'cudnn' does not run on cpu"):
+        ops.attention(q, q, q, impl="cudnn")
+    with pytest.raises(xrt.InvalidArgument, match="impl must be None, 'xrt' or 'cudnn', got 'fast'"):
+        ops.attention_backward(grad, q, q, q, impl="fast")
+
+
 def test_non_contiguous_inputs(rng):
     a, a64 = ref.random(rng, (12, 10), "float32")
     b, b64 = ref.random(rng, (12, 8), "float32")

@@ -7,6 +7,7 @@
 
 #include "attention/attention.h"
 #include "cuda_status.h"
+#include "cudnn/cudnn_attention.h"
 #include "device_api.h"
 #include "kernels/kernels.h"
 #include "matmul/matmul.h"
@@ -27,11 +28,12 @@ constexpr uint32_t kFloats =
     XRT_DTYPE_BIT(XRT_FLOAT32) | XRT_DTYPE_BIT(XRT_FLOAT16) | XRT_DTYPE_BIT(XRT_BFLOAT16);
 constexpr uint32_t kHalves = XRT_DTYPE_BIT(XRT_FLOAT16) | XRT_DTYPE_BIT(XRT_BFLOAT16);
 
-#define XRT_CUDA_KERNEL(op, name, dtypes, fn)                                              \
+#define XRT_CUDA_KERNEL_AT(op, name, dtypes, priority, supports, fn)                       \
   xrt_kernel_def_t {                                                                        \
-    sizeof(xrt_kernel_def_t), op, name, XRT_DEVICE_CUDA, dtypes, 50, nullptr,               \
+    sizeof(xrt_kernel_def_t), op, name, XRT_DEVICE_CUDA, dtypes, priority, supports,         \
         on_output_device<fn>                                                                \
   }
+#define XRT_CUDA_KERNEL(op, name, dtypes, fn) XRT_CUDA_KERNEL_AT(op, name, dtypes, 50, nullptr, fn)
 
 const xrt_kernel_def_t kKernels[] = {
     XRT_CUDA_KERNEL("matmul", "cuda.matmul_cublaslt", kFloats, matmul),
@@ -47,9 +49,18 @@ const xrt_kernel_def_t kKernels[] = {
     XRT_CUDA_KERNEL("attention", "cuda.flash_attention", kHalves, run_attention),
     XRT_CUDA_KERNEL("attention_backward", "cuda.flash_attention_backward", kHalves,
                     run_attention_backward),
+#ifdef XRT_HAVE_CUDNN
+    // Ahead of our flash kernels wherever cuDNN has a plan: faster in every
+    // case measured (attention/NOTES.md).
+    XRT_CUDA_KERNEL_AT("attention", "cuda.cudnn_attention", kHalves, 60, cudnn_attention_supports,
+                       run_cudnn_attention),
+    XRT_CUDA_KERNEL_AT("attention_backward", "cuda.cudnn_attention_backward", kHalves, 60,
+                       cudnn_attention_backward_supports, run_cudnn_attention_backward),
+#endif
 };
 
 #undef XRT_CUDA_KERNEL
+#undef XRT_CUDA_KERNEL_AT
 
 // "0.1.0 (CUDA runtime 13.0, driver 13.0)". cuBLASLt is opened at the first
 // matrix product, so importing the runtime does not pay for it.
