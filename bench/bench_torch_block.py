@@ -2,12 +2,13 @@
 (xpuruntime.torch: LayerNorm, Attention) against the same block in torch
 eager with scaled_dot_product_attention, measured in the same run.
 
-    python bench/bench_torch_block.py [--quick] [--no-save]
+    python bench/bench_torch_block.py [--quick] [--no-save] [--kernels]
 
 Forward+backward of a pre-norm block (width 1024, 16 heads, seq 2048,
 batch 8, bf16) on cuda:0; prints the time per step, the ratio, and the
-per-op breakdown of our step from the xrt Profiler. Writes
-bench/results/<date>-torch-block.md.
+per-op breakdown of our step from the xrt Profiler (host-side spans) and,
+with --kernels, the GPU time per kernel of one step of each block from
+torch's profiler. Writes bench/results/<date>-torch-block.md.
 """
 from __future__ import annotations
 
@@ -58,10 +59,22 @@ def step(block, x, grad):
     block(x).backward(grad)
 
 
+def kernel_table(block, x, grad) -> str:
+    """GPU time per kernel of one step, from torch's profiler (CUPTI)."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        step(block, x, grad)
+        torch.cuda.synchronize()
+    return prof.key_averages().table(sort_by="self_device_time_total", row_limit=14,
+                                     max_name_column_width=60)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="batch 1, few repeats")
     parser.add_argument("--no-save", action="store_true", help="print only")
+    parser.add_argument("--kernels", action="store_true",
+                        help="GPU time per kernel of both blocks (torch profiler)")
     args = parser.parse_args()
     width, heads, seq, batch = 1024, 16, 2048, 1 if args.quick else 8
     torch.manual_seed(0)
@@ -81,6 +94,10 @@ def main() -> int:
              f"| forward+backward | {ours_s * 1e3:.2f} ms | {theirs_s * 1e3:.2f} ms | "
              f"{theirs_s / ours_s:.2f} |\n\nxrt Profiler, one step of ours (host-side "
              f"spans: GPU work is asynchronous):\n\n```\n{profiler.summary()}\n```")
+    if args.kernels:
+        table += "".join(f"\n\nGPU kernels, one step of {name}:\n\n```\n"
+                         f"{kernel_table(block, x, grad)}\n```"
+                         for name, block in (("ours", ours), ("torch", theirs)))
     print(table)
     if not args.no_save:
         save_results("torch-block", "Transformer block with xpuruntime.torch",

@@ -3,6 +3,11 @@ racecheck): small odd sizes, every dtype, results compared with the CPU
 backend so a kernel that runs clean but computes wrong still fails.
 
     compute-sanitizer --tool memcheck --error-exitcode 1 python3 tests/gpu/sanitizer_workload.py
+    compute-sanitizer --tool racecheck ... sanitizer_workload.py --ours-only
+
+--ours-only leaves out cuDNN's attention kernels: racecheck does not model
+the asynchronous-proxy barriers of their wgmma/TMA code and reports hazards
+inside them (seen on an H200 with cuDNN 9); memcheck runs them.
 """
 import sys
 
@@ -23,7 +28,7 @@ def close(got, expected, dtype, what):
         raise AssertionError(f"{what} {dtype} {expected.shape}: max relative error {error}")
 
 
-def main():
+def main(ours_only):
     rng = np.random.default_rng()
     for dtype in TOLERANCE:
         for shape in [(1, 1), (3, 7), (5, 4097), (2, 3, 1000), (4, 4096)]:
@@ -51,7 +56,7 @@ def main():
                           for shape in [(1, 2, lq, d), (1, 2, lk, d), (1, 2, lk, d), (1, 2, lq, d)])
             dq, dk, dv, dg = (t.to(GPU) for t in (q, k, v, g))
             # Our kernels, then the dispatcher's choice (cuDNN where installed).
-            for impl in ("xrt", None):
+            for impl in ("xrt",) if ours_only else ("xrt", None):
                 close(ops.attention(dq, dk, dv, causal, impl=impl), ops.attention(q, k, v, causal),
                       dtype, f"attention {impl}")
                 for got, want in zip(ops.attention_backward(dg, dq, dk, dv, causal, impl=impl),
@@ -63,4 +68,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main("--ours-only" in sys.argv[1:]))

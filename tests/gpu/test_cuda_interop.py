@@ -194,3 +194,25 @@ def test_device_copies_of_a_strided_tensor(rng):
     assert copy.is_contiguous() and copy.data_ptr() != source.data_ptr()
     np.testing.assert_array_equal(float64(copy), expected)
     np.testing.assert_array_equal(t.numpy(), expected)  # device to host
+
+
+# Layouts whose inner runs travel as 16-, 8- or 4-byte words, and ones that
+# cannot (odd run lengths, an address off the word boundary).
+WIDE_COPY_CASES = [
+    ("float16", (2, 33, 4, 64), lambda t: t.transpose(1, 2)),  # (b, s, h, d) as (b, h, s, d)
+    ("bfloat16", (3, 17, 5, 12), lambda t: t.transpose(1, 2)),  # 24-byte runs: 8-byte words
+    ("float32", (40, 6), lambda t: t[:, 2:4]),                   # 8-byte runs at 8-byte offsets
+    ("float32", (40, 6), lambda t: t[:, 1:4]),                   # 12-byte runs: no wider word
+    ("float64", (7, 9, 10), lambda t: t[:, ::2, 4:8]),           # 32-byte runs
+    ("float16", (9, 64), lambda t: t[:, 1:]),                    # shifted by one element
+]
+
+
+@pytest.mark.parametrize("dtype, shape, view", WIDE_COPY_CASES)
+def test_strided_copies_in_wide_words(rng, dtype, shape, view):
+    _, x64 = ref.random(rng, shape, dtype)
+    source = view(torch_tensor(x64, dtype))
+    assert not source.is_contiguous()
+    copy = torch.utils.dlpack.from_dlpack(xrt.from_dlpack(source).__dlpack__(copy=True))
+    assert copy.is_contiguous()
+    np.testing.assert_array_equal(float64(copy), float64(source))

@@ -89,6 +89,21 @@ def test_modules_load_torch_state_dicts():
     torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("kdim", [None, 8])
+def test_attention_module_cross_attention(kdim):
+    """Distinct query and key/value inputs, with packed or separate projections."""
+    torch.manual_seed(1)
+    theirs = torch.nn.MultiheadAttention(16, 4, batch_first=True, kdim=kdim, vdim=kdim)
+    ours = xt.Attention(16, 4, kdim=kdim, vdim=kdim)
+    for p in theirs.parameters():
+        torch.nn.init.normal_(p)
+    ours.load_state_dict(theirs.state_dict())
+    query, memory = torch.randn(2, 5, 16), torch.randn(2, 7, kdim or 16)
+    want, _ = theirs(query, memory, memory, need_weights=False)
+    got, _ = ours(query, memory, memory)
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+
+
 def test_attention_module_refuses_what_it_cannot_do():
     module = xt.Attention(8, 2)
     s = torch.randn(1, 3, 8)

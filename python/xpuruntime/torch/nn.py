@@ -61,18 +61,26 @@ class Attention(torch.nn.MultiheadAttention):
         if need_weights:
             raise NotImplementedError("xpuruntime.torch.Attention: need_weights=True is not "
                                       "supported; pass need_weights=False")
-        if self._qkv_same_embed_dim:
-            w_q, w_k, w_v = self.in_proj_weight.chunk(3)
+        if self._qkv_same_embed_dim and query is key and key is value:
+            # Self-attention: one product for q, k and v, as torch's own.
+            packed = F.linear(query, self.in_proj_weight, self.in_proj_bias)
+            q, k, v = (self._heads(t) for t in packed.chunk(3, dim=-1))
         else:
-            w_q, w_k, w_v = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
-        b_q = b_k = b_v = None
-        if self.in_proj_bias is not None:
-            b_q, b_k, b_v = self.in_proj_bias.chunk(3)
-        q, k, v = (self._heads(F.linear(t, w, b))
-                   for t, w, b in ((query, w_q, b_q), (key, w_k, b_k), (value, w_v, b_v)))
+            q, k, v = (self._heads(F.linear(t, w, b)) for t, w, b in
+                       zip((query, key, value), self._projections(), self._biases()))
         out = ops.attention(q, k, v, is_causal, None)  # (batch, heads, seq, head_dim)
         out = out.transpose(1, 2).reshape(query.shape[0], query.shape[1], self.embed_dim)
         return self.out_proj(out), None
+
+    def _projections(self):
+        if self._qkv_same_embed_dim:
+            return self.in_proj_weight.chunk(3)
+        return self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
+
+    def _biases(self):
+        if self.in_proj_bias is None:
+            return None, None, None
+        return self.in_proj_bias.chunk(3)
 
     def _heads(self, x):
         batch, seq, _ = x.shape

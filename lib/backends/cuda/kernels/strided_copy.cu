@@ -1,5 +1,8 @@
 // copy_strided: dst = src for two views of one shape and dtype. Only the
-// element size matters, so the kernel moves 1/2/4/8-byte words.
+// element size matters, so the kernel moves words of up to 16 bytes: where
+// both views have contiguous inner runs (a transposed head layout, a column
+// slice), several elements travel as one word, which keeps the index math
+// per byte low enough for the copy to run near memory bandwidth.
 #include <cstdint>
 
 #include "indexing.h"
@@ -64,6 +67,28 @@ size_t element_size(xrt_dtype_t dtype) {
   }
 }
 
+// The widest word (16, 8, 4 bytes, or elem itself) that both views can be
+// read and written in: each inner run, every other stride and both
+// addresses must be multiples of it. Rewrites s in units of that word.
+size_t widen(StridedShape<2>& s, size_t elem, const void* dst, const void* src) {
+  if (s.ndim == 0 || s.strides[0][0] != 1 || s.strides[1][0] != 1) return elem;
+  const auto address = [](const void* p) { return reinterpret_cast<uintptr_t>(p); };
+  for (size_t word = 16; word > elem; word /= 2) {
+    const int64_t per = static_cast<int64_t>(word / elem);
+    bool fits = address(dst) % word == 0 && address(src) % word == 0 && s.shape[0] % per == 0;
+    for (int d = 1; d < s.ndim && fits; ++d)
+      fits = s.strides[0][d] % per == 0 && s.strides[1][d] % per == 0;
+    if (!fits) continue;
+    s.shape[0] /= per;
+    for (int d = 1; d < s.ndim; ++d) {
+      s.strides[0][d] /= per;
+      s.strides[1][d] /= per;
+    }
+    return word;
+  }
+  return elem;
+}
+
 xrt_status_t copy_error(char* error, size_t capacity, xrt_status_t status, const char* message) {
   if (error && capacity > 0) std::snprintf(error, capacity, "cuda copy_strided: %s", message);
   return status;
@@ -91,16 +116,19 @@ xrt_status_t copy_strided(const xrt_kernel_tensor_t* dst, const xrt_kernel_tenso
   if (n == 0) return XRT_OK;
 
   const xrt_kernel_tensor_t* const ops[2] = {dst, src};
-  const StridedShape<2> s = collapse_dims(ops);
+  StridedShape<2> s = collapse_dims(ops);
   if (is_contiguous(s, 0) && is_contiguous(s, 1)) {
     cudaMemcpyAsync(dst->data, src->data, static_cast<size_t>(n) * elem,
                     cudaMemcpyDeviceToDevice, stream);
   } else {
-    switch (elem) {
-      case 1: launch_copy<uint8_t>(dst->data, src->data, n, s, stream); break;
-      case 2: launch_copy<uint16_t>(dst->data, src->data, n, s, stream); break;
-      case 4: launch_copy<uint32_t>(dst->data, src->data, n, s, stream); break;
-      default: launch_copy<uint64_t>(dst->data, src->data, n, s, stream); break;
+    const size_t word = widen(s, elem, dst->data, src->data);
+    const int64_t words = n * static_cast<int64_t>(elem) / static_cast<int64_t>(word);
+    switch (word) {
+      case 1: launch_copy<uint8_t>(dst->data, src->data, words, s, stream); break;
+      case 2: launch_copy<uint16_t>(dst->data, src->data, words, s, stream); break;
+      case 4: launch_copy<uint32_t>(dst->data, src->data, words, s, stream); break;
+      case 8: launch_copy<uint64_t>(dst->data, src->data, words, s, stream); break;
+      default: launch_copy<uint4>(dst->data, src->data, words, s, stream); break;
     }
   }
   return check_launch("copy_strided", error, capacity);
