@@ -101,7 +101,8 @@ def main() -> int:
     print(table)
     if not args.no_save:
         save_results("torch-block", "Transformer block with xpuruntime.torch",
-                     f"torch {torch.__version__}", "python bench/bench_torch_block.py",
+                     f"torch {torch.__version__}",
+                     "python bench/bench_torch_block.py" + (" --kernels" if args.kernels else ""),
                      "CUDA events around 5 steps, median of alternating repeats after warm-up; "
                      "ratio above 1 means xpuruntime is faster.", table,
                      device=gpu_line())
