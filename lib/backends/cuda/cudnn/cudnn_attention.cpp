@@ -168,13 +168,13 @@ class ThreadState {
     return h;
   }
 
-  const Plan& plan(const std::string& key, cudnnHandle_t handle,
-                   std::unique_ptr<fe::graph::Graph> (*make)(const Problem&, bool),
-                   const Problem& p, bool flag) {
+  // The plan cached under key, built from make() on the first call.
+  template <class Make>
+  const Plan& plan(const std::string& key, cudnnHandle_t handle, Make&& make) {
     auto it = plans_.find(key);
     if (it != plans_.end()) return it->second;
     Plan plan;
-    plan.graph = make(p, flag);
+    plan.graph = make();
     plan.error = finalize(*plan.graph, handle, &plan.workspace);
     return plans_.emplace(key, std::move(plan)).first->second;
   }
@@ -189,16 +189,10 @@ ThreadState& thread_state() {
   return state;
 }
 
-std::unique_ptr<fe::graph::Graph> make_forward(const Problem& p, bool stats) {
-  return forward_graph(p, stats);
-}
-std::unique_ptr<fe::graph::Graph> make_backward(const Problem& p, bool) {
-  return backward_graph(p);
-}
-
 // The plans a call needs (forward alone, or forward with statistics then
 // backward) for the current device; an error message when cuDNN cannot run it.
 struct Plans {
+  Problem problem{};
   cudnnHandle_t handle = nullptr;
   const Plan* forward = nullptr;
   const Plan* backward = nullptr;
@@ -206,9 +200,10 @@ struct Plans {
 };
 
 Plans plans_for(const xrt_kernel_context_t* ctx, bool backward) {
-  Plans out;
   const size_t first = backward ? 1 : 0;
-  const Problem p = problem_of(ctx, first);
+  Plans out;
+  out.problem = problem_of(ctx, first);
+  const Problem& p = out.problem;
   if (p.dtype != XRT_FLOAT16 && p.dtype != XRT_BFLOAT16) {
     out.error = std::string("dtype ") + dtype_name(p.dtype) +
                 " is not supported (float16 and bfloat16 are)";
@@ -235,13 +230,14 @@ Plans plans_for(const xrt_kernel_context_t* ctx, bool backward) {
     out.error = why;
     return out;
   }
-  out.forward = &state.plan(p.key(backward ? 's' : 'f'), out.handle, make_forward, p, backward);
+  out.forward = &state.plan(p.key(backward ? 's' : 'f'), out.handle,
+                            [&] { return forward_graph(p, backward); });
   if (!out.forward->error.empty()) {
     out.error = "cuDNN has no forward plan: " + out.forward->error;
     return out;
   }
   if (backward) {
-    out.backward = &state.plan(p.key('b'), out.handle, make_backward, p, false);
+    out.backward = &state.plan(p.key('b'), out.handle, [&] { return backward_graph(p); });
     if (!out.backward->error.empty()) out.error = "cuDNN has no backward plan: " + out.backward->error;
   }
   return out;
@@ -300,7 +296,7 @@ xrt_status_t run(const xrt_kernel_context_t* ctx, bool backward) {
                                             {kO, ctx->outputs[0].data}};
     return execute(ctx, plans.handle, *plans.forward, pack);
   }
-  const Problem p = problem_of(ctx, 1);
+  const Problem& p = plans.problem;
   cudaStream_t stream = stream_of(ctx);
   void* o = scratch_alloc(bytes_of(p.b, p.h, p.lq, p.dv, 2), stream);
   void* lse = o ? scratch_alloc(bytes_of(p.b, p.h, p.lq, 1, sizeof(float)), stream) : nullptr;
