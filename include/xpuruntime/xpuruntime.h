@@ -391,6 +391,13 @@ XRT_API void xrt_session_release(xrt_session_t* session);
 /* Name of the backend that runs the session; static storage. */
 XRT_API xrt_status_t xrt_session_backend(const xrt_session_t* session, const char** name);
 XRT_API xrt_status_t xrt_session_device(const xrt_session_t* session, xrt_device_t** out);
+/* A fact the backend reports about the session, by key; the text lives as
+ * long as the session. "providers": ONNX Runtime's execution providers
+ * registered for it, comma-separated, in priority order
+ * ("CUDAExecutionProvider,CPUExecutionProvider"). XRT_ERROR_NOT_FOUND for a
+ * key the backend does not answer. */
+XRT_API xrt_status_t xrt_session_property(const xrt_session_t* session, const char* key,
+                                          const char** value);
 XRT_API xrt_status_t xrt_session_input_count(const xrt_session_t* session, size_t* count);
 XRT_API xrt_status_t xrt_session_output_count(const xrt_session_t* session, size_t* count);
 XRT_API xrt_status_t xrt_session_input_info(const xrt_session_t* session, size_t index,
@@ -401,7 +408,11 @@ XRT_API xrt_status_t xrt_session_output_info(const xrt_session_t* session, size_
  * with the model's dtype and rank and matching fixed dimensions; inputs on
  * another device are refused. output_names NULL asks for every output (then
  * num_outputs must equal the output count). outputs[i] receives a new tensor
- * on the session's device, owned by the caller. */
+ * on the session's device, owned by the caller. On a GPU the run is queued
+ * on the device's default stream, in order with the work already there,
+ * and returns without waiting for it: inputs and outputs behave like the
+ * operands of an op (xrt_stream_synchronize, or an event, before reading
+ * outputs from another stream or the host). */
 XRT_API xrt_status_t xrt_session_run(xrt_session_t* session, const char* const* input_names,
                                      const xrt_tensor_t* const* inputs, size_t num_inputs,
                                      const char* const* output_names, size_t num_outputs,

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define XRT_PLUGIN_ABI_MAJOR 1
-#define XRT_PLUGIN_ABI_MINOR 2
+#define XRT_PLUGIN_ABI_MINOR 3
 #define XRT_PLUGIN_ENTRY_SYMBOL "xrt_plugin_get_api"
 
 /* One operand as a kernel sees it. Strides are in elements and may be 0
@@ -89,6 +89,13 @@ typedef struct {
   void* context;
   xrt_status_t (*alloc_output)(void* context, size_t index, xrt_dtype_t dtype, int32_t ndim,
                                const int64_t* shape, void** data);
+  /* ABI 1.3: hands over memory the backend already holds (contiguous, on
+   * the session's device) as output `index`, without a copy. The runtime
+   * calls release(release_context) once the tensor is gone, also when this
+   * call fails. */
+  xrt_status_t (*adopt_output)(void* context, size_t index, xrt_dtype_t dtype, int32_t ndim,
+                               const int64_t* shape, void* data,
+                               void (*release)(void* release_context), void* release_context);
 } xrt_session_outputs_t;
 
 /* Receives spans a backend timed itself (its per-node profile). start is
@@ -131,6 +138,11 @@ typedef struct {
    * hands over the spans the backend profiled (option enable_profiling).
    * May be NULL. */
   void (*collect_spans)(xrt_plugin_session_t* session, const xrt_span_sink_t* sink);
+  /* ABI 1.3: a fact about the session by key, e.g. "providers" (the
+   * execution providers the backend registered, comma-separated, in
+   * priority order); NULL for a key the backend does not answer. The text
+   * lives as long as the session. May be NULL. */
+  const char* (*property)(const xrt_plugin_session_t* session, const char* key);
 } xrt_session_api_t;
 
 /* ---- Devices, memory, streams and copies (ABI 1.2) ----------------------
@@ -201,6 +213,21 @@ typedef struct {
   xrt_status_t (*host_free)(void* ptr);
 } xrt_device_api_t;
 
+/* ---- Services of the runtime (ABI 1.3) ----------------------------------
+ *
+ * Given to a plugin once, right after it is loaded, so a backend that runs
+ * someone else's library (ONNX Runtime) can make that library allocate
+ * from the runtime's pools. Every function may be called from many threads
+ * at once; the table lives until the process exits. */
+typedef struct {
+  size_t struct_size;
+  /* Memory of device `index` of `kind` from the runtime's pool (what
+   * xrt_memory_alloc gives), ordered on that device's default stream. */
+  xrt_status_t (*memory_alloc)(xrt_device_kind_t kind, int32_t index, size_t nbytes,
+                               void** out);
+  xrt_status_t (*memory_free)(xrt_device_kind_t kind, int32_t index, void* ptr);
+} xrt_host_api_t;
+
 typedef struct {
   size_t struct_size;
   uint32_t abi_major;
@@ -213,6 +240,9 @@ typedef struct {
   const xrt_session_api_t* sessions;
   /* ABI 1.2: NULL, or the devices this backend brings. */
   const xrt_device_api_t* devices;
+  /* ABI 1.3: NULL, or called once with the runtime's services after the
+   * table is checked and before anything else is used. */
+  void (*attach_host)(const xrt_host_api_t* host);
 } xrt_plugin_api_t;
 
 typedef const xrt_plugin_api_t* (*xrt_plugin_get_api_fn)(uint32_t host_abi_major);

@@ -638,6 +638,16 @@ xrt_status_t xrt_session_device(const xrt_session_t* session, xrt_device_t** out
   });
 }
 
+xrt_status_t xrt_session_property(const xrt_session_t* session, const char* key,
+                                  const char** value) {
+  return guarded([&] {
+    require(session != nullptr, "session is NULL");
+    require(key != nullptr, "key is NULL");
+    require_out(value, "value");
+    *value = xrt::session_property(session, key);
+  });
+}
+
 xrt_status_t xrt_session_input_count(const xrt_session_t* session, size_t* count) {
   return guarded([&] {
     require(session != nullptr, "session is NULL");

@@ -84,6 +84,11 @@ const xrt_device_api_t* plugin_devices(const xrt_plugin_api_t* api) {
   return api->devices;
 }
 
+void plugin_attach_host(const xrt_plugin_api_t* api, const xrt_host_api_t* host) {
+  if (api->struct_size < offsetof(xrt_plugin_api_t, attach_host) + sizeof(void*)) return;
+  if (api->attach_host) api->attach_host(host);
+}
+
 std::string plugin_name_from_path(const std::string& path) {
   std::string name = path.substr(path.find_last_of('/') + 1);
   if (name.rfind("lib", 0) == 0) name = name.substr(3);

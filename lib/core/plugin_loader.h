@@ -21,6 +21,8 @@ const xrt_session_api_t* plugin_sessions(const xrt_plugin_api_t* api);
 const char* plugin_details(const xrt_plugin_api_t* api);
 // The plugin's device table (ABI 1.2), or NULL.
 const xrt_device_api_t* plugin_devices(const xrt_plugin_api_t* api);
+// Hands the runtime's services to a plugin that takes them (ABI 1.3).
+void plugin_attach_host(const xrt_plugin_api_t* api, const xrt_host_api_t* host);
 
 // Backend name for a plugin file: "libxrt_cuda.so" -> "cuda".
 std::string plugin_name_from_path(const std::string& path);

@@ -8,6 +8,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "error.h"
+#include "host_services.h"
 #include "op_schemas.h"
 #include "plugin_loader.h"
 
@@ -103,6 +104,7 @@ void Runtime::load_plugin(const std::string& path) {
     entry.name = api->name;
     entry.version = api->version ? api->version : "";
     entry.sessions = plugin_sessions(api);
+    plugin_attach_host(api, host_services());
     // A plugin whose runtime below is missing still loads, and says so.
     const char* details = plugin_details(api);
     const std::string unavailable = "unavailable: ";

@@ -1,6 +1,7 @@
 #include "session.h"
 
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 
 #include "dtype.h"
@@ -87,6 +88,41 @@ xrt_status_t alloc_output(void* context, size_t index, xrt_dtype_t dtype, int32_
   }
 }
 
+// Memory a backend handed over: given back through its release callback.
+struct AdoptedMemory {
+  void (*release)(void*);
+  void* context;
+};
+
+void release_adopted(void*, void* context) {
+  auto* adopted = static_cast<AdoptedMemory*>(context);
+  adopted->release(adopted->context);
+  delete adopted;
+}
+
+xrt_status_t adopt_output(void* context, size_t index, xrt_dtype_t dtype, int32_t ndim,
+                          const int64_t* shape, void* data, void (*release)(void*),
+                          void* release_context) noexcept {
+  auto* sink = static_cast<OutputSink*>(context);
+  AdoptedMemory* adopted = nullptr;
+  try {
+    adopted = new AdoptedMemory{release, release_context};
+    require(index < sink->tensors.size(), "output index ", index, " is out of range");
+    require(dtype_valid(dtype), "output ", index, " has an invalid dtype");
+    sink->tensors[index] = TensorRef(
+        tensor_wrap(sink->device, dtype, ndim, shape, nullptr, data, release_adopted, adopted));
+    return XRT_OK;
+  } catch (const Error& e) {
+    if (adopted) release_adopted(nullptr, adopted);
+    else release(release_context);
+    return e.status();
+  } catch (...) {
+    if (adopted) release_adopted(nullptr, adopted);
+    else release(release_context);
+    return XRT_ERROR_OUT_OF_MEMORY;
+  }
+}
+
 }  // namespace
 
 xrt_session* session_create(const char* path, const void* data, size_t size, const char* backend,
@@ -167,6 +203,16 @@ void session_release(xrt_session* session) {
   delete session;
 }
 
+const char* session_property(const xrt_session* s, const char* key) {
+  const xrt_session_api_t* api = s->api;
+  const char* value = nullptr;
+  if (api->struct_size >= offsetof(xrt_session_api_t, property) + sizeof(void*) && api->property)
+    value = api->property(s->impl, key);
+  if (!value)
+    fail(XRT_ERROR_NOT_FOUND, "backend '", s->backend, "' has no session property '", key, "'");
+  return value;
+}
+
 void session_run(xrt_session* s, const char* const* input_names,
                  const xrt_tensor_t* const* inputs, size_t num_inputs,
                  const char* const* output_names, size_t num_outputs, xrt_tensor_t** outputs) {
@@ -217,7 +263,8 @@ void session_run(xrt_session* s, const char* const* input_names,
   }
 
   OutputSink sink{s->device, std::vector<TensorRef>(num_outputs)};
-  const xrt_session_outputs_t sink_api{sizeof(xrt_session_outputs_t), &sink, alloc_output};
+  const xrt_session_outputs_t sink_api{sizeof(xrt_session_outputs_t), &sink, alloc_output,
+                                       adopt_output};
   char error[1024] = {0};
   {
     ProfileSpan span("session", "session.run");

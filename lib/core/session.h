@@ -25,6 +25,8 @@ namespace xrt {
 xrt_session* session_create(const char* path, const void* data, size_t size, const char* backend,
                             xrt_device* device, const xrt_option_t* options, size_t num_options);
 void session_release(xrt_session* session);
+// The backend's answer for `key`; throws NotFound when it has none.
+const char* session_property(const xrt_session* session, const char* key);
 // Fills outputs[0..num_outputs) with new tensors; nothing is left allocated
 // when it throws.
 void session_run(xrt_session* session, const char* const* input_names,

@@ -3,7 +3,8 @@
 // entry point returns a table of function pointers that only ever grows, and
 // each function sits at a fixed index in it. Every index used below exists
 // in API version 12; the plugin asks for version 17, which every ORT that
-// ships libonnxruntime in its wheel (1.19 and later) provides.
+// ships libonnxruntime in its wheel (1.19 and later) provides. Indices were
+// counted from onnxruntime_c_api.h; a wrong one fails the CPU session tests.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +22,7 @@ struct OrtSession;
 struct OrtSessionOptions;
 struct OrtValue;
 struct OrtRunOptions;
+struct OrtIoBinding;
 struct OrtTypeInfo;
 struct OrtTensorTypeAndShapeInfo;
 struct OrtAllocator;
@@ -71,7 +73,6 @@ inline constexpr size_t GetErrorMessage = 2;
 inline constexpr size_t CreateEnv = 3;
 inline constexpr size_t CreateSession = 7;
 inline constexpr size_t CreateSessionFromArray = 8;
-inline constexpr size_t Run = 9;
 inline constexpr size_t CreateSessionOptions = 10;
 inline constexpr size_t EnableProfiling = 14;
 inline constexpr size_t SetSessionGraphOptimizationLevel = 23;
@@ -83,6 +84,7 @@ inline constexpr size_t SessionGetInputTypeInfo = 33;
 inline constexpr size_t SessionGetOutputTypeInfo = 34;
 inline constexpr size_t SessionGetInputName = 36;
 inline constexpr size_t SessionGetOutputName = 37;
+inline constexpr size_t CreateRunOptions = 39;
 inline constexpr size_t CreateTensorWithDataAsOrtValue = 49;
 inline constexpr size_t GetTensorMutableData = 51;
 inline constexpr size_t CastTypeInfoToTensorInfo = 55;
@@ -103,11 +105,19 @@ inline constexpr size_t ReleaseStatus = 93;
 inline constexpr size_t ReleaseMemoryInfo = 94;
 inline constexpr size_t ReleaseSession = 95;
 inline constexpr size_t ReleaseValue = 96;
+inline constexpr size_t ReleaseRunOptions = 97;
 inline constexpr size_t ReleaseTypeInfo = 98;
 inline constexpr size_t ReleaseTensorTypeAndShapeInfo = 99;
 inline constexpr size_t ReleaseSessionOptions = 100;
 inline constexpr size_t GetAvailableProviders = 125;
 inline constexpr size_t ReleaseAvailableProviders = 126;
+inline constexpr size_t RunWithBinding = 133;
+inline constexpr size_t CreateIoBinding = 134;
+inline constexpr size_t ReleaseIoBinding = 135;
+inline constexpr size_t BindInput = 136;
+inline constexpr size_t BindOutputToDevice = 138;
+inline constexpr size_t GetBoundOutputValues = 140;
+inline constexpr size_t AddRunConfigEntry = 165;
 inline constexpr size_t SessionOptionsAppendExecutionProvider_TensorRT_V2 = 170;
 inline constexpr size_t CreateTensorRTProviderOptions = 171;
 inline constexpr size_t UpdateTensorRTProviderOptions = 172;
@@ -128,9 +138,6 @@ struct Functions {
                               OrtSession** out);
   OrtStatus* (*CreateSessionFromArray)(const OrtEnv*, const void* data, size_t size,
                                        const OrtSessionOptions*, OrtSession** out);
-  OrtStatus* (*Run)(OrtSession*, const OrtRunOptions*, const char* const* input_names,
-                    const OrtValue* const* inputs, size_t num_inputs,
-                    const char* const* output_names, size_t num_outputs, OrtValue** outputs);
   OrtStatus* (*CreateSessionOptions)(OrtSessionOptions** out);
   OrtStatus* (*EnableProfiling)(OrtSessionOptions*, const char* prefix);
   OrtStatus* (*SetSessionGraphOptimizationLevel)(OrtSessionOptions*, int level);
@@ -142,6 +149,21 @@ struct Functions {
   OrtStatus* (*SessionGetOutputTypeInfo)(const OrtSession*, size_t index, OrtTypeInfo** out);
   OrtStatus* (*SessionGetInputName)(const OrtSession*, size_t index, OrtAllocator*, char** out);
   OrtStatus* (*SessionGetOutputName)(const OrtSession*, size_t index, OrtAllocator*, char** out);
+  OrtStatus* (*CreateRunOptions)(OrtRunOptions** out);
+  void (*ReleaseRunOptions)(OrtRunOptions*);
+  // Run-time settings by key, e.g. "disable_synchronize_execution_providers".
+  OrtStatus* (*AddRunConfigEntry)(OrtRunOptions*, const char* key, const char* value);
+  // A binding names a run's inputs and where its outputs go; the session
+  // runs it, and the outputs it allocated come back as values.
+  OrtStatus* (*CreateIoBinding)(OrtSession*, OrtIoBinding** out);
+  void (*ReleaseIoBinding)(OrtIoBinding*);
+  OrtStatus* (*BindInput)(OrtIoBinding*, const char* name, const OrtValue* value);
+  OrtStatus* (*BindOutputToDevice)(OrtIoBinding*, const char* name, const OrtMemoryInfo* where);
+  OrtStatus* (*RunWithBinding)(OrtSession*, const OrtRunOptions*, const OrtIoBinding*);
+  // The array comes from the allocator (freed with it); the caller owns
+  // each value in it.
+  OrtStatus* (*GetBoundOutputValues)(const OrtIoBinding*, OrtAllocator*, OrtValue*** values,
+                                     size_t* count);
   // size is in bytes; the data stays owned by the caller.
   OrtStatus* (*CreateTensorWithDataAsOrtValue)(const OrtMemoryInfo*, void* data, size_t size,
                                                const int64_t* shape, size_t ndim, int elem_type,

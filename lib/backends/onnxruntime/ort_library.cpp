@@ -35,7 +35,6 @@ void bind_all(Functions& f, const void* t) {
   bind(f.CreateEnv, t, slot::CreateEnv);
   bind(f.CreateSession, t, slot::CreateSession);
   bind(f.CreateSessionFromArray, t, slot::CreateSessionFromArray);
-  bind(f.Run, t, slot::Run);
   bind(f.CreateSessionOptions, t, slot::CreateSessionOptions);
   bind(f.EnableProfiling, t, slot::EnableProfiling);
   bind(f.SetSessionGraphOptimizationLevel, t, slot::SetSessionGraphOptimizationLevel);
@@ -47,6 +46,15 @@ void bind_all(Functions& f, const void* t) {
   bind(f.SessionGetOutputTypeInfo, t, slot::SessionGetOutputTypeInfo);
   bind(f.SessionGetInputName, t, slot::SessionGetInputName);
   bind(f.SessionGetOutputName, t, slot::SessionGetOutputName);
+  bind(f.CreateRunOptions, t, slot::CreateRunOptions);
+  bind(f.ReleaseRunOptions, t, slot::ReleaseRunOptions);
+  bind(f.AddRunConfigEntry, t, slot::AddRunConfigEntry);
+  bind(f.CreateIoBinding, t, slot::CreateIoBinding);
+  bind(f.ReleaseIoBinding, t, slot::ReleaseIoBinding);
+  bind(f.BindInput, t, slot::BindInput);
+  bind(f.BindOutputToDevice, t, slot::BindOutputToDevice);
+  bind(f.RunWithBinding, t, slot::RunWithBinding);
+  bind(f.GetBoundOutputValues, t, slot::GetBoundOutputValues);
   bind(f.CreateTensorWithDataAsOrtValue, t, slot::CreateTensorWithDataAsOrtValue);
   bind(f.GetTensorMutableData, t, slot::GetTensorMutableData);
   bind(f.CastTypeInfoToTensorInfo, t, slot::CastTypeInfoToTensorInfo);

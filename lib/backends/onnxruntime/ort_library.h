@@ -47,6 +47,8 @@ struct Release {
   void operator()(OrtTypeInfo* p) const { api().ReleaseTypeInfo(p); }
   void operator()(OrtTensorTypeAndShapeInfo* p) const { api().ReleaseTensorTypeAndShapeInfo(p); }
   void operator()(OrtMemoryInfo* p) const { api().ReleaseMemoryInfo(p); }
+  void operator()(OrtRunOptions* p) const { api().ReleaseRunOptions(p); }
+  void operator()(OrtIoBinding* p) const { api().ReleaseIoBinding(p); }
   void operator()(OrtCUDAProviderOptionsV2* p) const { api().ReleaseCUDAProviderOptions(p); }
   void operator()(OrtTensorRTProviderOptionsV2* p) const {
     api().ReleaseTensorRTProviderOptions(p);

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "ort_device_memory.h"
+
 namespace xrt::ort {
 namespace {
 
@@ -17,6 +19,9 @@ constexpr std::string_view kProviderOptionPrefix = "provider_option.";
 constexpr const char* kCpu = "CPUExecutionProvider";
 constexpr const char* kCuda = "CUDAExecutionProvider";
 constexpr const char* kTensorRT = "TensorrtExecutionProvider";
+// cudaStreamLegacy, the handle of CUDA's legacy default stream, as ORT
+// reads a stream option (an address in decimal).
+constexpr const char* kLegacyStreamAddress = "1";
 
 bool parse_int(const char* text, long min, long max, int* out) {
   if (!text || !*text) return false;
@@ -84,6 +89,40 @@ xrt_status_t check_available(const SessionConfig& config, char* error, size_t ca
     }
   }
   return XRT_OK;
+}
+
+bool has_key(const ProviderRequest& p, std::string_view key) {
+  for (const std::string& k : p.keys) {
+    if (k == key) return true;
+  }
+  return false;
+}
+
+void set_default(ProviderRequest* p, const char* key, std::string value) {
+  if (has_key(*p, key)) return;
+  p->keys.emplace_back(key);
+  p->values.push_back(std::move(value));
+}
+
+// What a CUDA device's session does unless an option says otherwise: the
+// GPU providers run on that device and on the runtime's default stream, and
+// the CUDA provider allocates from the runtime's pool.
+void apply_gpu_defaults(int32_t device_index, SessionConfig* config) {
+  bool own_stream = false;
+  for (ProviderRequest& p : config->providers) {
+    if (!is_gpu_provider(p.name)) continue;
+    set_default(&p, "device_id", std::to_string(device_index));
+    own_stream = own_stream || has_key(p, "user_compute_stream");
+    set_default(&p, "user_compute_stream", kLegacyStreamAddress);
+    std::string alloc, free;
+    if (p.name == kCuda && !has_key(p, "gpu_external_alloc") && !has_key(p, "gpu_external_free") &&
+        pool_allocator_options(device_index, &alloc, &free)) {
+      set_default(&p, "gpu_external_alloc", alloc);
+      set_default(&p, "gpu_external_free", free);
+    }
+  }
+  // A stream the caller chose keeps ORT's wait at the end of each run.
+  config->on_default_stream = !own_stream;
 }
 
 xrt_status_t parse_providers(const char* text, SessionConfig* config, char* error,
@@ -234,18 +273,7 @@ xrt_status_t parse_options(const xrt_option_t* options, size_t num_options,
     request->values.emplace_back(option->value ? option->value : "");
   }
 
-  // On a CUDA device the GPU providers run on that device unless told otherwise.
-  if (device_kind == XRT_DEVICE_CUDA) {
-    for (ProviderRequest& p : config->providers) {
-      if (!is_gpu_provider(p.name)) continue;
-      bool has_id = false;
-      for (const std::string& k : p.keys) has_id = has_id || k == "device_id";
-      if (!has_id) {
-        p.keys.emplace_back("device_id");
-        p.values.push_back(std::to_string(device_index));
-      }
-    }
-  }
+  if (device_kind == XRT_DEVICE_CUDA) apply_gpu_defaults(device_index, config);
   return check_available(*config, error, capacity);
 }
 

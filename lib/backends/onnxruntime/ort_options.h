@@ -20,6 +20,9 @@ struct SessionConfig {
   int inter_op_threads = -1;
   int optimization_level = -1;
   bool profiling = false;
+  // GPU providers run on the runtime's default stream (CUDA's legacy
+  // stream), so runs need not wait for the device before returning.
+  bool on_default_stream = false;
   std::vector<ProviderRequest> providers;  // priority order; CPU is ORT's implicit fallback
 };
 

@@ -1,8 +1,7 @@
 #include "ort_session.h"
 
-#include <dlfcn.h>
-
 #include <array>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -19,21 +18,18 @@ struct xrt_plugin_session {
   std::vector<ValueInfo> outputs;
   std::vector<const char*> input_names;
   std::vector<const char*> output_names;
-  // Where input data lives: the shared CPU description, or this session's device.
-  const xrt::ort::OrtMemoryInfo* input_memory = nullptr;
+  // Where inputs live and where ORT puts outputs: the shared CPU
+  // description, or this session's device.
+  const xrt::ort::OrtMemoryInfo* memory = nullptr;
   xrt::ort::Owned<xrt::ort::OrtMemoryInfo> device_memory;
-  // ORT hands outputs back in host memory; a CUDA session copies them to the
-  // device buffer the runtime allocates.
-  int (*copy_to_device)(void* dst, const void* src, size_t bytes, int kind) = nullptr;
+  // NULL: ORT's defaults (each run waits for its GPU work).
+  xrt::ort::Owned<xrt::ort::OrtRunOptions> run_options;
+  std::string providers;    // property "providers"
   bool profiling = false;  // enable_profiling, until the spans are collected
 };
 
 namespace xrt::ort {
 namespace {
-
-// cudaMemcpyDefault: the direction comes from the pointers, since ORT may
-// return an output in host or in device memory.
-constexpr int kCudaMemcpyDefault = 4;
 
 struct DtypeMap {
   xrt_dtype_t dtype;
@@ -204,32 +200,43 @@ xrt_status_t describe_all(xrt_plugin_session* s, char* error, size_t capacity) {
   return XRT_OK;
 }
 
-// The CUDA runtime is already in the process once ORT's CUDA provider is.
-xrt_status_t prepare_cuda(xrt_plugin_session* s, int32_t device_index, char* error,
-                          size_t capacity) {
-  for (const char* name : {"libcudart.so.13", "libcudart.so.12", "libcudart.so"}) {
-    void* handle = dlopen(name, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
-    if (!handle) handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-    if (!handle) continue;
-    s->copy_to_device =
-        reinterpret_cast<decltype(s->copy_to_device)>(dlsym(handle, "cudaMemcpy"));
-    if (s->copy_to_device) break;
-  }
-  if (!s->copy_to_device) {
-    return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
-                "onnxruntime: the CUDA runtime library (libcudart) was not found");
-  }
+xrt_status_t prepare_cuda(xrt_plugin_session* s, int32_t device_index, bool on_default_stream,
+                          char* error, size_t capacity) {
+  const Functions& f = api();
   OrtMemoryInfo* raw = nullptr;
-  if (xrt_status_t st = take(api().CreateMemoryInfo("Cuda", kDeviceAllocator, device_index,
-                                                    kMemTypeDefault, &raw),
+  if (xrt_status_t st = take(f.CreateMemoryInfo("Cuda", kDeviceAllocator, device_index,
+                                                kMemTypeDefault, &raw),
                              error, capacity);
       st != XRT_OK) {
     return st;
   }
   s->device_memory.reset(raw);
-  s->input_memory = raw;
-  return XRT_OK;
+  s->memory = raw;
+  if (!on_default_stream) return XRT_OK;
+  // Ordered on the default stream like every op, a run returns without
+  // waiting for its GPU work.
+  OrtRunOptions* options = nullptr;
+  if (xrt_status_t st = take(f.CreateRunOptions(&options), error, capacity); st != XRT_OK) {
+    return st;
+  }
+  s->run_options.reset(options);
+  return take(f.AddRunConfigEntry(options, "disable_synchronize_execution_providers", "1"), error,
+              capacity);
 }
+
+std::string provider_list(const SessionConfig& config) {
+  std::string list;
+  bool has_cpu = false;
+  for (const ProviderRequest& p : config.providers) {
+    list += (list.empty() ? "" : ",") + p.name;
+    has_cpu = has_cpu || p.name == "CPUExecutionProvider";
+  }
+  // ORT runs what no listed provider takes on its CPU provider.
+  if (!has_cpu) list += list.empty() ? "CPUExecutionProvider" : ",CPUExecutionProvider";
+  return list;
+}
+
+void release_value(void* value) { api().ReleaseValue(static_cast<OrtValue*>(value)); }
 
 }  // namespace
 
@@ -270,9 +277,11 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
   }
 
   auto session = std::make_unique<xrt_plugin_session>();
-  session->input_memory = cpu_memory();
+  session->memory = cpu_memory();
+  session->providers = provider_list(config);
   if (device_kind == XRT_DEVICE_CUDA) {
-    if (xrt_status_t s = prepare_cuda(session.get(), device_index, error, capacity);
+    if (xrt_status_t s = prepare_cuda(session.get(), device_index, config.on_default_stream,
+                                      error, capacity);
         s != XRT_OK) {
       return s;
     }
@@ -329,6 +338,11 @@ xrt_status_t session_output_info(const xrt_plugin_session_t* session, size_t ind
   return plugin::describe_value(session->outputs, index, info);
 }
 
+const char* session_property(const xrt_plugin_session_t* session, const char* key) {
+  if (std::strcmp(key, "providers") == 0) return session->providers.c_str();
+  return nullptr;
+}
+
 xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* inputs,
                          size_t num_inputs, const size_t* output_indices, size_t num_outputs,
                          const xrt_session_outputs_t* outputs, char* error, size_t capacity) {
@@ -338,6 +352,20 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
                 "onnxruntime: the model takes %zu inputs, got %zu", session->inputs.size(),
                 num_inputs);
   }
+  if (outputs->struct_size < offsetof(xrt_session_outputs_t, adopt_output) + sizeof(void*) ||
+      !outputs->adopt_output) {
+    return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                "onnxruntime: this runtime cannot take outputs without a copy "
+                "(plugin ABI 1.3 or later is needed)");
+  }
+  OrtIoBinding* raw_binding = nullptr;
+  if (xrt_status_t s = take(f.CreateIoBinding(session->session.get(), &raw_binding), error,
+                            capacity);
+      s != XRT_OK) {
+    return s;
+  }
+  Owned<OrtIoBinding> binding(raw_binding);
+
   ValueList in(num_inputs);
   for (size_t i = 0; i < num_inputs; ++i) {
     const xrt_kernel_tensor_t& t = inputs[i];
@@ -346,13 +374,11 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
     }
     size_t bytes = kDtypes[t.dtype].size;
     for (int32_t d = 0; d < t.ndim; ++d) bytes *= static_cast<size_t>(t.shape[d]);
-    if (xrt_status_t s = take(f.CreateTensorWithDataAsOrtValue(
-                                  session->input_memory, t.data, bytes, t.shape,
-                                  static_cast<size_t>(t.ndim), kDtypes[t.dtype].element, &in[i]),
-                              error, capacity);
-        s != XRT_OK) {
-      return s;
-    }
+    OrtStatus* status = f.CreateTensorWithDataAsOrtValue(session->memory, t.data, bytes, t.shape,
+                                                         static_cast<size_t>(t.ndim),
+                                                         kDtypes[t.dtype].element, &in[i]);
+    if (!status) status = f.BindInput(binding.get(), session->input_names[i], in[i]);
+    if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
   }
   SmallArray<const char*> names(num_outputs);
   for (size_t j = 0; j < num_outputs; ++j) {
@@ -361,15 +387,43 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
                   "onnxruntime: output index %zu out of range", output_indices[j]);
     }
     names[j] = session->output_names[output_indices[j]];
+    for (size_t k = 0; k < j; ++k) {
+      if (output_indices[k] == output_indices[j]) {
+        return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                    "onnxruntime: output '%s' is asked for twice", names[j]);
+      }
+    }
+    if (xrt_status_t s = take(f.BindOutputToDevice(binding.get(), names[j], session->memory),
+                              error, capacity);
+        s != XRT_OK) {
+      return s;
+    }
   }
-  ValueList out(num_outputs);
-  if (xrt_status_t s = take(f.Run(session->session.get(), nullptr, session->input_names.data(),
-                                  in.data(), num_inputs, names.data(), num_outputs, out.data()),
+  if (xrt_status_t s = take(f.RunWithBinding(session->session.get(), session->run_options.get(),
+                                             binding.get()),
                             error, capacity);
       s != XRT_OK) {
     return s;
   }
 
+  OrtAllocator* allocator = nullptr;
+  OrtValue** values = nullptr;
+  size_t count = 0;
+  OrtStatus* status = f.GetAllocatorWithDefaultOptions(&allocator);
+  if (!status) status = f.GetBoundOutputValues(binding.get(), allocator, &values, &count);
+  if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
+  ValueList out(count);
+  for (size_t j = 0; j < count; ++j) out[j] = values[j];
+  if (xrt_status_t s = take(f.AllocatorFree(allocator, values), error, capacity); s != XRT_OK) {
+    return s;
+  }
+  if (count != num_outputs) {
+    return fail(XRT_ERROR_BACKEND, error, capacity,
+                "onnxruntime: the run gave %zu outputs, %zu were asked for", count, num_outputs);
+  }
+
+  // Each output is handed over as it is: on the session's device, in memory
+  // ORT allocated (from the runtime's pool on a GPU), released with its value.
   for (size_t j = 0; j < num_outputs; ++j) {
     OrtTensorTypeAndShapeInfo* raw_info = nullptr;
     if (xrt_status_t s = take(f.GetTensorTypeAndShape(out[j], &raw_info), error, capacity);
@@ -379,7 +433,7 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
     Owned<OrtTensorTypeAndShapeInfo> info(raw_info);
     int element = 0;
     size_t ndim = 0;
-    OrtStatus* status = f.GetTensorElementType(raw_info, &element);
+    status = f.GetTensorElementType(raw_info, &element);
     if (!status) status = f.GetDimensionsCount(raw_info, &ndim);
     if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
     xrt_dtype_t dtype;
@@ -389,27 +443,17 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
                   element_name(element), ndim);
     }
     std::array<int64_t, XRT_MAX_DIMS> shape{};
-    void* src = nullptr;
+    void* data = nullptr;
     status = f.GetDimensions(raw_info, shape.data(), ndim);
-    if (!status) status = f.GetTensorMutableData(out[j], &src);
+    if (!status) status = f.GetTensorMutableData(out[j], &data);
     if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
-    size_t bytes = kDtypes[dtype].size;
-    for (size_t d = 0; d < ndim; ++d) bytes *= static_cast<size_t>(shape[d]);
-
-    void* dst = nullptr;
-    if (xrt_status_t s = outputs->alloc_output(outputs->context, j, dtype,
-                                               static_cast<int32_t>(ndim), shape.data(), &dst);
+    OrtValue* value = out[j];
+    out[j] = nullptr;  // adopt_output releases it, whatever the outcome
+    if (xrt_status_t s = outputs->adopt_output(outputs->context, j, dtype,
+                                               static_cast<int32_t>(ndim), shape.data(), data,
+                                               release_value, value);
         s != XRT_OK) {
-      return fail(s, error, capacity, "onnxruntime: no memory for output '%s'", names[j]);
-    }
-    if (bytes == 0) continue;
-    if (session->copy_to_device) {
-      if (session->copy_to_device(dst, src, bytes, kCudaMemcpyDefault) != 0) {
-        return fail(XRT_ERROR_BACKEND, error, capacity,
-                    "onnxruntime: copying output '%s' to the device failed", names[j]);
-      }
-    } else {
-      std::memcpy(dst, src, bytes);
+      return fail(s, error, capacity, "onnxruntime: could not hand over output '%s'", names[j]);
     }
   }
   return XRT_OK;

@@ -27,6 +27,9 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
                          size_t num_inputs, const size_t* output_indices, size_t num_outputs,
                          const xrt_session_outputs_t* outputs, char* error, size_t capacity);
 
+// "providers": the execution providers registered, in priority order.
+const char* session_property(const xrt_plugin_session_t* session, const char* key);
+
 // Ends ORT's profiling of the session and forwards its spans to the sink.
 void session_collect_spans(xrt_plugin_session_t* session, const xrt_span_sink_t* sink);
 

@@ -1,4 +1,5 @@
 // Entry point of the ONNX Runtime backend plugin.
+#include "ort_device_memory.h"
 #include "ort_library.h"
 #include "ort_session.h"
 #include "xpuruntime_plugin.h"
@@ -16,6 +17,7 @@ const xrt_session_api_t kSessions = {
     xrt::ort::session_run,
     xrt::ort::details,
     xrt::ort::session_collect_spans,
+    xrt::ort::session_property,
 };
 
 }  // namespace
@@ -36,6 +38,7 @@ extern "C" __attribute__((visibility("default"))) const xrt_plugin_api_t* xrt_pl
     t.kernels = nullptr;
     t.num_kernels = 0;
     t.sessions = &kSessions;
+    t.attach_host = xrt::ort::attach_host;
     return t;
   }();
   return &table;
