@@ -173,14 +173,38 @@ cdef xrt_tensor_t* _input_handle(object value, xrt_device_t* device, bint host,
             return out
     if isinstance(value, Tensor):
         tensor = value
-        if not host and tensor.info.device != device:
-            tensor = tensor.to(_device_from_handle(device))
     else:
         if expected is not None and isinstance(value, (list, tuple, int, float, bool)):
             value = np.asarray(value, dtype=expected)
-        tensor = asarray(value, device=None if host else _device_from_handle(device))
+        tensor = asarray(value)
+    if not host and tensor.info.device != device:
+        # Host data is copied to the session's GPU once; another GPU's
+        # tensor is a mistake a silent copy would hide.
+        if tensor.device.kind != "cpu":
+            raise InvalidArgument(f"input is on {tensor.device.name}, the session runs on "
+                                  f"{_device_from_handle(device).name} (move it with .to())")
+        tensor = tensor.to(_device_from_handle(device))
     check(xrt_tensor_retain(tensor._live()))
     return tensor.handle
+
+
+cdef bint _ort_gpu_libraries_loaded = False
+
+
+cdef _load_ort_gpu_libraries():
+    """Loads the CUDA libraries ONNX Runtime's CUDA provider links from the
+    nvidia wheels (onnxruntime-gpu's own helper), once, before the first GPU
+    session; without the helper the provider searches the system paths."""
+    global _ort_gpu_libraries_loaded
+    if _ort_gpu_libraries_loaded:
+        return
+    _ort_gpu_libraries_loaded = True
+    try:
+        import onnxruntime
+        preload = onnxruntime.preload_dlls
+    except (ImportError, AttributeError):
+        return
+    preload()
 
 
 cdef class InferenceSession:
@@ -240,6 +264,9 @@ cdef class InferenceSession:
             backend_bytes = backend.encode()
             c_backend = backend_bytes
         pairs = _option_pairs(dict(options))
+        if _device_from_handle(dev)._kind == XRT_DEVICE_CUDA and \
+                backend in (None, "auto", "onnxruntime"):
+            _load_ort_gpu_libraries()
         encoded = [(k.encode(), v.encode()) for k, v in pairs]
         if isinstance(model, (str, os.PathLike)):
             path_bytes = os.fsencode(model)
@@ -340,6 +367,15 @@ cdef class InferenceSession:
     def get_outputs(self):
         """The model's outputs, in order (NodeArg: name, shape, type)."""
         return list(self._outputs)
+
+    def get_providers(self):
+        """The execution providers the backend registered for this session, in
+        priority order (ONNX Runtime's names, e.g. ``["CUDAExecutionProvider",
+        "CPUExecutionProvider"]``); empty for a backend without providers."""
+        cdef const char* value = NULL
+        if xrt_session_property(self._live(), b"providers", &value) != XRT_OK:
+            return []
+        return _text(value).split(",")
 
     cdef list _run(self, object output_names, object input_feed):
         cdef xrt_session_t* handle = self._live()
@@ -470,5 +506,12 @@ cdef class InferenceSession:
         return outputs
 
     def run_tensors(self, output_names, input_feed):
-        """Like :meth:`run`, but returns Tensors left on the session's device."""
+        """Like :meth:`run`, but returns Tensors left on the session's device.
+
+        On a GPU, inputs already there (xrt Tensors, or torch/CuPy tensors
+        through DLPack) are bound without a copy; host inputs are copied to
+        the session's GPU once, and a tensor on another GPU raises
+        InvalidArgument. The run is queued on the device's default stream,
+        in order with the ops there, and returns without waiting for it.
+        """
         return self._run(output_names, input_feed)

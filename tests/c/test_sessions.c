@@ -108,6 +108,13 @@ int main(int argc, char** argv) {
   CHECK(info.shape[0] == -1 && strcmp(info.dim_names[0], "batch") == 0 && info.shape[1] == 4);
   CHECK_ERROR(xrt_session_output_info(session, 1, &info), XRT_ERROR_INVALID_ARGUMENT,
               "out of range");
+  const char* providers = NULL;
+  CHECK_OK(xrt_session_property(session, "providers", &providers));
+  CHECK(providers && strcmp(providers, "CPUExecutionProvider") == 0);
+  CHECK_ERROR(xrt_session_property(session, "no_such_key", &providers), XRT_ERROR_NOT_FOUND,
+              "no_such_key");
+  CHECK_ERROR(xrt_session_property(session, NULL, &providers), XRT_ERROR_INVALID_ARGUMENT,
+              "key");
   check_add(session);
   check_bad_runs(session, rounds);
   xrt_session_release(session);

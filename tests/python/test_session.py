@@ -105,6 +105,30 @@ def test_output_names_select_and_order(session, rng):
     np.testing.assert_array_equal(only, a + b)
 
 
+def test_outputs_outlive_the_session(add_model, rng):
+    # Outputs are ORT's own buffers handed over, kept until the tensor goes.
+    a, b = _ab(rng, 5)
+    session = xrt.InferenceSession(add_model)
+    c, d = session.run_tensors(None, {"a": a, "b": b})
+    session.close()
+    del session
+    np.testing.assert_array_equal(c.numpy(), a + b)
+    np.testing.assert_array_equal(np.asarray(d), a)
+
+
+def test_an_output_asked_for_twice(session, rng):
+    a, b = _ab(rng)
+    with pytest.raises(xrt.InvalidArgument, match="'c' is asked for twice"):
+        session.run(["c", "c"], {"a": a, "b": b})
+
+
+def test_providers_in_priority_order(add_model):
+    with xrt.InferenceSession(add_model) as s:
+        assert s.get_providers() == ["CPUExecutionProvider"]
+    with xrt.InferenceSession(add_model, providers=["CPUExecutionProvider"]) as s:
+        assert s.get_providers() == ["CPUExecutionProvider"]
+
+
 def test_inputs_of_every_kind(session, rng):
     a, b = _ab(rng, 4)
     readonly = b.copy()

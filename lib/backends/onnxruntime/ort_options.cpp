@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include "ort_device_memory.h"
@@ -182,18 +183,32 @@ xrt_status_t append_gpu(const ProviderRequest& p, OrtSessionOptions* session,
   return take(append(session, raw), error, capacity);
 }
 
+// ORT's message names the library the provider could not load; the hint
+// says where the CUDA libraries come from.
+xrt_status_t with_gpu_hint(xrt_status_t status, char* error, size_t capacity) {
+  if (status == XRT_OK) return status;
+  const std::string message = error;
+  return fail(status, error, capacity,
+              "%s (the GPU providers load CUDA 13, cuBLAS and cuDNN 9 libraries: "
+              "pip install xpuruntime[cuda], or call onnxruntime.preload_dlls() first)",
+              message.c_str());
+}
+
 xrt_status_t append_provider(const ProviderRequest& p, OrtSessionOptions* session, char* error,
                              size_t capacity) {
   const Functions& f = api();
   if (p.name == kCpu) return XRT_OK;
   if (p.name == kCuda) {
-    return append_gpu(p, session, f.CreateCUDAProviderOptions, f.UpdateCUDAProviderOptions,
-                      f.SessionOptionsAppendExecutionProvider_CUDA_V2, error, capacity);
+    return with_gpu_hint(
+        append_gpu(p, session, f.CreateCUDAProviderOptions, f.UpdateCUDAProviderOptions,
+                   f.SessionOptionsAppendExecutionProvider_CUDA_V2, error, capacity),
+        error, capacity);
   }
   if (p.name == kTensorRT) {
-    return append_gpu(p, session, f.CreateTensorRTProviderOptions,
-                      f.UpdateTensorRTProviderOptions,
-                      f.SessionOptionsAppendExecutionProvider_TensorRT_V2, error, capacity);
+    return with_gpu_hint(
+        append_gpu(p, session, f.CreateTensorRTProviderOptions, f.UpdateTensorRTProviderOptions,
+                   f.SessionOptionsAppendExecutionProvider_TensorRT_V2, error, capacity),
+        error, capacity);
   }
   std::vector<const char*> keys, values;
   for (size_t i = 0; i < p.keys.size(); ++i) {
