@@ -58,6 +58,16 @@ enum LoggingLevel : int { kLogWarning = 2 };
 enum AllocatorType : int { kDeviceAllocator = 0, kArenaAllocator = 1 };
 enum MemType : int { kMemTypeDefault = 0 };
 
+// An allocator ORT calls back: `version` is the ORT API version it was
+// written for, which tells ORT that the fields after Info are absent.
+struct OrtAllocatorTable {
+  uint32_t version;
+  void* (*Alloc)(OrtAllocatorTable* self, size_t size);
+  void (*Free)(OrtAllocatorTable* self, void* p);
+  const OrtMemoryInfo* (*Info)(const OrtAllocatorTable* self);
+};
+inline constexpr uint32_t kAllocatorVersion = 14;
+
 // The exported entry point returns this pair; its layout never changes.
 struct OrtApiBase {
   const void* (*GetApi)(uint32_t version);
@@ -111,6 +121,7 @@ inline constexpr size_t ReleaseTensorTypeAndShapeInfo = 99;
 inline constexpr size_t ReleaseSessionOptions = 100;
 inline constexpr size_t GetAvailableProviders = 125;
 inline constexpr size_t ReleaseAvailableProviders = 126;
+inline constexpr size_t AddSessionConfigEntry = 130;
 inline constexpr size_t RunWithBinding = 133;
 inline constexpr size_t CreateIoBinding = 134;
 inline constexpr size_t ReleaseIoBinding = 135;
@@ -118,6 +129,7 @@ inline constexpr size_t BindInput = 136;
 inline constexpr size_t BindOutputToDevice = 138;
 inline constexpr size_t GetBoundOutputValues = 140;
 inline constexpr size_t AddRunConfigEntry = 165;
+inline constexpr size_t RegisterAllocator = 176;
 inline constexpr size_t SessionOptionsAppendExecutionProvider_TensorRT_V2 = 170;
 inline constexpr size_t CreateTensorRTProviderOptions = 171;
 inline constexpr size_t UpdateTensorRTProviderOptions = 172;
@@ -155,6 +167,11 @@ struct Functions {
   OrtStatus* (*AddRunConfigEntry)(OrtRunOptions*, const char* key, const char* value);
   // A binding names a run's inputs and where its outputs go; the session
   // runs it, and the outputs it allocated come back as values.
+  // Settings by key, e.g. "session.use_env_allocators".
+  OrtStatus* (*AddSessionConfigEntry)(OrtSessionOptions*, const char* key, const char* value);
+  // Shares an allocator with every session that uses the environment's
+  // allocators; it must outlive them.
+  OrtStatus* (*RegisterAllocator)(OrtEnv*, OrtAllocatorTable* allocator);
   OrtStatus* (*CreateIoBinding)(OrtSession*, OrtIoBinding** out);
   void (*ReleaseIoBinding)(OrtIoBinding*);
   OrtStatus* (*BindInput)(OrtIoBinding*, const char* name, const OrtValue* value);

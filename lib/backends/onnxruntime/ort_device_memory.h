@@ -1,10 +1,10 @@
-// ORT's CUDA allocations from the runtime's pool: the CUDA execution
-// provider takes plain alloc/free functions (gpu_external_alloc/free), so
-// each GPU gets a pair that forwards to the runtime's services.
+// ORT's CUDA allocations from the runtime's pool: one allocator per GPU,
+// registered with ORT's environment and used by the sessions that ask for
+// the environment's allocators (session.use_env_allocators).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <string>
 
 #include "xpuruntime_plugin.h"
 
@@ -13,9 +13,11 @@ namespace xrt::ort {
 // Called once when the runtime loads the plugin.
 void attach_host(const xrt_host_api_t* host);
 
-// The provider option values (function addresses as decimal text) that make
-// ORT allocate device `device` memory from the runtime; false when the
-// runtime offers no services or the device number is beyond the table.
-bool pool_allocator_options(int32_t device, std::string* alloc, std::string* free);
+// False when the runtime offers no services (a host older than ABI 1.3).
+bool has_pool_allocator();
+
+// Registers the pool allocator of CUDA device `device` with ORT's
+// environment, once per device.
+xrt_status_t share_pool_allocator(int32_t device, char* error, size_t capacity);
 
 }  // namespace xrt::ort

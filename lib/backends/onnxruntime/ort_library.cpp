@@ -49,6 +49,8 @@ void bind_all(Functions& f, const void* t) {
   bind(f.CreateRunOptions, t, slot::CreateRunOptions);
   bind(f.ReleaseRunOptions, t, slot::ReleaseRunOptions);
   bind(f.AddRunConfigEntry, t, slot::AddRunConfigEntry);
+  bind(f.AddSessionConfigEntry, t, slot::AddSessionConfigEntry);
+  bind(f.RegisterAllocator, t, slot::RegisterAllocator);
   bind(f.CreateIoBinding, t, slot::CreateIoBinding);
   bind(f.ReleaseIoBinding, t, slot::ReleaseIoBinding);
   bind(f.BindInput, t, slot::BindInput);

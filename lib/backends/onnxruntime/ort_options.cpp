@@ -107,7 +107,7 @@ void set_default(ProviderRequest* p, const char* key, std::string value) {
 
 // What a CUDA device's session does unless an option says otherwise: the
 // GPU providers run on that device and on the runtime's default stream, and
-// the CUDA provider allocates from the runtime's pool.
+// allocate from the runtime's pool.
 void apply_gpu_defaults(int32_t device_index, SessionConfig* config) {
   bool own_stream = false;
   for (ProviderRequest& p : config->providers) {
@@ -115,15 +115,10 @@ void apply_gpu_defaults(int32_t device_index, SessionConfig* config) {
     set_default(&p, "device_id", std::to_string(device_index));
     own_stream = own_stream || has_key(p, "user_compute_stream");
     set_default(&p, "user_compute_stream", kLegacyStreamAddress);
-    std::string alloc, free;
-    if (p.name == kCuda && !has_key(p, "gpu_external_alloc") && !has_key(p, "gpu_external_free") &&
-        pool_allocator_options(device_index, &alloc, &free)) {
-      set_default(&p, "gpu_external_alloc", alloc);
-      set_default(&p, "gpu_external_free", free);
-    }
   }
   // A stream the caller chose keeps ORT's wait at the end of each run.
   config->on_default_stream = !own_stream;
+  config->pool_allocator = has_pool_allocator();
 }
 
 xrt_status_t parse_providers(const char* text, SessionConfig* config, char* error,
@@ -311,6 +306,9 @@ xrt_status_t make_session_options(const SessionConfig& config, Owned<OrtSessionO
     status = f.SetSessionGraphOptimizationLevel(raw, config.optimization_level);
   }
   if (!status && config.profiling) status = f.EnableProfiling(raw, profile_prefix().c_str());
+  if (!status && config.pool_allocator) {
+    status = f.AddSessionConfigEntry(raw, "session.use_env_allocators", "1");
+  }
   if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
   for (const ProviderRequest& p : config.providers) {
     if (xrt_status_t s = append_provider(p, raw, error, capacity); s != XRT_OK) return s;

@@ -23,6 +23,9 @@ struct SessionConfig {
   // GPU providers run on the runtime's default stream (CUDA's legacy
   // stream), so runs need not wait for the device before returning.
   bool on_default_stream = false;
+  // The CUDA provider allocates from the runtime's pool (the environment's
+  // shared allocator for the device).
+  bool pool_allocator = false;
   std::vector<ProviderRequest> providers;  // priority order; CPU is ORT's implicit fallback
 };
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 
+#include "ort_device_memory.h"
 #include "ort_options.h"
 #include "ort_profile.h"
 #include "tensorrt_cache.h"
@@ -270,6 +271,11 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
   }
   const OrtEnv* env = nullptr;
   if (xrt_status_t s = environment(&env, error, capacity); s != XRT_OK) return s;
+  if (config.pool_allocator) {
+    if (xrt_status_t s = share_pool_allocator(device_index, error, capacity); s != XRT_OK) {
+      return s;
+    }
+  }
   Owned<OrtSessionOptions> session_options;
   if (xrt_status_t s = make_session_options(config, &session_options, error, capacity);
       s != XRT_OK) {
