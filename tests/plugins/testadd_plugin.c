@@ -36,7 +36,7 @@ static const xrt_kernel_def_t kernels[] = {
  * appended would: the host must not read past it. */
 static const xrt_plugin_api_t api = {
     offsetof(xrt_plugin_api_t, sessions), XRT_PLUGIN_ABI_MAJOR, 0, "testadd", "1.2.3",
-    kernels, sizeof kernels / sizeof kernels[0], NULL, NULL,
+    kernels, sizeof kernels / sizeof kernels[0], NULL, NULL, NULL,
 };
 
 __attribute__((visibility("default"))) const xrt_plugin_api_t* xrt_plugin_get_api(

@@ -47,6 +47,7 @@ const xrt_plugin_api_t kApi = {
     sizeof(kKernels) / sizeof(kKernels[0]),
     nullptr,  // runs no models
     nullptr,  // the host device is built in
+    nullptr,  // needs none of the runtime's services
 };
 
 }  // namespace

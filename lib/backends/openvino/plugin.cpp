@@ -16,6 +16,7 @@ const xrt_session_api_t kSessions = {
     xrt::ov::session_run,
     xrt::ov::details,
     xrt::ov::session_collect_spans,
+    nullptr,  // no session properties
 };
 
 }  // namespace
