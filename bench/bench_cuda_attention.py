@@ -7,8 +7,8 @@ TFLOP/s, measured in the same run.
     python bench/bench_cuda_attention.py [--no-save]
 
 Counts 4*B*H*N^2*D FLOPs for the forward (halved when causal) and 2.5 times
-that for the backward (our backward also recomputes the forward, which is
-not counted). The kernel the dispatcher chose is read from the xrt Profiler. Random bf16 inputs; CUDA events on the default stream, median
+that for the backward. The backward gets the forward's output and
+log-sum-exp (attention(..., return_lse=True)), as torch's autograd does. The kernel the dispatcher chose is read from the xrt Profiler. Random bf16 inputs; CUDA events on the default stream, median
 of alternating repeats after warm-up. Writes bench/results/<date>-cuda-attention.md.
 """
 from __future__ import annotations
@@ -60,8 +60,12 @@ def case_rows(b: int, h: int, n: int, d: int, causal: bool) -> list[tuple]:
     flops = 4 * b * h * n * n * d * (0.5 if causal else 1.0)
     fwd_fns = [lambda: ops.attention(xq, xk, xv, causal=causal),
                lambda: ops.attention(xq, xk, xv, causal=causal, impl="xrt")]
-    bwd_fns = [lambda: ops.attention_backward(xg, xq, xk, xv, causal=causal),
-               lambda: ops.attention_backward(xg, xq, xk, xv, causal=causal, impl="xrt")]
+    saved = [ops.attention(xq, xk, xv, causal=causal, return_lse=True),
+             ops.attention(xq, xk, xv, causal=causal, impl="xrt", return_lse=True)]
+    bwd_fns = [lambda: ops.attention_backward(xg, xq, xk, xv, causal=causal, output=saved[0][0],
+                                              lse=saved[0][1]),
+               lambda: ops.attention_backward(xg, xq, xk, xv, causal=causal, output=saved[1][0],
+                                              lse=saved[1][1], impl="xrt")]
     with xrt.Profiler() as prof:
         fwd_fns[0]()
         bwd_fns[0]()
@@ -103,8 +107,8 @@ def main() -> int:
                      f"torch {torch.__version__}, CUDA {torch.version.cuda}",
                      "python bench/bench_cuda_attention.py",
                      "TFLOP/s of bf16 attention: forward 4*B*H*N^2*D FLOPs (halved when "
-                     "causal), backward 2.5 times that; our backward includes recomputing "
-                     "the forward. 'xpuruntime' is the op as dispatched, 'our flash kernel' "
+                     "causal), backward 2.5 times that, given the forward's output and "
+                     "log-sum-exp. 'xpuruntime' is the op as dispatched, 'our flash kernel' "
                      "the same op with impl='xrt'. Ratio above 1 means xpuruntime is faster. CUDA events on "
                      "the default stream, median of 5 alternating repeats after warm-up, "
                      "random inputs; nan: that torch backend could not run the case.", table,

@@ -330,9 +330,11 @@ XRT_API xrt_status_t xrt_op_run(const char* op, const xrt_tensor_t* const* input
                                 size_t num_inputs, const xrt_attr_t* attrs, size_t num_attrs,
                                 xrt_stream_t* stream, xrt_tensor_t** out);
 /* Same for ops with several outputs ("layer_norm_backward": dx, dweight,
- * dbias; "rms_norm_backward": dx, dweight; "attention_backward" with inputs
- * grad, q, k, v and attributes causal, scale: dq, dk, dv); num_outputs must
- * match. */
+ * dbias; "rms_norm_backward": dx, dweight; "attention_lse" with inputs q,
+ * k, v and attributes causal, scale: the output and the float32 (batch,
+ * heads, seq) natural log-sum-exp of each query's scaled scores;
+ * "attention_backward" with inputs grad, q, k, v and, optionally together,
+ * attention_lse's output and lse: dq, dk, dv); num_outputs must match. */
 XRT_API xrt_status_t xrt_op_run_outputs(const char* op, const xrt_tensor_t* const* inputs,
                                         size_t num_inputs, const xrt_attr_t* attrs,
                                         size_t num_attrs, xrt_stream_t* stream,

@@ -32,6 +32,11 @@ void check_operands(const OpSchema& schema, PreparedCall& call,
     require(t->device == lead->device, schema.name, ": inputs are on different devices: ",
             schema.input_names[0], " on ", lead->device->name, ", ", schema.input_names[i],
             " on ", t->device->name);
+    if (schema.float32_inputs >> i & 1u) {
+      require(t->dtype == XRT_FLOAT32, schema.name, ": ", schema.input_names[i], " is ",
+              dtype_name(t->dtype), ", expected float32");
+      continue;
+    }
     require(t->dtype == lead->dtype, schema.name, ": dtype mismatch: ", schema.input_names[0],
             " is ", dtype_name(lead->dtype), ", ", schema.input_names[i], " is ",
             dtype_name(t->dtype));
@@ -136,6 +141,7 @@ void run_op(const char* op, const char* impl, const xrt_tensor_t* const* inputs,
       view.strides[d] = t->strides[d];
     }
   }
+  for (size_t i = 0; i < call.num_outputs; ++i) call.out_dtype[i] = lead->dtype;
   schema->prepare(call);
 
   xrt_kernel_tensor_t kernel_inputs[kMaxOpInputs];
@@ -144,8 +150,8 @@ void run_op(const char* op, const char* impl, const xrt_tensor_t* const* inputs,
   xrt_kernel_tensor_t kernel_outputs[kMaxOpOutputs];
   for (size_t i = 0; i < call.num_outputs; ++i) {
     const OperandView& v = call.out_view[i];
-    kernel_outputs[i] = xrt_kernel_tensor_t{nullptr,   lead->dtype,  v.ndim,       v.shape,
-                                            v.strides, device->kind, device->index};
+    kernel_outputs[i] = xrt_kernel_tensor_t{nullptr,   call.out_dtype[i], v.ndim,       v.shape,
+                                            v.strides, device->kind,      device->index};
   }
   char error[512] = {0};
   xrt_kernel_context_t ctx{sizeof(xrt_kernel_context_t),
@@ -171,7 +177,8 @@ void run_op(const char* op, const char* impl, const xrt_tensor_t* const* inputs,
 
   TensorRef out[kMaxOpOutputs];
   for (size_t i = 0; i < call.num_outputs; ++i) {
-    out[i] = TensorRef(tensor_create(device, lead->dtype, call.out_ndim[i], call.out_shape[i], native));
+    out[i] = TensorRef(
+        tensor_create(device, call.out_dtype[i], call.out_ndim[i], call.out_shape[i], native));
     kernel_outputs[i].data = out[i]->data;
   }
 

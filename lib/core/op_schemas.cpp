@@ -216,45 +216,76 @@ void prepare_attention(PreparedCall& call) {
   set_output(call, 4, out.data());
 }
 
-// Inputs (grad, q, k, v), grad shaped like attention's output; outputs dq,
-// dk, dv shaped like q, k, v.
+// Outputs (B, H, Lq, Dv) and the float32 log-sum-exp of each query's scaled
+// scores, (B, H, Lq).
+void prepare_attention_lse(PreparedCall& call) {
+  const std::array<int64_t, 4> out = check_attention_operands(call, 0, "attention_lse");
+  set_output(call, 4, out.data(), 0);
+  set_output(call, 3, out.data(), 1);
+  call.out_dtype[1] = XRT_FLOAT32;
+}
+
+bool has_shape(const OperandView& view, int32_t ndim, const int64_t* shape) {
+  if (view.ndim != ndim) return false;
+  for (int32_t i = 0; i < ndim; ++i) {
+    if (view.shape[i] != shape[i]) return false;
+  }
+  return true;
+}
+
+// Inputs (grad, q, k, v[, output, lse]), grad and output shaped like
+// attention's output, lse like attention_lse's; outputs dq, dk, dv shaped
+// like q, k, v.
 void prepare_attention_backward(PreparedCall& call) {
-  const std::array<int64_t, 4> out =
-      check_attention_operands(call, 1, "attention_backward");
-  const OperandView& grad = call.views[0];
-  bool same = grad.ndim == 4;
-  for (int32_t i = 0; same && i < 4; ++i) same = grad.shape[i] == out[static_cast<size_t>(i)];
-  require(same, "attention_backward: grad has shape ", shape_of(grad), ", expected ",
-          shape_string(4, out.data()), " (the attention output's)");
+  const char* op = "attention_backward";
+  const std::array<int64_t, 4> out = check_attention_operands(call, 1, op);
+  const std::string want = shape_string(4, out.data());
+  require(has_shape(call.views[0], 4, out.data()), op, ": grad has shape ",
+          shape_of(call.views[0]), ", expected ", want, " (the attention output's)");
+  const bool has_output = call.inputs[4] != nullptr, has_lse = call.inputs[5] != nullptr;
+  require(has_output == has_lse, op, ": give output and lse together (got ",
+          has_output ? "output" : "lse", " alone)");
+  if (has_output) {
+    require(has_shape(call.views[4], 4, out.data()), op, ": output has shape ",
+            shape_of(call.views[4]), ", expected ", want);
+    require(has_shape(call.views[5], 3, out.data()), op, ": lse has shape ",
+            shape_of(call.views[5]), ", expected ", shape_string(3, out.data()));
+  }
   for (size_t i = 0; i < 3; ++i) set_output(call, 4, call.views[i + 1].shape, i);
 }
 
 constexpr uint32_t kNone = 0;
 
 const OpSchema kSchemas[] = {
-    {"add", 2, {"a", "b"}, 1, kNone, false, 0, {}, prepare_add},
+    {"add", 2, {"a", "b"}, 1, kNone, false, 0, {}, prepare_add, kNone},
     // allow_tf32: float32 products may round inputs to tf32 on GPUs.
     {"matmul", 2, {"a", "b"}, 1, kNone, true, 1, {{"allow_tf32", XRT_ATTR_INT, 0}},
-     prepare_matmul},
-    {"gelu", 1, {"x"}, 1, kNone, true, 0, {}, prepare_same_shape},
-    {"softmax", 1, {"x"}, 1, kNone, true, 1, {{"axis", XRT_ATTR_INT, -1}}, prepare_softmax},
+     prepare_matmul, kNone},
+    {"gelu", 1, {"x"}, 1, kNone, true, 0, {}, prepare_same_shape, kNone},
+    {"softmax", 1, {"x"}, 1, kNone, true, 1, {{"axis", XRT_ATTR_INT, -1}}, prepare_softmax, kNone},
     {"layer_norm", 3, {"x", "weight", "bias"}, 1, 0b110, true, 1,
-     {{"eps", XRT_ATTR_FLOAT, 1e-5}}, prepare_layer_norm},
+     {{"eps", XRT_ATTR_FLOAT, 1e-5}}, prepare_layer_norm, kNone},
     {"rms_norm", 2, {"x", "weight"}, 1, 0b10, true, 1, {{"eps", XRT_ATTR_FLOAT, 1e-6}},
-     prepare_rms_norm},
+     prepare_rms_norm, kNone},
     // Gradients of the norms for a given output gradient; mean and variance
     // are recomputed from x. Outputs: dx, dweight, dbias (layer_norm) or
     // dx, dweight (rms_norm), the weight treated as ones when absent.
     {"layer_norm_backward", 3, {"grad", "x", "weight"}, 3, 0b100, true, 1,
-     {{"eps", XRT_ATTR_FLOAT, 1e-5}}, prepare_layer_norm_backward},
+     {{"eps", XRT_ATTR_FLOAT, 1e-5}}, prepare_layer_norm_backward, kNone},
     {"rms_norm_backward", 3, {"grad", "x", "weight"}, 2, 0b100, true, 1,
-     {{"eps", XRT_ATTR_FLOAT, 1e-6}}, prepare_rms_norm_backward},
+     {{"eps", XRT_ATTR_FLOAT, 1e-6}}, prepare_rms_norm_backward, kNone},
     {"attention", 3, {"q", "k", "v"}, 1, kNone, true, 2,
-     {{"causal", XRT_ATTR_INT, 0}, {"scale", XRT_ATTR_FLOAT, 0}}, prepare_attention},
-    // Gradients of attention for a given output gradient: dq, dk, dv. The
-    // attention weights are recomputed from q and k.
-    {"attention_backward", 4, {"grad", "q", "k", "v"}, 3, kNone, true, 2,
-     {{"causal", XRT_ATTR_INT, 0}, {"scale", XRT_ATTR_FLOAT, 0}}, prepare_attention_backward},
+     {{"causal", XRT_ATTR_INT, 0}, {"scale", XRT_ATTR_FLOAT, 0}}, prepare_attention, kNone},
+    // attention's output and the natural log-sum-exp of every query's scaled
+    // (and masked) scores, which attention_backward takes to skip a forward.
+    {"attention_lse", 3, {"q", "k", "v"}, 2, kNone, true, 2,
+     {{"causal", XRT_ATTR_INT, 0}, {"scale", XRT_ATTR_FLOAT, 0}}, prepare_attention_lse, kNone},
+    // Gradients of attention for a given output gradient: dq, dk, dv. With
+    // attention_lse's output and lse the weights come from them; without,
+    // they are recomputed from q and k.
+    {"attention_backward", 6, {"grad", "q", "k", "v", "output", "lse"}, 3, 0b110000, true, 2,
+     {{"causal", XRT_ATTR_INT, 0}, {"scale", XRT_ATTR_FLOAT, 0}}, prepare_attention_backward,
+     0b100000},
 };
 
 }  // namespace

@@ -10,7 +10,7 @@
 
 namespace xrt {
 
-constexpr size_t kMaxOpInputs = 4;
+constexpr size_t kMaxOpInputs = 6;
 constexpr size_t kMaxOpAttrs = 4;
 constexpr size_t kMaxOpOutputs = 3;
 
@@ -32,6 +32,7 @@ struct PreparedCall {
   xrt_attr_t attrs[kMaxOpAttrs] = {};
   size_t num_attrs = 0;
   TensorRef temps[kMaxOpInputs];  // contiguous copies made for the kernel
+  xrt_dtype_t out_dtype[kMaxOpOutputs] = {};  // the lead input's unless prepare says otherwise
 
   double float_attr(const char* name) const;
   int64_t int_attr(const char* name) const;
@@ -54,6 +55,7 @@ struct OpSchema {
   size_t num_attrs;
   AttrSpec attrs[kMaxOpAttrs];
   void (*prepare)(PreparedCall& call);
+  uint32_t float32_inputs;  // bit i set: input i is float32 whatever the others are
 };
 
 const OpSchema* find_op_schema(const char* name);

@@ -123,7 +123,8 @@ def attention(
     *,
     impl: Literal["xrt", "cudnn"] | None = None,
     stream: Stream | None = None,
-) -> Tensor: ...
+    return_lse: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]: ...
 def attention_backward(
     grad: Any,
     q: Any,
@@ -132,6 +133,8 @@ def attention_backward(
     causal: bool = False,
     scale: float | None = None,
     *,
+    output: Any = None,
+    lse: Any = None,
     impl: Literal["xrt", "cudnn"] | None = None,
     stream: Stream | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]: ...

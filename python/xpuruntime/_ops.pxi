@@ -165,17 +165,18 @@ cdef tuple _run_attention(str op, list operands, bint causal, object scale, obje
         if not c_scale > 0.0:
             raise InvalidArgument(f"{op} scale must be > 0, got {scale!r}")
     # q goes where k (forward) or grad (backward) is when q is a plain array.
-    cdef Tensor lead = _operand(operands[-3],
-                                _tensor_or_none(operands[1] if len(operands) == 3 else operands[0]))
-    cdef list tensors = [_operand(value, lead) for value in operands]
+    cdef bint backward = op == "attention_backward"
+    cdef Tensor lead = _operand(operands[1] if backward else operands[0],
+                                _tensor_or_none(operands[0] if backward else operands[1]))
+    cdef list tensors = [None if value is None else _operand(value, lead) for value in operands]
     cdef bytes kernel = _attention_kernel(op, impl, lead)
     cdef const char* c_kernel = NULL if kernel is None else <const char*>kernel
     cdef bytes c_op_name = op.encode()
     cdef const char* c_op = c_op_name
-    cdef const xrt_tensor_t* inputs[4]
+    cdef const xrt_tensor_t* inputs[6]
     cdef size_t num_inputs = len(tensors)
     for i in range(num_inputs):
-        inputs[i] = _handle(tensors[i])
+        inputs[i] = NULL if tensors[i] is None else _handle(tensors[i])
     cdef xrt_attr_t attrs[2]
     attrs[0].name = b"causal"
     attrs[0].type = XRT_ATTR_INT
@@ -191,24 +192,36 @@ cdef tuple _run_attention(str op, list operands, bint causal, object scale, obje
     return tuple([_tensor_from_handle(outs[i]) for i in range(num_outputs)])
 
 
-def attention(q, k, v, bint causal=False, scale=None, *, impl=None, stream=None):
+def attention(q, k, v, bint causal=False, scale=None, *, impl=None, stream=None,
+              bint return_lse=False):
     """Scaled dot-product attention over (batch, heads, seq, head_dim) operands,
     as torch's scaled_dot_product_attention. ``causal`` masks key j for query
     i when j > i (top-left aligned); ``scale`` defaults to 1/sqrt(head_dim).
+
+    ``return_lse=True`` returns ``(out, lse)``: lse (batch, heads, seq) float32
+    is the natural log-sum-exp of each query's scaled, masked scores, which
+    :func:`attention_backward` takes to skip recomputing the forward.
 
     ``impl`` picks the implementation: None lets the dispatcher choose (on
     CUDA, cuDNN's fused attention where cuDNN is installed and has a plan
     for the call, else our flash kernels), ``"xrt"`` forces our own kernels,
     ``"cudnn"`` cuDNN's (``Unsupported`` when it cannot run the call)."""
+    if return_lse:
+        return _run_attention("attention_lse", [q, k, v], causal, scale, impl, stream, 2)
     return _run_attention("attention", [q, k, v], causal, scale, impl, stream, 1)[0]
 
 
-def attention_backward(grad, q, k, v, bint causal=False, scale=None, *, impl=None,
-                       stream=None):
+def attention_backward(grad, q, k, v, bint causal=False, scale=None, *, output=None, lse=None,
+                       impl=None, stream=None):
     """Gradients of ``attention(q, k, v, causal, scale)`` for the output
-    gradient ``grad``: ``(dq, dk, dv)``. The attention weights are recomputed
-    from q and k. ``impl`` as for :func:`attention`."""
-    return _run_attention("attention_backward", [grad, q, k, v], causal, scale, impl, stream, 3)
+    gradient ``grad``: ``(dq, dk, dv)``. With the forward's ``output`` and
+    ``lse`` (``attention(..., return_lse=True)``) the attention weights come
+    from them; without, they are recomputed from q and k. ``impl`` as for
+    :func:`attention`."""
+    operands = [grad, q, k, v]
+    if output is not None or lse is not None:
+        operands += [output, lse]
+    return _run_attention("attention_backward", operands, causal, scale, impl, stream, 3)
 
 
 def run(op, *inputs, stream=None, **attrs):

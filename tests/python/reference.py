@@ -82,6 +82,18 @@ def attention(q, k, v, causal=False, scale=None):
 
 
 
+def attention_lse(q, k, v, causal=False, scale=None):
+    """The natural log-sum-exp of each query's scaled, masked scores."""
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = q @ np.swapaxes(k, -1, -2) * scale
+    if causal:
+        lq, lk = scores.shape[-2:]
+        hidden = np.arange(lk)[None, :] > np.arange(lq)[:, None]
+        scores = np.where(hidden, -np.inf, scores)
+    top = scores.max(-1, keepdims=True)
+    return (top + np.log(np.exp(scores - top).sum(-1, keepdims=True)))[..., 0]
+
+
 def attention_backward(grad, q, k, v, causal=False, scale=None):
     """Gradients dq, dk, dv of attention for the output gradient grad."""
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale

@@ -35,6 +35,23 @@ def test_attention_gradcheck(causal):
     assert torch.autograd.gradcheck(lambda *a: OPS.attention(*a, causal, 0.3), (q, k, v))
 
 
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention_lse_gradcheck_and_lse(causal):
+    # The gradient flows through the output; lse is a by-product the
+    # backward reuses (float32, so float64 gradients keep about 7 digits).
+    q, k, v = _double(2, 2, 5, 4), _double(2, 2, 6, 4), _double(2, 2, 6, 3)
+    assert torch.autograd.gradcheck(lambda *a: OPS.attention_lse(*a, causal, 0.3)[0], (q, k, v),
+                                    atol=1e-5, rtol=1e-4)
+    out, lse = OPS.attention_lse(q, k, v, causal, None)
+    scores = q @ k.transpose(-1, -2) / 2.0
+    if causal:
+        scores = scores.masked_fill(torch.ones(5, 6, dtype=torch.bool).triu(1), float("-inf"))
+    assert lse.dtype == torch.float32 and not lse.requires_grad
+    torch.testing.assert_close(lse.double(), torch.logsumexp(scores, -1).detach(), rtol=1e-6,
+                               atol=1e-6)
+    torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, is_causal=causal))
+
+
 def test_ops_match_torch_in_float32():
     x, w, b = torch.randn(6, 32), torch.randn(32), torch.randn(32)
     torch.testing.assert_close(OPS.layer_norm(x, w, b, 1e-5), F.layer_norm(x, (32,), w, b, 1e-5))
@@ -66,6 +83,17 @@ def test_torch_compile_traces_without_graph_breaks():
     x = torch.randn(3, 16, requires_grad=True)
     out = compiled(x)
     torch.testing.assert_close(out, model(x))
+    out.sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+def test_torch_compile_traces_attention_without_graph_breaks():
+    attention = xt.Attention(16, 2)
+    compiled = torch.compile(lambda x: attention(x, x, x, is_causal=True)[0], backend="aot_eager",
+                             fullgraph=True)
+    x = torch.randn(2, 5, 16, requires_grad=True)
+    out = compiled(x)
+    torch.testing.assert_close(out, attention(x, x, x, is_causal=True)[0])
     out.sum().backward()
     assert x.grad is not None and torch.isfinite(x.grad).all()
 

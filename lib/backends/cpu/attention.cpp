@@ -4,8 +4,12 @@
 // a tile go through the blocked GEMM. Scores and accumulators use float
 // (double for float64).
 //
-// Edge cases: Lq == 0 or Dv == 0 gives an empty output (nothing to do);
-// Lk == 0 gives zeros, the value of an empty weighted sum, as torch does.
+// "attention_lse" also writes each query's log-sum-exp, m + log(l) of the
+// running max and sum.
+//
+// Edge cases: Lq == 0 or Dv == 0 gives an empty output (nothing to do, but
+// the lse for Dv == 0); Lk == 0 gives
+// zeros, the value of an empty weighted sum, as torch does (and lse -inf).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -40,9 +44,10 @@ class QueryBlock {
         l_(static_cast<size_t>(block)),
         correction_(static_cast<size_t>(block)) {}
 
-  // Queries [i0, i0 + rows) of one (batch, head); q, k, v, out point at it.
-  void run(const T* q, const T* k, const T* v, T* out, int64_t i0, int64_t rows, C scale,
-           bool causal) {
+  // Queries [i0, i0 + rows) of one (batch, head); q, k, v, out and lse
+  // (nullptr: not wanted) point at it.
+  void run(const T* q, const T* k, const T* v, T* out, float* lse, int64_t i0, int64_t rows,
+           C scale, bool causal) {
     const int64_t d = dims_.d, dv = dims_.dv;
     for (int64_t i = 0; i < rows; ++i) {
       for (int64_t c = 0; c < d; ++c) q_[i * d + c] = load(q + (i0 + i) * d + c) * scale;
@@ -73,6 +78,7 @@ class QueryBlock {
       const C* a = acc_.data() + i * dv;
       T* o = out + (i0 + i) * dv;
       for (int64_t c = 0; c < dv; ++c) store(o + c, a[c] * inv);
+      if (lse) lse[i0 + i] = static_cast<float>(m_[i] + std::log(l_[i]));
     }
   }
 
@@ -127,10 +133,13 @@ void attention(const xrt_kernel_context_t* ctx) {
   const xrt_kernel_tensor_t& tv = ctx->inputs[2];
   const AttentionDims dims = attention_dims(tq, ctx->inputs[1], tv);
   T* out = static_cast<T*>(ctx->outputs[0].data);
-  if (dims.bh == 0 || dims.lq == 0 || dims.dv == 0) return;
+  // attention_lse: the log-sum-exp of each query's scores too.
+  float* lse = ctx->num_outputs > 1 ? static_cast<float*>(ctx->outputs[1].data) : nullptr;
+  if (dims.bh == 0 || dims.lq == 0 || (dims.dv == 0 && !lse)) return;
   if (dims.lk == 0) {
     const int64_t n = dims.bh * dims.lq * dims.dv;
     for (int64_t i = 0; i < n; ++i) store(out + i, C(0));
+    if (lse) std::fill(lse, lse + dims.bh * dims.lq, -std::numeric_limits<float>::infinity());
     return;
   }
   const T* q = static_cast<const T*>(tq.data);
@@ -149,7 +158,8 @@ void attention(const xrt_kernel_context_t* ctx) {
       const int64_t h = t / q_blocks;
       const int64_t i0 = (t % q_blocks) * block;
       qb.run(q + h * dims.lq * dims.d, k + h * dims.lk * dims.d, v + h * dims.lk * dims.dv,
-             out + h * dims.lq * dims.dv, i0, std::min(block, dims.lq - i0), scale, causal);
+             out + h * dims.lq * dims.dv, lse ? lse + h * dims.lq : nullptr, i0,
+             std::min(block, dims.lq - i0), scale, causal);
     }
   });
 }

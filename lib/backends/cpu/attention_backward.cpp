@@ -3,9 +3,11 @@
 // against all their visible keys, then
 //   dv = P^T dO,  dP = dO v^T,  dS = P * (dP - rowsum(P * dP)),
 //   dq = dS k * scale,  dk = dS^T q * scale,
-// where rowsum(P * dP) equals rowsum(dO * O), so O is never formed. All
-// products go through the blocked GEMM; accumulation is in float (double for
-// float64). Memory per task is O(block * Lk + Lk * (D + Dv)).
+// where rowsum(P * dP) equals rowsum(dO * O), so O is never formed. Given
+// attention_lse's output and lse, P is exp(S - lse) and the row sums come
+// from dO * O instead. All products go through the blocked GEMM;
+// accumulation is in float (double for float64). Memory per task is
+// O(block * Lk + Lk * (D + Dv)).
 //
 // dk and dv sum over every query, so each task owns a slice of one head's
 // queries and sums into buffers of its own; when a head is split over several
@@ -32,6 +34,8 @@ struct Head {
   const T* q;
   const T* k;
   const T* v;
+  const T* o;        // the forward's output (lq, dv), or nullptr
+  const float* lse;  // its log-sum-exp (lq), or nullptr
   T* dq;
 };
 
@@ -85,8 +89,15 @@ class QuerySlice {
       gemm_blocked(rows, cols, dv, go, dv, vt_.data(), lk, ds_.data(), cols, false);
       for (int64_t i = 0; i < rows; ++i) {
         const int64_t visible = causal ? std::min(i0 + i + 1, cols) : cols;
-        softmax_row(p_.data() + i * cols, visible, cols);
-        score_grad_row(p_.data() + i * cols, ds_.data() + i * cols, cols);
+        C* p = p_.data() + i * cols;
+        C* ds = ds_.data() + i * cols;
+        if (h.lse) {
+          weights_from_lse(p, visible, cols, static_cast<C>(h.lse[i0 + i]));
+        } else {
+          softmax_row(p, visible, cols);
+        }
+        const C delta = h.o ? output_dot(go + i * dv, h.o + (i0 + i) * dv, dv) : dot(p, ds, cols);
+        score_grad_row(p, ds, cols, delta);
       }
       accumulate_transposed(p_.data(), rows, cols, go, dv, dv_.data());
       // q_ carries the scale, which dk = dS^T q * scale needs too.
@@ -129,10 +140,26 @@ class QuerySlice {
     for (int64_t j = 0; j < visible; ++j) s[j] *= inv;
   }
 
-  // dP to dS = P * (dP - rowsum(P * dP)).
-  static void score_grad_row(const C* p, C* ds, int64_t cols) {
-    C delta = 0;
-    for (int64_t j = 0; j < cols; ++j) delta += p[j] * ds[j];
+  // Weights from the forward's log-sum-exp; masked keys get 0.
+  static void weights_from_lse(C* s, int64_t visible, int64_t cols, C lse) {
+    for (int64_t j = 0; j < visible; ++j) s[j] = std::exp(s[j] - lse);
+    std::fill(s + visible, s + cols, C(0));
+  }
+
+  static C dot(const C* a, const C* b, int64_t n) {
+    C sum = 0;
+    for (int64_t j = 0; j < n; ++j) sum += a[j] * b[j];
+    return sum;
+  }
+
+  static C output_dot(const C* go, const T* o, int64_t n) {
+    C sum = 0;
+    for (int64_t j = 0; j < n; ++j) sum += go[j] * load(o + j);
+    return sum;
+  }
+
+  // dP to dS = P * (dP - delta), delta = rowsum(P * dP) = rowsum(dO * O).
+  static void score_grad_row(const C* p, C* ds, int64_t cols, C delta) {
     for (int64_t j = 0; j < cols; ++j) ds[j] = p[j] * (ds[j] - delta);
   }
 
@@ -180,6 +207,10 @@ void attention_backward(const xrt_kernel_context_t* ctx) {
   const T* q = static_cast<const T*>(tq.data);
   const T* k = static_cast<const T*>(ctx->inputs[2].data);
   const T* v = static_cast<const T*>(tv.data);
+  // attention_lse's output and lse, when the caller gives them.
+  const bool given = ctx->num_inputs > 5 && ctx->inputs[5].data;
+  const T* o = given ? static_cast<const T*>(ctx->inputs[4].data) : nullptr;
+  const float* lse = given ? static_cast<const float*>(ctx->inputs[5].data) : nullptr;
   const bool causal = attr_int(ctx, "causal", 0) != 0;
   const C scale = static_cast<C>(attention_scale(ctx, dims));
 
@@ -206,8 +237,12 @@ void attention_backward(const xrt_kernel_context_t* ctx) {
       const int64_t h = t / splits;
       const int64_t begin = (t % splits) * slice;
       const int64_t end = std::min(dims.lq, begin + slice);
-      const Head<T> head{go + h * dims.lq * dims.dv, q + h * dims.lq * dims.d,
-                         k + h * dims.lk * dims.d, v + h * dims.lk * dims.dv,
+      const Head<T> head{go + h * dims.lq * dims.dv,
+                         q + h * dims.lq * dims.d,
+                         k + h * dims.lk * dims.d,
+                         v + h * dims.lk * dims.dv,
+                         o ? o + h * dims.lq * dims.dv : nullptr,
+                         lse ? lse + h * dims.lq : nullptr,
                          dq + h * dims.lq * dims.d};
       qs.run(head, begin, end, scale, causal);
       if (splits == 1) {

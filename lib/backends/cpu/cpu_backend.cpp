@@ -34,6 +34,7 @@ const xrt_kernel_def_t kKernels[] = {
     def("layer_norm_backward", "cpu.layer_norm_backward", run_layer_norm_backward),
     def("rms_norm_backward", "cpu.rms_norm_backward", run_rms_norm_backward),
     def("attention", "cpu.attention", run_attention),
+    def("attention_lse", "cpu.attention_lse", run_attention),
     def("attention_backward", "cpu.attention_backward", run_attention_backward),
 };
 

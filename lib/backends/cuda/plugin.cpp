@@ -47,6 +47,7 @@ const xrt_kernel_def_t kKernels[] = {
     XRT_CUDA_KERNEL("rms_norm_backward", "cuda.rms_norm_backward", kFloats,
                     run_rms_norm_backward),
     XRT_CUDA_KERNEL("attention", "cuda.flash_attention", kHalves, run_attention),
+    XRT_CUDA_KERNEL("attention_lse", "cuda.flash_attention_lse", kHalves, run_attention),
     XRT_CUDA_KERNEL("attention_backward", "cuda.flash_attention_backward", kHalves,
                     run_attention_backward),
 #ifdef XRT_HAVE_CUDNN
@@ -54,6 +55,8 @@ const xrt_kernel_def_t kKernels[] = {
     // case measured (attention/NOTES.md).
     XRT_CUDA_KERNEL_AT("attention", "cuda.cudnn_attention", kHalves, 60, cudnn_attention_supports,
                        run_cudnn_attention),
+    XRT_CUDA_KERNEL_AT("attention_lse", "cuda.cudnn_attention_lse", kHalves, 60,
+                       cudnn_attention_supports, run_cudnn_attention),
     XRT_CUDA_KERNEL_AT("attention_backward", "cuda.cudnn_attention_backward", kHalves, 60,
                        cudnn_attention_backward_supports, run_cudnn_attention_backward),
 #endif

@@ -5,7 +5,8 @@
     model.norm = xt.LayerNorm(1024)                              # drop-in modules
 
 Importing this module registers the custom ops ``torch.ops.xpuruntime.*``
-(``layer_norm``, ``rms_norm``, ``attention`` and their backward ops) with
+(``layer_norm``, ``rms_norm``, ``attention``, ``attention_lse`` and their
+backward ops) with
 autograd formulas that call xpuruntime's backward kernels and fake
 implementations for ``torch.compile``. Tensors cross over through DLPack
 without copies; on CUDA the kernels run on torch's current stream. Needs

@@ -121,18 +121,39 @@ def _(q, k, v, causal, scale):
     return q.new_empty((*q.shape[:-1], v.shape[-1]))
 
 
+@torch.library.custom_op(f"{_LIB}::attention_lse", mutates_args=())
+def attention_lse(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool,
+                  scale: Optional[float]) -> tuple[torch.Tensor, torch.Tensor]:
+    """attention's output and the float32 log-sum-exp of each query's scores,
+    (batch, heads, seq); the backward takes both instead of recomputing the
+    forward, which is what training wants."""
+    out, lse = _xrt_ops.attention(to_xrt(q), to_xrt(k), to_xrt(v), causal, scale,
+                                  stream=stream_for(q), return_lse=True)
+    return to_torch(out), to_torch(lse)
+
+
+@attention_lse.register_fake
+def _(q, k, v, causal, scale):
+    return (q.new_empty((*q.shape[:-1], v.shape[-1])),
+            q.new_empty(q.shape[:-1], dtype=torch.float32))
+
+
 @torch.library.custom_op(f"{_LIB}::attention_backward", mutates_args=())
 def attention_backward(grad: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                       causal: bool, scale: Optional[float]
+                       causal: bool, scale: Optional[float],
+                       output: Optional[torch.Tensor] = None, lse: Optional[torch.Tensor] = None
                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(dq, dk, dv) of attention for the output gradient ``grad``."""
+    """(dq, dk, dv) of attention for the output gradient ``grad``; with the
+    forward's ``output`` and ``lse`` (attention_lse) the weights come from
+    them instead of a recomputed forward."""
     out = _xrt_ops.attention_backward(to_xrt(grad), to_xrt(q), to_xrt(k), to_xrt(v), causal,
-                                      scale, stream=stream_for(q))
+                                      scale, output=to_xrt(output), lse=to_xrt(lse),
+                                      stream=stream_for(q))
     return tuple(to_torch(t) for t in out)
 
 
 @attention_backward.register_fake
-def _(grad, q, k, v, causal, scale):
+def _(grad, q, k, v, causal, scale, output=None, lse=None):
     return (_empty_like_contiguous(q), _empty_like_contiguous(k), _empty_like_contiguous(v))
 
 
@@ -150,3 +171,21 @@ def _attention_grad(ctx, grad):
 
 
 attention.register_autograd(_attention_grad, setup_context=_attention_setup)
+
+
+def _attention_lse_setup(ctx, inputs, output):
+    q, k, v, causal, scale = inputs
+    out, lse = output
+    ctx.mark_non_differentiable(lse)
+    ctx.save_for_backward(q, k, v, out, lse)
+    ctx.causal = causal
+    ctx.scale = scale
+
+
+def _attention_lse_grad(ctx, grad, _grad_lse):
+    q, k, v, out, lse = ctx.saved_tensors
+    dq, dk, dv = attention_backward(grad.contiguous(), q, k, v, ctx.causal, ctx.scale, out, lse)
+    return dq, dk, dv, None, None
+
+
+attention_lse.register_autograd(_attention_lse_grad, setup_context=_attention_lse_setup)

@@ -307,24 +307,33 @@ xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, co
   using C = Bwd<D>;
   cudaStream_t stream = stream_of(ctx);
   const int64_t rows = fa.bh * fa.lq;
-  const size_t out_bytes = round_up(static_cast<size_t>(rows) * D * sizeof(T));
+  // attention_lse's output and lse when the caller gives them; else the
+  // forward runs again into scratch.
+  const bool given = ctx->num_inputs > 5 && ctx->inputs[5].data;
+  const size_t out_bytes = given ? 0 : round_up(static_cast<size_t>(rows) * D * sizeof(T));
   const size_t row_bytes = round_up(static_cast<size_t>(rows) * sizeof(float));
+  const size_t lse_bytes = given ? 0 : row_bytes;
   const size_t acc_bytes = static_cast<size_t>(rows) * D * sizeof(float);
-  const size_t total = out_bytes + 2 * row_bytes + acc_bytes;
+  const size_t total = out_bytes + lse_bytes + row_bytes + acc_bytes;
   char* scratch = static_cast<char*>(scratch_alloc(total, stream));
   if (!scratch) {
     return fail(ctx, XRT_ERROR_OUT_OF_MEMORY, "cuda %s: no memory for %zu bytes of scratch",
                 op_name(ctx), total);
   }
-  T* out = reinterpret_cast<T*>(scratch);
-  float* lse = reinterpret_cast<float*>(scratch + out_bytes);
-  float* delta = reinterpret_cast<float*>(scratch + out_bytes + row_bytes);
-  float* dq_acc = reinterpret_cast<float*>(scratch + out_bytes + 2 * row_bytes);
+  const T* out = given ? static_cast<const T*>(ctx->inputs[4].data)
+                       : reinterpret_cast<const T*>(scratch);
+  const float* lse = given ? static_cast<const float*>(ctx->inputs[5].data)
+                           : reinterpret_cast<const float*>(scratch + out_bytes);
+  float* delta = reinterpret_cast<float*>(scratch + out_bytes + lse_bytes);
+  float* dq_acc = reinterpret_cast<float*>(scratch + out_bytes + lse_bytes + row_bytes);
 
-  ForwardArgs f = fa;
-  f.out = out;
-  f.lse = lse;
-  xrt_status_t status = launch_forward(ctx, f, stream);
+  xrt_status_t status = XRT_OK;
+  if (!given) {
+    ForwardArgs f = fa;
+    f.out = scratch;
+    f.lse = reinterpret_cast<float*>(scratch + out_bytes);
+    status = launch_forward(ctx, f, stream);
+  }
   if (status == XRT_OK) {
     row_dot<T, D><<<grid_for(rows * 32, 256), 256, 0, stream>>>(dout, out, delta, rows);
     status = check_launch(ctx);

@@ -330,7 +330,8 @@ xrt_status_t run_attention(const xrt_kernel_context_t* ctx) {
   a.k = ctx->inputs[1].data;
   a.v = ctx->inputs[2].data;
   a.out = ctx->outputs[0].data;
-  a.lse = nullptr;
+  // attention_lse: the log-sum-exp of every query too.
+  a.lse = ctx->num_outputs > 1 ? static_cast<float*>(ctx->outputs[1].data) : nullptr;
   a.bh = q.shape[0] * q.shape[1];
   a.lq = q.shape[2];
   a.lk = ctx->inputs[1].shape[2];

@@ -189,8 +189,19 @@ ThreadState& thread_state() {
   return state;
 }
 
-// The plans a call needs (forward alone, or forward with statistics then
-// backward) for the current device; an error message when cuDNN cannot run it.
+// What a call runs: attention; attention_lse (the forward with its
+// statistics); attention_backward recomputing the forward first, or with
+// the forward's output and statistics given.
+enum class Pass { kForward, kForwardStats, kBackward, kBackwardGiven };
+
+Pass pass_of(const xrt_kernel_context_t* ctx, bool backward) {
+  if (!backward) return ctx->num_outputs > 1 ? Pass::kForwardStats : Pass::kForward;
+  const bool given = ctx->num_inputs > 5 && ctx->inputs[5].data;
+  return given ? Pass::kBackwardGiven : Pass::kBackward;
+}
+
+// The plans a pass needs for the current device; an error message when
+// cuDNN cannot run it.
 struct Plans {
   Problem problem{};
   cudnnHandle_t handle = nullptr;
@@ -199,7 +210,8 @@ struct Plans {
   std::string error;
 };
 
-Plans plans_for(const xrt_kernel_context_t* ctx, bool backward) {
+Plans plans_for(const xrt_kernel_context_t* ctx, Pass pass) {
+  const bool backward = pass == Pass::kBackward || pass == Pass::kBackwardGiven;
   const size_t first = backward ? 1 : 0;
   Plans out;
   out.problem = problem_of(ctx, first);
@@ -230,11 +242,14 @@ Plans plans_for(const xrt_kernel_context_t* ctx, bool backward) {
     out.error = why;
     return out;
   }
-  out.forward = &state.plan(p.key(backward ? 's' : 'f'), out.handle,
-                            [&] { return forward_graph(p, backward); });
-  if (!out.forward->error.empty()) {
-    out.error = "cuDNN has no forward plan: " + out.forward->error;
-    return out;
+  if (pass != Pass::kBackwardGiven) {
+    const bool stats = pass != Pass::kForward;
+    out.forward = &state.plan(p.key(stats ? 's' : 'f'), out.handle,
+                              [&] { return forward_graph(p, stats); });
+    if (!out.forward->error.empty()) {
+      out.error = "cuDNN has no forward plan: " + out.forward->error;
+      return out;
+    }
   }
   if (backward) {
     out.backward = &state.plan(p.key('b'), out.handle, [&] { return backward_graph(p); });
@@ -246,7 +261,7 @@ Plans plans_for(const xrt_kernel_context_t* ctx, bool backward) {
 int32_t supports(const xrt_kernel_context_t* ctx, bool backward) {
   try {
     DeviceGuard guard(ctx->inputs[0].device_index);
-    const Plans plans = plans_for(ctx, backward);
+    const Plans plans = plans_for(ctx, pass_of(ctx, backward));
     if (plans.error.empty()) return 1;
     fail(ctx, XRT_ERROR_UNSUPPORTED, "cudnn %s: %s", op_name(ctx), plans.error.c_str());
   } catch (const std::exception& e) {
@@ -284,17 +299,37 @@ size_t bytes_of(int64_t b, int64_t h, int64_t s, int64_t d, size_t element) {
   return static_cast<size_t>(b * h * s * d) * element;
 }
 
+void* input_data(const xrt_kernel_context_t* ctx, size_t i) {
+  return const_cast<void*>(ctx->inputs[i].data);
+}
+
+// The backward graph over the forward's output o and statistics lse.
+xrt_status_t run_backward(const xrt_kernel_context_t* ctx, const Plans& plans, void* o,
+                          void* lse) {
+  std::unordered_map<int64_t, void*> grads{
+      {kQ, input_data(ctx, 1)},    {kK, input_data(ctx, 2)},      {kV, input_data(ctx, 3)},
+      {kO, o},                     {kStats, lse},                 {kGradO, input_data(ctx, 0)},
+      {kGradQ, ctx->outputs[0].data}, {kGradK, ctx->outputs[1].data},
+      {kGradV, ctx->outputs[2].data}};
+  return execute(ctx, plans.handle, *plans.backward, grads);
+}
+
 xrt_status_t run(const xrt_kernel_context_t* ctx, bool backward) {
-  const Plans plans = plans_for(ctx, backward);
+  const Pass pass = pass_of(ctx, backward);
+  const Plans plans = plans_for(ctx, pass);
   if (!plans.error.empty()) {
     return fail(ctx, XRT_ERROR_UNSUPPORTED, "cudnn %s: %s", op_name(ctx), plans.error.c_str());
   }
   if (!backward) {
-    std::unordered_map<int64_t, void*> pack{{kQ, const_cast<void*>(ctx->inputs[0].data)},
-                                            {kK, const_cast<void*>(ctx->inputs[1].data)},
-                                            {kV, const_cast<void*>(ctx->inputs[2].data)},
+    std::unordered_map<int64_t, void*> pack{{kQ, input_data(ctx, 0)},
+                                            {kK, input_data(ctx, 1)},
+                                            {kV, input_data(ctx, 2)},
                                             {kO, ctx->outputs[0].data}};
+    if (pass == Pass::kForwardStats) pack.emplace(kStats, ctx->outputs[1].data);
     return execute(ctx, plans.handle, *plans.forward, pack);
+  }
+  if (pass == Pass::kBackwardGiven) {
+    return run_backward(ctx, plans, input_data(ctx, 4), input_data(ctx, 5));
   }
   const Problem& p = plans.problem;
   cudaStream_t stream = stream_of(ctx);
@@ -305,22 +340,13 @@ xrt_status_t run(const xrt_kernel_context_t* ctx, bool backward) {
     status = fail(ctx, XRT_ERROR_OUT_OF_MEMORY, "cudnn %s: no device memory for the recomputed "
                   "output", op_name(ctx));
   } else {
-    void* q = const_cast<void*>(ctx->inputs[1].data);
-    void* k = const_cast<void*>(ctx->inputs[2].data);
-    void* v = const_cast<void*>(ctx->inputs[3].data);
-    std::unordered_map<int64_t, void*> forward{{kQ, q}, {kK, k}, {kV, v}, {kO, o}, {kStats, lse}};
+    std::unordered_map<int64_t, void*> forward{{kQ, input_data(ctx, 1)},
+                                               {kK, input_data(ctx, 2)},
+                                               {kV, input_data(ctx, 3)},
+                                               {kO, o},
+                                               {kStats, lse}};
     status = execute(ctx, plans.handle, *plans.forward, forward);
-    if (status == XRT_OK) {
-      std::unordered_map<int64_t, void*> grads{
-          {kQ, q},     {kK, k},
-          {kV, v},     {kO, o},
-          {kStats, lse},
-          {kGradO, const_cast<void*>(ctx->inputs[0].data)},
-          {kGradQ, ctx->outputs[0].data},
-          {kGradK, ctx->outputs[1].data},
-          {kGradV, ctx->outputs[2].data}};
-      status = execute(ctx, plans.handle, *plans.backward, grads);
-    }
+    if (status == XRT_OK) status = run_backward(ctx, plans, o, lse);
   }
   if (lse) scratch_free(lse, stream);
   if (o) scratch_free(o, stream);
