@@ -188,6 +188,24 @@ cdef xrt_tensor_t* _input_handle(object value, xrt_device_t* device, bint host,
     return tensor.handle
 
 
+# Devices only OpenVINO reaches (Intel NPUs and GPUs): named like xrt devices,
+# they run the model there with inputs and outputs in host memory.
+cdef dict _OPENVINO_DEVICE_KINDS = {"npu": "NPU", "gpu": "GPU"}
+
+
+cdef object _openvino_target(object device):
+    """OpenVINO's name for "npu:N" / "gpu:N" ("NPU", "GPU.1"), else None."""
+    if not isinstance(device, str):
+        return None
+    kind, _, index = device.partition(":")
+    target = _OPENVINO_DEVICE_KINDS.get(kind)
+    if target is None:
+        return None
+    if index and not index.isdigit():
+        raise InvalidArgument(f"device {device!r}: the index must be a number, e.g. '{kind}:0'")
+    return target if index in ("", "0") else f"{target}.{index}"
+
+
 cdef bint _ort_gpu_libraries_loaded = False
 
 
@@ -213,7 +231,9 @@ cdef class InferenceSession:
     ``InferenceSession(model, backend="auto", device="cpu", **options)``:
     ``model`` is a path or the model's bytes; ``backend`` a backend name
     (``xpuruntime.backends()``) or "auto" for the first that can run models
-    on ``device``. Options use ONNX Runtime's names: ``intra_op_num_threads``,
+    on ``device``. ``device="npu:N"`` or ``"gpu:N"`` runs the model on
+    OpenVINO's NPU or (Intel) GPU N with inputs and outputs in host memory,
+    so the session's ``device`` is cpu (``NotFound`` where OpenVINO lacks it). Options use ONNX Runtime's names: ``intra_op_num_threads``,
     ``inter_op_num_threads``, ``graph_optimization_level``,
     ``enable_profiling``, ``providers``, ``provider_options``.
 
@@ -242,6 +262,15 @@ cdef class InferenceSession:
         self._c_output_names = NULL
 
     def __init__(self, model, backend="auto", device="cpu", **options):
+        target = _openvino_target(device)
+        if target is not None:
+            if backend not in (None, "auto", "openvino"):
+                raise InvalidArgument(f"device {device!r} is reached through OpenVINO; "
+                                      f"use backend='openvino' (or 'auto'), not {backend!r}")
+            if "openvino_device" in options:
+                raise InvalidArgument(f"device {device!r} and openvino_device="
+                                      f"{options['openvino_device']!r} both name the device")
+            backend, device, options["openvino_device"] = "openvino", "cpu", target
         cdef xrt_device_t* dev = _device_handle(device)
         cdef bytes path_bytes
         cdef const char* c_path = NULL

@@ -2,6 +2,7 @@
 through backend="openvino" and checked against ONNX Runtime / numpy."""
 
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -174,3 +175,21 @@ def test_compare_includes_openvino():
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "openvino" in result.stdout and "FAIL" not in result.stdout
+
+
+def test_npu_and_gpu_device_names_reach_openvino(add_model):
+    # npu:N and gpu:N name OpenVINO's devices; this machine has neither, so
+    # OpenVINO's own answer comes back naming what it has.
+    import openvino as ov
+    have = ov.Core().available_devices
+    for device, target in (("npu:0", "NPU"), ("gpu:0", "GPU"), ("gpu:1", "GPU.1")):
+        if target.split(".")[0] in have:
+            continue
+        with pytest.raises(xrt.NotFound, match=rf"device '{re.escape(target)}' is not available"):
+            xrt.InferenceSession(add_model, device=device)
+    with pytest.raises(xrt.InvalidArgument, match="reached through OpenVINO"):
+        xrt.InferenceSession(add_model, backend="onnxruntime", device="npu:0")
+    with pytest.raises(xrt.InvalidArgument, match="both name the device"):
+        xrt.InferenceSession(add_model, device="npu:0", openvino_device="CPU")
+    with pytest.raises(xrt.InvalidArgument, match="index must be a number"):
+        xrt.InferenceSession(add_model, device="npu:x")
