@@ -206,6 +206,21 @@ cdef object _openvino_target(object device):
     return target if index in ("", "0") else f"{target}.{index}"
 
 
+cdef bint _has_backend(str name):
+    return any(b.name == name and b.available for b in backends())
+
+
+cdef dict _through_ort_tensorrt(object device, dict options):
+    """backend="tensorrt" without a native TensorRT plugin: ONNX Runtime's
+    TensorRT provider first, its CUDA provider for what TensorRT declines."""
+    if _device_from_handle(_device_handle(device))._kind != XRT_DEVICE_CUDA:
+        raise InvalidArgument(f"backend 'tensorrt' runs on a CUDA device, not {device!r} "
+                              "(pass device='cuda:N')")
+    options = dict(options)
+    options.setdefault("providers", ["TensorrtExecutionProvider", "CUDAExecutionProvider"])
+    return options
+
+
 cdef bint _ort_gpu_libraries_loaded = False
 
 
@@ -233,7 +248,9 @@ cdef class InferenceSession:
     (``xpuruntime.backends()``) or "auto" for the first that can run models
     on ``device``. ``device="npu:N"`` or ``"gpu:N"`` runs the model on
     OpenVINO's NPU or (Intel) GPU N with inputs and outputs in host memory,
-    so the session's ``device`` is cpu (``NotFound`` where OpenVINO lacks it). Options use ONNX Runtime's names: ``intra_op_num_threads``,
+    so the session's ``device`` is cpu (``NotFound`` where OpenVINO lacks it).
+    ``backend="tensorrt"`` without a native TensorRT plugin is ONNX
+    Runtime's TensorRT provider (then its CUDA provider) on a CUDA device. Options use ONNX Runtime's names: ``intra_op_num_threads``,
     ``inter_op_num_threads``, ``graph_optimization_level``,
     ``enable_profiling``, ``providers``, ``provider_options``.
 
@@ -262,6 +279,8 @@ cdef class InferenceSession:
         self._c_output_names = NULL
 
     def __init__(self, model, backend="auto", device="cpu", **options):
+        if backend == "tensorrt" and not _has_backend("tensorrt"):
+            backend, options = "onnxruntime", _through_ort_tensorrt(device, options)
         target = _openvino_target(device)
         if target is not None:
             if backend not in (None, "auto", "openvino"):

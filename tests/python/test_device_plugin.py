@@ -112,3 +112,37 @@ def test_demo_reports_ops_a_device_cannot_run(plugin_env):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ops on cuda:0" in result.stdout
     assert "not run" in result.stdout and "no kernel for op 'matmul' on cuda:0" in result.stdout
+
+
+GPU_SESSIONS = r"""
+import os
+import xpuruntime as xrt
+
+model = os.path.join(os.path.dirname(xrt.__file__), "models", "demo_encoder.onnx")
+if "CUDAExecutionProvider" in next(b.details for b in xrt.backends() if b.name == "onnxruntime"):
+    raise SystemExit("skip: this onnxruntime has the CUDA provider")
+# A CPU-only onnxruntime names the package that brings the GPU providers,
+# for ONNX Runtime's CUDA provider and for backend="tensorrt" alike.
+for backend, provider in (("auto", "CUDAExecutionProvider"),
+                          ("tensorrt", "TensorrtExecutionProvider")):
+    try:
+        xrt.InferenceSession(model, backend=backend, device="cuda:0")
+        raise SystemExit(f"a {backend} session on cuda:0 was created")
+    except xrt.Unsupported as error:
+        assert provider in str(error) and "onnxruntime-gpu" in str(error), error
+try:
+    xrt.InferenceSession(model, backend="tensorrt")
+    raise SystemExit("backend tensorrt on the CPU was accepted")
+except xrt.InvalidArgument as error:
+    assert "runs on a CUDA device" in str(error), error
+print("gpu sessions ok")
+"""
+
+
+def test_gpu_sessions_need_onnxruntime_gpu(plugin_env):
+    result = subprocess.run([sys.executable, "-c", GPU_SESSIONS], env=plugin_env,
+                            capture_output=True, text=True, timeout=120)
+    if "skip:" in result.stdout + result.stderr:
+        pytest.skip(result.stdout + result.stderr)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "gpu sessions ok" in result.stdout
