@@ -65,6 +65,12 @@ def check_backward(rng, b, h, lq, lk, d, dtype, causal, scale=None, impl="xrt"):
     grad, grad64 = random(rng, (b, h, lq, d), dtype)
     poison_pool(((b, h, lq, d), dtype), ((b, h, lk, d), dtype), ((b, h, lk, d), dtype))
     got = ops.attention_backward(grad, q, k, v, causal=causal, scale=scale, impl=impl)
+    check_grads(got, (grad64, q64, k64, v64), dtype, causal, scale)
+
+
+def check_grads(got, operands64, dtype, causal, scale=None):
+    """dq, dk, dv against the float64 reference and torch's SDPA in dtype."""
+    grad64, q64, k64, v64 = operands64
     expected = ref.attention_backward(grad64, q64, k64, v64, causal, scale)
     theirs = torch_forward(q64, k64, v64, dtype, causal, scale, grad64)
     for name, ours, want, torch_grad in zip(("dq", "dk", "dv"), got, expected, theirs):

@@ -69,39 +69,34 @@ def norm_backward(grad, x, weight=None, eps=1e-5, centred=True):
     return (dx, dweight, grad.sum(axis=rows)) if centred else (dx, dweight)
 
 
-def attention(q, k, v, causal=False, scale=None):
-    """torch's scaled_dot_product_attention: a causal mask hides key j from
-    query i when j > i (top-left aligned, also when Lq != Lk)."""
+def _scores(q, k, causal, scale):
+    """Scaled scores; a causal mask hides key j from query i when j > i
+    (top-left aligned, also when Lq != Lk)."""
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
     scores = q @ np.swapaxes(k, -1, -2) * scale
     if causal:
         lq, lk = scores.shape[-2:]
         hidden = np.arange(lk)[None, :] > np.arange(lq)[:, None]
         scores = np.where(hidden, -np.inf, scores)
-    return softmax(scores) @ v
+    return scores, scale
+
+
+def attention(q, k, v, causal=False, scale=None):
+    """torch's scaled_dot_product_attention, causal masks top-left aligned."""
+    return softmax(_scores(q, k, causal, scale)[0]) @ v
 
 
 
 def attention_lse(q, k, v, causal=False, scale=None):
     """The natural log-sum-exp of each query's scaled, masked scores."""
-    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
-    scores = q @ np.swapaxes(k, -1, -2) * scale
-    if causal:
-        lq, lk = scores.shape[-2:]
-        hidden = np.arange(lk)[None, :] > np.arange(lq)[:, None]
-        scores = np.where(hidden, -np.inf, scores)
+    scores, _ = _scores(q, k, causal, scale)
     top = scores.max(-1, keepdims=True)
     return (top + np.log(np.exp(scores - top).sum(-1, keepdims=True)))[..., 0]
 
 
 def attention_backward(grad, q, k, v, causal=False, scale=None):
     """Gradients dq, dk, dv of attention for the output gradient grad."""
-    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
-    scores = q @ np.swapaxes(k, -1, -2) * scale
-    if causal:
-        lq, lk = scores.shape[-2:]
-        hidden = np.arange(lk)[None, :] > np.arange(lq)[:, None]
-        scores = np.where(hidden, -np.inf, scores)
+    scores, scale = _scores(q, k, causal, scale)
     p = softmax(scores)
     dp = grad @ np.swapaxes(v, -1, -2)
     ds = p * (dp - (grad * (p @ v)).sum(-1, keepdims=True))
