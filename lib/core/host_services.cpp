@@ -1,42 +1,36 @@
 #include "host_services.h"
 
 #include "device.h"
-#include "error.h"
 #include "runtime.h"
 
 namespace xrt {
 namespace {
 
-xrt_device* find_device(xrt_device_kind_t kind, int32_t index) {
-  Runtime& runtime = Runtime::get();
-  for (size_t i = 0; i < runtime.device_count(); ++i) {
-    xrt_device* d = runtime.device_at(i);
-    if (d->kind == kind && d->index == index) return d;
-  }
-  fail(XRT_ERROR_NOT_FOUND, "no ", device_kind_name(kind), " device ", index);
-}
-
-template <typename Body>
-xrt_status_t guarded(Body&& body) noexcept {
+// The device of `kind` numbered `index`, or NULL.
+xrt_device* find_device(xrt_device_kind_t kind, int32_t index) noexcept {
   try {
-    body();
-    return XRT_OK;
-  } catch (const Error& e) {
-    return e.status();
+    Runtime& runtime = Runtime::get();
+    for (size_t i = 0; i < runtime.device_count(); ++i) {
+      xrt_device* d = runtime.device_at(i);
+      if (d->kind == kind && d->index == index) return d;
+    }
   } catch (...) {
-    return XRT_ERROR_OUT_OF_MEMORY;
+    // No runtime, no device.
   }
+  return nullptr;
 }
 
+// The public calls do the work, so a failure leaves its message for
+// xrt_last_error like any other.
 xrt_status_t memory_alloc(xrt_device_kind_t kind, int32_t index, size_t nbytes,
                           void** out) noexcept {
-  return guarded([&] { *out = device_alloc(find_device(kind, index), nbytes, nullptr); });
+  xrt_device* device = find_device(kind, index);
+  return device ? xrt_memory_alloc(device, nbytes, out) : XRT_ERROR_NOT_FOUND;
 }
 
 xrt_status_t memory_free(xrt_device_kind_t kind, int32_t index, void* ptr) noexcept {
-  return guarded([&] {
-    if (ptr) device_free(find_device(kind, index), ptr);
-  });
+  xrt_device* device = find_device(kind, index);
+  return device ? xrt_memory_free(device, ptr) : XRT_ERROR_NOT_FOUND;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstring>
+#include <memory>
 
 #include "dtype.h"
 #include "error.h"
@@ -104,23 +105,21 @@ xrt_status_t adopt_output(void* context, size_t index, xrt_dtype_t dtype, int32_
                           const int64_t* shape, void* data, void (*release)(void*),
                           void* release_context) noexcept {
   auto* sink = static_cast<OutputSink*>(context);
-  AdoptedMemory* adopted = nullptr;
+  xrt_status_t status = XRT_ERROR_OUT_OF_MEMORY;
   try {
-    adopted = new AdoptedMemory{release, release_context};
     require(index < sink->tensors.size(), "output index ", index, " is out of range");
     require(dtype_valid(dtype), "output ", index, " has an invalid dtype");
-    sink->tensors[index] = TensorRef(
-        tensor_wrap(sink->device, dtype, ndim, shape, nullptr, data, release_adopted, adopted));
+    auto adopted = std::make_unique<AdoptedMemory>(AdoptedMemory{release, release_context});
+    sink->tensors[index] = TensorRef(tensor_wrap(sink->device, dtype, ndim, shape, nullptr, data,
+                                                 release_adopted, adopted.get()));
+    adopted.release();  // the tensor's deleter owns it now
     return XRT_OK;
   } catch (const Error& e) {
-    if (adopted) release_adopted(nullptr, adopted);
-    else release(release_context);
-    return e.status();
+    status = e.status();
   } catch (...) {
-    if (adopted) release_adopted(nullptr, adopted);
-    else release(release_context);
-    return XRT_ERROR_OUT_OF_MEMORY;
   }
+  release(release_context);  // the tensor was not made, so nothing else will
+  return status;
 }
 
 }  // namespace

@@ -250,7 +250,8 @@ cdef class InferenceSession:
     OpenVINO's NPU or (Intel) GPU N with inputs and outputs in host memory,
     so the session's ``device`` is cpu (``NotFound`` where OpenVINO lacks it).
     ``backend="tensorrt"`` without a native TensorRT plugin is ONNX
-    Runtime's TensorRT provider (then its CUDA provider) on a CUDA device. Options use ONNX Runtime's names: ``intra_op_num_threads``,
+    Runtime's TensorRT provider (then its CUDA provider) on a CUDA device.
+    Options use ONNX Runtime's names: ``intra_op_num_threads``,
     ``inter_op_num_threads``, ``graph_optimization_level``,
     ``enable_profiling``, ``providers``, ``provider_options``.
 

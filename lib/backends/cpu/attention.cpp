@@ -8,8 +8,8 @@
 // running max and sum.
 //
 // Edge cases: Lq == 0 or Dv == 0 gives an empty output (nothing to do, but
-// the lse for Dv == 0); Lk == 0 gives
-// zeros, the value of an empty weighted sum, as torch does (and lse -inf).
+// the lse for Dv == 0); Lk == 0 gives zeros, the value of an empty weighted
+// sum, as torch does (and lse -inf).
 #include <algorithm>
 #include <cmath>
 #include <limits>
