@@ -12,6 +12,10 @@
 namespace xrt::cuda {
 
 xrt_status_t run_attention(const xrt_kernel_context_t* ctx);
+// The sm_90a forward (hopper_forward.cu): supports() accepts a call only on a
+// compute capability 9.0 device, in a plugin built with sm_90a code.
+int32_t attention_sm90_supports(const xrt_kernel_context_t* ctx);
+xrt_status_t run_attention_sm90(const xrt_kernel_context_t* ctx);
 xrt_status_t run_attention_backward(const xrt_kernel_context_t* ctx);
 
 namespace attn {
@@ -40,6 +44,9 @@ xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first);
 // Lets kernel use bytes of dynamic shared memory, or says that the current
 // device has too little.
 xrt_status_t allow_smem(const xrt_kernel_context_t* ctx, const void* kernel, size_t bytes);
+
+// The forward pass that ctx (attention or attention_lse) asks for.
+ForwardArgs forward_args(const xrt_kernel_context_t* ctx);
 
 // Launches the forward kernel on stream; args must have passed
 // check_supported.

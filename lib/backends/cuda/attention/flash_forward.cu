@@ -321,11 +321,11 @@ xrt_status_t launch_forward(const xrt_kernel_context_t* ctx, const ForwardArgs& 
 
 namespace xrt::cuda {
 
-xrt_status_t run_attention(const xrt_kernel_context_t* ctx) {
-  const xrt_status_t status = attn::check_supported(ctx, 0);
-  if (status != XRT_OK) return status;
+namespace attn {
+
+ForwardArgs forward_args(const xrt_kernel_context_t* ctx) {
   const xrt_kernel_tensor_t& q = ctx->inputs[0];
-  attn::ForwardArgs a{};
+  ForwardArgs a{};
   a.q = q.data;
   a.k = ctx->inputs[1].data;
   a.v = ctx->inputs[2].data;
@@ -339,7 +339,15 @@ xrt_status_t run_attention(const xrt_kernel_context_t* ctx) {
   a.scale = static_cast<float>(attr_float(ctx, "scale", 1.0 / std::sqrt(double(a.d))));
   a.causal = attr_int(ctx, "causal", 0) != 0;
   a.dtype = q.dtype;
-  return attn::launch_forward(ctx, a, stream_of(ctx));
+  return a;
+}
+
+}  // namespace attn
+
+xrt_status_t run_attention(const xrt_kernel_context_t* ctx) {
+  const xrt_status_t status = attn::check_supported(ctx, 0);
+  if (status != XRT_OK) return status;
+  return attn::launch_forward(ctx, attn::forward_args(ctx), stream_of(ctx));
 }
 
 }  // namespace xrt::cuda
