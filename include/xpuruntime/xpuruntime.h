@@ -282,7 +282,7 @@ XRT_API xrt_status_t xrt_tensor_from_dlpack_legacy(DLManagedTensor* managed, xrt
 /* ------------------------------------------------------------------------ */
 
 /* Inputs must share one device and one dtype. The result is a new contiguous
- * tensor on that device. The dispatcher picks the highest-priority kernel
+ * tensor on that device (attention's outputs: see xrt_attention). The dispatcher picks the highest-priority kernel
  * registered for (op, device kind, dtype) whose supports() check accepts the
  * call; none → XRT_ERROR_UNSUPPORTED naming op, device and dtype. */
 
@@ -306,7 +306,14 @@ XRT_API xrt_status_t xrt_rms_norm(const xrt_tensor_t* x, const xrt_tensor_t* wei
                                   xrt_stream_t* stream, xrt_tensor_t** out);
 /* q (B, H, Lq, D), k (B, H, Lk, D), v (B, H, Lk, Dv) → (B, H, Lq, Dv).
  * causal masks key j for query i when j > i (top-left aligned, as torch's
- * scaled_dot_product_attention). scale <= 0 means 1/sqrt(D). */
+ * scaled_dot_product_attention). scale <= 0 means 1/sqrt(D).
+ * Layout: q, k and v may be strided views, e.g. (B, L, H, D) memory seen
+ * as (B, H, L, D); kernels read them in place. The output (and the
+ * gradients of attention_backward: dq, dk, dv) keep the axis order of q
+ * (k, v): when q's head stride is smaller than its sequence stride (H and
+ * Lq both > 1), the output is (B, Lq, H, Dv) memory with (B, H, Lq, Dv)
+ * shape and strides, so its transpose(1, 2) is contiguous; otherwise it is
+ * contiguous. attention_lse's lse is always contiguous. */
 XRT_API xrt_status_t xrt_attention(const xrt_tensor_t* q, const xrt_tensor_t* k,
                                    const xrt_tensor_t* v, int32_t causal, double scale,
                                    xrt_stream_t* stream, xrt_tensor_t** out);
@@ -342,10 +349,12 @@ XRT_API xrt_status_t xrt_op_run_outputs(const char* op, const xrt_tensor_t* cons
 /* Same as xrt_op_run_outputs with the implementation chosen by the caller
  * (for benchmarks and for pinning results): impl is a kernel name as the
  * profiler's "impl" field and XRT_ERROR_UNSUPPORTED messages show it
- * ("cuda.flash_attention", "cuda.cudnn_attention"), or NULL for the
- * dispatcher's choice. A name not registered for the op, the inputs' device
- * kind and dtype gives XRT_ERROR_NOT_FOUND listing those that are; a kernel
- * that cannot run the call gives XRT_ERROR_UNSUPPORTED with its reason. */
+ * ("cuda.flash_attention", "cuda.cudnn_attention"), or a comma-separated
+ * list of names tried in order (the first that is registered and accepts
+ * the call runs), or NULL for the dispatcher's choice. When none of the
+ * names is registered for the op, the inputs' device kind and dtype:
+ * XRT_ERROR_NOT_FOUND listing those that are; when those registered cannot
+ * run the call: XRT_ERROR_UNSUPPORTED with each one's reason. */
 XRT_API xrt_status_t xrt_op_run_impl(const char* op, const char* impl,
                                      const xrt_tensor_t* const* inputs, size_t num_inputs,
                                      const xrt_attr_t* attrs, size_t num_attrs,

@@ -25,11 +25,12 @@ extern "C" {
 #endif
 
 #define XRT_PLUGIN_ABI_MAJOR 1
-#define XRT_PLUGIN_ABI_MINOR 3
+#define XRT_PLUGIN_ABI_MINOR 4
 #define XRT_PLUGIN_ENTRY_SYMBOL "xrt_plugin_get_api"
 
 /* One operand as a kernel sees it. Strides are in elements and may be 0
- * (a broadcast axis). Outputs are always contiguous. */
+ * (a broadcast axis). Outputs are contiguous unless the kernel is
+ * XRT_KERNEL_STRIDED. */
 typedef struct {
   void* data;
   xrt_dtype_t dtype;
@@ -44,7 +45,8 @@ typedef struct {
  * runtime before the call: inputs share one dtype and device, outputs are
  * allocated with the shape the op defines. For "add" the inputs arrive
  * broadcast to the output's shape (stride-0 axes). For every other built-in
- * op the inputs are contiguous. */
+ * op the inputs are contiguous, except for XRT_KERNEL_STRIDED kernels of the
+ * attention ops (below). */
 typedef struct xrt_kernel_context {
   size_t struct_size;
   const char* op;
@@ -66,6 +68,16 @@ typedef xrt_status_t (*xrt_kernel_run_fn)(const xrt_kernel_context_t* ctx);
 
 #define XRT_DTYPE_BIT(dtype) (1u << (unsigned)(dtype))
 
+/* Kernel flag (ABI 1.4). For the attention ops, a kernel with it takes its
+ * operands with their own strides: every input has a unit-stride last axis,
+ * a 16-byte aligned start and strides that are multiples of 16 bytes (other
+ * inputs arrive as contiguous copies), and each output is laid out in the
+ * axis order of the input it follows (output and dq: q; dk: k; dv: v;
+ * lse stays contiguous), which its strides say. A kernel without it gets
+ * contiguous inputs and writes contiguous outputs; the runtime copies them
+ * into that layout. */
+#define XRT_KERNEL_STRIDED 1u
+
 typedef struct {
   size_t struct_size;
   const char* op;          /* "matmul", "add", ... */
@@ -75,6 +87,7 @@ typedef struct {
   int32_t priority;        /* higher wins; built-in kernels use 0..100 */
   xrt_kernel_supports_fn supports; /* NULL: every call of a listed dtype */
   xrt_kernel_run_fn run;
+  uint32_t flags;          /* ABI 1.4: XRT_KERNEL_STRIDED or 0 */
 } xrt_kernel_def_t;
 
 /* ---- Model sessions (ABI 1.1) ------------------------------------------ */

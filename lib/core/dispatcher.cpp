@@ -1,6 +1,8 @@
 #include "dispatcher.h"
 
+#include <cstdint>
 #include <cstring>
+#include <string>
 
 #include "dtype.h"
 #include "error.h"
@@ -90,19 +92,61 @@ xrt_kernel_tensor_t kernel_operand(const xrt_tensor* t, const OperandView& view)
   return k;
 }
 
-// The kernel named impl, when it is registered for this call and accepts it.
+// A view a strided kernel reads in place: unit-stride last axis, 16-byte
+// aligned start, positive strides that are multiples of 16 bytes (axes of
+// length 1 aside).
+bool strided_readable(const xrt_tensor* t) {
+  if (reinterpret_cast<uintptr_t>(t->data) % 16 != 0) return false;
+  const int64_t esize = static_cast<int64_t>(dtype_size(t->dtype));
+  for (int32_t d = 0; d < t->ndim; ++d) {
+    if (t->shape[d] == 1) continue;
+    const int64_t stride = t->strides[d];
+    if (d == t->ndim - 1 ? stride != 1 : stride <= 0 || stride * esize % 16 != 0) return false;
+  }
+  return true;
+}
+
+bool needs_copy(InputLayout layout, const xrt_tensor* t) {
+  if (t->contiguous) return false;
+  switch (layout) {
+    case InputLayout::kContiguous: return true;
+    case InputLayout::kBroadcast: return false;
+    case InputLayout::kStrided: return !strided_readable(t);
+  }
+  return true;
+}
+
+// Replaces input i by a row-major copy the call keeps alive.
+void make_contiguous(PreparedCall& call, size_t i, void* stream) {
+  call.temps[i] = TensorRef(tensor_contiguous(call.inputs[i], stream));
+  call.inputs[i] = call.temps[i].get();
+}
+
+// The first kernel of impl (names separated by commas) that is registered
+// for this call and accepts it.
 const Kernel* forced_kernel(const OpSchema& schema, const char* impl, const xrt_device& device,
                             xrt_dtype_t dtype, const xrt_kernel_context_t& ctx) {
   const KernelRegistry& registry = Runtime::get().registry();
-  const Kernel* kernel = registry.find(schema.name, device.kind, dtype, impl);
-  if (!kernel)
+  std::string declined;  // "name: reason" of each registered kernel that refused
+  const char* begin = impl;
+  while (true) {
+    const char* end = std::strchr(begin, ',');
+    const std::string name = end ? std::string(begin, end) : std::string(begin);
+    const Kernel* kernel = registry.find(schema.name, device.kind, dtype, name.c_str());
+    if (kernel) {
+      ctx.error[0] = '\0';
+      if (!kernel->supports || kernel->supports(&ctx)) return kernel;
+      declined += (declined.empty() ? "" : "; ") + name + ": " +
+                  (ctx.error[0] ? ctx.error : "its supports() declined without a message");
+    }
+    if (!end) break;
+    begin = end + 1;
+  }
+  if (declined.empty())
     fail(XRT_ERROR_NOT_FOUND, schema.name, ": no kernel '", impl, "' for ", device.name,
          " with dtype ", dtype_name(dtype), " (registered for ", device_kind_name(device.kind),
          ": ", registry.describe(schema.name, device.kind), ")");
-  if (kernel->supports && !kernel->supports(&ctx))
-    fail(XRT_ERROR_UNSUPPORTED, schema.name, ": ", impl, " cannot run this call: ",
-         ctx.error[0] ? ctx.error : "its supports() declined without a message");
-  return kernel;
+  fail(XRT_ERROR_UNSUPPORTED, schema.name, ": ", impl, " cannot run this call: ", declined);
 }
 
 }  // namespace
@@ -128,12 +172,9 @@ void run_op(const char* op, const char* impl, const xrt_tensor_t* const* inputs,
   resolve_attrs(*schema, call, attrs, num_attrs);
 
   for (size_t i = 0; i < call.num_inputs; ++i) {
+    if (!call.inputs[i]) continue;
+    if (needs_copy(schema->layout, call.inputs[i])) make_contiguous(call, i, native);
     const xrt_tensor* t = call.inputs[i];
-    if (!t) continue;
-    if (schema->needs_contiguous && !t->contiguous) {
-      call.temps[i] = TensorRef(tensor_contiguous(t, native));
-      t = call.inputs[i] = call.temps[i].get();
-    }
     OperandView& view = call.views[i];
     view.ndim = t->ndim;
     for (int32_t d = 0; d < t->ndim; ++d) {
@@ -175,11 +216,31 @@ void run_op(const char* op, const char* impl, const xrt_tensor_t* const* inputs,
          device_kind_name(device->kind), ": ",
          registry.describe(schema->name, device->kind), ")");
 
-  TensorRef out[kMaxOpOutputs];
+  // An unflagged kernel of a strided op reads row-major inputs and writes
+  // row-major outputs, staged here and copied into the outputs' layout.
+  const bool stage = schema->layout == InputLayout::kStrided &&
+                     !(kernel->flags & XRT_KERNEL_STRIDED);
+  if (stage) {
+    for (size_t i = 0; i < call.num_inputs; ++i) {
+      if (!call.inputs[i] || call.inputs[i]->contiguous) continue;
+      make_contiguous(call, i, native);
+      contiguous_strides(call.views[i].ndim, call.views[i].shape, call.views[i].strides);
+      kernel_inputs[i] = kernel_operand(call.inputs[i], call.views[i]);
+    }
+  }
+  TensorRef out[kMaxOpOutputs], staged[kMaxOpOutputs];
   for (size_t i = 0; i < call.num_outputs; ++i) {
-    out[i] = TensorRef(
-        tensor_create(device, call.out_dtype[i], call.out_ndim[i], call.out_shape[i], native));
+    const bool laid_out = schema->layout == InputLayout::kStrided;
+    out[i] = TensorRef(tensor_create(device, call.out_dtype[i], call.out_ndim[i],
+                                     call.out_shape[i], native,
+                                     laid_out ? call.out_view[i].strides : nullptr));
     kernel_outputs[i].data = out[i]->data;
+    if (stage && !out[i]->contiguous) {
+      staged[i] = TensorRef(
+          tensor_create(device, call.out_dtype[i], call.out_ndim[i], call.out_shape[i], native));
+      contiguous_strides(call.out_view[i].ndim, call.out_view[i].shape, call.out_view[i].strides);
+      kernel_outputs[i].data = staged[i]->data;
+    }
   }
 
   ProfileSpan span("op", schema->name);
@@ -197,7 +258,10 @@ void run_op(const char* op, const char* impl, const xrt_tensor_t* const* inputs,
   if (status != XRT_OK)
     fail(status, schema->name, " (", kernel->name, "): ",
          error[0] ? error : "the kernel failed without a message");
-  for (size_t i = 0; i < call.num_outputs; ++i) outputs[i] = out[i].release();
+  for (size_t i = 0; i < call.num_outputs; ++i) {
+    if (staged[i].get()) tensor_copy(out[i].get(), staged[i].get(), native);
+    outputs[i] = out[i].release();
+  }
 }
 
 }  // namespace xrt

@@ -20,6 +20,7 @@ struct Kernel {
   int32_t priority;
   xrt_kernel_supports_fn supports;
   xrt_kernel_run_fn run;
+  uint32_t flags;  // XRT_KERNEL_STRIDED
 };
 
 class KernelRegistry {

@@ -211,9 +211,22 @@ std::array<int64_t, 4> check_attention_operands(PreparedCall& call, size_t first
   return {q.shape[0], q.shape[1], q.shape[2], v.shape[3]};
 }
 
+// Output index in the axis order of `like` (attention's layout rule):
+// (B, L, H, D) memory when like's head stride is below its sequence stride
+// and both axes are longer than 1, else contiguous.
+void follow_axis_order(PreparedCall& call, size_t index, const OperandView& like) {
+  OperandView& out = call.out_view[index];
+  if (like.shape[1] < 2 || like.shape[2] < 2 || like.strides[1] >= like.strides[2]) return;
+  out.strides[3] = 1;
+  out.strides[1] = out.shape[3];
+  out.strides[2] = out.shape[1] * out.shape[3];
+  out.strides[0] = out.shape[2] * out.strides[2];
+}
+
 void prepare_attention(PreparedCall& call) {
   const std::array<int64_t, 4> out = check_attention_operands(call, 0, "attention");
   set_output(call, 4, out.data());
+  follow_axis_order(call, 0, call.views[0]);
 }
 
 // Outputs (B, H, Lq, Dv) and the float32 log-sum-exp of each query's scaled
@@ -221,6 +234,7 @@ void prepare_attention(PreparedCall& call) {
 void prepare_attention_lse(PreparedCall& call) {
   const std::array<int64_t, 4> out = check_attention_operands(call, 0, "attention_lse");
   set_output(call, 4, out.data(), 0);
+  follow_axis_order(call, 0, call.views[0]);
   set_output(call, 3, out.data(), 1);
   call.out_dtype[1] = XRT_FLOAT32;
 }
@@ -251,39 +265,42 @@ void prepare_attention_backward(PreparedCall& call) {
     require(has_shape(call.views[5], 3, out.data()), op, ": lse has shape ",
             shape_of(call.views[5]), ", expected ", shape_string(3, out.data()));
   }
-  for (size_t i = 0; i < 3; ++i) set_output(call, 4, call.views[i + 1].shape, i);
+  for (size_t i = 0; i < 3; ++i) {
+    set_output(call, 4, call.views[i + 1].shape, i);
+    follow_axis_order(call, i, call.views[i + 1]);
+  }
 }
 
 constexpr uint32_t kNone = 0;
 
 const OpSchema kSchemas[] = {
-    {"add", 2, {"a", "b"}, 1, kNone, false, 0, {}, prepare_add, kNone},
+    {"add", 2, {"a", "b"}, 1, kNone, InputLayout::kBroadcast, 0, {}, prepare_add, kNone},
     // allow_tf32: float32 products may round inputs to tf32 on GPUs.
-    {"matmul", 2, {"a", "b"}, 1, kNone, true, 1, {{"allow_tf32", XRT_ATTR_INT, 0}},
+    {"matmul", 2, {"a", "b"}, 1, kNone, InputLayout::kContiguous, 1, {{"allow_tf32", XRT_ATTR_INT, 0}},
      prepare_matmul, kNone},
-    {"gelu", 1, {"x"}, 1, kNone, true, 0, {}, prepare_same_shape, kNone},
-    {"softmax", 1, {"x"}, 1, kNone, true, 1, {{"axis", XRT_ATTR_INT, -1}}, prepare_softmax, kNone},
-    {"layer_norm", 3, {"x", "weight", "bias"}, 1, 0b110, true, 1,
+    {"gelu", 1, {"x"}, 1, kNone, InputLayout::kContiguous, 0, {}, prepare_same_shape, kNone},
+    {"softmax", 1, {"x"}, 1, kNone, InputLayout::kContiguous, 1, {{"axis", XRT_ATTR_INT, -1}}, prepare_softmax, kNone},
+    {"layer_norm", 3, {"x", "weight", "bias"}, 1, 0b110, InputLayout::kContiguous, 1,
      {{"eps", XRT_ATTR_FLOAT, 1e-5}}, prepare_layer_norm, kNone},
-    {"rms_norm", 2, {"x", "weight"}, 1, 0b10, true, 1, {{"eps", XRT_ATTR_FLOAT, 1e-6}},
+    {"rms_norm", 2, {"x", "weight"}, 1, 0b10, InputLayout::kContiguous, 1, {{"eps", XRT_ATTR_FLOAT, 1e-6}},
      prepare_rms_norm, kNone},
     // Gradients of the norms for a given output gradient; mean and variance
     // are recomputed from x. Outputs: dx, dweight, dbias (layer_norm) or
     // dx, dweight (rms_norm), the weight treated as ones when absent.
-    {"layer_norm_backward", 3, {"grad", "x", "weight"}, 3, 0b100, true, 1,
+    {"layer_norm_backward", 3, {"grad", "x", "weight"}, 3, 0b100, InputLayout::kContiguous, 1,
      {{"eps", XRT_ATTR_FLOAT, 1e-5}}, prepare_layer_norm_backward, kNone},
-    {"rms_norm_backward", 3, {"grad", "x", "weight"}, 2, 0b100, true, 1,
+    {"rms_norm_backward", 3, {"grad", "x", "weight"}, 2, 0b100, InputLayout::kContiguous, 1,
      {{"eps", XRT_ATTR_FLOAT, 1e-6}}, prepare_rms_norm_backward, kNone},
-    {"attention", 3, {"q", "k", "v"}, 1, kNone, true, 2,
+    {"attention", 3, {"q", "k", "v"}, 1, kNone, InputLayout::kStrided, 2,
      {{"causal", XRT_ATTR_INT, 0}, {"scale", XRT_ATTR_FLOAT, 0}}, prepare_attention, kNone},
     // attention's output and the natural log-sum-exp of every query's scaled
     // (and masked) scores, which attention_backward takes to skip a forward.
-    {"attention_lse", 3, {"q", "k", "v"}, 2, kNone, true, 2,
+    {"attention_lse", 3, {"q", "k", "v"}, 2, kNone, InputLayout::kStrided, 2,
      {{"causal", XRT_ATTR_INT, 0}, {"scale", XRT_ATTR_FLOAT, 0}}, prepare_attention_lse, kNone},
     // Gradients of attention for a given output gradient: dq, dk, dv. With
     // attention_lse's output and lse the weights come from them; without,
     // they are recomputed from q and k.
-    {"attention_backward", 6, {"grad", "q", "k", "v", "output", "lse"}, 3, 0b110000, true, 2,
+    {"attention_backward", 6, {"grad", "q", "k", "v", "output", "lse"}, 3, 0b110000, InputLayout::kStrided, 2,
      {{"causal", XRT_ATTR_INT, 0}, {"scale", XRT_ATTR_FLOAT, 0}}, prepare_attention_backward,
      0b100000},
 };

@@ -45,13 +45,24 @@ struct AttrSpec {
   double default_value;
 };
 
+// How inputs reach the kernel.
+enum class InputLayout {
+  kContiguous,  // row-major copies of strided inputs
+  kBroadcast,   // any strides, broadcast to the output's shape ("add")
+  // Attention: views a kernel flagged XRT_KERNEL_STRIDED can read in place
+  // (unit-stride last axis, 16-byte aligned start and positive strides)
+  // pass as they are, others as row-major copies; unflagged kernels get
+  // row-major inputs and outputs, copied into the outputs' layout after.
+  kStrided,
+};
+
 struct OpSchema {
   const char* name;
   size_t num_inputs;
   const char* input_names[kMaxOpInputs];
   size_t num_outputs;
   uint32_t optional_inputs;  // bit i set: input i may be absent
-  bool needs_contiguous;     // kernels get row-major inputs
+  InputLayout layout;
   size_t num_attrs;
   AttrSpec attrs[kMaxOpAttrs];
   void (*prepare)(PreparedCall& call);

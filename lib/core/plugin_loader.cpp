@@ -3,7 +3,9 @@
 #include <dlfcn.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstring>
 
 #include "error.h"
 
@@ -30,11 +32,15 @@ void check_table(const xrt_plugin_api_t* api, const std::string& path) {
   if (api->num_kernels && !api->kernels)
     fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "' lists ", api->num_kernels,
          " kernels but no kernel array");
+  if (api->num_kernels && api->kernels[0].struct_size < kMinKernelSize)
+    fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "': kernel #0 has a table of ",
+         api->kernels[0].struct_size, " bytes, expected at least ", kMinKernelSize);
   for (size_t i = 0; i < api->num_kernels; ++i) {
-    const xrt_kernel_def_t& k = api->kernels[i];
-    if (k.struct_size < kMinKernelSize || !k.op || !k.name || !k.run)
+    const xrt_kernel_def_t k = plugin_kernel(api, i);
+    if (k.struct_size != api->kernels[0].struct_size || !k.op || !k.name || !k.run)
       fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "': kernel #", i,
-           " is incomplete (struct_size, op, name and run are required)");
+           " is incomplete (op, name and run are required, and every entry has kernel #0's "
+           "struct_size)");
   }
 }
 
@@ -67,6 +73,14 @@ void check_devices(const xrt_plugin_api_t* api, const std::string& path) {
 }
 
 }  // namespace
+
+xrt_kernel_def_t plugin_kernel(const xrt_plugin_api_t* api, size_t i) {
+  const size_t stride = api->kernels[0].struct_size;
+  xrt_kernel_def_t def{};
+  std::memcpy(&def, reinterpret_cast<const unsigned char*>(api->kernels) + i * stride,
+              std::min(stride, sizeof def));
+  return def;
+}
 
 const xrt_session_api_t* plugin_sessions(const xrt_plugin_api_t* api) {
   if (api->struct_size < offsetof(xrt_plugin_api_t, sessions) + sizeof(void*)) return nullptr;

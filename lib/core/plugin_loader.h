@@ -21,6 +21,9 @@ const xrt_session_api_t* plugin_sessions(const xrt_plugin_api_t* api);
 const char* plugin_details(const xrt_plugin_api_t* api);
 // The plugin's device table (ABI 1.2), or NULL.
 const xrt_device_api_t* plugin_devices(const xrt_plugin_api_t* api);
+// Kernel #i of the table, read with the entry size the plugin declares
+// (entries before ABI 1.4 end before flags, which reads as 0).
+xrt_kernel_def_t plugin_kernel(const xrt_plugin_api_t* api, size_t i);
 // Hands the runtime's services to a plugin that takes them (ABI 1.3).
 void plugin_attach_host(const xrt_plugin_api_t* api, const xrt_host_api_t* host);
 

@@ -63,9 +63,9 @@ xrt_device* Runtime::device_by_name(const char* name) {
 
 void Runtime::register_kernels(const xrt_plugin_api_t* api, const std::string& backend) {
   for (size_t i = 0; i < api->num_kernels; ++i) {
-    const xrt_kernel_def_t& def = api->kernels[i];
+    const xrt_kernel_def_t def = plugin_kernel(api, i);
     registry_.add(Kernel{def.op, def.name, backend, def.device_kind, def.dtype_mask, def.priority,
-                         def.supports, def.run});
+                         def.supports, def.run, def.flags});
   }
 }
 
@@ -97,10 +97,12 @@ void Runtime::load_plugin(const std::string& path) {
       if (b.name == api->name && b.reason.empty())
         fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "' provides backend '", api->name,
              "', which is already loaded", b.path.empty() ? "" : " from '" + b.path + "'");
-    for (size_t i = 0; i < api->num_kernels; ++i)
-      if (!find_op_schema(api->kernels[i].op))
-        fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "': kernel '", api->kernels[i].name,
-             "' is for unknown op '", api->kernels[i].op, "' (known ops: ", known_op_names(), ")");
+    for (size_t i = 0; i < api->num_kernels; ++i) {
+      const xrt_kernel_def_t def = plugin_kernel(api, i);
+      if (!find_op_schema(def.op))
+        fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "': kernel '", def.name,
+             "' is for unknown op '", def.op, "' (known ops: ", known_op_names(), ")");
+    }
     entry.name = api->name;
     entry.version = api->version ? api->version : "";
     entry.sessions = plugin_sessions(api);

@@ -102,8 +102,8 @@ void free_plugin_memory(void* data, void* device) {
 }  // namespace
 
 xrt_tensor* tensor_create(xrt_device* device, xrt_dtype_t dtype, int32_t ndim,
-                          const int64_t* shape, void* stream) {
-  xrt_tensor* t = new_tensor_header(device, dtype, ndim, shape, nullptr);
+                          const int64_t* shape, void* stream, const int64_t* strides) {
+  xrt_tensor* t = new_tensor_header(device, dtype, ndim, shape, strides);
   try {
     if (device->api) {
       t->data = device_alloc(device, tensor_nbytes(t), stream);

@@ -38,9 +38,12 @@ void contiguous_strides(int32_t ndim, const int64_t* shape, int64_t* strides);
 size_t tensor_nbytes(const xrt_tensor* t);
 
 // `stream` is the plugin stream the memory is first used on (NULL: the
-// device's default stream); the host ignores it.
+// device's default stream); the host ignores it. `strides` (NULL:
+// contiguous) must be a permutation of the contiguous ones: the tensor
+// takes numel elements either way.
 xrt_tensor* tensor_create(xrt_device* device, xrt_dtype_t dtype, int32_t ndim,
-                          const int64_t* shape, void* stream = nullptr);
+                          const int64_t* shape, void* stream = nullptr,
+                          const int64_t* strides = nullptr);
 xrt_tensor* tensor_wrap(xrt_device* device, xrt_dtype_t dtype, int32_t ndim, const int64_t* shape,
                         const int64_t* strides, void* data, xrt_deleter_t deleter, void* context);
 void tensor_retain(xrt_tensor* t);

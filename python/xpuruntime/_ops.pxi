@@ -136,9 +136,14 @@ def rms_norm_backward(grad, x, weight=None, double eps=1e-6, *, stream=None):
 
 
 # attention's impl= names: the kernel each one means on a device kind.
+# Kernel names per device kind, tried in order (the Hopper forward declines
+# other GPUs and has no backward).
 _ATTENTION_IMPLS = {
-    "xrt": {"cpu": "cpu.attention", "cuda": "cuda.flash_attention"},
-    "cudnn": {"cuda": "cuda.cudnn_attention"},
+    "xrt": {"cpu": ("cpu.attention",),
+            "cuda": ("cuda.flash_attention_sm90", "cuda.flash_attention")},
+    "xrt_sm90": {"cuda": ("cuda.flash_attention_sm90",)},
+    "xrt_sm80": {"cuda": ("cuda.flash_attention",)},
+    "cudnn": {"cuda": ("cuda.cudnn_attention",)},
 }
 
 
@@ -149,12 +154,14 @@ cdef bytes _attention_kernel(str op, object impl, Tensor lead):
     kernels = _ATTENTION_IMPLS.get(impl)
     if kernels is None:
         raise InvalidArgument(
-            f"{op}: impl must be None, 'xrt' or 'cudnn', got {impl!r}")
-    kernel = kernels.get(lead.device.kind)
-    if kernel is None:
+            f"{op}: impl must be None or one of {', '.join(map(repr, _ATTENTION_IMPLS))}, "
+            f"got {impl!r}")
+    names = kernels.get(lead.device.kind)
+    if names is None:
         raise Unsupported(f"{op}: impl {impl!r} does not run on {lead.device.name} "
                           f"(it runs on: {', '.join(kernels)})")
-    return (kernel + op[len("attention"):]).encode()
+    suffix = op[len("attention"):]
+    return ",".join(name + suffix for name in names).encode()
 
 
 cdef tuple _run_attention(str op, list operands, bint causal, object scale, object impl,
@@ -204,8 +211,11 @@ def attention(q, k, v, bint causal=False, scale=None, *, impl=None, stream=None,
 
     ``impl`` picks the implementation: None lets the dispatcher choose (on
     CUDA, cuDNN's fused attention where cuDNN is installed and has a plan
-    for the call, else our flash kernels), ``"xrt"`` forces our own kernels,
-    ``"cudnn"`` cuDNN's (``Unsupported`` when it cannot run the call)."""
+    for the call, else our flash kernels), ``"xrt"`` forces our own kernels
+    (on CUDA the Hopper forward on compute capability 9.0, else the sm_80
+    one), ``"xrt_sm90"`` / ``"xrt_sm80"`` one of those two forward kernels
+    (the backward kernel is sm_80 code), ``"cudnn"`` cuDNN's
+    (``Unsupported`` when it cannot run the call)."""
     if return_lse:
         return _run_attention("attention_lse", [q, k, v], causal, scale, impl, stream, 2)
     return _run_attention("attention", [q, k, v], causal, scale, impl, stream, 1)[0]

@@ -78,6 +78,19 @@ int main(int argc, char** argv) {
   CHECK(strstr(buf, "\"impl\": \"testadd.add_int32\"") != NULL);
   xrt_tensor_release(out);
 
+  /* The table's second entry, read with the plugin's (pre-1.4) entry size,
+   * and impl lists: unknown names are skipped, none known is NOT_FOUND. */
+  const xrt_tensor_t* pair[2] = {ta, tb};
+  CHECK_OK(xrt_op_run_impl("add", "testadd.add_int32_second", pair, 2, NULL, 0, NULL, &out, 1));
+  CHECK_OK(xrt_tensor_data(out, (void**)&sum));
+  CHECK(sum && sum[0] == 11 && sum[5] == 36);
+  xrt_tensor_release(out);
+  CHECK_OK(xrt_op_run_impl("add", "nope.add,testadd.add_int32_second", pair, 2, NULL, 0, NULL,
+                           &out, 1));
+  xrt_tensor_release(out);
+  CHECK_ERROR(xrt_op_run_impl("add", "nope.add,nope.other", pair, 2, NULL, 0, NULL, &out, 1),
+              XRT_ERROR_NOT_FOUND, "testadd.add_int32_second");
+
   /* Explicit loads: a directory, a missing file, a broken file again, and
    * the good one a second time (a no-op). */
   CHECK_ERROR(xrt_plugin_load(dir), XRT_ERROR_INVALID_ARGUMENT, "is a directory");

@@ -27,16 +27,32 @@ static xrt_status_t add_int32(const xrt_kernel_context_t* ctx) {
   return XRT_OK;
 }
 
-static const xrt_kernel_def_t kernels[] = {
-    {sizeof(xrt_kernel_def_t), "add", "testadd.add_int32", XRT_DEVICE_CPU,
+/* A kernel entry as ABI 1.0-1.3 defined it (before flags): the host must
+ * step through the table by the entry size the plugin declares. */
+typedef struct {
+  size_t struct_size;
+  const char* op;
+  const char* name;
+  xrt_device_kind_t device_kind;
+  uint32_t dtype_mask;
+  int32_t priority;
+  xrt_kernel_supports_fn supports;
+  xrt_kernel_run_fn run;
+} kernel_def_abi10_t;
+
+static const kernel_def_abi10_t kernels[] = {
+    {sizeof(kernel_def_abi10_t), "add", "testadd.add_int32", XRT_DEVICE_CPU,
      XRT_DTYPE_BIT(XRT_INT32), 50, NULL, add_int32},
+    /* The same kernel under a second name, reachable only by impl. */
+    {sizeof(kernel_def_abi10_t), "add", "testadd.add_int32_second", XRT_DEVICE_CPU,
+     XRT_DTYPE_BIT(XRT_INT32), 10, NULL, add_int32},
 };
 
 /* Declares the ABI 1.0 table size, as a plugin built before sessions were
  * appended would: the host must not read past it. */
 static const xrt_plugin_api_t api = {
     offsetof(xrt_plugin_api_t, sessions), XRT_PLUGIN_ABI_MAJOR, 0, "testadd", "1.2.3",
-    kernels, sizeof kernels / sizeof kernels[0], NULL, NULL, NULL,
+    (const xrt_kernel_def_t*)kernels, sizeof kernels / sizeof kernels[0], NULL, NULL, NULL,
 };
 
 __attribute__((visibility("default"))) const xrt_plugin_api_t* xrt_plugin_get_api(

@@ -21,7 +21,7 @@ constexpr const char* kMatmulName = "cpu.matmul";
 
 constexpr xrt_kernel_def_t def(const char* op, const char* name, xrt_kernel_run_fn run) {
   return {sizeof(xrt_kernel_def_t), op, name, XRT_DEVICE_CPU, kFloatTypes, kPriority, nullptr,
-          run};
+          run, 0u};
 }
 
 const xrt_kernel_def_t kKernels[] = {

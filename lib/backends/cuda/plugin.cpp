@@ -28,12 +28,13 @@ constexpr uint32_t kFloats =
     XRT_DTYPE_BIT(XRT_FLOAT32) | XRT_DTYPE_BIT(XRT_FLOAT16) | XRT_DTYPE_BIT(XRT_BFLOAT16);
 constexpr uint32_t kHalves = XRT_DTYPE_BIT(XRT_FLOAT16) | XRT_DTYPE_BIT(XRT_BFLOAT16);
 
-#define XRT_CUDA_KERNEL_AT(op, name, dtypes, priority, supports, fn)                       \
+#define XRT_CUDA_KERNEL_AT(op, name, dtypes, priority, supports, fn, flags)                \
   xrt_kernel_def_t {                                                                        \
     sizeof(xrt_kernel_def_t), op, name, XRT_DEVICE_CUDA, dtypes, priority, supports,         \
-        on_output_device<fn>                                                                \
+        on_output_device<fn>, flags                                                         \
   }
-#define XRT_CUDA_KERNEL(op, name, dtypes, fn) XRT_CUDA_KERNEL_AT(op, name, dtypes, 50, nullptr, fn)
+#define XRT_CUDA_KERNEL(op, name, dtypes, fn) \
+  XRT_CUDA_KERNEL_AT(op, name, dtypes, 50, nullptr, fn, 0u)
 
 const xrt_kernel_def_t kKernels[] = {
     XRT_CUDA_KERNEL("matmul", "cuda.matmul_cublaslt", kFloats, matmul),
@@ -50,15 +51,21 @@ const xrt_kernel_def_t kKernels[] = {
     XRT_CUDA_KERNEL("attention_lse", "cuda.flash_attention_lse", kHalves, run_attention),
     XRT_CUDA_KERNEL("attention_backward", "cuda.flash_attention_backward", kHalves,
                     run_attention_backward),
+    // The Hopper forward ahead of the sm_80 one; supports() declines other GPUs.
+    XRT_CUDA_KERNEL_AT("attention", "cuda.flash_attention_sm90", kHalves, 55,
+                       attention_sm90_supports, run_attention_sm90, 0u),
+    XRT_CUDA_KERNEL_AT("attention_lse", "cuda.flash_attention_sm90_lse", kHalves, 55,
+                       attention_sm90_supports, run_attention_sm90, 0u),
 #ifdef XRT_HAVE_CUDNN
     // Ahead of our flash kernels wherever cuDNN has a plan: faster in every
     // case measured (attention/NOTES.md).
     XRT_CUDA_KERNEL_AT("attention", "cuda.cudnn_attention", kHalves, 60, cudnn_attention_supports,
-                       run_cudnn_attention),
+                       run_cudnn_attention, XRT_KERNEL_STRIDED),
     XRT_CUDA_KERNEL_AT("attention_lse", "cuda.cudnn_attention_lse", kHalves, 60,
-                       cudnn_attention_supports, run_cudnn_attention),
+                       cudnn_attention_supports, run_cudnn_attention, XRT_KERNEL_STRIDED),
     XRT_CUDA_KERNEL_AT("attention_backward", "cuda.cudnn_attention_backward", kHalves, 60,
-                       cudnn_attention_backward_supports, run_cudnn_attention_backward),
+                       cudnn_attention_backward_supports, run_cudnn_attention_backward,
+                       XRT_KERNEL_STRIDED),
 #endif
 };
 

@@ -7,6 +7,8 @@
 #define NV_CUDNN_FRONTEND_USE_DYNAMIC_LOADING
 #include <cudnn_frontend.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -29,12 +31,15 @@ namespace fe = cudnn_frontend;
 // Tensor ids in the graphs' variant packs.
 enum Uid : int64_t { kQ = 1, kK, kV, kO, kStats, kGradO, kGradQ, kGradK, kGradV };
 
-// One attention call's sizes; the key of the plan cache.
+using Strides = std::array<int64_t, 4>;
+
+// One attention call's sizes and layouts; the key of the plan cache.
 struct Problem {
   int64_t b, h, lq, lk, d, dv;
   xrt_dtype_t dtype;
   bool causal;
   float scale;
+  Strides strides[kGradV + 1];  // by Uid; kStats is always packed
 
   std::string key(char kind) const {
     char text[160];
@@ -43,23 +48,63 @@ struct Problem {
                   static_cast<long long>(lq), static_cast<long long>(lk),
                   static_cast<long long>(d), static_cast<long long>(dv), causal ? 1 : 0,
                   static_cast<double>(scale));
-    return text;
+    std::string out = text;
+    for (const Strides& s : strides)
+      for (int64_t x : s) out += ' ' + std::to_string(x);
+    return out;
   }
 };
 
-// q, k, v at inputs[first..first+2], contiguous (the op's schema asks for it).
-Problem problem_of(const xrt_kernel_context_t* ctx, size_t first) {
+Strides packed(int64_t h, int64_t s, int64_t d) { return {h * s * d, s * d, d, 1}; }
+
+// A (b, h, s, d) operand's strides; an axis of length 1 is given the
+// outermost stride, since any stride is right for it and cuDNN checks them.
+Strides strides_of(const xrt_kernel_tensor_t& t) {
+  Strides out{};
+  int64_t outer = 1;
+  for (int i = 0; i < 4; ++i) {
+    out[i] = t.strides[i];
+    if (t.shape[i] > 1) outer = std::max(outer, t.strides[i] * t.shape[i]);
+  }
+  for (int i = 0; i < 4; ++i)
+    if (t.shape[i] == 1) out[i] = outer;
+  return out;
+}
+
+// The operands in the kernel's layouts (XRT_KERNEL_STRIDED): q, k, v at
+// inputs[first..first+2]; the backward's grad at inputs[0], the forward's
+// output at inputs[4] when given (else a packed recomputation), dq, dk, dv
+// at outputs[0..2]; the forward's output at outputs[0].
+Problem problem_of(const xrt_kernel_context_t* ctx, bool backward) {
+  const size_t first = backward ? 1 : 0;
   const xrt_kernel_tensor_t& q = ctx->inputs[first];
   const xrt_kernel_tensor_t& k = ctx->inputs[first + 1];
   const xrt_kernel_tensor_t& v = ctx->inputs[first + 2];
   Problem p{q.shape[0], q.shape[1], q.shape[2], k.shape[2], q.shape[3], v.shape[3],
             q.dtype,    attr_int(ctx, "causal", 0) != 0,
-            static_cast<float>(attr_float(ctx, "scale", 1.0 / std::sqrt(double(q.shape[3]))))};
+            static_cast<float>(attr_float(ctx, "scale", 1.0 / std::sqrt(double(q.shape[3])))),
+            {}};
+  p.strides[kQ] = strides_of(q);
+  p.strides[kK] = strides_of(k);
+  p.strides[kV] = strides_of(v);
+  p.strides[kStats] = packed(p.h, p.lq, 1);
+  if (!backward) {
+    p.strides[kO] = strides_of(ctx->outputs[0]);
+    return p;
+  }
+  const bool given = ctx->num_inputs > 5 && ctx->inputs[5].data;
+  p.strides[kO] = given ? strides_of(ctx->inputs[4]) : packed(p.h, p.lq, p.dv);
+  p.strides[kGradO] = strides_of(ctx->inputs[0]);
+  p.strides[kGradQ] = strides_of(ctx->outputs[0]);
+  p.strides[kGradK] = strides_of(ctx->outputs[1]);
+  p.strides[kGradV] = strides_of(ctx->outputs[2]);
   return p;
 }
 
 std::vector<int64_t> dims(int64_t b, int64_t h, int64_t s, int64_t d) { return {b, h, s, d}; }
-std::vector<int64_t> strides(int64_t h, int64_t s, int64_t d) { return {h * s * d, s * d, d, 1}; }
+std::vector<int64_t> strides(const Problem& p, int64_t uid) {
+  return {p.strides[uid].begin(), p.strides[uid].end()};
+}
 
 std::shared_ptr<fe::graph::Tensor_attributes> input(fe::graph::Graph& g, const char* name,
                                                     int64_t uid, const Problem& p, int64_t s,
@@ -68,12 +113,12 @@ std::shared_ptr<fe::graph::Tensor_attributes> input(fe::graph::Graph& g, const c
                       .set_name(name)
                       .set_uid(uid)
                       .set_dim(dims(p.b, p.h, s, d))
-                      .set_stride(strides(p.h, s, d)));
+                      .set_stride(strides(p, uid)));
 }
 
 void output(const std::shared_ptr<fe::graph::Tensor_attributes>& t, int64_t uid, const Problem& p,
             int64_t s, int64_t d) {
-  t->set_output(true).set_uid(uid).set_dim(dims(p.b, p.h, s, d)).set_stride(strides(p.h, s, d));
+  t->set_output(true).set_uid(uid).set_dim(dims(p.b, p.h, s, d)).set_stride(strides(p, uid));
 }
 
 std::unique_ptr<fe::graph::Graph> new_graph(const Problem& p) {
@@ -98,7 +143,7 @@ std::unique_ptr<fe::graph::Graph> forward_graph(const Problem& p, bool stats) {
   output(o, kO, p, p.lq, p.dv);
   if (stats) {
     lse->set_output(true).set_uid(kStats).set_data_type(fe::DataType_t::FLOAT)
-        .set_dim(dims(p.b, p.h, p.lq, 1)).set_stride(strides(p.h, p.lq, 1));
+        .set_dim(dims(p.b, p.h, p.lq, 1)).set_stride(strides(p, kStats));
   }
   return g;
 }
@@ -115,7 +160,7 @@ std::unique_ptr<fe::graph::Graph> backward_graph(const Problem& p) {
                            .set_uid(kStats)
                            .set_data_type(fe::DataType_t::FLOAT)
                            .set_dim(dims(p.b, p.h, p.lq, 1))
-                           .set_stride(strides(p.h, p.lq, 1)));
+                           .set_stride(strides(p, kStats)));
   auto options = fe::graph::SDPA_backward_attributes().set_name("attention_backward")
                      .set_attn_scale(p.scale);
   if (p.causal) options.set_causal_mask(true);
@@ -214,7 +259,7 @@ Plans plans_for(const xrt_kernel_context_t* ctx, Pass pass) {
   const bool backward = pass == Pass::kBackward || pass == Pass::kBackwardGiven;
   const size_t first = backward ? 1 : 0;
   Plans out;
-  out.problem = problem_of(ctx, first);
+  out.problem = problem_of(ctx, backward);
   const Problem& p = out.problem;
   if (p.dtype != XRT_FLOAT16 && p.dtype != XRT_BFLOAT16) {
     out.error = std::string("dtype ") + dtype_name(p.dtype) +
