@@ -135,9 +135,9 @@ def rms_norm_backward(grad, x, weight=None, double eps=1e-6, *, stream=None):
     return _norm_backward("rms_norm_backward", 2, grad, x, weight, eps, stream)
 
 
-# attention's impl= names: the kernel each one means on a device kind.
-# Kernel names per device kind, tried in order (the Hopper forward declines
-# other GPUs and has no backward).
+# attention's impl= names: per device kind, the kernels each one means, tried
+# in order (the Hopper forward declines other GPUs and has no backward, so
+# "xrt" falls through to the sm80 kernels there).
 _ATTENTION_IMPLS = {
     "xrt": {"cpu": ("cpu.attention",),
             "cuda": ("cuda.flash_attention_sm90", "cuda.flash_attention")},

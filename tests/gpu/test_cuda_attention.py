@@ -1,7 +1,9 @@
 """Attention on cuda:0 (f16, bf16; head_dim 64, 128) against float64
 references and torch's scaled_dot_product_attention in the same dtype, for
-each implementation: our flash kernels (impl="xrt") and cuDNN's fused
-attention (impl="cudnn", skipped where cuDNN is not installed)."""
+each implementation: our flash kernels (impl="xrt": the Hopper forward on
+compute capability 9.0, the sm80 kernels elsewhere and for the backward;
+impl="xrt_sm80" forces those) and cuDNN's fused attention (impl="cudnn",
+skipped where cuDNN is not installed)."""
 
 import numpy as np
 import pytest
@@ -29,7 +31,17 @@ def _cudnn_missing():
     return None
 
 
+def _is_hopper():
+    try:
+        return xrt.Device(DEVICE).compute_capability == 90
+    except xrt.Error:
+        return False
+
+
 CUDNN_MISSING = _cudnn_missing()
+HOPPER = _is_hopper()
+# The kernel impl="xrt" runs for attention's forward here.
+XRT_FORWARD = "cuda.flash_attention_sm90" if HOPPER else "cuda.flash_attention"
 IMPLS = ["xrt", pytest.param("cudnn", marks=pytest.mark.skipif(
     CUDNN_MISSING is not None, reason=f"cuDNN attention cannot run: {CUDNN_MISSING}"))]
 
@@ -149,7 +161,30 @@ def test_dispatcher_prefers_cudnn_and_profiles_the_choice(rng):
     ran = [(e["name"], e["args"]["impl"]) for e in prof.events() if e.get("cat") == "op"]
     assert ran == [("attention", "cuda.cudnn_attention"),
                    ("attention_backward", "cuda.cudnn_attention_backward"),
-                   ("attention", "cuda.flash_attention")]
+                   ("attention", XRT_FORWARD)]
+
+
+@pytest.mark.skipif(not HOPPER, reason="impl='xrt' already is the sm80 kernel on this GPU")
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("lq, lk", [(n, n) for n in LENGTHS] + UNEVEN)
+@pytest.mark.parametrize("d", [64, 128])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sm80_forward_where_xrt_means_the_hopper_kernel(rng, dtype, d, lq, lk, causal):
+    check_forward(rng, 1, 2, lq, lk, d, dtype, causal, impl="xrt_sm80")
+
+
+def test_hopper_kernel_runs_only_on_hopper_and_has_no_backward(rng):
+    (q, k, v), _ = operands(rng, 1, 2, 64, 64, 64, "bfloat16")
+    if HOPPER:
+        with xrt.Profiler() as prof:
+            ops.attention(q, k, v, impl="xrt_sm90")
+        assert [e["args"]["impl"] for e in prof.events() if e.get("cat") == "op"] == \
+            ["cuda.flash_attention_sm90"]
+    else:
+        with pytest.raises(xrt.Unsupported, match="cuda.flash_attention_sm90"):
+            ops.attention(q, k, v, impl="xrt_sm90")
+    with pytest.raises(xrt.NotFound, match="cuda.flash_attention_sm90_backward"):
+        ops.attention_backward(q, q, k, v, impl="xrt_sm90")
 
 
 def test_cuda_impl_names_are_checked(rng):

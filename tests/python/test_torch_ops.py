@@ -69,6 +69,38 @@ def test_non_contiguous_inputs_are_handled():
                                F.scaled_dot_product_attention(q, q, q))
 
 
+def _attention_operands(layout, requires_grad):
+    """q, k, v (2, 3, 7, 8): contiguous, views of (batch, seq, heads, dim)
+    memory, or views of one packed (batch, seq, 3, heads, dim) projection."""
+    if layout == "contiguous":
+        qkv = [torch.randn(2, 3, 7, 8) for _ in range(3)]
+    elif layout == "bshd":
+        qkv = [torch.randn(2, 7, 3, 8).transpose(1, 2) for _ in range(3)]
+    else:
+        packed = torch.randn(2, 7, 3, 3, 8)
+        qkv = [packed[:, :, i].transpose(1, 2) for i in range(3)]
+    return [x.requires_grad_(requires_grad) for x in qkv]
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "bshd", "packed"])
+def test_fake_impls_give_the_kernels_layouts(layout):
+    # opcheck compares each fake result's shape and strides with the real
+    # one's, which torch.compile relies on, and checks the autograd formulas.
+    q, k, v = _attention_operands(layout, requires_grad=True)
+    torch.library.opcheck(OPS.attention, (q, k, v, True, None))
+    torch.library.opcheck(OPS.attention_lse, (q, k, v, False, 0.5))
+    q, k, v = (x.detach() for x in (q, k, v))
+    grad = torch.randn(2, 7, 3, 8).transpose(1, 2)
+    torch.library.opcheck(OPS.attention_backward, (grad, q, k, v, True, None))
+    # (batch, seq, heads, dim) memory in, the same order out: what
+    # transpose(1, 2).reshape(batch, seq, heads * dim) reads without a copy.
+    seq_major = layout != "contiguous"
+    for result in (OPS.attention(q, k, v, True, None),
+                   *OPS.attention_backward(grad, q, k, v, True, None)):
+        assert result.transpose(1, 2).is_contiguous() == seq_major
+        assert result.is_contiguous() != seq_major
+
+
 def test_outputs_share_memory_with_nothing_and_inputs_stay_untouched():
     x = torch.randn(4, 16)
     before = x.clone()

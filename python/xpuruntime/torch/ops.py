@@ -17,6 +17,17 @@ def _empty_like_contiguous(x):
     return torch.empty(x.shape, dtype=x.dtype, device=x.device)
 
 
+def _empty_in_axis_order_of(like, shape):
+    """An empty (batch, heads, seq, dim) tensor laid out as the runtime lays
+    out an attention output: (batch, seq, heads, dim) in memory when ``like``
+    is such a view (heads inner to seq, both longer than 1), else contiguous.
+    torch.compile trusts these strides, so they must be the kernel's."""
+    b, h, l, d = shape
+    if like.shape[1] > 1 and like.shape[2] > 1 and like.stride(1) < like.stride(2):
+        return like.new_empty((b, l, h, d)).transpose(1, 2)
+    return like.new_empty(shape)
+
+
 # ---- layer_norm -------------------------------------------------------------
 
 @torch.library.custom_op(f"{_LIB}::layer_norm", mutates_args=())
@@ -118,7 +129,7 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool,
 
 @attention.register_fake
 def _(q, k, v, causal, scale):
-    return q.new_empty((*q.shape[:-1], v.shape[-1]))
+    return _empty_in_axis_order_of(q, (*q.shape[:-1], v.shape[-1]))
 
 
 @torch.library.custom_op(f"{_LIB}::attention_lse", mutates_args=())
@@ -134,7 +145,7 @@ def attention_lse(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: boo
 
 @attention_lse.register_fake
 def _(q, k, v, causal, scale):
-    return (q.new_empty((*q.shape[:-1], v.shape[-1])),
+    return (_empty_in_axis_order_of(q, (*q.shape[:-1], v.shape[-1])),
             q.new_empty(q.shape[:-1], dtype=torch.float32))
 
 
@@ -154,7 +165,7 @@ def attention_backward(grad: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: 
 
 @attention_backward.register_fake
 def _(grad, q, k, v, causal, scale, output=None, lse=None):
-    return (_empty_like_contiguous(q), _empty_like_contiguous(k), _empty_like_contiguous(v))
+    return tuple(_empty_in_axis_order_of(x, x.shape) for x in (q, k, v))
 
 
 def _attention_setup(ctx, inputs, output):
@@ -166,7 +177,7 @@ def _attention_setup(ctx, inputs, output):
 
 def _attention_grad(ctx, grad):
     q, k, v = ctx.saved_tensors
-    dq, dk, dv = attention_backward(grad.contiguous(), q, k, v, ctx.causal, ctx.scale)
+    dq, dk, dv = attention_backward(grad, q, k, v, ctx.causal, ctx.scale)
     return dq, dk, dv, None, None
 
 
@@ -184,7 +195,7 @@ def _attention_lse_setup(ctx, inputs, output):
 
 def _attention_lse_grad(ctx, grad, _grad_lse):
     q, k, v, out, lse = ctx.saved_tensors
-    dq, dk, dv = attention_backward(grad.contiguous(), q, k, v, ctx.causal, ctx.scale, out, lse)
+    dq, dk, dv = attention_backward(grad, q, k, v, ctx.causal, ctx.scale, out, lse)
     return dq, dk, dv, None, None
 
 
