@@ -55,8 +55,9 @@ def main(ours_only):
             q, k, v, g = (xrt.asarray(rng.standard_normal(shape), dtype=dtype)
                           for shape in [(1, 2, lq, d), (1, 2, lk, d), (1, 2, lk, d), (1, 2, lq, d)])
             dq, dk, dv, dg = (t.to(GPU) for t in (q, k, v, g))
-            # Our kernels, then the dispatcher's choice (cuDNN where installed).
-            for impl in ("xrt",) if ours_only else ("xrt", None):
+            # Our kernels (the Hopper forward on Hopper, the sm80 one), then
+            # the dispatcher's choice (cuDNN where installed).
+            for impl in ("xrt", "xrt_sm80") + (() if ours_only else (None,)):
                 close(ops.attention(dq, dk, dv, causal, impl=impl), ops.attention(q, k, v, causal),
                       dtype, f"attention {impl}")
                 for got, want in zip(ops.attention_backward(dg, dq, dk, dv, causal, impl=impl),
