@@ -6,14 +6,16 @@ eager with scaled_dot_product_attention, measured in the same run.
 
 Forward+backward of a pre-norm block (width 1024, 16 heads, seq 2048,
 batch 8, bf16) on cuda:0; prints the time per step, the ratio, and the
-per-op breakdown of our step from the xrt Profiler (host-side spans) and,
-with --kernels, the GPU time per kernel of one step of each block from
-torch's profiler. Writes bench/results/<date>-torch-block.md.
+per-op breakdown of our step from the xrt Profiler (host-side spans), the
+host time to queue a step and, with --kernels, the GPU time per kernel and
+the host time per call (CUDA runtime calls included) of one step of each
+block from torch's profiler. Writes bench/results/<date>-torch-block.md.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 import torch
 import torch.nn.functional as F
@@ -69,6 +71,28 @@ def kernel_table(block, x, grad) -> str:
                                      max_name_column_width=60)
 
 
+def host_table(block, x, grad) -> str:
+    """Host time per call of one step, CUDA runtime calls included: where
+    the host spends a step it must queue faster than the GPU runs it."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        step(block, x, grad)
+        torch.cuda.synchronize()
+    return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=16,
+                                     max_name_column_width=60)
+
+
+def host_queue_seconds(block, x, grad, steps=5) -> float:
+    """Host seconds per step to queue `steps` steps, from an idle GPU."""
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step(block, x, grad)
+    queued = time.perf_counter() - start
+    torch.cuda.synchronize()
+    return queued / steps
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="batch 1, few repeats")
@@ -86,17 +110,23 @@ def main() -> int:
     ours_s, theirs_s = event_medians([lambda: step(ours, x, grad), lambda: step(theirs, x, grad)],
                                      iters=5, repeats=5 if args.quick else 11)
 
+    allocs = xrt.memory_stats(DEVICE)["num_device_allocs"]
+    ours_host, theirs_host = (host_queue_seconds(b, x, grad) for b in (ours, theirs))
+    allocs = xrt.memory_stats(DEVICE)["num_device_allocs"] - allocs
     with xrt.Profiler() as profiler:
         step(ours, x, grad)
         torch.cuda.synchronize()
     table = (f"| block (width {width}, {heads} heads, seq {seq}, batch {batch}, bf16) | "
              f"xpuruntime | torch eager + SDPA | ratio (theirs / ours) |\n|---|---|---|---|\n"
              f"| forward+backward | {ours_s * 1e3:.2f} ms | {theirs_s * 1e3:.2f} ms | "
-             f"{theirs_s / ours_s:.2f} |\n\nxrt Profiler, one step of ours (host-side "
+             f"{theirs_s / ours_s:.2f} |\n| host time to queue a step | {ours_host * 1e3:.2f} ms "
+             f"| {theirs_host * 1e3:.2f} ms | |\n\nxpuruntime's device allocations in 5 steps "
+             f"after warm-up: {allocs}.\n\nxrt Profiler, one step of ours (host-side "
              f"spans: GPU work is asynchronous):\n\n```\n{profiler.summary()}\n```")
     if args.kernels:
         table += "".join(f"\n\nGPU kernels, one step of {name}:\n\n```\n"
-                         f"{kernel_table(block, x, grad)}\n```"
+                         f"{kernel_table(block, x, grad)}\n```\n\nHost time, one step of "
+                         f"{name}:\n\n```\n{host_table(block, x, grad)}\n```"
                          for name, block in (("ours", ours), ("torch", theirs)))
     print(table)
     if not args.no_save:

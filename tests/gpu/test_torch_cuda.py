@@ -41,18 +41,23 @@ def test_norms_and_gradients_match_torch_in_bf16(shape):
             assert _relative(g, w) < 2e-2
 
 
-def test_kernels_run_on_torchs_current_stream():
+@pytest.mark.parametrize("layer_norm", [OPS.layer_norm, xt.functional.layer_norm],
+                         ids=["custom_op", "functional"])
+def test_kernels_run_on_torchs_current_stream(layer_norm):
     """x is written on a side stream held busy first; our op queued on that
-    stream must see the written values, with no synchronisation in between."""
-    side = torch.cuda.Stream()
+    stream must see the written values, with no synchronisation in between.
+    Two streams taken in turn, twice: each call finds its own stream."""
+    sides = [torch.cuda.Stream(), torch.cuda.Stream()]
     source = torch.randn(64, 4096, device=DEVICE)
-    torch.cuda.synchronize()
-    with torch.cuda.stream(side):
-        torch.cuda._sleep(SPIN_CYCLES)
-        x = source * 3.0 + 1.0
-        y = OPS.layer_norm(x, None, None, 1e-5)
-    side.synchronize()
-    torch.testing.assert_close(y, F.layer_norm(source * 3.0 + 1.0, (4096,)))
+    want = F.layer_norm(source * 3.0 + 1.0, (4096,))
+    for side in sides * 2:
+        torch.cuda.synchronize()
+        with torch.cuda.stream(side):
+            torch.cuda._sleep(SPIN_CYCLES)
+            x = source * 3.0 + 1.0
+            y = layer_norm(x, None, None, 1e-5)
+        side.synchronize()
+        torch.testing.assert_close(y, want)
 
 
 def test_mixed_devices_are_named():

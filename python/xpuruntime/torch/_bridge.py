@@ -22,9 +22,21 @@ def to_torch(tensor):
     return _dlpack.from_dlpack(tensor.__dlpack__(stream=-1))
 
 
+# xrt.Stream wrappers of torch's streams by (device index, cudaStream_t): a
+# wrapper is only the handle, so one per stream serves every call, and a
+# reused address gets a wrapper that is still right for it.
+_wrapped_streams: dict = {}
+
+
 def stream_for(tensor):
     """torch's current stream on the tensor's GPU, or None on the CPU."""
     if tensor.device.type != "cuda":
         return None
-    current = torch.cuda.current_stream(tensor.device)
-    return xrt.Stream.wrap(f"cuda:{tensor.device.index}", current.cuda_stream)
+    index = tensor.device.index
+    native = torch.cuda.current_stream(index).cuda_stream
+    stream = _wrapped_streams.get((index, native))
+    if stream is None:
+        if len(_wrapped_streams) >= 256:  # programs that make streams without end
+            _wrapped_streams.clear()
+        stream = _wrapped_streams[index, native] = xrt.Stream.wrap(f"cuda:{index}", native)
+    return stream

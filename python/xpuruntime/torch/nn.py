@@ -8,7 +8,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from . import ops
+from . import functional
 
 
 def _flatten_normalized(x, normalized_shape, *params):
@@ -25,7 +25,7 @@ class LayerNorm(torch.nn.LayerNorm):
 
     def forward(self, x):
         x2, (weight, bias) = _flatten_normalized(x, self.normalized_shape, self.weight, self.bias)
-        return ops.layer_norm(x2, weight, bias, self.eps).reshape(x.shape)
+        return functional.layer_norm(x2, weight, bias, self.eps).reshape(x.shape)
 
 
 class RMSNorm(torch.nn.RMSNorm):
@@ -35,7 +35,7 @@ class RMSNorm(torch.nn.RMSNorm):
     def forward(self, x):
         eps = self.eps if self.eps is not None else torch.finfo(x.dtype).eps
         x2, (weight,) = _flatten_normalized(x, self.normalized_shape, self.weight)
-        return ops.rms_norm(x2, weight, eps).reshape(x.shape)
+        return functional.rms_norm(x2, weight, eps).reshape(x.shape)
 
 
 class Attention(torch.nn.MultiheadAttention):
@@ -69,7 +69,7 @@ class Attention(torch.nn.MultiheadAttention):
             q, k, v = (self._heads(F.linear(t, w, b)) for t, w, b in
                        zip((query, key, value), self._projections(), self._biases()))
         # (batch, heads, seq, head_dim); the lse spares the backward a forward.
-        out, _ = ops.attention_lse(q, k, v, is_causal, None)
+        out, _ = functional.attention_lse(q, k, v, is_causal, None)
         out = out.transpose(1, 2).reshape(query.shape[0], query.shape[1], self.embed_dim)
         return self.out_proj(out), None
 

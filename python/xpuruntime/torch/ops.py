@@ -1,14 +1,14 @@
 """``torch.ops.xpuruntime.*``: xpuruntime's kernels as torch custom ops, with
 autograd formulas that call the backward kernels and fake implementations
-that let ``torch.compile`` trace them without graph breaks."""
+that let ``torch.compile`` trace them without graph breaks. Eager code
+reaches the same kernels faster through :mod:`xpuruntime.torch.functional`,
+which calls these ops only while torch.compile traces."""
 
 from typing import Optional
 
 import torch
 
-from xpuruntime import ops as _xrt_ops
-
-from ._bridge import stream_for, to_torch, to_xrt
+from . import _calls, _formulas
 
 _LIB = "xpuruntime"
 
@@ -34,8 +34,7 @@ def _empty_in_axis_order_of(like, shape):
 def layer_norm(x: torch.Tensor, weight: Optional[torch.Tensor], bias: Optional[torch.Tensor],
                eps: float) -> torch.Tensor:
     """Layer normalisation over the last axis."""
-    y = _xrt_ops.layer_norm(to_xrt(x), to_xrt(weight), to_xrt(bias), eps, stream=stream_for(x))
-    return to_torch(y)
+    return _calls.layer_norm(x, weight, bias, eps)
 
 
 @layer_norm.register_fake
@@ -47,9 +46,7 @@ def _(x, weight, bias, eps):
 def layer_norm_backward(grad: torch.Tensor, x: torch.Tensor, weight: Optional[torch.Tensor],
                         eps: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(dx, dweight, dbias) of layer_norm for the output gradient ``grad``."""
-    out = _xrt_ops.layer_norm_backward(to_xrt(grad), to_xrt(x), to_xrt(weight), eps,
-                                       stream=stream_for(x))
-    return tuple(to_torch(t) for t in out)
+    return _calls.layer_norm_backward(grad, x, weight, eps)
 
 
 @layer_norm_backward.register_fake
@@ -58,20 +55,8 @@ def _(grad, x, weight, eps):
     return (_empty_like_contiguous(x), x.new_empty((n,)), x.new_empty((n,)))
 
 
-def _layer_norm_setup(ctx, inputs, output):
-    x, weight, bias, eps = inputs
-    ctx.save_for_backward(x, weight)
-    ctx.eps = eps
-    ctx.has_bias = bias is not None
-
-
-def _layer_norm_grad(ctx, grad):
-    x, weight = ctx.saved_tensors
-    dx, dweight, dbias = layer_norm_backward(grad.contiguous(), x, weight, ctx.eps)
-    return (dx, dweight if weight is not None else None, dbias if ctx.has_bias else None, None)
-
-
-layer_norm.register_autograd(_layer_norm_grad, setup_context=_layer_norm_setup)
+layer_norm.register_autograd(_formulas.layer_norm_grad(layer_norm_backward),
+                             setup_context=_formulas.layer_norm_setup)
 
 
 # ---- rms_norm ---------------------------------------------------------------
@@ -79,7 +64,7 @@ layer_norm.register_autograd(_layer_norm_grad, setup_context=_layer_norm_setup)
 @torch.library.custom_op(f"{_LIB}::rms_norm", mutates_args=())
 def rms_norm(x: torch.Tensor, weight: Optional[torch.Tensor], eps: float) -> torch.Tensor:
     """RMS normalisation over the last axis."""
-    return to_torch(_xrt_ops.rms_norm(to_xrt(x), to_xrt(weight), eps, stream=stream_for(x)))
+    return _calls.rms_norm(x, weight, eps)
 
 
 @rms_norm.register_fake
@@ -91,9 +76,7 @@ def _(x, weight, eps):
 def rms_norm_backward(grad: torch.Tensor, x: torch.Tensor, weight: Optional[torch.Tensor],
                       eps: float) -> tuple[torch.Tensor, torch.Tensor]:
     """(dx, dweight) of rms_norm for the output gradient ``grad``."""
-    out = _xrt_ops.rms_norm_backward(to_xrt(grad), to_xrt(x), to_xrt(weight), eps,
-                                     stream=stream_for(x))
-    return tuple(to_torch(t) for t in out)
+    return _calls.rms_norm_backward(grad, x, weight, eps)
 
 
 @rms_norm_backward.register_fake
@@ -101,19 +84,8 @@ def _(grad, x, weight, eps):
     return (_empty_like_contiguous(x), x.new_empty((x.shape[-1],)))
 
 
-def _rms_norm_setup(ctx, inputs, output):
-    x, weight, eps = inputs
-    ctx.save_for_backward(x, weight)
-    ctx.eps = eps
-
-
-def _rms_norm_grad(ctx, grad):
-    x, weight = ctx.saved_tensors
-    dx, dweight = rms_norm_backward(grad.contiguous(), x, weight, ctx.eps)
-    return dx, dweight if weight is not None else None, None
-
-
-rms_norm.register_autograd(_rms_norm_grad, setup_context=_rms_norm_setup)
+rms_norm.register_autograd(_formulas.rms_norm_grad(rms_norm_backward),
+                           setup_context=_formulas.rms_norm_setup)
 
 
 # ---- attention --------------------------------------------------------------
@@ -123,8 +95,7 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool,
               scale: Optional[float]) -> torch.Tensor:
     """Scaled dot-product attention over (batch, heads, seq, head_dim), as
     torch's scaled_dot_product_attention (causal masks top-left aligned)."""
-    out = _xrt_ops.attention(to_xrt(q), to_xrt(k), to_xrt(v), causal, scale, stream=stream_for(q))
-    return to_torch(out)
+    return _calls.attention(q, k, v, causal, scale)
 
 
 @attention.register_fake
@@ -138,9 +109,7 @@ def attention_lse(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: boo
     """attention's output and the float32 log-sum-exp of each query's scores,
     (batch, heads, seq); the backward takes both instead of recomputing the
     forward, which is what training wants."""
-    out, lse = _xrt_ops.attention(to_xrt(q), to_xrt(k), to_xrt(v), causal, scale,
-                                  stream=stream_for(q), return_lse=True)
-    return to_torch(out), to_torch(lse)
+    return _calls.attention_lse(q, k, v, causal, scale)
 
 
 @attention_lse.register_fake
@@ -157,10 +126,7 @@ def attention_backward(grad: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: 
     """(dq, dk, dv) of attention for the output gradient ``grad``; with the
     forward's ``output`` and ``lse`` (attention_lse) the weights come from
     them instead of a recomputed forward."""
-    out = _xrt_ops.attention_backward(to_xrt(grad), to_xrt(q), to_xrt(k), to_xrt(v), causal,
-                                      scale, output=to_xrt(output), lse=to_xrt(lse),
-                                      stream=stream_for(q))
-    return tuple(to_torch(t) for t in out)
+    return _calls.attention_backward(grad, q, k, v, causal, scale, output, lse)
 
 
 @attention_backward.register_fake
@@ -168,35 +134,7 @@ def _(grad, q, k, v, causal, scale, output=None, lse=None):
     return tuple(_empty_in_axis_order_of(x, x.shape) for x in (q, k, v))
 
 
-def _attention_setup(ctx, inputs, output):
-    q, k, v, causal, scale = inputs
-    ctx.save_for_backward(q, k, v)
-    ctx.causal = causal
-    ctx.scale = scale
-
-
-def _attention_grad(ctx, grad):
-    q, k, v = ctx.saved_tensors
-    dq, dk, dv = attention_backward(grad, q, k, v, ctx.causal, ctx.scale)
-    return dq, dk, dv, None, None
-
-
-attention.register_autograd(_attention_grad, setup_context=_attention_setup)
-
-
-def _attention_lse_setup(ctx, inputs, output):
-    q, k, v, causal, scale = inputs
-    out, lse = output
-    ctx.mark_non_differentiable(lse)
-    ctx.save_for_backward(q, k, v, out, lse)
-    ctx.causal = causal
-    ctx.scale = scale
-
-
-def _attention_lse_grad(ctx, grad, _grad_lse):
-    q, k, v, out, lse = ctx.saved_tensors
-    dq, dk, dv = attention_backward(grad, q, k, v, ctx.causal, ctx.scale, out, lse)
-    return dq, dk, dv, None, None
-
-
-attention_lse.register_autograd(_attention_lse_grad, setup_context=_attention_lse_setup)
+attention.register_autograd(_formulas.attention_grad(attention_backward),
+                            setup_context=_formulas.attention_setup)
+attention_lse.register_autograd(_formulas.attention_lse_grad(attention_backward),
+                                setup_context=_formulas.attention_lse_setup)

@@ -1,0 +1,68 @@
+"""The autograd formulas of xpuruntime's ops, written once for both ways of
+calling them: the custom ops (ops.py) pass their backward custom ops, so
+torch.compile traces the backward too; the eager path (functional.py)
+passes the plain calls, which skip torch's dispatcher. Each setup has the
+signature of torch.library.register_autograd's setup_context (and of
+torch.autograd.Function.setup_context)."""
+
+
+def layer_norm_setup(ctx, inputs, output):
+    x, weight, bias, eps = inputs
+    ctx.save_for_backward(x, weight)
+    ctx.eps = eps
+    ctx.has_bias = bias is not None
+
+
+def layer_norm_grad(backward):
+    def grad_of(ctx, grad):
+        x, weight = ctx.saved_tensors
+        dx, dweight, dbias = backward(grad.contiguous(), x, weight, ctx.eps)
+        return (dx, dweight if weight is not None else None, dbias if ctx.has_bias else None,
+                None)
+    return grad_of
+
+
+def rms_norm_setup(ctx, inputs, output):
+    x, weight, eps = inputs
+    ctx.save_for_backward(x, weight)
+    ctx.eps = eps
+
+
+def rms_norm_grad(backward):
+    def grad_of(ctx, grad):
+        x, weight = ctx.saved_tensors
+        dx, dweight = backward(grad.contiguous(), x, weight, ctx.eps)
+        return dx, dweight if weight is not None else None, None
+    return grad_of
+
+
+def attention_setup(ctx, inputs, output):
+    q, k, v, causal, scale = inputs
+    ctx.save_for_backward(q, k, v)
+    ctx.causal = causal
+    ctx.scale = scale
+
+
+def attention_grad(backward):
+    def grad_of(ctx, grad):
+        q, k, v = ctx.saved_tensors
+        dq, dk, dv = backward(grad, q, k, v, ctx.causal, ctx.scale)
+        return dq, dk, dv, None, None
+    return grad_of
+
+
+def attention_lse_setup(ctx, inputs, output):
+    q, k, v, causal, scale = inputs
+    out, lse = output
+    ctx.mark_non_differentiable(lse)
+    ctx.save_for_backward(q, k, v, out, lse)
+    ctx.causal = causal
+    ctx.scale = scale
+
+
+def attention_lse_grad(backward):
+    def grad_of(ctx, grad, _grad_lse):
+        q, k, v, out, lse = ctx.saved_tensors
+        dq, dk, dv = backward(grad, q, k, v, ctx.causal, ctx.scale, out, lse)
+        return dq, dk, dv, None, None
+    return grad_of
