@@ -18,9 +18,7 @@ import argparse
 import cProfile
 import io
 import pstats
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -30,7 +28,7 @@ import xpuruntime.torch.functional as XF
 from xpuruntime import ops
 from xpuruntime.torch._bridge import stream_for, to_torch, to_xrt
 
-from benchlib import save_results
+from benchlib import interleaved_medians, save_results
 from cudabench import DEVICE, gpu_line
 
 CALLS, REPEATS = 200, 15
@@ -38,22 +36,10 @@ OPS = torch.ops.xpuruntime
 
 
 def host_medians(fns) -> list[float]:
-    """Median host seconds per call of each fn: batches of CALLS calls
-    alternate between the fns; each batch ends by waiting for the GPU, so
-    its queue never grows and what is timed is the host."""
-    for fn in fns:
-        for _ in range(20):
-            fn()
-    torch.cuda.synchronize()
-    samples: list[list[float]] = [[] for _ in fns]
-    for _ in range(REPEATS):
-        for fn, out in zip(fns, samples):
-            start = time.perf_counter()
-            for _ in range(CALLS):
-                fn()
-            torch.cuda.synchronize()
-            out.append((time.perf_counter() - start) / CALLS)
-    return [statistics.median(s) for s in samples]
+    """Median host seconds per call of each fn: each batch waits for the GPU
+    at its end, so its queue never grows and what is timed is the host."""
+    return interleaved_medians(fns, CALLS, REPEATS, warmup=20,
+                               after_batch=torch.cuda.synchronize)
 
 
 def backward_of(forward, inputs, grad):

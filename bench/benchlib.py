@@ -41,14 +41,24 @@ def c_figures(device: str = "cpu") -> dict[str, float]:
     return figures
 
 
-def interleaved_medians(fns, calls: int, repeats: int) -> list[float]:
-    """Median seconds per call of each fn; batches of `calls` alternate between them."""
+def interleaved_medians(fns, calls: int, repeats: int, warmup: int = 0,
+                        after_batch=None) -> list[float]:
+    """Median seconds per call of each fn; batches of `calls` alternate between
+    them, after `warmup` untimed calls of each. `after_batch` (e.g. waiting
+    for the GPU) runs inside each timed batch, at its end."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    if after_batch:
+        after_batch()
     samples: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
         for fn, out in zip(fns, samples):
             start = time.perf_counter()
             for _ in range(calls):
                 fn()
+            if after_batch:
+                after_batch()
             out.append((time.perf_counter() - start) / calls)
     return [statistics.median(s) for s in samples]
 
