@@ -33,11 +33,6 @@
 
 #include "attention/attention.h"
 
-namespace xrt::cuda::attn {
-xrt_status_t launch_forward_sm90_schedule(const xrt_kernel_context_t* ctx, const ForwardArgs& a,
-                                          cudaStream_t stream, int schedule);
-}
-
 namespace {
 
 using xrt::cuda::attn::ForwardArgs;

@@ -136,8 +136,8 @@ def rms_norm_backward(grad, x, weight=None, double eps=1e-6, *, stream=None):
 
 
 # attention's impl= names: per device kind, the kernels each one means, tried
-# in order (the Hopper forward declines other GPUs and has no backward, so
-# "xrt" falls through to the sm80 kernels there).
+# in order (the Hopper kernels decline other GPUs, so "xrt" falls through to
+# the sm80 kernels there).
 _ATTENTION_IMPLS = {
     "xrt": {"cpu": ("cpu.attention",),
             "cuda": ("cuda.flash_attention_sm90", "cuda.flash_attention")},
@@ -212,9 +212,9 @@ def attention(q, k, v, bint causal=False, scale=None, *, impl=None, stream=None,
     ``impl`` picks the implementation: None lets the dispatcher choose (on
     CUDA, cuDNN's fused attention where cuDNN is installed and has a plan
     for the call, else our flash kernels), ``"xrt"`` forces our own kernels
-    (on CUDA the Hopper forward on compute capability 9.0, else the sm_80
-    one), ``"xrt_sm90"`` / ``"xrt_sm80"`` one of those two forward kernels
-    (the backward kernel is sm_80 code), ``"cudnn"`` cuDNN's
+    (on CUDA the Hopper kernels on compute capability 9.0, else the sm_80
+    ones), ``"xrt_sm90"`` / ``"xrt_sm80"`` one of those two kinds,
+    ``"cudnn"`` cuDNN's
     (``Unsupported`` when it cannot run the call)."""
     if return_lse:
         return _run_attention("attention_lse", [q, k, v], causal, scale, impl, stream, 2)

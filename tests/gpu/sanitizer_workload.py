@@ -55,7 +55,7 @@ def main(ours_only):
             q, k, v, g = (xrt.asarray(rng.standard_normal(shape), dtype=dtype)
                           for shape in [(1, 2, lq, d), (1, 2, lk, d), (1, 2, lk, d), (1, 2, lq, d)])
             dq, dk, dv, dg = (t.to(GPU) for t in (q, k, v, g))
-            # Our kernels (the Hopper forward on Hopper, the sm80 one), then
+            # Our kernels (the Hopper ones on Hopper, the sm80 ones), then
             # the dispatcher's choice (cuDNN where installed).
             for impl in ("xrt", "xrt_sm80") + (() if ours_only else (None,)):
                 close(ops.attention(dq, dk, dv, causal, impl=impl), ops.attention(q, k, v, causal),

@@ -1,9 +1,9 @@
 """Attention on cuda:0 (f16, bf16; head_dim 64, 128) against float64
 references and torch's scaled_dot_product_attention in the same dtype, for
-each implementation: our flash kernels (impl="xrt": the Hopper forward on
-compute capability 9.0, the sm80 kernels elsewhere and for the backward;
-impl="xrt_sm80" forces those) and cuDNN's fused attention (impl="cudnn",
-skipped where cuDNN is not installed)."""
+each implementation: our flash kernels (impl="xrt": the Hopper kernels on
+compute capability 9.0, the sm80 kernels elsewhere; impl="xrt_sm80" forces
+those) and cuDNN's fused attention (impl="cudnn", skipped where cuDNN is not
+installed)."""
 
 import numpy as np
 import pytest
@@ -40,7 +40,8 @@ def _is_hopper():
 
 CUDNN_MISSING = _cudnn_missing()
 HOPPER = _is_hopper()
-# The kernel impl="xrt" runs for attention's forward here.
+# The kernel impl="xrt" runs for attention's forward here (its backward is
+# the same name with "_backward").
 XRT_FORWARD = "cuda.flash_attention_sm90" if HOPPER else "cuda.flash_attention"
 IMPLS = ["xrt", pytest.param("cudnn", marks=pytest.mark.skipif(
     CUDNN_MISSING is not None, reason=f"cuDNN attention cannot run: {CUDNN_MISSING}"))]
@@ -169,22 +170,36 @@ def test_dispatcher_prefers_cudnn_and_profiles_the_choice(rng):
 @pytest.mark.parametrize("lq, lk", [(n, n) for n in LENGTHS] + UNEVEN)
 @pytest.mark.parametrize("d", [64, 128])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_sm80_forward_where_xrt_means_the_hopper_kernel(rng, dtype, d, lq, lk, causal):
+def test_sm80_kernels_where_xrt_means_the_hopper_ones(rng, dtype, d, lq, lk, causal):
     check_forward(rng, 1, 2, lq, lk, d, dtype, causal, impl="xrt_sm80")
+    check_backward(rng, 1, 2, lq, lk, d, dtype, causal, impl="xrt_sm80")
 
 
-def test_hopper_kernel_runs_only_on_hopper_and_has_no_backward(rng):
+@pytest.mark.skipif(not HOPPER, reason="the sm90 kernels run only on compute capability 9.0")
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("lq, lk", [(64, 64), (128, 128), (129, 257), (300, 1000), (1000, 300),
+                                    (255, 129)])
+@pytest.mark.parametrize("d", [64, 128])
+def test_hopper_backward_at_tile_edges(rng, d, lq, lk, causal):
+    # Query tiles of 64, key blocks of 128 (64 per warpgroup): lengths on,
+    # just past and short of their edges, more heads than SMs' worth of
+    # blocks so the grid wraps.
+    check_backward(rng, 2, 5, lq, lk, d, "bfloat16", causal, impl="xrt_sm90")
+
+
+def test_hopper_kernels_run_only_on_hopper(rng):
     (q, k, v), _ = operands(rng, 1, 2, 64, 64, 64, "bfloat16")
     if HOPPER:
         with xrt.Profiler() as prof:
             ops.attention(q, k, v, impl="xrt_sm90")
+            ops.attention_backward(q, q, k, v, impl="xrt_sm90")
+            ops.attention_backward(q, q, k, v, impl="xrt")
         assert [e["args"]["impl"] for e in prof.events() if e.get("cat") == "op"] == \
-            ["cuda.flash_attention_sm90"]
+            ["cuda.flash_attention_sm90"] + ["cuda.flash_attention_sm90_backward"] * 2
     else:
-        with pytest.raises(xrt.Unsupported, match="cuda.flash_attention_sm90"):
-            ops.attention(q, k, v, impl="xrt_sm90")
-    with pytest.raises(xrt.NotFound, match="cuda.flash_attention_sm90_backward"):
-        ops.attention_backward(q, q, k, v, impl="xrt_sm90")
+        for op in (ops.attention, lambda *a, **kw: ops.attention_backward(q, *a, **kw)):
+            with pytest.raises(xrt.Unsupported, match="cuda.flash_attention_sm90"):
+                op(q, k, v, impl="xrt_sm90")
 
 
 def test_cuda_impl_names_are_checked(rng):

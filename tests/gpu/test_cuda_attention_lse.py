@@ -55,8 +55,13 @@ def test_backward_from_output_and_lse(rng, impl, dtype, lq, lk, causal):
     check_backward_given(rng, *shape_for(max(lq, lk)), lq, lk, 64, dtype, causal, impl, impl)
 
 
-@pytest.mark.skipif(CUDNN_MISSING is not None, reason=f"cuDNN attention cannot run: {CUDNN_MISSING}")
-@pytest.mark.parametrize("forward_impl, backward_impl", [("cudnn", "xrt"), ("xrt", "cudnn")])
+NEEDS_CUDNN = pytest.mark.skipif(CUDNN_MISSING is not None,
+                                 reason=f"cuDNN attention cannot run: {CUDNN_MISSING}")
+
+
+@pytest.mark.parametrize("forward_impl, backward_impl", [
+    pytest.param("cudnn", "xrt", marks=NEEDS_CUDNN), pytest.param("xrt", "cudnn", marks=NEEDS_CUDNN),
+    ("xrt_sm80", "xrt"), ("xrt", "xrt_sm80")])
 def test_implementations_share_the_lse(rng, forward_impl, backward_impl):
-    # Both mean the same log-sum-exp, so either backward takes either forward's.
+    # All mean the same log-sum-exp, so each backward takes each forward's.
     check_backward_given(rng, 2, 3, 300, 300, 128, "bfloat16", True, forward_impl, backward_impl)

@@ -51,11 +51,13 @@ const xrt_kernel_def_t kKernels[] = {
     XRT_CUDA_KERNEL("attention_lse", "cuda.flash_attention_lse", kHalves, run_attention),
     XRT_CUDA_KERNEL("attention_backward", "cuda.flash_attention_backward", kHalves,
                     run_attention_backward),
-    // The Hopper forward ahead of the sm_80 one; supports() declines other GPUs.
+    // The Hopper kernels ahead of the sm_80 ones; supports() declines other GPUs.
     XRT_CUDA_KERNEL_AT("attention", "cuda.flash_attention_sm90", kHalves, 55,
                        attention_sm90_supports, run_attention_sm90, 0u),
     XRT_CUDA_KERNEL_AT("attention_lse", "cuda.flash_attention_sm90_lse", kHalves, 55,
                        attention_sm90_supports, run_attention_sm90, 0u),
+    XRT_CUDA_KERNEL_AT("attention_backward", "cuda.flash_attention_sm90_backward", kHalves, 55,
+                       attention_sm90_backward_supports, run_attention_sm90_backward, 0u),
 #ifdef XRT_HAVE_CUDNN
     // Ahead of our flash kernels wherever cuDNN has a plan: faster in every
     // case measured (attention/NOTES.md).

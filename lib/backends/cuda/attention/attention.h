@@ -17,6 +17,9 @@ xrt_status_t run_attention(const xrt_kernel_context_t* ctx);
 int32_t attention_sm90_supports(const xrt_kernel_context_t* ctx);
 xrt_status_t run_attention_sm90(const xrt_kernel_context_t* ctx);
 xrt_status_t run_attention_backward(const xrt_kernel_context_t* ctx);
+// The sm_90a backward (hopper_backward.cu), likewise.
+int32_t attention_sm90_backward_supports(const xrt_kernel_context_t* ctx);
+xrt_status_t run_attention_sm90_backward(const xrt_kernel_context_t* ctx);
 
 namespace attn {
 
@@ -48,10 +51,21 @@ xrt_status_t allow_smem(const xrt_kernel_context_t* ctx, const void* kernel, siz
 // The forward pass that ctx (attention or attention_lse) asks for.
 ForwardArgs forward_args(const xrt_kernel_context_t* ctx);
 
+// The shapes and attributes of an attention_backward call (q is inputs[1]).
+ForwardArgs backward_args(const xrt_kernel_context_t* ctx);
+
+// dk and dv of a call without queries: empty sums, zero.
+xrt_status_t zero_key_grads(const xrt_kernel_context_t* ctx, const ForwardArgs& args);
+
 // Launches the forward kernel on stream; args must have passed
 // check_supported.
 xrt_status_t launch_forward(const xrt_kernel_context_t* ctx, const ForwardArgs& args,
                             cudaStream_t stream);
+
+// The sm_90a forward on stream. schedule 0: S, softmax, P V one after the
+// other (kept for comparison); 1: overlapped (the kernel's).
+xrt_status_t launch_forward_sm90_schedule(const xrt_kernel_context_t* ctx, const ForwardArgs& a,
+                                          cudaStream_t stream, int schedule);
 
 }  // namespace attn
 }  // namespace xrt::cuda

@@ -376,13 +376,11 @@ xrt_status_t backward_dtype(const xrt_kernel_context_t* ctx, const ForwardArgs& 
 }  // namespace
 }  // namespace xrt::cuda::attn
 
-namespace xrt::cuda {
+namespace xrt::cuda::attn {
 
-xrt_status_t run_attention_backward(const xrt_kernel_context_t* ctx) {
-  const xrt_status_t status = attn::check_supported(ctx, 1);
-  if (status != XRT_OK) return status;
+ForwardArgs backward_args(const xrt_kernel_context_t* ctx) {
   const xrt_kernel_tensor_t& q = ctx->inputs[1];
-  attn::ForwardArgs fa{};
+  ForwardArgs fa{};
   fa.q = q.data;
   fa.k = ctx->inputs[2].data;
   fa.v = ctx->inputs[3].data;
@@ -393,17 +391,29 @@ xrt_status_t run_attention_backward(const xrt_kernel_context_t* ctx) {
   fa.scale = static_cast<float>(attr_float(ctx, "scale", 1.0 / std::sqrt(double(fa.d))));
   fa.causal = attr_int(ctx, "causal", 0) != 0;
   fa.dtype = q.dtype;
-  if (fa.bh == 0) return XRT_OK;
-  if (fa.lq == 0) {
-    // No query: dk and dv are empty sums.
-    const size_t bytes = static_cast<size_t>(fa.bh * fa.lk * fa.d) * 2;
-    cudaStream_t stream = stream_of(ctx);
-    if (cudaMemsetAsync(ctx->outputs[1].data, 0, bytes, stream) != cudaSuccess ||
-        cudaMemsetAsync(ctx->outputs[2].data, 0, bytes, stream) != cudaSuccess) {
-      return check_launch(ctx);
-    }
-    return XRT_OK;
+  return fa;
+}
+
+xrt_status_t zero_key_grads(const xrt_kernel_context_t* ctx, const ForwardArgs& fa) {
+  const size_t bytes = static_cast<size_t>(fa.bh * fa.lk * fa.d) * 2;
+  cudaStream_t stream = stream_of(ctx);
+  if (cudaMemsetAsync(ctx->outputs[1].data, 0, bytes, stream) != cudaSuccess ||
+      cudaMemsetAsync(ctx->outputs[2].data, 0, bytes, stream) != cudaSuccess) {
+    return check_launch(ctx);
   }
+  return XRT_OK;
+}
+
+}  // namespace xrt::cuda::attn
+
+namespace xrt::cuda {
+
+xrt_status_t run_attention_backward(const xrt_kernel_context_t* ctx) {
+  const xrt_status_t status = attn::check_supported(ctx, 1);
+  if (status != XRT_OK) return status;
+  const attn::ForwardArgs fa = attn::backward_args(ctx);
+  if (fa.bh == 0) return XRT_OK;
+  if (fa.lq == 0) return attn::zero_key_grads(ctx, fa);
   return fa.dtype == XRT_FLOAT16 ? attn::backward_dtype<__half>(ctx, fa)
                                  : attn::backward_dtype<__nv_bfloat16>(ctx, fa);
 }

@@ -28,20 +28,21 @@
 //
 // Only compiled for sm_90a (wgmma and setmaxnreg exist on no other target);
 // other device passes get an empty kernel and the host refuses to launch it.
-#include <cuda.h>  // CUtensorMap and its enums only: the driver is reached through cudart
-#include <cudaTypedefs.h>
-
 #include <climits>
 #include <cmath>
 #include <cstdint>
 
 #include "attention/attention.h"
 #include "attention/mma.h"
+#include "attention/sm90_host.h"
+#include "attention/sm90_ptx.h"
 #include "kernels/kernel_util.h"
 #include "kernels/launch_check.h"
 
 namespace xrt::cuda::attn {
 namespace {
+
+using namespace sm90;
 
 template <int D>
 struct Sm90Fwd {
@@ -63,144 +64,6 @@ struct Sm90Fwd {
   static constexpr int kConsumerRegs = 232;
   static_assert(kProducerRegs * 128 + kConsumerRegs * 256 <= 65536, "register file");
 };
-
-// ---- mbarriers, TMA, wgmma (PTX) -----------------------------------------
-
-__device__ __forceinline__ void mbar_init(uint32_t bar, uint32_t count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
-}
-
-__device__ __forceinline__ void mbar_expect_tx(uint32_t bar, uint32_t bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes)
-               : "memory");
-}
-
-__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
-  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
-}
-
-// Waits until the phase of the given parity has completed (a fresh barrier
-// counts its phase "before 0", parity 1, as completed).
-__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
-  uint32_t done;
-  do {
-    asm volatile(
-        "{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
-        "selp.u32 %0, 1, 0, p;\n}\n"
-        : "=r"(done)
-        : "r"(bar), "r"(parity)
-        : "memory");
-  } while (!done);
-}
-
-// One box of a 3-D tensor map (coordinates: column, row, bh) into shared
-// memory, completing on bar.
-__device__ __forceinline__ void tma_load(uint32_t dst, const CUtensorMap* map, int c0, int c1,
-                                         int c2, uint32_t bar) {
-  asm volatile(
-      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes"
-      " [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(dst),
-      "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
-      : "memory");
-}
-
-__device__ __forceinline__ void wgmma_fence() {
-  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
-}
-__device__ __forceinline__ void wgmma_commit() {
-  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-}
-template <int N>
-__device__ __forceinline__ void wgmma_wait() {
-  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
-}
-
-// Pins the registers of an accumulator or fragment at this point, so the
-// compiler moves no access to them across a wgmma issue or wait.
-template <int N>
-__device__ __forceinline__ void reg_fence(float (&r)[N]) {
-#pragma unroll
-  for (int i = 0; i < N; ++i) asm volatile("" : "+f"(r[i])::"memory");
-}
-template <int N>
-__device__ __forceinline__ void reg_fence(uint32_t (&r)[N][4]) {
-#pragma unroll
-  for (int i = 0; i < N; ++i)
-#pragma unroll
-    for (int e = 0; e < 4; ++e) asm volatile("" : "+r"(r[i][e])::"memory");
-}
-
-// Shared-memory matrix descriptor for a 128B-swizzled operand whose 8-row
-// groups lie 1024 bytes apart (stride byte offset); lbo is the leading byte
-// offset (MN-major: the distance between 64-element column blocks; unused
-// for K-major, where it is encoded as 1).
-__device__ __forceinline__ uint64_t smem_desc(uint32_t addr, uint32_t lbo) {
-  return (uint64_t{1} << 62) | (uint64_t{1024 >> 4} << 32) |
-         (static_cast<uint64_t>((lbo >> 4) & 0x3FFF) << 16) |
-         static_cast<uint64_t>((addr & 0x3FFFF) >> 4);
-}
-
-__device__ __forceinline__ float ex2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-  return y;
-}
-
-// d (+)= A B for m64n128k16: A (64 x 16) and B (128 x 16) from shared memory,
-// both K-major; accumulate = 0 overwrites d.
-template <class T>
-__device__ __forceinline__ void wgmma_ss(float (&d)[64], uint64_t da, uint64_t db, int accumulate);
-
-// d += A B for m64nNk16: A from registers (the mma.sync A fragment layout per
-// warp), B (16 x N) from shared memory, MN-major.
-template <class T, int N>
-__device__ __forceinline__ void wgmma_rs(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t db);
-
-// The accumulator operands of a 32- and a 64-register wgmma, and their
-// register lists in the instruction text.
-#define XRT_WGMMA_ACC32 "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-#define XRT_WGMMA_ACC64 XRT_WGMMA_ACC32, "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-#define XRT_WGMMA_REGS32 "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}"
-#define XRT_WGMMA_REGS64 "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}"
-
-// d += A B with A from registers, m64nNk16: N/2 accumulator registers
-// (ACC, REGS), then the A fragment and B's descriptor (A_B, their operand
-// numbers).
-#define XRT_DEFINE_WGMMA_RS(T, PTX, N, ACC, REGS, A_B)                                        \
-  template <>                                                                                \
-  __device__ __forceinline__ void wgmma_rs<T, N>(float(&d)[N / 2], const uint32_t(&a)[4],    \
-                                                 uint64_t db) {                              \
-    asm volatile("wgmma.mma_async.sync.aligned.m64n" #N "k16.f32." PTX "." PTX " "           \
-                 REGS ", " A_B ", 1, 1, 1, 1;\n"                                             \
-                 : ACC                                                                       \
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db));                     \
-  }
-
-// The three products for one 16-bit type: C++ type T, PTX type name PTX.
-#define XRT_DEFINE_WGMMA(T, PTX)                                                             \
-  template <>                                                                                \
-  __device__ __forceinline__ void wgmma_ss<T>(float(&d)[64], uint64_t da, uint64_t db,       \
-                                              int accumulate) {                              \
-    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"                                \
-                 "wgmma.mma_async.sync.aligned.m64n128k16.f32." PTX "." PTX " "              \
-                 XRT_WGMMA_REGS64 ", %64, %65, p, 1, 1, 0, 0;\n}\n"                          \
-                 : XRT_WGMMA_ACC64                                                           \
-                 : "l"(da), "l"(db), "r"(accumulate));                                       \
-  }                                                                                          \
-  XRT_DEFINE_WGMMA_RS(T, PTX, 64, XRT_WGMMA_ACC32, XRT_WGMMA_REGS32,                          \
-                      "{%32, %33, %34, %35}, %36")                                           \
-  XRT_DEFINE_WGMMA_RS(T, PTX, 128, XRT_WGMMA_ACC64, XRT_WGMMA_REGS64,                         \
-                      "{%64, %65, %66, %67}, %68")
-
-XRT_DEFINE_WGMMA(__half, "f16")
-XRT_DEFINE_WGMMA(__nv_bfloat16, "bf16")
-
-#undef XRT_DEFINE_WGMMA
-#undef XRT_DEFINE_WGMMA_RS
-#undef XRT_WGMMA_REGS64
-#undef XRT_WGMMA_REGS32
-#undef XRT_WGMMA_ACC64
-#undef XRT_WGMMA_ACC32
 
 // ---- the kernel ------------------------------------------------------------
 
@@ -241,7 +104,7 @@ __global__ void __launch_bounds__(Sm90Fwd<D>::kThreads, 1)
       mbar_init(k_empty + 8 * s, 8);  // one arrival per consumer warp
       mbar_init(v_empty + 8 * s, 8);
     }
-    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+    mbar_init_fence();
   }
   __syncthreads();
 
@@ -299,7 +162,7 @@ __global__ void __launch_bounds__(Sm90Fwd<D>::kThreads, 1)
         const uint32_t in_block = (kk & 3) * 32;
         const uint32_t qo = ((kk >> 2) * C::kQBlock + in_block) >> 4;
         const uint32_t ko = (st * C::kKvBytes + (kk >> 2) * C::kKvBlock + in_block) >> 4;
-        wgmma_ss<T>(s, q_desc + qo, k_desc + ko, kk > 0 ? 1 : 0);
+        wgmma_ss<T, kBn, 0>(s, q_desc + qo, k_desc + ko, kk > 0 ? 1 : 0);
       }
     };
     // O += P V for the V tile in stage st: 16 keys (2048 bytes) per step.
@@ -470,57 +333,6 @@ __global__ void __launch_bounds__(Sm90Fwd<D>::kThreads, 1)
 
 // ---- host side ---------------------------------------------------------------
 
-using EncodeTiled = PFN_cuTensorMapEncodeTiled_v12000;
-
-// cuTensorMapEncodeTiled through cudart (the plugin does not link libcuda).
-EncodeTiled encode_tiled() {
-  static const EncodeTiled fn = []() -> EncodeTiled {
-    void* p = nullptr;
-    cudaDriverEntryPointQueryResult found{};
-#if CUDART_VERSION >= 12050
-    const cudaError_t err =
-        cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault,
-                                         &found);
-#else
-    const cudaError_t err =
-        cudaGetDriverEntryPoint("cuTensorMapEncodeTiled", &p, cudaEnableDefault, &found);
-#endif
-    if (err != cudaSuccess || found != cudaDriverEntryPointSuccess) {
-      cudaGetLastError();
-      return nullptr;
-    }
-    return reinterpret_cast<EncodeTiled>(p);
-  }();
-  return fn;
-}
-
-// A (bh, len, d) tensor as a 3-D map of boxes of 64 columns x 128 rows,
-// 128-byte swizzled.
-xrt_status_t make_map(const xrt_kernel_context_t* ctx, CUtensorMap* map, const void* data,
-                      int64_t bh, int64_t len, int d, xrt_dtype_t dtype) {
-  const EncodeTiled encode = encode_tiled();
-  if (!encode) {
-    return fail(ctx, XRT_ERROR_BACKEND, "cuda %s: cuTensorMapEncodeTiled is not available",
-                op_name(ctx));
-  }
-  const cuuint64_t dims[3] = {static_cast<cuuint64_t>(d), static_cast<cuuint64_t>(len),
-                              static_cast<cuuint64_t>(bh)};
-  const cuuint64_t strides[2] = {static_cast<cuuint64_t>(d) * 2,
-                                 static_cast<cuuint64_t>(len) * d * 2};
-  const cuuint32_t box[3] = {64, 128, 1};
-  const cuuint32_t elem_strides[3] = {1, 1, 1};
-  const CUresult r = encode(
-      map, dtype == XRT_FLOAT16 ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16 : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16,
-      3, const_cast<void*>(data), dims, strides, box, elem_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
-      CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-      CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  if (r != CUDA_SUCCESS) {
-    return fail(ctx, XRT_ERROR_BACKEND, "cuda %s: cuTensorMapEncodeTiled failed (%d)",
-                op_name(ctx), static_cast<int>(r));
-  }
-  return XRT_OK;
-}
-
 template <class T, int D, bool kOverlap>
 xrt_status_t launch(const xrt_kernel_context_t* ctx, const ForwardArgs& a, cudaStream_t stream) {
   using C = Sm90Fwd<D>;
@@ -533,9 +345,9 @@ xrt_status_t launch(const xrt_kernel_context_t* ctx, const ForwardArgs& a, cudaS
                 op_name(ctx), static_cast<long long>(a.bh), static_cast<long long>(q_tiles));
   }
   CUtensorMap tq, tk, tv;
-  if ((status = make_map(ctx, &tq, a.q, a.bh, a.lq, D, a.dtype)) != XRT_OK) return status;
-  if ((status = make_map(ctx, &tk, a.k, a.bh, a.lk, D, a.dtype)) != XRT_OK) return status;
-  if ((status = make_map(ctx, &tv, a.v, a.bh, a.lk, D, a.dtype)) != XRT_OK) return status;
+  if ((status = make_map(ctx, &tq, a.q, a.bh, a.lq, D, a.dtype, C::kBm)) != XRT_OK) return status;
+  if ((status = make_map(ctx, &tk, a.k, a.bh, a.lk, D, a.dtype, C::kBn)) != XRT_OK) return status;
+  if ((status = make_map(ctx, &tv, a.v, a.bh, a.lk, D, a.dtype, C::kBn)) != XRT_OK) return status;
   kernel<<<static_cast<unsigned>(a.bh * q_tiles), C::kThreads, C::kSmemBytes, stream>>>(
       tq, tk, tv, static_cast<T*>(a.out), a.lse, static_cast<int>(a.lq), static_cast<int>(a.lk),
       static_cast<int>(q_tiles), a.scale, a.scale * kLog2e, a.causal ? 1 : 0);
@@ -556,41 +368,12 @@ xrt_status_t launch_schedule(const xrt_kernel_context_t* ctx, const ForwardArgs&
                                 : launch_dtype<__nv_bfloat16, kOverlap>(ctx, a, stream);
 }
 
-// XRT_OK when the current device can run the sm_90a kernel.
-xrt_status_t check_device(const xrt_kernel_context_t* ctx) {
-#if defined(XRT_HAVE_SM90A)
-  int dev = 0, major = 0, minor = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess ||
-      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
-      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess) {
-    return check_launch(ctx);
-  }
-  if (major != 9 || minor != 0) {
-    return fail(ctx, XRT_ERROR_UNSUPPORTED,
-                "cuda %s: the sm_90a attention kernel needs compute capability 9.0 (device %d "
-                "has %d.%d)",
-                op_name(ctx), dev, major, minor);
-  }
-  if (!encode_tiled()) {
-    return fail(ctx, XRT_ERROR_UNSUPPORTED,
-                "cuda %s: the driver has no cuTensorMapEncodeTiled", op_name(ctx));
-  }
-  return XRT_OK;
-#else
-  return fail(ctx, XRT_ERROR_UNSUPPORTED,
-              "cuda %s: the plugin was built without sm_90a code (gpu_architectures lacks 90)",
-              op_name(ctx));
-#endif
-}
-
 }  // namespace
 
-// schedule 0: S, softmax, P V one after the other; 1: overlapped (the
-// kernel's). Declared only where it is used (tools/hopper-attention-check.cu).
 xrt_status_t launch_forward_sm90_schedule(const xrt_kernel_context_t* ctx, const ForwardArgs& a,
                                           cudaStream_t stream, int schedule) {
   if (a.bh == 0 || a.lq == 0) return XRT_OK;
-  xrt_status_t status = check_device(ctx);
+  xrt_status_t status = sm90::check_device(ctx);
   if (status != XRT_OK) return status;
   if (a.lk < 1 || (a.d != 64 && a.d != 128) ||
       (a.dtype != XRT_FLOAT16 && a.dtype != XRT_BFLOAT16)) {
@@ -618,7 +401,7 @@ xrt_status_t launch_forward_sm90_schedule(const xrt_kernel_context_t* ctx, const
 namespace xrt::cuda {
 
 int32_t attention_sm90_supports(const xrt_kernel_context_t* ctx) {
-  return attn::check_supported(ctx, 0) == XRT_OK && attn::check_device(ctx) == XRT_OK;
+  return attn::check_supported(ctx, 0) == XRT_OK && attn::sm90::check_device(ctx) == XRT_OK;
 }
 
 xrt_status_t run_attention_sm90(const xrt_kernel_context_t* ctx) {
