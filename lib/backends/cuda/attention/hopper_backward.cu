@@ -20,24 +20,26 @@
 //         dV  += P^T dO         m64nD, P^T from registers (the accumulator
 //                               converted to 16 bits is the A fragment)
 //         dK  += dS^T Q         m64nD, dS^T from registers
-//         dQ_w = dS_w K_w       m64nD over the warpgroup's own 64 keys: dS^T
-//                               goes to shared memory (swizzled) and both
-//                               operands are read MN-major (transposed)
-//       and dQ_w goes through shared memory to a bulk reduce-add (the copy
-//       engine adds it at L2) into an fp32 accumulator. The two warpgroups
-//       never wait for each other, so one's softmax runs beside the other's
-//       products.
+//         dQ_w = dS K           m64n64: at D=128 column half w over all 128
+//                               keys (the two consumers meet at a barrier
+//                               once both dS^T halves are stored), at D=64
+//                               all columns over the warpgroup's own keys;
+//                               dS^T goes to shared memory (swizzled, two
+//                               buffers) and both operands are read
+//                               MN-major (transposed)
+//       and dQ_w goes from the registers to an fp32 accumulator in global
+//       memory by vector atomic adds (done at L2).
 //  4. finish_dq scales dQ, converts it to the dtype and undoes the
 //     accumulator's layout.
 //
 // dQ accumulator layout: one 64 x D fp32 block per (bh, query tile), which
-// both warpgroups add to. Inside a block the element of accumulator register
-// j of consumer thread c lies at (j / 2) * 256 + 2c + j % 2, so that the
-// threads' stores to shared memory are conflict-free and the block is one
-// contiguous bulk reduction.
+// every key block adds to, made of 64 x 64 blocks per column half. Inside
+// one, the element of accumulator register j of consumer thread c lies at
+// (j / 4) * 512 + 4c + j % 4: each thread adds 16 bytes at a time and a
+// warp's adds cover 512 contiguous bytes.
 //
 // Shared memory at D=128: K and V 32 KiB each, Q and dO 2 x 16 KiB each,
-// dS^T 16 KiB, dQ 2 x 32 KiB: 209 KiB; at D=64, 113 KiB.
+// dS^T 2 x 16 KiB: 161 KiB; at D=64, 97 KiB.
 //
 // Only compiled for sm_90a; other device passes get empty kernels and the
 // host refuses to launch them.
@@ -70,15 +72,17 @@ struct Sm90Bwd {
   static constexpr uint32_t kKvBytes = kKvBlock * kCols;
   static constexpr uint32_t kQBytes = kQBlock * kCols;
   static constexpr uint32_t kDsBytes = kBn * kBm * 2;  // dS^T, 128 keys x 64 queries
-  static constexpr uint32_t kDqBytes = kBm * D * 4;    // one consumer's dQ, fp32
+  // dQ of a query tile is 64 columns per consumer: at D=128 each takes half
+  // the columns over all 128 keys, at D=64 all columns over its own keys.
+  static constexpr bool kSplitColumns = D == 128;
+  static constexpr int kDqKeys = kSplitColumns ? kBn : kBn / 2;
   static constexpr uint32_t kRowBytes = kBm * 4;       // lse2 or delta of one tile
   static constexpr uint32_t kKOff = 0;
   static constexpr uint32_t kVOff = kKOff + kKvBytes;
   static constexpr uint32_t kQOff = kVOff + kKvBytes;
   static constexpr uint32_t kDoOff = kQOff + kStages * kQBytes;
   static constexpr uint32_t kDsOff = kDoOff + kStages * kQBytes;
-  static constexpr uint32_t kDqOff = kDsOff + kDsBytes;
-  static constexpr uint32_t kLseOff = kDqOff + 2 * kDqBytes;
+  static constexpr uint32_t kLseOff = kDsOff + 2 * kDsBytes;  // two dS^T buffers
   static constexpr uint32_t kDeltaOff = kLseOff + kStages * kRowBytes;
   static constexpr uint32_t kBarOff = kDeltaOff + kStages * kRowBytes;
   // Barriers (9 x 8 bytes), then slack to align the base to 1024 bytes.
@@ -102,7 +106,7 @@ __global__ void __launch_bounds__(Sm90Bwd<D>::kThreads, 1)
   extern __shared__ __align__(1024) unsigned char smem[];
   const uint32_t base = (smem_u32(smem) + 1023u) & ~1023u;
   const uint32_t sk = base + C::kKOff, sv = base + C::kVOff, sq = base + C::kQOff;
-  const uint32_t sdo = base + C::kDoOff, sds = base + C::kDsOff, sdq = base + C::kDqOff;
+  const uint32_t sdo = base + C::kDoOff, sds = base + C::kDsOff;
   const uint32_t slse = base + C::kLseOff, sdelta = base + C::kDeltaOff;
   const float* lse_rows = reinterpret_cast<const float*>(smem + (slse - smem_u32(smem)));
   const float* delta_rows = reinterpret_cast<const float*>(smem + (sdelta - smem_u32(smem)));
@@ -173,7 +177,6 @@ __global__ void __launch_bounds__(Sm90Bwd<D>::kThreads, 1)
     const int wk = warp & 3;    // 16 keys of those per warp
     const int g = lane >> 2, t = lane & 3;
     const int key_row = 64 * w + 16 * wk + g;  // this thread's keys: key_row, key_row + 8
-    const uint32_t my_dq = sdq + w * C::kDqBytes;
 
     float dk_acc[D / 2], dv_acc[D / 2];
 #pragma unroll
@@ -186,9 +189,10 @@ __global__ void __launch_bounds__(Sm90Bwd<D>::kThreads, 1)
       const uint64_t q_desc = smem_desc(sq, 16), do_desc = smem_desc(sdo, 16);
       // MN-major B operands: Q and dO (rows are the k index), K for dQ.
       const uint64_t q_mn = smem_desc(sq, C::kQBlock), do_mn = smem_desc(sdo, C::kQBlock);
-      const uint64_t k_mn = smem_desc(sk + w * 64 * 128, C::kKvBlock);
-      // MN-major A operand of dQ: dS^T rows (keys) of this warpgroup.
-      const uint64_t ds_mn = smem_desc(sds + w * 64 * 128, C::kDsBytes);
+      const uint64_t k_mn = smem_desc(
+          C::kSplitColumns ? sk + w * C::kKvBlock : sk + w * 64 * 128, C::kKvBlock);
+      // MN-major A operand of dQ: the dS^T rows (keys) that dQ sums over.
+      const uint64_t ds_mn = smem_desc(C::kSplitColumns ? sds : sds + w * 64 * 128, C::kDsBytes);
 
       mbar_wait(kv_full, 0);
       for (int it = 0; it < steps; ++it) {
@@ -246,14 +250,16 @@ __global__ void __launch_bounds__(Sm90Bwd<D>::kThreads, 1)
             dsa[kk][r] = pack2<T>(dp[8 * kk + 2 * r], dp[8 * kk + 2 * r + 1]);
           }
         }
-        // dS^T rows to shared memory, 128-byte swizzled: query pair 2t of n8
-        // block nb is 16-byte chunk nb, stored at chunk nb ^ (row % 8).
+        // dS^T rows to shared memory (buffer it % 2), 128-byte swizzled: query
+        // pair 2t of n8 block nb is 16-byte chunk nb, stored at chunk
+        // nb ^ (row % 8).
+        const uint32_t ds_buf = (it & 1) * C::kDsBytes;
 #pragma unroll
         for (int nb = 0; nb < kBm / 8; ++nb) {
 #pragma unroll
           for (int r = 0; r < 2; ++r) {
             const int row = key_row + 8 * r;
-            st_shared_u32(sds + row * 128 + ((nb ^ (row & 7)) << 4) + 4 * t,
+            st_shared_u32(sds + ds_buf + row * 128 + ((nb ^ (row & 7)) << 4) + 4 * t,
                           dsa[nb / 2][2 * (nb & 1) + r]);
           }
         }
@@ -271,47 +277,44 @@ __global__ void __launch_bounds__(Sm90Bwd<D>::kThreads, 1)
           wgmma_rs<T, D>(dk_acc, dsa[kk], q_mn + off);
         }
         wgmma_commit();
-        named_barrier(1 + w, 128);  // this warpgroup's dS^T is in shared memory
-        // P^T and dS^T leave the registers before dQ's accumulator comes in
-        // (at D=128 the three accumulators and both fragments do not fit).
-        wgmma_wait<0>();
-        reg_fence(pa);
-        reg_fence(dsa);
-        reg_fence(dv_acc);
-        reg_fence(dk_acc);
-        float dq[D / 2];
+        // The dS^T rows dQ needs are in shared memory: both consumers' at
+        // D=128, this one's at D=64. A buffer is written again two steps
+        // later, after everyone has passed this barrier once more.
+        if (C::kSplitColumns) {
+          named_barrier(1, 256);
+        } else {
+          named_barrier(1 + w, 128);
+        }
+        float dq[32];
         reg_fence(dq);
         wgmma_fence();
 #pragma unroll
-        for (int kk = 0; kk < 64 / 16; ++kk) {
-          wgmma_ss<T, D, 1>(dq, ds_mn + ((kk * 16 * 128) >> 4), k_mn + ((kk * 16 * 128) >> 4),
-                            kk > 0 ? 1 : 0);
+        for (int kk = 0; kk < C::kDqKeys / 16; ++kk) {
+          const uint32_t off = (kk * 16 * 128) >> 4;
+          wgmma_ss<T, 64, 1>(dq, ds_mn + (ds_buf >> 4) + off, k_mn + off, kk > 0 ? 1 : 0);
         }
         wgmma_commit();
         wgmma_wait<0>();
         reg_fence(dq);
+        reg_fence(pa);
+        reg_fence(dsa);
+        reg_fence(dv_acc);
+        reg_fence(dk_acc);
         if (lane == 0) {
           mbar_arrive(q_empty + 8 * st);
           mbar_arrive(do_empty + 8 * st);
         }
 
-        // dQ: wait until the previous reduction has read the buffer, fill it,
-        // then one thread hands it to the copy engine.
-        if (ct == 0) bulk_wait_read();
-        named_barrier(1 + w, 128);
+        // dQ straight from the registers: fp32 atomic adds at L2, four
+        // accumulator values per instruction (the layout at the top).
+        float* acc = dq_acc + (static_cast<int64_t>(bh) * q_tiles + i0 / kBm) * kBm * D +
+                     (C::kSplitColumns ? w * 64 * 64 : 0) + 4 * ct;
 #pragma unroll
-        for (int j = 0; j < D / 4; ++j) {
-          st_shared_f32x2(my_dq + (j * 256 + 2 * ct) * 4, dq[2 * j], dq[2 * j + 1]);
-        }
-        fence_async_smem();
-        named_barrier(1 + w, 128);
-        if (ct == 0) {
-          const int64_t block = static_cast<int64_t>(bh) * q_tiles + i0 / kBm;
-          bulk_reduce_add(dq_acc + block * kBm * D, my_dq, C::kDqBytes);
-          bulk_commit();
+        for (int j = 0; j < 8; ++j) {
+          atomicAdd(reinterpret_cast<float4*>(acc + j * 512),
+                    make_float4(dq[4 * j], dq[4 * j + 1], dq[4 * j + 2], dq[4 * j + 3]));
         }
       }
-      if (ct == 0) bulk_wait();
     }
 
     // Epilogue: dK (scaled) and dV rows below lk; zero without visible queries.
@@ -392,12 +395,12 @@ __global__ void __launch_bounds__(256)
     const int i = static_cast<int>(row - h * lq);
     // Query i % 64 of its tile: warp i / 16, lane group g, register half eh;
     // column col: n8 block nb, lane t.
-    const int r = i % 64, nb = col / 8, t = (col % 8) / 2;
+    const int r = i % 64, half = col / 64, nb = col % 64 / 8, t = (col % 8) / 2;
     const int wq = r / 16, g = r % 8, eh = (r % 16) / 8;
     const int ct = wq * 32 + g * 4 + t;
-    const int pair = nb * 2 + eh;
     const int64_t block = h * q_tiles + i / 64;
-    const float2 a = *reinterpret_cast<const float2*>(acc + block * 64 * D + pair * 256 + 2 * ct);
+    const float2 a =
+        *reinterpret_cast<const float2*>(acc + block * 64 * D + half * 4096 + nb * 512 + 4 * ct + 2 * eh);
     *reinterpret_cast<uint32_t*>(dq + row * D + col) = pack2<T>(a.x * scale, a.y * scale);
   }
 #endif

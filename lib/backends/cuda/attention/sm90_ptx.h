@@ -1,5 +1,5 @@
 // Inline-PTX wrappers for the Hopper (sm_90a) attention kernels: mbarriers,
-// TMA tensor and bulk copies, bulk reductions, named barriers and wgmma.
+// TMA tensor and bulk copies, named barriers and wgmma.
 //
 // wgmma shared-memory operands are always the canonical 128-byte-swizzle
 // layout that TMA writes with CU_TENSOR_MAP_SWIZZLE_128B: rows of 128 bytes
@@ -73,26 +73,6 @@ __device__ __forceinline__ void bulk_load(uint32_t dst, const void* src, uint32_
       : "memory");
 }
 
-// dst[i] += src[i] for bytes / 4 floats, done by the copy engine at L2;
-// tracked by this thread's bulk groups.
-__device__ __forceinline__ void bulk_reduce_add(float* dst, uint32_t src, uint32_t bytes) {
-  asm volatile(
-      "cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [%0], [%1], %2;\n" ::"l"(dst),
-      "r"(src), "r"(bytes)
-      : "memory");
-}
-__device__ __forceinline__ void bulk_commit() {
-  asm volatile("cp.async.bulk.commit_group;\n" ::: "memory");
-}
-// Until this thread's bulk groups have read their shared memory source.
-__device__ __forceinline__ void bulk_wait_read() {
-  asm volatile("cp.async.bulk.wait_group.read 0;\n" ::: "memory");
-}
-// Until they have completed.
-__device__ __forceinline__ void bulk_wait() {
-  asm volatile("cp.async.bulk.wait_group 0;\n" ::: "memory");
-}
-
 // Makes this thread's shared-memory stores visible to the async proxy
 // (wgmma operands, bulk copies), once a barrier has been passed.
 __device__ __forceinline__ void fence_async_smem() {
@@ -106,9 +86,6 @@ __device__ __forceinline__ void named_barrier(uint32_t id, uint32_t count) {
 
 __device__ __forceinline__ void st_shared_u32(uint32_t addr, uint32_t value) {
   asm volatile("st.shared.u32 [%0], %1;\n" ::"r"(addr), "r"(value) : "memory");
-}
-__device__ __forceinline__ void st_shared_f32x2(uint32_t addr, float a, float b) {
-  asm volatile("st.shared.v2.f32 [%0], {%1, %2};\n" ::"r"(addr), "f"(a), "f"(b) : "memory");
 }
 
 // ---- wgmma ------------------------------------------------------------------------
