@@ -5,6 +5,7 @@
 
 #include <cuda_runtime.h>
 
+#include <cstddef>
 #include <cstdint>
 
 #include "xpuruntime/xpuruntime_plugin.h"
@@ -43,6 +44,10 @@ struct ForwardArgs {
 // XRT_OK when q, k, v (inputs[first..first+2]) fit these kernels and the
 // current device can run them; otherwise the message is in ctx->error.
 xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first);
+
+// bytes rounded up to whole 256-byte blocks, so that buffers carved out of
+// one scratch allocation one after another stay aligned.
+inline size_t scratch_bytes(size_t bytes) { return (bytes + 255) / 256 * 256; }
 
 // Lets kernel use bytes of dynamic shared memory, or says that the current
 // device has too little.

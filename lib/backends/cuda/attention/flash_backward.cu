@@ -264,22 +264,11 @@ template <class T, int D>
 __global__ void __launch_bounds__(256)
     row_dot(const T* __restrict__ dout, const T* __restrict__ out, float* __restrict__ delta,
             int64_t rows) {
-  constexpr int kVec = 8;
   const int lane = threadIdx.x & 31;
   const int64_t warps = static_cast<int64_t>(gridDim.x) * (blockDim.x / 32);
   for (int64_t row = static_cast<int64_t>(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
        row < rows; row += warps) {
-    float sum = 0.0f;
-    for (int c = lane * kVec; c < D; c += 32 * kVec) {
-      const uint4 a = *reinterpret_cast<const uint4*>(dout + row * D + c);
-      const uint4 b = *reinterpret_cast<const uint4*>(out + row * D + c);
-      const T* x = reinterpret_cast<const T*>(&a);
-      const T* y = reinterpret_cast<const T*>(&b);
-#pragma unroll
-      for (int i = 0; i < kVec; ++i) sum = fmaf(static_cast<float>(x[i]), static_cast<float>(y[i]), sum);
-    }
-#pragma unroll
-    for (int m = 16; m > 0; m >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, m);
+    const float sum = warp_row_dot<T, D>(dout + row * D, out + row * D, lane);
     if (lane == 0) delta[row] = sum;
   }
 }
@@ -299,8 +288,6 @@ __global__ void __launch_bounds__(256)
   }
 }
 
-size_t round_up(size_t n) { return (n + 255) / 256 * 256; }
-
 template <class T, int D>
 xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, const T* dout,
                       T* dq, T* dk, T* dv) {
@@ -310,8 +297,8 @@ xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, co
   // attention_lse's output and lse when the caller gives them; else the
   // forward runs again into scratch.
   const bool given = ctx->num_inputs > 5 && ctx->inputs[5].data;
-  const size_t out_bytes = given ? 0 : round_up(static_cast<size_t>(rows) * D * sizeof(T));
-  const size_t row_bytes = round_up(static_cast<size_t>(rows) * sizeof(float));
+  const size_t out_bytes = given ? 0 : scratch_bytes(static_cast<size_t>(rows) * D * sizeof(T));
+  const size_t row_bytes = scratch_bytes(static_cast<size_t>(rows) * sizeof(float));
   const size_t lse_bytes = given ? 0 : row_bytes;
   const size_t acc_bytes = static_cast<size_t>(rows) * D * sizeof(float);
   const size_t total = out_bytes + lse_bytes + row_bytes + acc_bytes;

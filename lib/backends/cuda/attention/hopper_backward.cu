@@ -150,23 +150,22 @@ __global__ void __launch_bounds__(Sm90Bwd<D>::kThreads, 1)
         tma_load(sk + c * C::kKvBlock, &tk, c * 64, k0, bh, kv_full);
         tma_load(sv + c * C::kKvBlock, &tv, c * 64, k0, bh, kv_full);
       }
+      // One query tile (Q or dO) and its fp32 row (lse2 or delta) into stage s.
+      auto load_tile = [&](uint32_t tile, const CUtensorMap* map, uint32_t row, const float* rows,
+                           uint32_t full, uint32_t empty, uint32_t s, uint32_t parity, int i0) {
+        mbar_wait(empty + 8 * s, parity);
+        mbar_expect_tx(full + 8 * s, C::kQBytes + C::kRowBytes);
+#pragma unroll
+        for (int c = 0; c < C::kCols; ++c) {
+          tma_load(tile + s * C::kQBytes + c * C::kQBlock, map, c * 64, i0, bh, full + 8 * s);
+        }
+        bulk_load(row + s * C::kRowBytes, rows + rows0 + i0, C::kRowBytes, full + 8 * s);
+      };
       for (int i = 0; i < steps; ++i) {
         const uint32_t s = i & 1, parity = ((i >> 1) & 1) ^ 1;
         const int i0 = i_begin + i * kBm;
-        mbar_wait(q_empty + 8 * s, parity);
-        mbar_expect_tx(q_full + 8 * s, C::kQBytes + C::kRowBytes);
-#pragma unroll
-        for (int c = 0; c < C::kCols; ++c) {
-          tma_load(sq + s * C::kQBytes + c * C::kQBlock, &tq, c * 64, i0, bh, q_full + 8 * s);
-        }
-        bulk_load(slse + s * C::kRowBytes, lse2 + rows0 + i0, C::kRowBytes, q_full + 8 * s);
-        mbar_wait(do_empty + 8 * s, parity);
-        mbar_expect_tx(do_full + 8 * s, C::kQBytes + C::kRowBytes);
-#pragma unroll
-        for (int c = 0; c < C::kCols; ++c) {
-          tma_load(sdo + s * C::kQBytes + c * C::kQBlock, &tdo, c * 64, i0, bh, do_full + 8 * s);
-        }
-        bulk_load(sdelta + s * C::kRowBytes, delta + rows0 + i0, C::kRowBytes, do_full + 8 * s);
+        load_tile(sq, &tq, slse, lse2, q_full, q_empty, s, parity, i0);
+        load_tile(sdo, &tdo, sdelta, delta, do_full, do_empty, s, parity, i0);
       }
     }
   } else {
@@ -343,7 +342,6 @@ __global__ void __launch_bounds__(256)
               float* __restrict__ delta, float* __restrict__ lse2, int64_t bh, int lq,
               int lq_pad) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  constexpr int kVec = 8;
   const int lane = threadIdx.x & 31;
   const int64_t rows = bh * lq_pad;
   const int64_t warps = static_cast<int64_t>(gridDim.x) * (blockDim.x / 32);
@@ -359,17 +357,7 @@ __global__ void __launch_bounds__(256)
       continue;
     }
     const int64_t src = h * lq + i;
-    float sum = 0.0f;
-    for (int c = lane * kVec; c < D; c += 32 * kVec) {
-      const uint4 a = *reinterpret_cast<const uint4*>(dout + src * D + c);
-      const uint4 b = *reinterpret_cast<const uint4*>(out + src * D + c);
-      const T* x = reinterpret_cast<const T*>(&a);
-      const T* y = reinterpret_cast<const T*>(&b);
-#pragma unroll
-      for (int k = 0; k < kVec; ++k) sum = fmaf(static_cast<float>(x[k]), static_cast<float>(y[k]), sum);
-    }
-#pragma unroll
-    for (int m = 16; m > 0; m >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, m);
+    const float sum = warp_row_dot<T, D>(dout + src * D, out + src * D, lane);
     if (lane == 0) {
       delta[row] = sum;
       lse2[row] = lse[src] * kLog2e;
@@ -406,8 +394,6 @@ __global__ void __launch_bounds__(256)
 #endif
 }
 
-size_t round_up(size_t n) { return (n + 255) / 256 * 256; }
-
 template <class T, int D>
 xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, const T* dout,
                       T* dq, T* dk, T* dv) {
@@ -423,9 +409,9 @@ xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, co
   // attention_lse's output and lse when the caller gives them; else the
   // forward runs again into scratch.
   const bool given = ctx->num_inputs > 5 && ctx->inputs[5].data;
-  const size_t out_bytes = given ? 0 : round_up(static_cast<size_t>(fa.bh * fa.lq) * D * sizeof(T));
-  const size_t lse_bytes = given ? 0 : round_up(static_cast<size_t>(fa.bh * fa.lq) * sizeof(float));
-  const size_t row_bytes = round_up(static_cast<size_t>(padded_rows) * sizeof(float));
+  const size_t out_bytes = given ? 0 : scratch_bytes(static_cast<size_t>(fa.bh * fa.lq) * D * sizeof(T));
+  const size_t lse_bytes = given ? 0 : scratch_bytes(static_cast<size_t>(fa.bh * fa.lq) * sizeof(float));
+  const size_t row_bytes = scratch_bytes(static_cast<size_t>(padded_rows) * sizeof(float));
   const size_t acc_bytes = static_cast<size_t>(padded_rows) * D * sizeof(float);
   const size_t total = out_bytes + lse_bytes + 2 * row_bytes + acc_bytes;
   char* scratch = static_cast<char*>(scratch_alloc(total, stream));
@@ -508,12 +494,9 @@ xrt_status_t run_attention_sm90_backward(const xrt_kernel_context_t* ctx) {
   const attn::ForwardArgs fa = attn::backward_args(ctx);
   if (fa.bh == 0) return XRT_OK;
   if (fa.lq == 0) return attn::zero_key_grads(ctx, fa);
-  for (int i = 0; i < 4; ++i) {
-    if (reinterpret_cast<uintptr_t>(ctx->inputs[i].data) % 16 != 0) {
-      return fail(ctx, XRT_ERROR_UNSUPPORTED,
-                  "cuda %s: the sm_90a kernel needs 16-byte aligned inputs", op_name(ctx));
-    }
-  }
+  status = attn::sm90::check_aligned(
+      ctx, {ctx->inputs[0].data, ctx->inputs[1].data, ctx->inputs[2].data, ctx->inputs[3].data});
+  if (status != XRT_OK) return status;
 #if defined(XRT_HAVE_SM90A)
   return fa.dtype == XRT_FLOAT16 ? attn::backward_dtype<__half>(ctx, fa)
                                  : attn::backward_dtype<__nv_bfloat16>(ctx, fa);

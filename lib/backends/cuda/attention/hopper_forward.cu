@@ -380,12 +380,7 @@ xrt_status_t launch_forward_sm90_schedule(const xrt_kernel_context_t* ctx, const
     return fail(ctx, XRT_ERROR_UNSUPPORTED, "cuda %s: unsupported arguments for the sm_90a kernel",
                 op_name(ctx));
   }
-  for (const void* ptr : {a.q, a.k, a.v}) {
-    if (reinterpret_cast<uintptr_t>(ptr) % 16 != 0) {
-      return fail(ctx, XRT_ERROR_UNSUPPORTED,
-                  "cuda %s: the sm_90a kernel needs 16-byte aligned inputs", op_name(ctx));
-    }
-  }
+  if ((status = sm90::check_aligned(ctx, {a.q, a.k, a.v})) != XRT_OK) return status;
 #if defined(XRT_HAVE_SM90A)
   return schedule == 0 ? launch_schedule<false>(ctx, a, stream)
                        : launch_schedule<true>(ctx, a, stream);

@@ -100,6 +100,25 @@ __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi) {
   return *reinterpret_cast<const uint32_t*>(&h);
 }
 
+// sum_c a[c] * b[c] over kD 16-bit elements, by one warp (16 bytes per lane
+// and step); every lane gets the sum.
+template <class T, int kD>
+__device__ __forceinline__ float warp_row_dot(const T* a, const T* b, int lane) {
+  constexpr int kVec = 8;
+  float sum = 0.0f;
+  for (int c = lane * kVec; c < kD; c += 32 * kVec) {
+    const uint4 x4 = *reinterpret_cast<const uint4*>(a + c);
+    const uint4 y4 = *reinterpret_cast<const uint4*>(b + c);
+    const T* x = reinterpret_cast<const T*>(&x4);
+    const T* y = reinterpret_cast<const T*>(&y4);
+#pragma unroll
+    for (int i = 0; i < kVec; ++i) sum = fmaf(static_cast<float>(x[i]), static_cast<float>(y[i]), sum);
+  }
+#pragma unroll
+  for (int m = 16; m > 0; m >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, m);
+  return sum;
+}
+
 // Copies rows [row0, row0 + kRows) of a (len, kD) matrix into shared memory
 // rows of kStride elements, 16 bytes per cp.async; rows at or past len are
 // zero-filled.

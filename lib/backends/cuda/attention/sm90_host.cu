@@ -61,6 +61,17 @@ xrt_status_t make_map(const xrt_kernel_context_t* ctx, CUtensorMap* map, const v
   return XRT_OK;
 }
 
+xrt_status_t check_aligned(const xrt_kernel_context_t* ctx,
+                           std::initializer_list<const void*> operands) {
+  for (const void* ptr : operands) {
+    if (reinterpret_cast<uintptr_t>(ptr) % 16 != 0) {
+      return fail(ctx, XRT_ERROR_UNSUPPORTED,
+                  "cuda %s: the sm_90a kernel needs 16-byte aligned inputs", op_name(ctx));
+    }
+  }
+  return XRT_OK;
+}
+
 xrt_status_t check_device(const xrt_kernel_context_t* ctx) {
 #if defined(XRT_HAVE_SM90A)
   int dev = 0, major = 0, minor = 0;

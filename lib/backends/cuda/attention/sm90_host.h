@@ -6,6 +6,7 @@
 #include <cuda.h>  // CUtensorMap only: the driver is reached through cudart
 
 #include <cstdint>
+#include <initializer_list>
 
 #include "xpuruntime/xpuruntime_plugin.h"
 
@@ -15,6 +16,11 @@ namespace xrt::cuda::attn::sm90 {
 // capability 9.0, a plugin built with sm_90a code, a driver with tensor
 // maps); otherwise UNSUPPORTED with the reason in ctx->error.
 xrt_status_t check_device(const xrt_kernel_context_t* ctx);
+
+// XRT_OK when every operand is 16-byte aligned, as TMA needs; otherwise
+// UNSUPPORTED (the other kernels take the call).
+xrt_status_t check_aligned(const xrt_kernel_context_t* ctx,
+                           std::initializer_list<const void*> operands);
 
 // A contiguous (bh, len, d) 16-bit tensor as a 3-D map of boxes of 64
 // columns x box_rows rows, 128-byte swizzled; rows past len read as zero.
