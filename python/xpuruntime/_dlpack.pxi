@@ -56,7 +56,7 @@ cdef object _to_dlpack(Tensor tensor, object stream, object max_version, object 
         _order_for_consumer(source, stream)
 
     if max_version is not None and max_version[0] >= 1:
-        check(xrt_tensor_to_dlpack(source.handle, &versioned))
+        check(xrt_tensor_to_dlpack(source._live(), &versioned))
         if copied:
             versioned.flags |= DLPACK_FLAG_BITMASK_IS_COPIED
         try:
@@ -67,7 +67,7 @@ cdef object _to_dlpack(Tensor tensor, object stream, object max_version, object 
     if source.info.read_only:
         raise BufferError("a read-only tensor cannot be exported as a legacy DLPack capsule, "
                           "which cannot mark it read-only; pass max_version=(1, 0)")
-    check(xrt_tensor_to_dlpack_legacy(source.handle, &legacy))
+    check(xrt_tensor_to_dlpack_legacy(source._live(), &legacy))
     try:
         return PyCapsule_New(legacy, "dltensor", _legacy_capsule_destructor)
     except BaseException:
@@ -93,10 +93,13 @@ cdef int _order_for_consumer(Tensor tensor, object stream) except -1:
 
 cdef Tensor _copy(Tensor tensor):
     cdef xrt_tensor_t* out = NULL
-    cdef xrt_tensor_t* src = tensor._live()
+    cdef xrt_status_t status
+    cdef xrt_tensor_t* src = _retained(tensor)
     cdef xrt_device_t* device = tensor.info.device
     with nogil:
-        check(xrt_tensor_to(src, device, NULL, &out))
+        status = xrt_tensor_to(src, device, NULL, &out)
+        xrt_tensor_release(src)
+    check(status)
     return _tensor_from_handle(out)
 
 

@@ -22,6 +22,38 @@ cdef inline Tensor _tensor_or_none(object value):
     return <Tensor>value if isinstance(value, Tensor) else None
 
 
+# A call holds (retains) every tensor handle it passes to C for as long as
+# it runs: Python code on the way (an operand's __array__, an attribute's
+# __float__) or another thread's release() then cannot free one under it.
+# Operands are converted first; handles are taken last.
+cdef enum:
+    _MAX_HELD = 8
+
+
+cdef struct _Held:
+    xrt_tensor_t* handles[_MAX_HELD]
+    size_t count
+
+
+cdef inline int _hold(_Held* held, Tensor tensor) except -1:
+    """Appends tensor's handle (NULL for None), retained until _release_held."""
+    cdef xrt_tensor_t* handle = NULL
+    if held.count >= _MAX_HELD:
+        raise InvalidArgument(f"an op call takes at most {_MAX_HELD} tensors")
+    if tensor is not None:
+        handle = _retained(tensor)
+    held.handles[held.count] = handle
+    held.count += 1
+    return 0
+
+
+cdef inline void _release_held(_Held* held) noexcept nogil:
+    cdef size_t i
+    for i in range(held.count):
+        xrt_tensor_release(held.handles[i])
+    held.count = 0
+
+
 ctypedef xrt_status_t (*_BinaryOp)(const xrt_tensor_t*, const xrt_tensor_t*, xrt_stream_t*,
                                    xrt_tensor_t**) noexcept nogil
 
@@ -29,12 +61,19 @@ ctypedef xrt_status_t (*_BinaryOp)(const xrt_tensor_t*, const xrt_tensor_t*, xrt
 cdef Tensor _binary(_BinaryOp op, object a, object b, object stream):
     cdef Tensor ta = _operand(a, _tensor_or_none(b))
     cdef Tensor tb = _operand(b, ta)
-    cdef xrt_tensor_t* ha = _handle(ta)
-    cdef xrt_tensor_t* hb = _handle(tb)
     cdef xrt_stream_t* s = _stream_handle(stream)
     cdef xrt_tensor_t* out = NULL
-    with nogil:
-        check(op(ha, hb, s, &out))
+    cdef xrt_status_t status = XRT_OK
+    cdef _Held held
+    held.count = 0
+    try:
+        _hold(&held, ta)
+        _hold(&held, tb)
+        with nogil:
+            status = op(held.handles[0], held.handles[1], s, &out)
+    finally:
+        _release_held(&held)
+    check(status)
     return _tensor_from_handle(out)
 
 
@@ -54,50 +93,79 @@ def add(a, b, *, stream=None):
 def gelu(x, *, stream=None):
     """``x * Phi(x)``, the erf form (torch's and ONNX's default)."""
     cdef Tensor tx = _operand(x, None)
-    cdef xrt_tensor_t* hx = _handle(tx)
     cdef xrt_stream_t* s = _stream_handle(stream)
     cdef xrt_tensor_t* out = NULL
-    with nogil:
-        check(xrt_gelu(hx, s, &out))
+    cdef xrt_status_t status = XRT_OK
+    cdef _Held held
+    held.count = 0
+    try:
+        _hold(&held, tx)
+        with nogil:
+            status = xrt_gelu(held.handles[0], s, &out)
+    finally:
+        _release_held(&held)
+    check(status)
     return _tensor_from_handle(out)
 
 
 def softmax(x, int axis=-1, *, stream=None):
     """Softmax along ``axis`` (negative counts from the end)."""
     cdef Tensor tx = _operand(x, None)
-    cdef xrt_tensor_t* hx = _handle(tx)
     cdef xrt_stream_t* s = _stream_handle(stream)
     cdef xrt_tensor_t* out = NULL
-    with nogil:
-        check(xrt_softmax(hx, axis, s, &out))
+    cdef xrt_status_t status = XRT_OK
+    cdef _Held held
+    held.count = 0
+    try:
+        _hold(&held, tx)
+        with nogil:
+            status = xrt_softmax(held.handles[0], axis, s, &out)
+    finally:
+        _release_held(&held)
+    check(status)
     return _tensor_from_handle(out)
 
 
 def layer_norm(x, weight=None, bias=None, double eps=1e-5, *, stream=None):
     """Layer normalisation over the last axis; weight and bias have its length."""
     cdef Tensor tx = _operand(x, None)
-    cdef xrt_tensor_t* hx = _handle(tx)
     cdef Tensor tw = None if weight is None else _operand(weight, tx)
     cdef Tensor tb = None if bias is None else _operand(bias, tx)
-    cdef xrt_tensor_t* hw = NULL if tw is None else _handle(tw)
-    cdef xrt_tensor_t* hb = NULL if tb is None else _handle(tb)
     cdef xrt_stream_t* s = _stream_handle(stream)
     cdef xrt_tensor_t* out = NULL
-    with nogil:
-        check(xrt_layer_norm(hx, hw, hb, eps, s, &out))
+    cdef xrt_status_t status = XRT_OK
+    cdef _Held held
+    held.count = 0
+    try:
+        _hold(&held, tx)
+        _hold(&held, tw)
+        _hold(&held, tb)
+        with nogil:
+            status = xrt_layer_norm(held.handles[0], held.handles[1], held.handles[2], eps, s,
+                                    &out)
+    finally:
+        _release_held(&held)
+    check(status)
     return _tensor_from_handle(out)
 
 
 def rms_norm(x, weight=None, double eps=1e-6, *, stream=None):
     """RMS normalisation over the last axis; weight has its length."""
     cdef Tensor tx = _operand(x, None)
-    cdef xrt_tensor_t* hx = _handle(tx)
     cdef Tensor tw = None if weight is None else _operand(weight, tx)
-    cdef xrt_tensor_t* hw = NULL if tw is None else _handle(tw)
     cdef xrt_stream_t* s = _stream_handle(stream)
     cdef xrt_tensor_t* out = NULL
-    with nogil:
-        check(xrt_rms_norm(hx, hw, eps, s, &out))
+    cdef xrt_status_t status = XRT_OK
+    cdef _Held held
+    held.count = 0
+    try:
+        _hold(&held, tx)
+        _hold(&held, tw)
+        with nogil:
+            status = xrt_rms_norm(held.handles[0], held.handles[1], eps, s, &out)
+    finally:
+        _release_held(&held)
+    check(status)
     return _tensor_from_handle(out)
 
 
@@ -106,10 +174,6 @@ cdef tuple _norm_backward(str op, size_t num_outputs, object grad, object x, obj
     cdef Tensor tx = _operand(x, _tensor_or_none(grad))
     cdef Tensor tg = _operand(grad, tx)
     cdef Tensor tw = None if weight is None else _operand(weight, tx)
-    cdef const xrt_tensor_t* inputs[3]
-    inputs[0] = _handle(tg)
-    inputs[1] = _handle(tx)
-    inputs[2] = NULL if tw is None else _handle(tw)
     cdef xrt_attr_t attr
     attr.name = b"eps"
     attr.type = XRT_ATTR_FLOAT
@@ -118,8 +182,19 @@ cdef tuple _norm_backward(str op, size_t num_outputs, object grad, object x, obj
     cdef const char* c_op = name
     cdef xrt_stream_t* s = _stream_handle(stream)
     cdef xrt_tensor_t* outs[3]
-    with nogil:
-        check(xrt_op_run_outputs(c_op, inputs, 3, &attr, 1, s, outs, num_outputs))
+    cdef xrt_status_t status = XRT_OK
+    cdef _Held held
+    held.count = 0
+    try:
+        _hold(&held, tg)
+        _hold(&held, tx)
+        _hold(&held, tw)
+        with nogil:
+            status = xrt_op_run_outputs(c_op, <const xrt_tensor_t**>held.handles, 3, &attr, 1,
+                                        s, outs, num_outputs)
+    finally:
+        _release_held(&held)
+    check(status)
     return tuple([_tensor_from_handle(outs[i]) for i in range(num_outputs)])
 
 
@@ -180,10 +255,6 @@ cdef tuple _run_attention(str op, list operands, bint causal, object scale, obje
     cdef const char* c_kernel = NULL if kernel is None else <const char*>kernel
     cdef bytes c_op_name = op.encode()
     cdef const char* c_op = c_op_name
-    cdef const xrt_tensor_t* inputs[6]
-    cdef size_t num_inputs = len(tensors)
-    for i in range(num_inputs):
-        inputs[i] = NULL if tensors[i] is None else _handle(tensors[i])
     cdef xrt_attr_t attrs[2]
     attrs[0].name = b"causal"
     attrs[0].type = XRT_ATTR_INT
@@ -193,9 +264,18 @@ cdef tuple _run_attention(str op, list operands, bint causal, object scale, obje
     attrs[1].f = c_scale
     cdef xrt_stream_t* s = _stream_handle(stream)
     cdef xrt_tensor_t* outs[3]
-    with nogil:
-        check(xrt_op_run_impl(c_op, c_kernel, inputs, num_inputs, attrs, 2, s, outs,
-                              num_outputs))
+    cdef xrt_status_t status = XRT_OK
+    cdef _Held held
+    held.count = 0
+    try:
+        for tensor in tensors:
+            _hold(&held, tensor)
+        with nogil:
+            status = xrt_op_run_impl(c_op, c_kernel, <const xrt_tensor_t**>held.handles,
+                                     held.count, attrs, 2, s, outs, num_outputs)
+    finally:
+        _release_held(&held)
+    check(status)
     return tuple([_tensor_from_handle(outs[i]) for i in range(num_outputs)])
 
 
@@ -237,7 +317,8 @@ def attention_backward(grad, q, k, v, bint causal=False, scale=None, *, output=N
 def run(op, *inputs, stream=None, **attrs):
     """Runs any registered op with one output (plugin ops included) by name.
 
-    int and bool attributes are passed as integers, floats as floats.
+    None stands for an absent optional input. int and bool attributes are
+    passed as integers, floats as floats.
     """
     cdef bytes op_name = op.encode()
     cdef const char* c_op = op_name
@@ -246,34 +327,46 @@ def run(op, *inputs, stream=None, **attrs):
         if isinstance(value, Tensor):
             first = value
             break
-    tensors = [_operand(value, first) for value in inputs]
-    names = [name.encode() for name in attrs]
+    tensors = [None if value is None else _operand(value, first) for value in inputs]
+    # Attribute values are converted (their __int__/__float__ run) before any
+    # handle is taken; names and values are snapshotted once.
+    items = list(attrs.items())
+    names = [name.encode() for name, _ in items]
+    values = []
+    for name, value in items:
+        if isinstance(value, (bool, int, np.integer, np.bool_)):
+            values.append(int(value))
+        elif isinstance(value, (float, np.floating)):
+            values.append(float(value))
+        else:
+            raise InvalidArgument(f"attribute {name}={value!r} of op {op!r} is not an int, "
+                                  "bool or float")
     cdef size_t num_inputs = len(tensors)
     cdef size_t num_attrs = len(names)
-    cdef const xrt_tensor_t** handles = <const xrt_tensor_t**>PyMem_Malloc(
-        (num_inputs if num_inputs else 1) * sizeof(xrt_tensor_t*))
-    cdef xrt_attr_t* c_attrs = <xrt_attr_t*>PyMem_Malloc((num_attrs if num_attrs else 1) * sizeof(xrt_attr_t))
-    cdef xrt_tensor_t* out = NULL
     cdef xrt_stream_t* s = _stream_handle(stream)
+    cdef xrt_attr_t* c_attrs = <xrt_attr_t*>PyMem_Malloc((num_attrs if num_attrs else 1) * sizeof(xrt_attr_t))
+    if c_attrs == NULL:
+        raise MemoryError()
+    cdef xrt_tensor_t* out = NULL
+    cdef xrt_status_t status = XRT_OK
+    cdef _Held held
+    held.count = 0
     try:
-        if handles == NULL or c_attrs == NULL:
-            raise MemoryError()
-        for i, tensor in enumerate(tensors):
-            handles[i] = _handle(tensor)
-        for i, (name, value) in enumerate(attrs.items()):
+        for i in range(num_attrs):
             c_attrs[i].name = names[i]
-            if isinstance(value, (bool, int, np.integer, np.bool_)):
+            if type(values[i]) is int:
                 c_attrs[i].type = XRT_ATTR_INT
-                c_attrs[i].i = int(value)
-            elif isinstance(value, (float, np.floating)):
-                c_attrs[i].type = XRT_ATTR_FLOAT
-                c_attrs[i].f = float(value)
+                c_attrs[i].i = values[i]
             else:
-                raise InvalidArgument(f"attribute {name}={value!r} of op {op!r} is not an int, "
-                                      "bool or float")
+                c_attrs[i].type = XRT_ATTR_FLOAT
+                c_attrs[i].f = values[i]
+        for tensor in tensors:
+            _hold(&held, tensor)
         with nogil:
-            check(xrt_op_run(c_op, handles, num_inputs, c_attrs, num_attrs, s, &out))
+            status = xrt_op_run(c_op, <const xrt_tensor_t**>held.handles, num_inputs, c_attrs,
+                                num_attrs, s, &out)
     finally:
-        PyMem_Free(handles)
+        _release_held(&held)
         PyMem_Free(c_attrs)
+    check(status)
     return _tensor_from_handle(out)

@@ -273,6 +273,7 @@ cdef class InferenceSession:
     cdef const char** _c_output_names
     cdef size_t _num_inputs
     cdef size_t _num_outputs
+    cdef bint _initialised    # once: a run may point into the name lists
     cdef object __weakref__
 
     def __cinit__(self):
@@ -305,7 +306,7 @@ cdef class InferenceSession:
         cdef xrt_session_t* out = NULL
         cdef xrt_status_t status
 
-        if self.handle != NULL:
+        if self._initialised:
             raise InvalidArgument("InferenceSession is already initialised")
         if backend is not None and not isinstance(backend, str):
             raise TypeError(f"backend must be a str, not {type(backend).__name__}")
@@ -344,6 +345,7 @@ cdef class InferenceSession:
             if have_view:
                 PyBuffer_Release(&view)
         self.handle = out
+        self._initialised = True
         self._describe()
 
     cdef int _describe(self) except -1:
@@ -427,7 +429,6 @@ cdef class InferenceSession:
         return _text(value).split(",")
 
     cdef list _run(self, object output_names, object input_feed):
-        cdef xrt_session_t* handle = self._live()
         cdef const char* in_names_stack[_STACK_VALUES]
         cdef xrt_tensor_t* in_stack[_STACK_VALUES]
         cdef const char* out_names_stack[_STACK_VALUES]
@@ -448,7 +449,10 @@ cdef class InferenceSession:
             if not isinstance(input_feed, collections.abc.Mapping):
                 raise TypeError(f"input_feed must be a dict of name -> array, "
                                 f"not {type(input_feed).__name__}")
-        n_feed = len(input_feed)
+        # One snapshot of the feed: a mapping whose items() and len() disagree
+        # cannot make the arrays below overflow.
+        feed = list(input_feed.items())
+        n_feed = len(feed)
         if output_names is None:
             num_outputs = self._num_outputs
             out_names = self._c_output_names
@@ -457,6 +461,10 @@ cdef class InferenceSession:
                 raise TypeError("output_names must be a list of names or None")
             output_names = list(output_names)
             num_outputs = len(output_names)
+        # Held for the whole call: an input's __array__ or another thread may
+        # close() the session meanwhile; it is freed when this run lets go.
+        cdef xrt_session_t* handle = self._live()
+        check(xrt_session_retain(handle))
         if <size_t>n_feed > _STACK_VALUES:
             in_names = <const char**>malloc(n_feed * sizeof(char*))
             inputs = <xrt_tensor_t**>malloc(n_feed * sizeof(xrt_tensor_t*))
@@ -486,9 +494,7 @@ cdef class InferenceSession:
                         encoded = name.encode()
                         keep.append(encoded)
                         out_names[i] = <bytes>encoded
-            for name, value in input_feed.items():
-                if num_inputs >= <size_t>n_feed:
-                    raise RuntimeError("input_feed changed size during run()")
+            for name, value in feed:
                 index = self._input_index.get(name)
                 if index is not None:
                     in_names[num_inputs] = <bytes>self._input_names[<Py_ssize_t>index]
@@ -505,11 +511,9 @@ cdef class InferenceSession:
                 inputs[num_inputs] = _input_handle(value, self.device.handle, self._host,
                                                       expected)
                 num_inputs += 1
-            xrt_session_retain(handle)  # a close() on another thread waits for this run
             with nogil:
                 status = xrt_session_run(handle, in_names, <const xrt_tensor_t* const*>inputs,
                                          num_inputs, out_names, num_outputs, outputs)
-                xrt_session_release(handle)
             check(status)
             result = [None] * num_outputs
             for i in range(num_outputs):
@@ -518,6 +522,7 @@ cdef class InferenceSession:
                 result[i] = _tensor_from_handle(out)
             return result
         finally:
+            xrt_session_release(handle)
             for i in range(num_inputs):
                 xrt_tensor_release(inputs[i])
             if outputs != NULL:

@@ -9,11 +9,14 @@ cdef class Stream:
     cdef readonly Device device
 
     def __init__(self, device="cpu"):
+        # The handle is fixed for the object's life, so a call using it
+        # (without the GIL, on another thread) never sees it freed.
+        if self.handle != NULL:
+            raise InvalidArgument("Stream is already initialised")
         cdef xrt_device_t* dev = _device_handle(device)
         cdef xrt_stream_t* created = NULL
         with nogil:
             check(xrt_stream_create(dev, &created))
-        xrt_stream_release(self.handle)
         self.handle = created
         self.device = _device_from_handle(dev)
 
@@ -74,11 +77,14 @@ cdef class Event:
     cdef readonly Device device
 
     def __init__(self, device="cpu"):
+        # The handle is fixed for the object's life, so a call using it
+        # (without the GIL, on another thread) never sees it freed.
+        if self.handle != NULL:
+            raise InvalidArgument("Event is already initialised")
         cdef xrt_device_t* dev = _device_handle(device)
         cdef xrt_event_t* created = NULL
         with nogil:
             check(xrt_event_create(dev, &created))
-        xrt_event_release(self.handle)
         self.handle = created
         self.device = _device_from_handle(dev)
 

@@ -104,14 +104,18 @@ cdef class Tensor:
 
     def to(self, device, stream=None):
         """The tensor on ``device``: itself when already there, else a copy."""
-        cdef xrt_tensor_t* src = self._live()
         cdef xrt_device_t* dev = _device_handle(device)
         cdef xrt_stream_t* s = _stream_handle(stream)
         cdef xrt_tensor_t* out = NULL
+        cdef xrt_status_t status
+        self._live()
         if dev == self.info.device:
             return self
+        cdef xrt_tensor_t* src = _retained(self)
         with nogil:
-            check(xrt_tensor_to(src, dev, s, &out))
+            status = xrt_tensor_to(src, dev, s, &out)
+            xrt_tensor_release(src)
+        check(status)
         return _tensor_from_handle(out)
 
     def release(self):
@@ -148,8 +152,13 @@ cdef Tensor _tensor_from_handle(xrt_tensor_t* handle):
     return tensor
 
 
-cdef inline xrt_tensor_t* _handle(Tensor tensor) except NULL:
-    return tensor._live()
+cdef inline xrt_tensor_t* _retained(Tensor tensor) except NULL:
+    """A new reference to the tensor's handle, for a call to hold while it
+    runs (release it after): the object's release() or a Python callback
+    on the way cannot then free the memory under the call."""
+    cdef xrt_tensor_t* handle = tensor._live()
+    check(xrt_tensor_retain(handle))
+    return handle
 
 
 cdef class _HostView:
