@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
@@ -120,6 +121,40 @@ xrt_status_t adopt_output(void* context, size_t index, xrt_dtype_t dtype, int32_
   }
   release(release_context);  // the tensor was not made, so nothing else will
   return status;
+}
+
+// [begin, end) of the bytes a contiguous tensor or kernel view covers.
+struct ByteRange {
+  uintptr_t begin, end;
+  bool overlaps(const ByteRange& other) const {
+    return begin < other.end && other.begin < end;
+  }
+};
+
+ByteRange bytes_of(const void* data, xrt_dtype_t dtype, int32_t ndim, const int64_t* shape) {
+  const auto begin = reinterpret_cast<uintptr_t>(data);
+  return {begin, begin + checked_nbytes(dtype, ndim, shape)};
+}
+
+// A backend may hand back an input's own memory as an output (a model whose
+// output is its input, an elided Identity). Such an output would share the
+// caller's buffer without keeping it alive and ignore its read-only flag, so
+// it becomes a copy; so does an output sharing memory with an earlier one.
+void unalias_outputs(const std::vector<xrt_kernel_tensor_t>& inputs, OutputSink& sink) {
+  std::vector<ByteRange> taken;
+  for (const xrt_kernel_tensor_t& in : inputs)
+    taken.push_back(bytes_of(in.data, in.dtype, in.ndim, in.shape));
+  for (TensorRef& out : sink.tensors) {
+    const ByteRange range = bytes_of(out->data, out->dtype, out->ndim, out->shape);
+    bool shared = false;
+    for (const ByteRange& other : taken) shared = shared || range.overlaps(other);
+    if (shared) {
+      TensorRef copy(tensor_create(sink.device, out->dtype, out->ndim, out->shape));
+      tensor_copy(copy.get(), out.get());
+      out = std::move(copy);
+    }
+    taken.push_back(bytes_of(out->data, out->dtype, out->ndim, out->shape));
+  }
 }
 
 }  // namespace
@@ -276,6 +311,7 @@ void session_run(xrt_session* s, const char* const* input_names,
     if (!sink.tensors[i].get())
       fail(XRT_ERROR_BACKEND, "backend '", s->backend, "' produced no value for output '",
            s->outputs[wanted[i]].name, "'");
+  unalias_outputs(views, sink);
   for (size_t i = 0; i < num_outputs; ++i) outputs[i] = sink.tensors[i].release();
 }
 
