@@ -6,40 +6,13 @@
     y.numpy()
 """
 
-import os as _os
+from . import _discovery
 
-
-def _point_plugin_at(env_var, package, pattern):
-    """Points a plugin at a library shipped in a pip wheel.
-
-    Plugins dlopen ``$env_var`` when set. The library is found as ``pattern``
-    under the package's folders without importing the package (so any
-    install layout works, editable ones included, and the package's import
-    cost is not paid here).
-    """
-    if _os.environ.get(env_var):
-        return
-    try:
-        import glob
-        import importlib.util
-
-        spec = importlib.util.find_spec(package)
-        if spec is None or not spec.submodule_search_locations:
-            return
-        for folder in spec.submodule_search_locations:
-            candidates = sorted(glob.glob(_os.path.join(folder, pattern)))
-            # A fully versioned file (libonnxruntime.so.1.22.0) is the real one.
-            candidates.sort(key=lambda path: (_os.path.islink(path), -len(path)))
-            if candidates:
-                _os.environ[env_var] = _os.path.abspath(candidates[0])
-                return
-    except (ImportError, ValueError, OSError):  # a broken install must not break ours
-        pass
-
-
-_point_plugin_at("XRT_ONNXRUNTIME_LIB", "onnxruntime", "capi/libonnxruntime.so.1*")
-_point_plugin_at("XRT_OPENVINO_LIB", "openvino", "libs/libopenvino_c.so*")
-_point_plugin_at("XRT_CUBLASLT_LIB", "nvidia", "cu13/lib/libcublasLt.so.13*")
+# Plugins dlopen the library an environment variable names; point them at
+# the pip wheels' copies (explicit settings win).
+_discovery.point_plugin_at("XRT_ONNXRUNTIME_LIB", "onnxruntime", "capi/libonnxruntime.so.1*")
+_discovery.point_plugin_at("XRT_OPENVINO_LIB", "openvino", "libs/libopenvino_c.so*")
+_discovery.point_plugin_at("XRT_CUBLASLT_LIB", "nvidia", "cu13/lib/libcublasLt.so.13*")
 
 from . import _blas  # noqa: F401,E402  (before _core: loads the BLAS the library links)
 from . import ops  # noqa: E402

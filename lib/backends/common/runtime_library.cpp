@@ -18,7 +18,9 @@ std::string plugin_folder() {
   char resolved[PATH_MAX];
   const std::string self = realpath(info.dli_fname, resolved) ? resolved : info.dli_fname;
   const size_t slash = self.rfind('/');
-  return slash == std::string::npos ? std::string(".") : self.substr(0, slash);
+  // No folder in the name: nothing beside the plugin to search (the working
+  // directory never is).
+  return slash == std::string::npos ? std::string() : self.substr(0, slash);
 }
 
 }  // namespace
