@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstring>
 
@@ -117,12 +118,19 @@ std::string package_plugin_folder() {
     return "";
   const std::string lib = info.dli_fname;
   const auto slash = lib.find_last_of('/');
-  return (slash == std::string::npos ? std::string(".") : lib.substr(0, slash)) + "/plugins";
+  // Without a folder in the name there is no package folder to scan; the
+  // working directory is never searched.
+  if (slash == std::string::npos) return "";
+  return lib.substr(0, slash) + "/plugins";
 }
 
 const xrt_plugin_api_t* open_plugin(const std::string& path) {
   struct stat st {};
-  if (stat(path.c_str(), &st) != 0) fail(XRT_ERROR_NOT_FOUND, "plugin '", path, "' does not exist");
+  if (stat(path.c_str(), &st) != 0) {
+    const int error = errno;
+    if (error == ENOENT) fail(XRT_ERROR_NOT_FOUND, "plugin '", path, "' does not exist");
+    fail(XRT_ERROR_IO, "plugin '", path, "' cannot be read: ", std::strerror(error));
+  }
   if (S_ISDIR(st.st_mode))
     fail(XRT_ERROR_INVALID_ARGUMENT, "plugin path '", path,
          "' is a directory, expected a shared library");

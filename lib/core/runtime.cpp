@@ -82,6 +82,8 @@ const Backend& Runtime::backend(size_t index) {
 }
 
 void Runtime::load_plugin(const std::string& path) {
+  // The built-in backend is listed with an empty path; "" names no plugin.
+  require(!path.empty(), "plugin path is empty, expected the path of a shared library");
   std::lock_guard<std::mutex> lock(backends_mutex_);
   for (const Backend& b : backends_) {
     if (b.path != path) continue;

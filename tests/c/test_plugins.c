@@ -1,7 +1,10 @@
 /* Run with XRT_PLUGIN_PATH naming the test plugins' folder: the good one
  * registers an int32 add the dispatcher then uses; each broken one is listed
  * as unavailable with its reason while the runtime keeps working. */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, symlink */
+
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -102,6 +105,20 @@ int main(int argc, char** argv) {
   snprintf(path, sizeof path, "%s/libxrt_testadd.so", dir);
   CHECK_OK(xrt_plugin_load(path));
   CHECK_ERROR(xrt_plugin_load(NULL), XRT_ERROR_INVALID_ARGUMENT, "path is NULL");
+  CHECK_ERROR(xrt_plugin_load(""), XRT_ERROR_INVALID_ARGUMENT, "plugin path is empty");
+
+  /* A symlink loop is reported as what it is, not as a missing file. */
+  char scratch[] = "/tmp/xrt-plugins-XXXXXX";
+  if (mkdtemp(scratch)) {
+    char loop[4096];
+    snprintf(loop, sizeof loop, "%s/libxrt_loop.so", scratch);
+    CHECK(symlink(loop, loop) == 0);
+    CHECK_ERROR(xrt_plugin_load(loop), XRT_ERROR_IO, "symbolic links");
+    unlink(loop);
+    rmdir(scratch);
+  } else {
+    CHECK(!"mkdtemp failed");
+  }
   expect_unavailable("missing", "does not exist");
 
   /* Float ops still run on the built-in backend. */
