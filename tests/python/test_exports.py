@@ -1,0 +1,34 @@
+"""The shared libraries export their C entry points and nothing else: a
+C++ or libstdc++ symbol left visible could interpose on another library's
+copy of it in the same process."""
+
+import glob
+import os
+import shutil
+import subprocess
+
+import pytest
+
+import xpuruntime as xrt
+
+pytestmark = pytest.mark.skipif(shutil.which("nm") is None, reason="nm (binutils) is not installed")
+
+
+def _exported(path):
+    result = subprocess.run(["nm", "-D", "--defined-only", path], capture_output=True, text=True,
+                            check=True)
+    return [line.split()[-1] for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_library_exports_only_the_c_api():
+    path = os.path.join(xrt.get_lib_dir(), "libxpuruntime.so")
+    symbols = _exported(path)
+    assert "xrt_version" in symbols
+    assert [s for s in symbols if not s.startswith("xrt_")] == []
+
+
+def test_plugins_export_only_their_entry_point():
+    plugins = glob.glob(os.path.join(xrt.get_lib_dir(), "plugins", "libxrt_*.so"))
+    assert plugins, "no plugins were installed"
+    for path in plugins:
+        assert _exported(path) == ["xrt_plugin_get_api"], path
