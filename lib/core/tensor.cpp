@@ -35,7 +35,6 @@ int64_t checked_numel(int32_t ndim, const int64_t* shape) {
 }
 
 size_t checked_nbytes(xrt_dtype_t dtype, int32_t ndim, const int64_t* shape) {
-  check_dtype(dtype, "tensor");
   const int64_t numel = checked_numel(ndim, shape);
   int64_t nbytes = 0;
   require(!__builtin_mul_overflow(numel, static_cast<int64_t>(dtype_size(dtype)), &nbytes),
