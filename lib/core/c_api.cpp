@@ -9,6 +9,7 @@
 #include "dispatcher.h"
 #include "dlpack.h"
 #include "dtype.h"
+#include "enum_code.h"
 #include "error.h"
 #include "profiler.h"
 #include "runtime.h"
@@ -83,7 +84,7 @@ const char* xrt_version(void) { return XRT_VERSION_STRING; }
 const char* xrt_last_error(void) { return last_error.c_str(); }
 
 const char* xrt_status_name(xrt_status_t status) {
-  switch (status) {
+  switch (xrt::enum_code(status)) {
     case XRT_OK: return "XRT_OK";
     case XRT_ERROR_INVALID_ARGUMENT: return "XRT_ERROR_INVALID_ARGUMENT";
     case XRT_ERROR_OUT_OF_MEMORY: return "XRT_ERROR_OUT_OF_MEMORY";
@@ -101,16 +102,14 @@ const char* xrt_status_name(xrt_status_t status) {
 xrt_status_t xrt_dtype_size(xrt_dtype_t dtype, size_t* size) {
   return guarded([&] {
     require_out(size, "size");
-    xrt::check_dtype(dtype, "xrt_dtype_size");
-    *size = xrt::dtype_size(dtype);
+    *size = xrt::dtype_size(xrt::checked_dtype(dtype, "xrt_dtype_size"));
   });
 }
 
 xrt_status_t xrt_dtype_name(xrt_dtype_t dtype, const char** name) {
   return guarded([&] {
     require_out(name, "name");
-    xrt::check_dtype(dtype, "xrt_dtype_name");
-    *name = xrt::dtype_name(dtype);
+    *name = xrt::dtype_name(xrt::checked_dtype(dtype, "xrt_dtype_name"));
   });
 }
 
@@ -385,7 +384,8 @@ xrt_status_t xrt_tensor_create(xrt_device_t* device, xrt_dtype_t dtype, int32_t 
                                const int64_t* shape, xrt_tensor_t** out) {
   return guarded([&] {
     require_out(out, "out");
-    *out = xrt::tensor_create(require_device(device), dtype, ndim, shape);
+    *out = xrt::tensor_create(require_device(device), xrt::checked_dtype(dtype, "xrt_tensor_create"),
+                              ndim, shape);
   });
 }
 
@@ -393,7 +393,8 @@ xrt_status_t xrt_tensor_zeros(xrt_device_t* device, xrt_dtype_t dtype, int32_t n
                               const int64_t* shape, xrt_tensor_t** out) {
   return guarded([&] {
     require_out(out, "out");
-    xrt::TensorRef t(xrt::tensor_create(require_device(device), dtype, ndim, shape));
+    xrt::TensorRef t(xrt::tensor_create(require_device(device),
+                                        xrt::checked_dtype(dtype, "xrt_tensor_zeros"), ndim, shape));
     xrt::tensor_fill_zero(t.get());
     *out = t.release();
   });
@@ -403,7 +404,8 @@ xrt_status_t xrt_tensor_create_pinned(xrt_dtype_t dtype, int32_t ndim, const int
                                       xrt_tensor_t** out) {
   return guarded([&] {
     require_out(out, "out");
-    *out = Runtime::get().create_pinned_tensor(dtype, ndim, shape);
+    *out = Runtime::get().create_pinned_tensor(xrt::checked_dtype(dtype, "xrt_tensor_create_pinned"),
+                                               ndim, shape);
   });
 }
 
@@ -412,8 +414,8 @@ xrt_status_t xrt_tensor_wrap(xrt_device_t* device, xrt_dtype_t dtype, int32_t nd
                              xrt_deleter_t deleter, void* context, xrt_tensor_t** out) {
   return guarded([&] {
     require_out(out, "out");
-    *out = xrt::tensor_wrap(require_device(device), dtype, ndim, shape, strides, data, deleter,
-                            context);
+    *out = xrt::tensor_wrap(require_device(device), xrt::checked_dtype(dtype, "xrt_tensor_wrap"),
+                            ndim, shape, strides, data, deleter, context);
   });
 }
 

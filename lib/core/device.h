@@ -28,6 +28,9 @@ struct xrt_device {
 namespace xrt {
 
 const char* device_kind_name(xrt_device_kind_t kind);
+// A device kind from a plugin table, checked as the integer it holds before
+// it is used as the enum: throws InvalidArgument naming the bad code.
+xrt_device_kind_t checked_device_kind(const xrt_device_kind_t& kind, const std::string& what);
 // The host device: 64-byte aligned memory, CPU model and core count.
 std::unique_ptr<xrt_device> make_host_device();
 // Device `index` of a plugin's device table.

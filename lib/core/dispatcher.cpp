@@ -5,6 +5,7 @@
 #include <string>
 
 #include "dtype.h"
+#include "enum_code.h"
 #include "error.h"
 #include "op_schemas.h"
 #include "profiler.h"
@@ -66,15 +67,18 @@ void resolve_attrs(const OpSchema& schema, PreparedCall& call, const xrt_attr_t*
       fail(XRT_ERROR_INVALID_ARGUMENT, schema.name, ": unknown attribute '", given.name,
            "' (expected: ", expected.empty() ? "none" : expected, ")");
     }
+    // The caller's type is read as an integer: C may store any int there.
+    const int32_t type = enum_code(given.type);
+    require(type == XRT_ATTR_INT || type == XRT_ATTR_FLOAT, schema.name, ": attribute '",
+            given.name, "' has type code ", type, " (expected XRT_ATTR_INT (", XRT_ATTR_INT,
+            ") or XRT_ATTR_FLOAT (", XRT_ATTR_FLOAT, "))");
     xrt_attr_t& slot = call.attrs[i];
     if (slot.type == XRT_ATTR_INT) {
-      require(given.type == XRT_ATTR_INT, schema.name, ": attribute '", given.name,
+      require(type == XRT_ATTR_INT, schema.name, ": attribute '", given.name,
               "' must be an integer");
       slot.i = given.i;
     } else {
-      require(given.type == XRT_ATTR_INT || given.type == XRT_ATTR_FLOAT, schema.name,
-              ": attribute '", given.name, "' has unknown type ", static_cast<int>(given.type));
-      slot.f = given.type == XRT_ATTR_INT ? static_cast<double>(given.i) : given.f;
+      slot.f = type == XRT_ATTR_INT ? static_cast<double>(given.i) : given.f;
     }
   }
 }

@@ -1,6 +1,7 @@
 #include "dlpack.h"
 
 #include "dtype.h"
+#include "enum_code.h"
 #include "error.h"
 #include "runtime.h"
 
@@ -58,8 +59,10 @@ DLDevice to_dl_device(const xrt_device* device) {
   return {kDLCPU, 0};
 }
 
-xrt_device* from_dl_device(DLDevice d) {
-  switch (d.device_type) {
+xrt_device* from_dl_device(const DLDevice& d) {
+  // The producer may have stored any integer in the enum.
+  const int32_t type = enum_code(d.device_type);
+  switch (type) {
     case kDLCPU:
     case kDLCUDAHost:
       return Runtime::get().device_by_name("cpu");
@@ -72,8 +75,8 @@ xrt_device* from_dl_device(DLDevice d) {
            ", which this runtime does not have (is the CUDA backend loaded? see xrt_backend_info)");
     }
     default:
-      fail(XRT_ERROR_UNSUPPORTED, "DLPack device type ", static_cast<int>(d.device_type),
-           " is not supported (expected CPU, CUDA host or CUDA)");
+      fail(XRT_ERROR_UNSUPPORTED, "DLPack device type ", type, " is not supported (expected ",
+           kDLCPU, " CPU, ", kDLCUDAHost, " CUDA host or ", kDLCUDA, " CUDA)");
   }
 }
 
@@ -131,7 +134,12 @@ xrt_tensor* import(Managed* managed, bool read_only) {
   const xrt_dtype_t dtype = from_dl_dtype(dl.dtype);
   xrt_device* device = from_dl_device(dl.device);
   char* data = static_cast<char*>(dl.data);
-  if (data) data += dl.byte_offset;
+  if (data) {
+    const uintptr_t room = UINTPTR_MAX - reinterpret_cast<uintptr_t>(data);
+    require(dl.byte_offset <= room, "DLPack byte_offset ", dl.byte_offset,
+            " wraps the data pointer ", dl.data, " (expected at most ", room, ")");
+    data += dl.byte_offset;
+  }
   xrt_tensor* t = tensor_wrap(device, dtype, dl.ndim, dl.shape, dl.strides, data,
                               call_deleter<Managed>, managed);
   t->read_only = read_only;

@@ -1,5 +1,6 @@
 #include "dtype.h"
 
+#include "enum_code.h"
 #include "error.h"
 
 namespace xrt {
@@ -18,15 +19,19 @@ constexpr DtypeEntry kDtypes[XRT_DTYPE_COUNT] = {
 
 }  // namespace
 
-bool dtype_valid(int dtype) { return dtype >= 0 && dtype < XRT_DTYPE_COUNT; }
+bool dtype_valid(const xrt_dtype_t& dtype) {
+  const int32_t code = enum_code(dtype);
+  return code >= 0 && code < XRT_DTYPE_COUNT;
+}
+
+xrt_dtype_t checked_dtype(const xrt_dtype_t& dtype, const char* what) {
+  require(dtype_valid(dtype), what, ": dtype code ", enum_code(dtype),
+          " is out of range (expected 0..", XRT_DTYPE_COUNT - 1, ")");
+  return dtype;
+}
 
 size_t dtype_size(xrt_dtype_t dtype) { return kDtypes[dtype].size; }
 
 const char* dtype_name(xrt_dtype_t dtype) { return kDtypes[dtype].name; }
-
-void check_dtype(int dtype, const char* what) {
-  require(dtype_valid(dtype), what, ": dtype code ", dtype, " is out of range (expected 0..",
-          XRT_DTYPE_COUNT - 1, ")");
-}
 
 }  // namespace xrt

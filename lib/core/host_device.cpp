@@ -35,14 +35,6 @@ std::string cpu_model_name() {
 
 }  // namespace
 
-const char* device_kind_name(xrt_device_kind_t kind) {
-  switch (kind) {
-    case XRT_DEVICE_CPU: return "cpu";
-    case XRT_DEVICE_CUDA: return "cuda";
-  }
-  return "unknown";
-}
-
 std::unique_ptr<xrt_device> make_host_device() {
   auto device = std::make_unique<xrt_device>();
   device->kind = XRT_DEVICE_CPU;

@@ -1,18 +1,20 @@
 #include "host_services.h"
 
 #include "device.h"
+#include "enum_code.h"
 #include "runtime.h"
 
 namespace xrt {
 namespace {
 
-// The device of `kind` numbered `index`, or NULL.
-xrt_device* find_device(xrt_device_kind_t kind, int32_t index) noexcept {
+// The device of `kind` numbered `index`, or NULL. The plugin may pass any
+// integer as the kind, so it is compared as one.
+xrt_device* find_device(const xrt_device_kind_t& kind, int32_t index) noexcept {
   try {
     Runtime& runtime = Runtime::get();
     for (size_t i = 0; i < runtime.device_count(); ++i) {
       xrt_device* d = runtime.device_at(i);
-      if (d->kind == kind && d->index == index) return d;
+      if (enum_code(d->kind) == enum_code(kind) && d->index == index) return d;
     }
   } catch (...) {
     // No runtime, no device.

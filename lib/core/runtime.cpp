@@ -101,6 +101,7 @@ void Runtime::load_plugin(const std::string& path) {
              "', which is already loaded", b.path.empty() ? "" : " from '" + b.path + "'");
     for (size_t i = 0; i < api->num_kernels; ++i) {
       const xrt_kernel_def_t def = plugin_kernel(api, i);
+      checked_device_kind(def.device_kind, cat("plugin '", path, "': kernel '", def.name, "'"));
       if (!find_op_schema(def.op))
         fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "': kernel '", def.name,
              "' is for unknown op '", def.op, "' (known ops: ", known_op_names(), ")");
@@ -115,7 +116,7 @@ void Runtime::load_plugin(const std::string& path) {
     if (details && std::string(details).rfind(unavailable, 0) == 0)
       fail(XRT_ERROR_BACKEND, details + unavailable.size());
     const xrt_device_api_t* devices = plugin_devices(api);
-    if (devices) add_plugin_devices(devices, entry.name);
+    if (devices) add_plugin_devices(devices, entry.name, path);
     register_kernels(api, entry.name);
     backends_.push_back(entry);
   } catch (const Error& e) {
@@ -126,16 +127,19 @@ void Runtime::load_plugin(const std::string& path) {
   }
 }
 
-void Runtime::add_plugin_devices(const xrt_device_api_t* api, const std::string& backend) {
+void Runtime::add_plugin_devices(const xrt_device_api_t* api, const std::string& backend,
+                                 const std::string& path) {
+  const xrt_device_kind_t kind =
+      checked_device_kind(api->kind, cat("plugin '", path, "': device table"));
   const char* reason = api->unavailable_reason ? api->unavailable_reason() : nullptr;
   if (reason) fail(XRT_ERROR_BACKEND, reason);
   for (const auto& device : devices_)
-    if (device->kind == api->kind)
-      fail(XRT_ERROR_UNSUPPORTED, device_kind_name(api->kind), " devices are already provided by backend '",
+    if (device->kind == kind)
+      fail(XRT_ERROR_UNSUPPORTED, device_kind_name(kind), " devices are already provided by backend '",
            device->backend, "'");
   const int32_t count = api->device_count();
   if (count <= 0)
-    fail(XRT_ERROR_BACKEND, "no ", device_kind_name(api->kind), " device is present");
+    fail(XRT_ERROR_BACKEND, "no ", device_kind_name(kind), " device is present");
   std::vector<std::unique_ptr<xrt_device>> added;
   for (int32_t i = 0; i < count; ++i) added.push_back(make_plugin_device(api, i, backend));
   for (auto& device : added) devices_.push_back(std::move(device));

@@ -80,7 +80,8 @@ xrt_status_t alloc_output(void* context, size_t index, xrt_dtype_t dtype, int32_
   auto* sink = static_cast<OutputSink*>(context);
   try {
     require(index < sink->tensors.size(), "output index ", index, " is out of range");
-    sink->tensors[index] = TensorRef(tensor_create(sink->device, dtype, ndim, shape));
+    sink->tensors[index] =
+        TensorRef(tensor_create(sink->device, checked_dtype(dtype, "alloc_output"), ndim, shape));
     *data = sink->tensors[index]->data;
     return XRT_OK;
   } catch (const Error& e) {
@@ -109,9 +110,9 @@ xrt_status_t adopt_output(void* context, size_t index, xrt_dtype_t dtype, int32_
   xrt_status_t status = XRT_ERROR_OUT_OF_MEMORY;
   try {
     require(index < sink->tensors.size(), "output index ", index, " is out of range");
-    require(dtype_valid(dtype), "output ", index, " has an invalid dtype");
+    const xrt_dtype_t checked = checked_dtype(dtype, "adopt_output");
     auto adopted = std::make_unique<AdoptedMemory>(AdoptedMemory{release, release_context});
-    sink->tensors[index] = TensorRef(tensor_wrap(sink->device, dtype, ndim, shape, nullptr, data,
+    sink->tensors[index] = TensorRef(tensor_wrap(sink->device, checked, ndim, shape, nullptr, data,
                                                  release_adopted, adopted.get()));
     adopted.release();  // the tensor's deleter owns it now
     return XRT_OK;

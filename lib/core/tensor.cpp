@@ -1,6 +1,8 @@
 #include "tensor.h"
 
+#include <cstdint>
 #include <cstring>
+#include <memory>
 
 #include "dtype.h"
 #include "error.h"
@@ -35,7 +37,6 @@ int64_t checked_numel(int32_t ndim, const int64_t* shape) {
 }
 
 size_t checked_nbytes(xrt_dtype_t dtype, int32_t ndim, const int64_t* shape) {
-  check_dtype(dtype, "tensor");
   const int64_t numel = checked_numel(ndim, shape);
   int64_t nbytes = 0;
   require(!__builtin_mul_overflow(numel, static_cast<int64_t>(dtype_size(dtype)), &nbytes),
@@ -89,6 +90,29 @@ xrt_tensor* new_tensor_header(xrt_device* device, xrt_dtype_t dtype, int32_t ndi
   return t;
 }
 
+// Wrapped memory comes with strides from outside: every byte the view
+// reaches must be addressable from `data` without int64 offsets or the
+// pointer wrapping, as the copy and kernel loops compute them unchecked.
+void check_wrapped_span(const xrt_tensor* t) {
+  if (t->numel == 0) return;
+  const int64_t item = static_cast<int64_t>(dtype_size(t->dtype));
+  int64_t low = 0, high = item - 1;  // byte offsets of the first and last bytes reached
+  for (int32_t i = 0; i < t->ndim; ++i) {
+    int64_t step = 0;
+    const bool fits = !__builtin_mul_overflow(t->shape[i] - 1, t->strides[i], &step) &&
+                      !__builtin_mul_overflow(step, item, &step) &&
+                      !__builtin_add_overflow(step < 0 ? low : high, step, step < 0 ? &low : &high);
+    require(fits, "strides ", shape_string(t->ndim, t->strides), " of shape ",
+            shape_string(t->ndim, t->shape), " reach byte offsets int64 cannot hold");
+  }
+  const uint64_t base = reinterpret_cast<uintptr_t>(t->data);
+  const uint64_t below = 0 - static_cast<uint64_t>(low);  // |low|, low <= 0
+  require(below <= base && static_cast<uint64_t>(high) <= UINTPTR_MAX - base, "strides ",
+          shape_string(t->ndim, t->strides), " of shape ", shape_string(t->ndim, t->shape),
+          " reach byte offsets ", low, "..", high, " from data ", t->data,
+          ", beyond the address space (expected offsets that keep the pointer in range)");
+}
+
 }  // namespace
 
 namespace {
@@ -122,17 +146,14 @@ xrt_tensor* tensor_create(xrt_device* device, xrt_dtype_t dtype, int32_t ndim,
 
 xrt_tensor* tensor_wrap(xrt_device* device, xrt_dtype_t dtype, int32_t ndim, const int64_t* shape,
                         const int64_t* strides, void* data, xrt_deleter_t deleter, void* context) {
-  xrt_tensor* t = new_tensor_header(device, dtype, ndim, shape, strides);
-  if (data == nullptr && t->numel != 0) {
-    const std::string s = shape_string(ndim, shape);
-    delete t;
-    fail(XRT_ERROR_INVALID_ARGUMENT, "data is NULL for a tensor of shape ", s, " (",
-         "only empty tensors may wrap NULL)");
-  }
+  std::unique_ptr<xrt_tensor> t(new_tensor_header(device, dtype, ndim, shape, strides));
+  require(data != nullptr || t->numel == 0, "data is NULL for a tensor of shape ",
+          shape_string(ndim, shape), " (only empty tensors may wrap NULL)");
   t->data = data;
+  check_wrapped_span(t.get());
   t->deleter = deleter;
   t->deleter_context = context;
-  return t;
+  return t.release();
 }
 
 void tensor_retain(xrt_tensor* t) { t->refcount.fetch_add(1, std::memory_order_relaxed); }

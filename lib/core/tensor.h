@@ -30,8 +30,9 @@ namespace xrt {
 
 // Checks ndim and extents; returns the element count (throws on overflow).
 int64_t checked_numel(int32_t ndim, const int64_t* shape);
-// Checks dtype, ndim and extents; returns the bytes such a contiguous tensor
-// takes (throws when they overflow).
+// Checks ndim and extents (dtype is checked where it enters the library);
+// returns the bytes such a contiguous tensor takes (throws when they
+// overflow).
 size_t checked_nbytes(xrt_dtype_t dtype, int32_t ndim, const int64_t* shape);
 std::string shape_string(int32_t ndim, const int64_t* shape);
 void contiguous_strides(int32_t ndim, const int64_t* shape, int64_t* strides);
