@@ -14,14 +14,16 @@ SCALE = max(1, int(os.environ.get("XRT_SOAK_SCALE", "1")))
 FEATURES, HIDDEN, OUTPUTS = 16, 32, 8
 
 
-def _backend_param(name):
+def needs_backend(name):
+    """A mark that skips a test, saying why, where backend `name` is unavailable."""
     info = next((b for b in xrt.backends() if b.name == name), None)
     reason = "plugin not built" if info is None else info.reason
-    return pytest.param(name, marks=pytest.mark.skipif(
-        info is None or not info.available, reason=f"backend {name} unavailable: {reason}"))
+    return pytest.mark.skipif(info is None or not info.available,
+                              reason=f"backend {name} unavailable: {reason}")
 
 
-MODEL_BACKENDS = [_backend_param("onnxruntime"), _backend_param("openvino")]
+MODEL_BACKENDS = [pytest.param(name, marks=needs_backend(name))
+                  for name in ("onnxruntime", "openvino")]
 
 
 class Mlp:

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cache_folder.h"
 #include "engine_cache_key.h"
 #include "ov_options.h"
 
@@ -309,7 +310,15 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
   }
   auto props = config.properties;
   if (!config.cache_dir.empty()) {
-    props.emplace_back("CACHE_DIR", keyed_cache_dir(config, path, data, size, session->weights));
+    // OpenVINO fails the compile on a folder it cannot create; blobs it
+    // cannot read or write it rebuilds by itself.
+    const std::string folder = keyed_cache_dir(config, path, data, size, session->weights);
+    const std::string unusable = plugin::prepare_cache_folder(folder);
+    if (unusable.empty()) {
+      props.emplace_back("CACHE_DIR", folder);
+    } else {
+      plugin::warn("openvino: compiling without the model cache: %s", unusable.c_str());
+    }
   }
 
   const Functions& f = api();
