@@ -19,10 +19,11 @@ WARM_UP = 1_000
 GROWTH_BOUND = 32 << 20
 
 
-def _session_faults(session):
+def _session_faults(session, closed):
     # 64 KiB inputs, so a leaked input shows in the RSS.
     x = np.ones((1024, FEATURES), np.float32)
     return [
+        (lambda: closed.run(None, {"x": x}), xrt.InvalidArgument, ["session is closed"]),
         (lambda: session.run(None, {"nope": x}), xrt.InvalidArgument,
          ["unknown input 'nope'", "model inputs: x"]),
         (lambda: session.run(None, {}), xrt.InvalidArgument, ["missing input 'x'"]),
@@ -80,8 +81,10 @@ def _check_growth(name, faults):
 @pytest.mark.parametrize("backend", MODEL_BACKENDS)
 def test_failing_session_runs_do_not_grow(backend, rng):
     mlp = Mlp(rng)
+    closed = xrt.InferenceSession(mlp.bytes, backend=backend)
+    closed.close()
     with xrt.InferenceSession(mlp.bytes, backend=backend) as session:
-        _check_growth(f"{backend} session", _session_faults(session))
+        _check_growth(f"{backend} session", _session_faults(session, closed))
         x = rng.standard_normal((3, FEATURES)).astype(np.float32)
         mlp.check(session.run(None, {"x": x})[0], x)  # still serves good calls
 
