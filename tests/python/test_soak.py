@@ -116,7 +116,8 @@ CLOSE_WHILE_RUNNING = textwrap.dedent(r"""
 def test_close_while_other_threads_run(backend):
     rounds = 20 * SCALE
     result = subprocess.run(
-        [sys.executable, "-c", CLOSE_WHILE_RUNNING, str(HERE), backend, str(rounds), str(THREADS)],
+        [sys.executable, "-X", "faulthandler", "-c", CLOSE_WHILE_RUNNING, str(HERE), backend,
+         str(rounds), str(THREADS)],
         capture_output=True, text=True, timeout=300 * SCALE)
     assert result.returncode == 0, (
         f"the child exited with {result.returncode}\n{result.stdout}\n{result.stderr[-4000:]}")
