@@ -1,7 +1,10 @@
 #include "ov_session.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -295,6 +298,12 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
   }
   if (data && size == 0) {
     return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity, "openvino: the model is empty");
+  }
+  // OpenVINO reports a missing file as a general failure; say NOT_FOUND, as
+  // the ONNX Runtime backend does.
+  if (struct stat st {}; path && stat(path, &st) != 0) {
+    return fail(XRT_ERROR_NOT_FOUND, error, capacity, "openvino: cannot open model '%s': %s",
+                path, std::strerror(errno));
   }
   const ov_core_t* c = core(error, capacity);
   if (!c) return XRT_ERROR_BACKEND;
