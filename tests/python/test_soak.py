@@ -1,9 +1,12 @@
 """One session run from 16 threads at once, every output checked against
-numpy; and a session closed while other threads run it, where each run must
-either return the right answer or raise xrt.Error, never crash.
+numpy; sessions created, run and closed over and over from several threads
+without the process growing; and a session closed while other threads run
+it, where each run must either return the right answer or raise xrt.Error,
+never crash.
 
 Sizes grow with XRT_SOAK_SCALE (default 1, what CI runs)."""
 
+import gc
 import json
 import subprocess
 import sys
@@ -14,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from soak_support import FEATURES, MODEL_BACKENDS, SCALE, Mlp
+from soak_support import FEATURES, MODEL_BACKENDS, SCALE, Mlp, rss_bytes
 
 import xpuruntime as xrt
 
@@ -48,6 +51,36 @@ def test_one_session_from_16_threads(backend, rng):
 
         with ThreadPoolExecutor(max_workers=THREADS) as pool:
             assert sum(pool.map(work, range(THREADS))) == THREADS * runs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", MODEL_BACKENDS)
+def test_sessions_created_and_closed_do_not_grow(backend, rng):
+    mlp = Mlp(rng)
+    threads, sessions = 4, 25 * SCALE
+    seeds = rng.integers(0, 2**32, size=threads)
+
+    def cycle(seed):
+        local = np.random.default_rng(seed)
+        for _ in range(sessions):
+            with xrt.InferenceSession(mlp.bytes, backend=backend) as session:
+                x = local.standard_normal((2, FEATURES)).astype(np.float32)
+                mlp.check(session.run(None, {"x": x})[0], x)
+
+    def cycle_all():
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(cycle, seeds))
+        gc.collect()
+
+    cycle_all()  # warm-up: thread pools, arenas, the backend's first-use state
+    before = rss_bytes()
+    cycle_all()
+    after = rss_bytes()
+    count = threads * sessions
+    print(f"{backend}: RSS {before / 2**20:.1f} MiB -> {after / 2**20:.1f} MiB over {count} "
+          f"sessions ({(after - before) / count:+.0f} bytes each)")
+    # A session that is never freed costs far more than 40 KiB.
+    assert after - before < count * (40 << 10)
 
 
 # Runs in a child process so that a crash is a failed test, not a dead suite.
