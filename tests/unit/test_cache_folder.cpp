@@ -34,8 +34,9 @@ bool contains(const std::string& text, const std::string& part) {
 }  // namespace
 
 int main() {
-  char scratch[] = "/tmp/xrt-cache-folder-XXXXXX";
-  if (!mkdtemp(scratch)) return 2;
+  const char* tmp = std::getenv("TMPDIR");
+  std::string scratch = std::string(tmp && *tmp ? tmp : "/tmp") + "/xrt-cache-folder-XXXXXX";
+  if (!mkdtemp(scratch.data())) return 2;
   const std::string root = scratch;
 
   check(prepare_cache_folder(root + "/a/b/c").empty(), "nested folders are created");
