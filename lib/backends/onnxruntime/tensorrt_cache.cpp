@@ -1,14 +1,12 @@
 #include "tensorrt_cache.h"
 
 #include <dlfcn.h>
-#include <sys/stat.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 
+#include "cache_folder.h"
 #include "engine_cache_key.h"
 
 namespace xrt::ort {
@@ -29,15 +27,6 @@ std::string default_root() {
     return std::string(dir) + "/xpuruntime";
   const char* home = std::getenv("HOME");
   return std::string(home && *home ? home : "/tmp") + "/.cache/xpuruntime";
-}
-
-bool make_folders(const std::string& path) {
-  for (size_t at = 1; at <= path.size(); ++at) {
-    if (at != path.size() && path[at] != '/') continue;
-    const std::string part = path.substr(0, at);
-    if (mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) return false;
-  }
-  return true;
 }
 
 // "10.3.0" from libnvinfer's getInferLibVersion (major*10000+minor*100+patch
@@ -128,13 +117,16 @@ xrt_status_t add_engine_cache(ProviderRequest* tensorrt, const char* path, const
                 device_index);
   const std::string folder = (root.empty() ? default_root() : root) + "/tensorrt/" +
                              engine_cache_key(inputs);
-  if (!make_folders(folder))
-    return fail(XRT_ERROR_IO, error, capacity, "onnxruntime: cannot create '%s': %s",
-                folder.c_str(), std::strerror(errno));
+  const std::string unusable = plugin::prepare_cache_folder(folder);
   keys.push_back(kCacheEnable);
-  values.push_back("1");
-  keys.push_back(kCachePath);
-  values.push_back(folder);
+  values.push_back(unusable.empty() ? "1" : "0");
+  if (unusable.empty()) {
+    keys.push_back(kCachePath);
+    values.push_back(folder);
+  } else {
+    plugin::warn("onnxruntime: TensorRT engines are built without the engine cache: %s",
+                 unusable.c_str());
+  }
   tensorrt->keys = std::move(keys);
   tensorrt->values = std::move(values);
   return XRT_OK;

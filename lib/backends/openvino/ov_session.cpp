@@ -1,7 +1,10 @@
 #include "ov_session.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -11,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cache_folder.h"
 #include "engine_cache_key.h"
 #include "ov_options.h"
 
@@ -295,6 +299,12 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
   if (data && size == 0) {
     return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity, "openvino: the model is empty");
   }
+  // OpenVINO reports a missing file as a general failure; say NOT_FOUND, as
+  // the ONNX Runtime backend does.
+  if (struct stat st {}; path && stat(path, &st) != 0) {
+    return fail(XRT_ERROR_NOT_FOUND, error, capacity, "openvino: cannot open model '%s': %s",
+                path, std::strerror(errno));
+  }
   const ov_core_t* c = core(error, capacity);
   if (!c) return XRT_ERROR_BACKEND;
   SessionConfig config;
@@ -309,7 +319,15 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
   }
   auto props = config.properties;
   if (!config.cache_dir.empty()) {
-    props.emplace_back("CACHE_DIR", keyed_cache_dir(config, path, data, size, session->weights));
+    // OpenVINO fails the compile on a folder it cannot create; blobs it
+    // cannot read or write it rebuilds by itself.
+    const std::string folder = keyed_cache_dir(config, path, data, size, session->weights);
+    const std::string unusable = plugin::prepare_cache_folder(folder);
+    if (unusable.empty()) {
+      props.emplace_back("CACHE_DIR", folder);
+    } else {
+      plugin::warn("openvino: compiling without the model cache: %s", unusable.c_str());
+    }
   }
 
   const Functions& f = api();
