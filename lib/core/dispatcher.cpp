@@ -8,6 +8,7 @@
 #include "enum_code.h"
 #include "error.h"
 #include "op_schemas.h"
+#include "plugin_result.h"
 #include "profiler.h"
 #include "runtime.h"
 #include "stream.h"
@@ -140,6 +141,7 @@ const Kernel* forced_kernel(const OpSchema& schema, const char* impl, const xrt_
     if (kernel) {
       ctx.error[0] = '\0';
       if (!kernel->supports || kernel->supports(&ctx)) return kernel;
+      ctx.error[ctx.error_capacity - 1] = '\0';  // a plugin may fill it to the end
       declined += (declined.empty() ? "" : "; ") + name + ": " +
                   (ctx.error[0] ? ctx.error : "its supports() declined without a message");
     }
@@ -258,10 +260,10 @@ void run_op(const char* op, const char* impl, const xrt_tensor_t* const* inputs,
         span.arg(schema->input_names[i], shape_string(call.inputs[i]->ndim, call.inputs[i]->shape));
   }
   error[0] = '\0';  // a declining supports() may have left its reason
-  const xrt_status_t status = kernel->run(&ctx);
-  if (status != XRT_OK)
+  const xrt_status_t returned = kernel->run(&ctx);
+  if (const xrt_status_t status = plugin_status(returned); status != XRT_OK)
     fail(status, schema->name, " (", kernel->name, "): ",
-         error[0] ? error : "the kernel failed without a message");
+         plugin_message(error, sizeof error, returned, "the kernel failed without a message"));
   for (size_t i = 0; i < call.num_outputs; ++i) {
     if (staged[i].get()) tensor_copy(out[i].get(), staged[i].get(), native);
     outputs[i] = out[i].release();

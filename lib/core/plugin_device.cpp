@@ -2,10 +2,12 @@
 
 #include "device.h"
 #include "error.h"
+#include "plugin_result.h"
 
 namespace xrt {
 
-void check_device_call(const xrt_device* device, xrt_status_t status, const char* what) {
+void check_device_call(const xrt_device* device, xrt_status_t returned, const char* what) {
+  const xrt_status_t status = plugin_status(returned);
   if (status == XRT_OK) return;
   const char* message = device->api->last_error ? device->api->last_error() : nullptr;
   fail(status, what, " on ", device->name, ": ",

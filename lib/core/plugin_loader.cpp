@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "enum_code.h"
 #include "error.h"
 
 namespace xrt {
@@ -69,7 +70,7 @@ void check_devices(const xrt_plugin_api_t* api, const std::string& path) {
     fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path,
          "' has an incomplete device table (every function but unavailable_reason and the "
          "page-locked host pair is required)");
-  if (d->kind == XRT_DEVICE_CPU)
+  if (enum_code(d->kind) == XRT_DEVICE_CPU)
     fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "' cannot add cpu devices");
 }
 

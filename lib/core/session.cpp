@@ -8,6 +8,7 @@
 
 #include "dtype.h"
 #include "error.h"
+#include "plugin_result.h"
 #include "profiler.h"
 #include "runtime.h"
 #include "tensor.h"
@@ -35,8 +36,14 @@ std::string model_shape(const xrt_value_info_t& v) {
   return s + (v.ndim == 1 ? ",)" : ")");
 }
 
-void check_status(xrt_status_t status, const char* error, const char* what) {
-  if (status != XRT_OK) fail(status, error[0] ? error : what);
+// A session call's outcome: the plugin's status and message, read
+// defensively; without a message, `what` the backend failed to do.
+template <size_t N>
+void check_status(xrt_status_t returned, char (&error)[N], const char* backend, const char* what) {
+  const xrt_status_t status = plugin_status(returned);
+  if (status == XRT_OK) return;
+  const std::string fallback = std::string("backend '") + backend + "' " + what;
+  fail(status, plugin_message(error, N, returned, fallback.c_str()));
 }
 
 std::vector<xrt_value_info_t> describe(const xrt_session* s, bool inputs) {
@@ -178,7 +185,10 @@ xrt_session* session_create(const char* path, const void* data, size_t size, con
   xrt_plugin_session_t* impl = nullptr;
   check_status(b.sessions->create(path, data, size, device->kind, device->index, options,
                                   num_options, &impl, error, sizeof error),
-               error, "the backend could not create the session");
+               error, b.name.c_str(), "could not create the session and gave no message");
+  if (!impl)
+    fail(XRT_ERROR_BACKEND, "backend '", b.name, "' reported success creating a session but "
+         "handed back none");
   auto* session = new xrt_session();
   session->device = device;
   session->backend = b.name.c_str();
@@ -306,7 +316,7 @@ void session_run(xrt_session* s, const char* const* input_names,
     span.arg("backend", s->backend);
     check_status(s->api->run(s->impl, views.data(), model_inputs, wanted.data(), num_outputs,
                              &sink_api, error, sizeof error),
-                 error, "the backend failed to run the session");
+                 error, s->backend, "failed to run the session without a message");
   }
   for (size_t i = 0; i < num_outputs; ++i)
     if (!sink.tensors[i].get())

@@ -132,14 +132,10 @@ def test_kernel_declined_by_its_supports(child):
            "badkernel.gelu_declines")
 
 
-@pytest.mark.xfail(strict=True, reason="lib/core/dispatcher.cpp passes a kernel's status on "
-                   "unchecked, so a code outside xrt_status_t reaches the caller")
 def test_kernel_returning_an_undefined_status(child):
     _error(child, "softmax_undefined_status", "BackendError", "badkernel: undefined status")
 
 
-@pytest.mark.xfail(strict=True, reason="lib/core/dispatcher.cpp reads a kernel's error "
-                   "buffer up to a NUL it may lack, past the buffer's end")
 def test_kernel_leaving_its_message_unterminated(child):
     _error(child, "matmul_unterminated", "BackendError", "badkernel.matmul_unterminated")
     message = child["outcomes"]["matmul_unterminated"]["message"]
@@ -157,8 +153,6 @@ def test_misbehaving_session(child, call, message):
     _error(child, call, "BackendError", message)
 
 
-@pytest.mark.xfail(strict=True, reason="lib/core/session.cpp does not check that a successful "
-                   "create() handed back a session, and then uses the NULL one")
 def test_session_create_without_a_session(plugin_env):
     outcome = _run_child(plugin_env, "session_null_session")["outcomes"]["session_null_session"]
     assert "BackendError" in outcome.get("error", []), outcome
