@@ -11,6 +11,7 @@
 #include "dtype.h"
 #include "enum_code.h"
 #include "error.h"
+#include "file_write.h"
 #include "profiler.h"
 #include "runtime.h"
 #include "session.h"
@@ -761,12 +762,7 @@ xrt_status_t xrt_profiler_stop(void) {
 xrt_status_t xrt_profiler_export(const char* path) {
   return guarded([&] {
     require(path != nullptr, "path is NULL");
-    const std::string json = xrt::Profiler::get().chrome_trace_json();
-    std::ofstream file(path, std::ios::binary | std::ios::trunc);
-    if (!file) fail(XRT_ERROR_IO, "cannot open '", path, "' for writing: ", std::strerror(errno));
-    file << json;
-    file.close();
-    if (!file) fail(XRT_ERROR_IO, "cannot write '", path, "'");
+    xrt::write_file_atomically(path, xrt::Profiler::get().chrome_trace_json());
   });
 }
 
