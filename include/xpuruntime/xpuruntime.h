@@ -10,9 +10,24 @@
  *     NULL). Accessors borrow: what they return lives as long as the object
  *     they were asked about, unless the comment says otherwise.
  *   - Structs passed across the boundary begin with `size_t struct_size`; set
- *     it to sizeof(the struct) before the call so fields can be appended in
- *     later minor versions without breaking older callers.
+ *     it to sizeof(the struct) before the call (see Versions).
  *   - No function throws or aborts on bad input.
+ *
+ * Versions
+ *   XRT_API_VERSION (the header) and xrt_api_version() (the library) count
+ *   additions to this API; a program may compare them to use what a newer
+ *   library offers. The library's SONAME carries XRT_VERSION_MAJOR.
+ *   A minor version may: add functions; append fields to the end of a
+ *   struct (never reorder, remove or retype one); append codes to an enum
+ *   (never renumber one); append fields to a plugin table (plugin ABI
+ *   minor). Anything else needs a major version.
+ *   Structs are read and written only up to the caller's struct_size: a
+ *   program built against an older header (a smaller struct) keeps working,
+ *   and fields past its size are neither read nor written; a newer, larger
+ *   struct is accepted and its unknown tail left alone. A struct_size below
+ *   the struct's first released size (API version 2) is
+ *   XRT_ERROR_INVALID_ARGUMENT naming the struct. Plugin tables follow the
+ *   same rule (xpuruntime_plugin.h).
  *
  * Threads
  *   Every function may be called from any thread. Tensors, streams, events
@@ -59,8 +74,9 @@
 extern "C" {
 #endif
 
-/* Version of this C API; bumped when a function or struct field is added. */
-#define XRT_API_VERSION 2
+/* Version of this C API; bumped when a function, struct field or enum code
+ * is added. 3: xrt_api_version, xrt_device_info_t.kind_name. */
+#define XRT_API_VERSION 3
 #define XRT_MAX_DIMS 8
 
 /* ------------------------------------------------------------------------ */
@@ -80,6 +96,10 @@ typedef enum {
 
 /* Library version as "MAJOR.MINOR.PATCH"; static storage. */
 XRT_API const char* xrt_version(void);
+
+/* XRT_API_VERSION of the library that is running (it may be newer than the
+ * header a program was built with). */
+XRT_API int32_t xrt_api_version(void);
 
 /* Message of the last failed call on this thread ("" if none); valid until
  * the next failing call on the same thread. */
@@ -131,6 +151,8 @@ typedef struct {
   uint64_t total_memory;      /* bytes */
   int32_t compute_units;      /* cores or multiprocessors */
   int32_t compute_capability; /* major*10+minor for CUDA, 0 otherwise */
+  /* API 3: the kind as a name ("cpu", "cuda"), as in the device's name. */
+  const char* kind_name;
 } xrt_device_info_t;
 
 /* Device handles belong to the runtime and stay valid until the process

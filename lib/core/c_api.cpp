@@ -12,10 +12,12 @@
 #include "enum_code.h"
 #include "error.h"
 #include "file_write.h"
+#include "plugin_loader.h"
 #include "profiler.h"
 #include "runtime.h"
 #include "session.h"
 #include "stream.h"
+#include "struct_access.h"
 #include "tensor.h"
 #include "xpuruntime/xpuruntime.h"
 
@@ -82,6 +84,8 @@ extern "C" {
 
 const char* xrt_version(void) { return XRT_VERSION_STRING; }
 
+int32_t xrt_api_version(void) { return XRT_API_VERSION; }
+
 const char* xrt_last_error(void) { return last_error.c_str(); }
 
 const char* xrt_status_name(xrt_status_t status) {
@@ -145,15 +149,15 @@ xrt_status_t xrt_device_info(const xrt_device_t* device, xrt_device_info_t* info
   return guarded([&] {
     require(device != nullptr, "device is NULL");
     require_out(info, "info");
-    require(info->struct_size >= sizeof(xrt_device_info_t), "info->struct_size is ",
-            info->struct_size, ", expected at least ", sizeof(xrt_device_info_t));
-    info->kind = device->kind;
-    info->index = device->index;
-    info->name = device->name.c_str();
-    info->description = device->description.c_str();
-    info->total_memory = device->total_memory;
-    info->compute_units = device->compute_units;
-    info->compute_capability = device->compute_capability;
+    xrt::check_struct_size(info->struct_size, xrt::kFirstDeviceInfoSize, "xrt_device_info_t");
+    XRT_SET_FIELD(info, kind, device->kind);
+    XRT_SET_FIELD(info, index, device->index);
+    XRT_SET_FIELD(info, name, device->name.c_str());
+    XRT_SET_FIELD(info, description, device->description.c_str());
+    XRT_SET_FIELD(info, total_memory, device->total_memory);
+    XRT_SET_FIELD(info, compute_units, device->compute_units);
+    XRT_SET_FIELD(info, compute_capability, device->compute_capability);
+    XRT_SET_FIELD(info, kind_name, xrt::device_kind_name(device->kind));
   });
 }
 
@@ -343,17 +347,22 @@ xrt_status_t xrt_memory_free(xrt_device_t* device, void* ptr) {
 xrt_status_t xrt_memory_stats(xrt_device_t* device, xrt_memory_stats_t* stats) {
   return guarded([&] {
     require_out(stats, "stats");
-    require(stats->struct_size >= sizeof(xrt_memory_stats_t), "stats->struct_size is ",
-            stats->struct_size, ", expected at least ", sizeof(xrt_memory_stats_t));
+    xrt::check_struct_size(stats->struct_size, xrt::kFirstMemoryStatsSize, "xrt_memory_stats_t");
     xrt_device* d = require_device(device);
-    if (d->api) {
-      xrt_memory_stats_t s{};
-      s.struct_size = sizeof s;
+    xrt_memory_stats_t s{};
+    s.struct_size = sizeof s;
+    if (d->api)
       xrt::check_device_call(d, d->api->memory_stats(d->index, &s), "reading memory stats");
-      *stats = s;
-      return;
-    }
-    *stats = d->pool->stats();
+    else
+      s = d->pool->stats();
+    XRT_SET_FIELD(stats, allocated_bytes, s.allocated_bytes);
+    XRT_SET_FIELD(stats, reserved_bytes, s.reserved_bytes);
+    XRT_SET_FIELD(stats, peak_allocated_bytes, s.peak_allocated_bytes);
+    XRT_SET_FIELD(stats, peak_reserved_bytes, s.peak_reserved_bytes);
+    XRT_SET_FIELD(stats, num_allocs, s.num_allocs);
+    XRT_SET_FIELD(stats, num_frees, s.num_frees);
+    XRT_SET_FIELD(stats, num_cache_hits, s.num_cache_hits);
+    XRT_SET_FIELD(stats, num_device_allocs, s.num_device_allocs);
   });
 }
 
@@ -433,18 +442,17 @@ xrt_status_t xrt_tensor_info(const xrt_tensor_t* tensor, xrt_tensor_info_t* info
   return guarded([&] {
     require(tensor != nullptr, "tensor is NULL");
     require_out(info, "info");
-    require(info->struct_size >= sizeof(xrt_tensor_info_t), "info->struct_size is ",
-            info->struct_size, ", expected at least ", sizeof(xrt_tensor_info_t));
-    info->dtype = tensor->dtype;
-    info->ndim = tensor->ndim;
-    info->shape = tensor->shape;
-    info->strides = tensor->strides;
-    info->data = tensor->data;
-    info->device = tensor->device;
-    info->numel = tensor->numel;
-    info->nbytes = xrt::tensor_nbytes(tensor);
-    info->contiguous = tensor->contiguous;
-    info->read_only = tensor->read_only;
+    xrt::check_struct_size(info->struct_size, xrt::kFirstTensorInfoSize, "xrt_tensor_info_t");
+    XRT_SET_FIELD(info, dtype, tensor->dtype);
+    XRT_SET_FIELD(info, ndim, tensor->ndim);
+    XRT_SET_FIELD(info, shape, tensor->shape);
+    XRT_SET_FIELD(info, strides, tensor->strides);
+    XRT_SET_FIELD(info, data, tensor->data);
+    XRT_SET_FIELD(info, device, tensor->device);
+    XRT_SET_FIELD(info, numel, tensor->numel);
+    XRT_SET_FIELD(info, nbytes, xrt::tensor_nbytes(tensor));
+    XRT_SET_FIELD(info, contiguous, tensor->contiguous);
+    XRT_SET_FIELD(info, read_only, tensor->read_only);
   });
 }
 
@@ -672,13 +680,15 @@ namespace {
 void copy_value_info(const std::vector<xrt_value_info_t>& values, size_t index,
                      xrt_value_info_t* info, const char* what) {
   require_out(info, "info");
-  require(info->struct_size >= sizeof(xrt_value_info_t), "info->struct_size is ",
-          info->struct_size, ", expected at least ", sizeof(xrt_value_info_t));
+  xrt::check_struct_size(info->struct_size, xrt::kFirstValueInfoSize, "xrt_value_info_t");
   require(index < values.size(), what, " index ", index, " is out of range (", values.size(),
           " ", what, "s)");
-  const size_t caller_size = info->struct_size;
-  *info = values[index];
-  info->struct_size = caller_size;
+  const xrt_value_info_t& value = values[index];
+  XRT_SET_FIELD(info, name, value.name);
+  XRT_SET_FIELD(info, dtype, value.dtype);
+  XRT_SET_FIELD(info, ndim, value.ndim);
+  XRT_SET_FIELD(info, shape, value.shape);
+  XRT_SET_FIELD(info, dim_names, value.dim_names);
 }
 
 }  // namespace
@@ -722,23 +732,18 @@ xrt_status_t xrt_backend_count(int32_t* count) {
 xrt_status_t xrt_backend_info(int32_t index, xrt_backend_info_t* info) {
   return guarded([&] {
     require_out(info, "info");
-    require(info->struct_size >= sizeof(xrt_backend_info_t), "info->struct_size is ",
-            info->struct_size, ", expected at least ", sizeof(xrt_backend_info_t));
+    xrt::check_struct_size(info->struct_size, xrt::kFirstBackendInfoSize, "xrt_backend_info_t");
     require(index >= 0, "backend index ", index, " is negative");
     const xrt::Backend& kept = Runtime::get().backend(static_cast<size_t>(index));
-    info->name = kept.name.c_str();
-    info->version = kept.version.c_str();
-    info->path = kept.path.c_str();
-    info->reason = kept.reason.c_str();
-    info->available = kept.reason.empty();
-    info->builtin = kept.builtin;
-    info->runs_models = kept.sessions != nullptr;
-    info->details = "";
-    if (kept.sessions && kept.reason.empty()) {
-      const xrt_session_api_t* api = kept.sessions;
-      if (api->struct_size >= sizeof(xrt_session_api_t) && api->details && api->details())
-        info->details = api->details();
-    }
+    const char* details = kept.reason.empty() ? xrt::session_details(kept.sessions) : nullptr;
+    XRT_SET_FIELD(info, name, kept.name.c_str());
+    XRT_SET_FIELD(info, version, kept.version.c_str());
+    XRT_SET_FIELD(info, path, kept.path.c_str());
+    XRT_SET_FIELD(info, reason, kept.reason.c_str());
+    XRT_SET_FIELD(info, available, kept.reason.empty());
+    XRT_SET_FIELD(info, builtin, kept.builtin);
+    XRT_SET_FIELD(info, runs_models, kept.sessions != nullptr);
+    XRT_SET_FIELD(info, details, details ? details : "");
   });
 }
 

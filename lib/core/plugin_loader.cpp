@@ -10,6 +10,7 @@
 
 #include "enum_code.h"
 #include "error.h"
+#include "struct_access.h"
 
 namespace xrt {
 
@@ -61,7 +62,7 @@ void check_sessions(const xrt_plugin_api_t* api, const std::string& path) {
 void check_devices(const xrt_plugin_api_t* api, const std::string& path) {
   const xrt_device_api_t* d = plugin_devices(api);
   if (!d) return;
-  if (d->struct_size < sizeof(xrt_device_api_t) || !d->last_error || !d->device_count ||
+  if (d->struct_size < kFirstDeviceApiSize || !d->last_error || !d->device_count ||
       !d->device_props || !d->alloc || !d->free || !d->memory_stats || !d->empty_cache ||
       !d->reset_peak || !d->stream_create || !d->stream_destroy || !d->stream_synchronize ||
       !d->stream_wait_event || !d->event_create || !d->event_destroy || !d->event_record ||
@@ -85,24 +86,24 @@ xrt_kernel_def_t plugin_kernel(const xrt_plugin_api_t* api, size_t i) {
 }
 
 const xrt_session_api_t* plugin_sessions(const xrt_plugin_api_t* api) {
-  if (api->struct_size < offsetof(xrt_plugin_api_t, sessions) + sizeof(void*)) return nullptr;
-  return api->sessions;
+  return XRT_HAS_FIELD(api, sessions) ? api->sessions : nullptr;
 }
 
-const char* plugin_details(const xrt_plugin_api_t* api) {
-  const xrt_session_api_t* s = plugin_sessions(api);
-  if (!s || s->struct_size < sizeof(xrt_session_api_t) || !s->details) return nullptr;
+const char* session_details(const xrt_session_api_t* s) {
+  if (!s || !XRT_HAS_FIELD(s, details) || !s->details) return nullptr;
   return s->details();
 }
 
+const char* plugin_details(const xrt_plugin_api_t* api) {
+  return session_details(plugin_sessions(api));
+}
+
 const xrt_device_api_t* plugin_devices(const xrt_plugin_api_t* api) {
-  if (api->struct_size < offsetof(xrt_plugin_api_t, devices) + sizeof(void*)) return nullptr;
-  return api->devices;
+  return XRT_HAS_FIELD(api, devices) ? api->devices : nullptr;
 }
 
 void plugin_attach_host(const xrt_plugin_api_t* api, const xrt_host_api_t* host) {
-  if (api->struct_size < offsetof(xrt_plugin_api_t, attach_host) + sizeof(void*)) return;
-  if (api->attach_host) api->attach_host(host);
+  if (XRT_HAS_FIELD(api, attach_host) && api->attach_host) api->attach_host(host);
 }
 
 std::string plugin_name_from_path(const std::string& path) {

@@ -19,6 +19,9 @@ const xrt_session_api_t* plugin_sessions(const xrt_plugin_api_t* api);
 
 // The session section's details() text, or NULL.
 const char* plugin_details(const xrt_plugin_api_t* api);
+// The session table's details() text, or NULL (no table, an older table
+// without the field, or no function).
+const char* session_details(const xrt_session_api_t* sessions);
 // The plugin's device table (ABI 1.2), or NULL.
 const xrt_device_api_t* plugin_devices(const xrt_plugin_api_t* api);
 // Kernel #i of the table, read with the entry size the plugin declares

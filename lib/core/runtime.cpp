@@ -11,6 +11,7 @@
 #include "host_services.h"
 #include "op_schemas.h"
 #include "plugin_loader.h"
+#include "struct_access.h"
 
 namespace xrt {
 
@@ -143,7 +144,8 @@ void Runtime::add_plugin_devices(const xrt_device_api_t* api, const std::string&
   std::vector<std::unique_ptr<xrt_device>> added;
   for (int32_t i = 0; i < count; ++i) added.push_back(make_plugin_device(api, i, backend));
   for (auto& device : added) devices_.push_back(std::move(device));
-  if (!pinned_host_ && api->host_alloc && api->host_free) pinned_host_ = api;
+  if (!pinned_host_ && XRT_HAS_FIELD(api, host_free) && api->host_alloc && api->host_free)
+    pinned_host_ = api;
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include "error.h"
 #include "plugin_result.h"
 #include "profiler.h"
+#include "struct_access.h"
 #include "runtime.h"
 #include "tensor.h"
 
@@ -238,8 +239,7 @@ void record_backend_span(void* context, const char* name, const char* category,
 void session_release(xrt_session* session) {
   if (!session || session->refcount.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   const xrt_session_api_t* api = session->api;
-  if (Profiler::get().enabled() && api->struct_size >= sizeof(xrt_session_api_t) &&
-      api->collect_spans) {
+  if (Profiler::get().enabled() && XRT_HAS_FIELD(api, collect_spans) && api->collect_spans) {
     const xrt_span_sink_t sink{sizeof(xrt_span_sink_t), const_cast<char*>(session->backend),
                                record_backend_span};
     api->collect_spans(session->impl, &sink);
@@ -251,7 +251,7 @@ void session_release(xrt_session* session) {
 const char* session_property(const xrt_session* s, const char* key) {
   const xrt_session_api_t* api = s->api;
   const char* value = nullptr;
-  if (api->struct_size >= offsetof(xrt_session_api_t, property) + sizeof(void*) && api->property)
+  if (XRT_HAS_FIELD(api, property) && api->property)
     value = api->property(s->impl, key);
   if (!value)
     fail(XRT_ERROR_NOT_FOUND, "backend '", s->backend, "' has no session property '", key, "'");

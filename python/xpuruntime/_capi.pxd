@@ -71,6 +71,7 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
         XRT_ERROR_INTERNAL
 
     const char* xrt_version()
+    int32_t xrt_api_version()
     const char* xrt_last_error()
     const char* xrt_status_name(xrt_status_t status)
 
@@ -104,6 +105,7 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
         uint64_t total_memory
         int32_t compute_units
         int32_t compute_capability
+        const char* kind_name
 
     xrt_status_t xrt_device_count(int32_t* count)
     xrt_status_t xrt_device_get(int32_t ordinal, xrt_device_t** out)

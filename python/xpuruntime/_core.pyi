@@ -8,6 +8,7 @@ _DeviceLike = str | Device
 _ShapeLike = SupportsIndex | Sequence[SupportsIndex]
 
 def version() -> str: ...
+def api_version() -> int: ...
 
 class Device:
     name: str

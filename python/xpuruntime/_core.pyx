@@ -54,3 +54,8 @@ include "_session.pxi"
 def version():
     """Version of the loaded C library ("MAJOR.MINOR.PATCH")."""
     return xrt_version().decode()
+
+
+def api_version():
+    """XRT_API_VERSION of the loaded C library (xrt_api_version())."""
+    return xrt_api_version()

@@ -1,3 +1,4 @@
+import pathlib
 import pickle
 import re
 import subprocess
@@ -10,6 +11,12 @@ import xpuruntime as xrt
 
 def test_version_is_the_libraries():
     assert re.fullmatch(r"\d+\.\d+\.\d+", xrt.__version__)
+
+
+def test_api_version_is_the_headers():
+    header = pathlib.Path(xrt.get_include(), "xpuruntime", "xpuruntime.h").read_text()
+    declared = int(re.search(r"#define XRT_API_VERSION (\d+)", header).group(1))
+    assert xrt.api_version() == declared >= 3
 
 
 def test_devices_start_with_the_cpu():
