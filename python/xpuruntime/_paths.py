@@ -25,7 +25,7 @@ def get_include():
 
 
 def get_lib_dir():
-    """Folder holding ``libxpuruntime.so``."""
+    """Folder holding ``libxpuruntime.so.<major>`` (and the plugins, in ``plugins/``)."""
     return _installed_or_built("lib")
 
 

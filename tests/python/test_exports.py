@@ -20,9 +20,21 @@ def _exported(path):
     return [line.split()[-1] for line in result.stdout.splitlines() if line.strip()]
 
 
+def _library():
+    major = xrt.__version__.split(".")[0]
+    return os.path.join(xrt.get_lib_dir(), f"libxpuruntime.so.{major}")
+
+
+def test_library_has_a_versioned_soname():
+    result = subprocess.run(["readelf", "-d", _library()], capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip("readelf (binutils) cannot read the library")
+    major = xrt.__version__.split(".")[0]
+    assert f"Library soname: [libxpuruntime.so.{major}]" in result.stdout
+
+
 def test_library_exports_only_the_c_api():
-    path = os.path.join(xrt.get_lib_dir(), "libxpuruntime.so")
-    symbols = _exported(path)
+    symbols = _exported(_library())
     assert "xrt_version" in symbols
     assert [s for s in symbols if not s.startswith("xrt_")] == []
 
