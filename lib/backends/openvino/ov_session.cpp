@@ -83,6 +83,22 @@ bool dtype_of(int element, xrt_dtype_t* out) {
   return false;
 }
 
+// The dtype a model needs that OpenVINO lacks, found in the message its
+// ONNX reader gives ("Unsupported data type FLOAT8E4M3FNUZ"): such a model
+// is valid, just not runnable here. nullptr for any other failure.
+const char* missing_dtype(const char* message) {
+  static constexpr struct {
+    const char* onnx;
+    xrt_dtype_t dtype;
+  } kMissing[] = {
+      {"Unsupported data type FLOAT8E4M3FNUZ", XRT_FLOAT8_E4M3FNUZ},
+      {"Unsupported data type FLOAT8E5M2FNUZ", XRT_FLOAT8_E5M2FNUZ},
+  };
+  for (const auto& m : kMissing)
+    if (std::strstr(message, m.onnx)) return dtypes::name_of(m.dtype);
+  return nullptr;
+}
+
 // Names come from the model as read (compiling may rename a port's tensors).
 void name_of(const ov_model_t* source, bool input, size_t index, std::string* name) {
   const Functions& f = api();
@@ -370,8 +386,17 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
            : f.core_read_model_from_memory_buffer(c, static_cast<const char*>(data), size,
                                                   weights.get(), &raw_model);
   if (st != kOk) {
-    // Whatever OpenVINO's code, a model it cannot read is the caller's input.
+    // Whatever OpenVINO's code, a model it cannot read is the caller's input,
+    // unless it uses a dtype OpenVINO does not have.
     xrt_status_t s = take(st, error, capacity);
+    if (const char* dtype = error && capacity ? missing_dtype(error) : nullptr) {
+      constexpr char kPrefix[] = "openvino: ";  // take()'s, said once
+      const std::string reason =
+          error + (std::strncmp(error, kPrefix, sizeof kPrefix - 1) == 0 ? sizeof kPrefix - 1 : 0);
+      return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                  "openvino: the model uses dtype %s, which OpenVINO does not support (%s)",
+                  dtype, reason.c_str());
+    }
     return s == XRT_ERROR_NOT_FOUND ? s : XRT_ERROR_INVALID_ARGUMENT;
   }
   Owned<ov_model_t> model(raw_model);
