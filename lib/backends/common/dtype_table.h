@@ -41,6 +41,8 @@ inline constexpr Row kTable[] = {
 };
 
 static_assert(std::size(kTable) == XRT_DTYPE_COUNT, "every dtype code needs a row");
+// Kernels list their dtypes in a uint32_t mask of XRT_DTYPE_BIT(code).
+static_assert(XRT_DTYPE_COUNT <= 32, "dtype codes past 31 need a wider kernel dtype_mask");
 
 constexpr bool rows_in_code_order() {
   for (size_t i = 0; i < std::size(kTable); ++i)
