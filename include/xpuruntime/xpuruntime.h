@@ -75,8 +75,9 @@ extern "C" {
 #endif
 
 /* Version of this C API; bumped when a function, struct field or enum code
- * is added. 3: xrt_api_version, xrt_device_info_t.kind_name. */
-#define XRT_API_VERSION 3
+ * is added. 3: xrt_api_version, xrt_device_info_t.kind_name. 4: dtypes
+ * uint16/32/64 and the four float8 types (codes 10..16). */
+#define XRT_API_VERSION 4
 #define XRT_MAX_DIMS 8
 
 /* ------------------------------------------------------------------------ */
@@ -123,12 +124,33 @@ typedef enum {
   XRT_BFLOAT16 = 7,
   XRT_FLOAT32 = 8,
   XRT_FLOAT64 = 9,
-  XRT_DTYPE_COUNT = 10,
+  /* API 4. */
+  XRT_UINT16 = 10,
+  XRT_UINT32 = 11,
+  XRT_UINT64 = 12,
+  /* 8-bit floats as ONNX and ml_dtypes define them: E4M3FN (no infinities,
+   * one NaN per sign), E5M2 (IEEE-like), and the FNUZ variants (no negative
+   * zero, NaN is 0x80). Tensors hold and copy them; which ops compute them
+   * is up to the kernels registered (XRT_ERROR_UNSUPPORTED otherwise). */
+  XRT_FLOAT8_E4M3FN = 13,
+  XRT_FLOAT8_E5M2 = 14,
+  XRT_FLOAT8_E4M3FNUZ = 15,
+  XRT_FLOAT8_E5M2FNUZ = 16,
+  /* The number of codes; it grows as codes are appended. */
+  XRT_DTYPE_COUNT = 17,
 } xrt_dtype_t;
+
+/* No int4/uint4: a tensor finds element (i0, i1, ...) at byte
+ * data + (i0*strides[0] + i1*strides[1] + ...) * element size, and a packed
+ * half-byte element has no such address: any view but the whole tensor
+ * (a slice, a transpose, DLPack strides) could not be described. numpy
+ * cannot share the memory either: ml_dtypes.int4 keeps one element per
+ * byte, and the buffer protocol has no packed format. */
 
 /* Size in bytes of one element. */
 XRT_API xrt_status_t xrt_dtype_size(xrt_dtype_t dtype, size_t* size);
-/* Lower-case name ("float32", "bfloat16"); static storage. */
+/* Lower-case name as numpy and ml_dtypes spell it ("float32", "bfloat16",
+ * "float8_e4m3fn"); static storage. */
 XRT_API xrt_status_t xrt_dtype_name(xrt_dtype_t dtype, const char** name);
 
 /* ------------------------------------------------------------------------ */

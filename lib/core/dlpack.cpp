@@ -1,5 +1,8 @@
 #include "dlpack.h"
 
+#include <iterator>
+#include <string>
+
 #include "dtype.h"
 #include "enum_code.h"
 #include "error.h"
@@ -9,49 +12,55 @@ namespace xrt {
 
 namespace {
 
-DLDataType to_dl_dtype(xrt_dtype_t dtype) {
-  const uint8_t bits = static_cast<uint8_t>(dtype_size(dtype) * 8);
-  switch (dtype) {
-    case XRT_BOOL: return {kDLBool, 8, 1};
-    case XRT_UINT8: return {kDLUInt, 8, 1};
-    case XRT_INT8: case XRT_INT16: case XRT_INT32: case XRT_INT64: return {kDLInt, bits, 1};
-    case XRT_BFLOAT16: return {kDLBfloat, 16, 1};
-    default: return {kDLFloat, bits, 1};
-  }
+// DLPack's type of each dtype, indexed by code; imports search it, so each
+// (code, bits) pair names one dtype. Lanes are always 1.
+constexpr DLDataType kDLTypes[] = {
+    {kDLBool, 8, 1},            // bool
+    {kDLUInt, 8, 1},            // uint8
+    {kDLInt, 8, 1},             // int8
+    {kDLInt, 16, 1},            // int16
+    {kDLInt, 32, 1},            // int32
+    {kDLInt, 64, 1},            // int64
+    {kDLFloat, 16, 1},          // float16
+    {kDLBfloat, 16, 1},         // bfloat16
+    {kDLFloat, 32, 1},          // float32
+    {kDLFloat, 64, 1},          // float64
+    {kDLUInt, 16, 1},           // uint16
+    {kDLUInt, 32, 1},           // uint32
+    {kDLUInt, 64, 1},           // uint64
+    {kDLFloat8_e4m3fn, 8, 1},   // float8_e4m3fn
+    {kDLFloat8_e5m2, 8, 1},     // float8_e5m2
+    {kDLFloat8_e4m3fnuz, 8, 1}, // float8_e4m3fnuz
+    {kDLFloat8_e5m2fnuz, 8, 1}, // float8_e5m2fnuz
+};
+static_assert(std::size(kDLTypes) == XRT_DTYPE_COUNT, "every dtype needs a DLPack type");
+
+DLDataType to_dl_dtype(xrt_dtype_t dtype) { return kDLTypes[dtype]; }
+
+// DLPack's type as numpy would name it ("complex64", "float8_e3m4"), for
+// messages; codes past kDLBool carry their width in the name.
+std::string dl_type_name(DLDataType t) {
+  static const char* const names[] = {
+      "int",         "uint",        "float",         "opaque handle",      "bfloat",
+      "complex",     "bool",        "float8_e3m4",   "float8_e4m3",        "float8_e4m3b11fnuz",
+      "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz",
+  };
+  if (t.code >= std::size(names)) return "unknown";
+  return names[t.code] + (t.code <= kDLBool ? std::to_string(t.bits) : std::string());
 }
 
 xrt_dtype_t from_dl_dtype(DLDataType t) {
   if (t.lanes != 1)
     fail(XRT_ERROR_UNSUPPORTED, "DLPack dtype with ", t.lanes, " lanes is not supported (expected 1)");
-  switch (t.code) {
-    case kDLBool:
-      if (t.bits == 8) return XRT_BOOL;
-      break;
-    case kDLUInt:
-      if (t.bits == 8) return XRT_UINT8;
-      break;
-    case kDLInt:
-      if (t.bits == 8) return XRT_INT8;
-      if (t.bits == 16) return XRT_INT16;
-      if (t.bits == 32) return XRT_INT32;
-      if (t.bits == 64) return XRT_INT64;
-      break;
-    case kDLFloat:
-      if (t.bits == 16) return XRT_FLOAT16;
-      if (t.bits == 32) return XRT_FLOAT32;
-      if (t.bits == 64) return XRT_FLOAT64;
-      break;
-    case kDLBfloat:
-      if (t.bits == 16) return XRT_BFLOAT16;
-      break;
-    default:
-      break;
+  for (int code = 0; code < XRT_DTYPE_COUNT; ++code) {
+    if (kDLTypes[code].code == t.code && kDLTypes[code].bits == t.bits)
+      return static_cast<xrt_dtype_t>(code);
   }
-  static const char* const codes[] = {"int", "uint", "float", "opaque handle", "bfloat", "complex", "bool"};
-  fail(XRT_ERROR_UNSUPPORTED, "DLPack dtype ", t.code < 7 ? codes[t.code] : "unknown",
-       static_cast<int>(t.bits),
-       " (code ", static_cast<int>(t.code), ", ", static_cast<int>(t.bits),
-       " bits) is not supported (expected bool, uint8, int8-64, float16/32/64 or bfloat16)");
+  std::string known;
+  for (int code = 0; code < XRT_DTYPE_COUNT; ++code)
+    known += std::string(code ? ", " : "") + dtype_name(static_cast<xrt_dtype_t>(code));
+  fail(XRT_ERROR_UNSUPPORTED, "DLPack dtype ", dl_type_name(t), " (code ", static_cast<int>(t.code),
+       ", ", static_cast<int>(t.bits), " bits) is not supported (expected one of ", known, ")");
 }
 
 DLDevice to_dl_device(const xrt_device* device) {

@@ -1,4 +1,5 @@
-// The one place that knows each dtype's size and name.
+// Checks dtype codes from outside the library; sizes and names come from
+// the one table in backends/common/dtype_table.h.
 #pragma once
 
 #include <cstddef>

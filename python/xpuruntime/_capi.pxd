@@ -24,6 +24,10 @@ cdef extern from "xpuruntime/xpuruntime_dlpack.h" nogil:
         kDLBfloat
         kDLComplex
         kDLBool
+        kDLFloat8_e4m3fn
+        kDLFloat8_e4m3fnuz
+        kDLFloat8_e5m2
+        kDLFloat8_e5m2fnuz
 
     ctypedef struct DLDataType:
         uint8_t code
@@ -86,6 +90,13 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
         XRT_BFLOAT16
         XRT_FLOAT32
         XRT_FLOAT64
+        XRT_UINT16
+        XRT_UINT32
+        XRT_UINT64
+        XRT_FLOAT8_E4M3FN
+        XRT_FLOAT8_E5M2
+        XRT_FLOAT8_E4M3FNUZ
+        XRT_FLOAT8_E5M2FNUZ
         XRT_DTYPE_COUNT
 
     # Devices

@@ -1,58 +1,48 @@
 # The one place that knows how xrt dtype codes map to numpy dtypes, to
-# PEP 3118 buffer formats and to DLPack type codes. Tables are indexed by
-# xrt_dtype_t.
+# PEP 3118 buffer formats, to DLPack type codes and to ONNX Runtime's type
+# strings (sizes and names live in the C library's table).
 
-cdef tuple _DTYPES = (
-    np.dtype(np.bool_),
-    np.dtype(np.uint8),
-    np.dtype(np.int8),
-    np.dtype(np.int16),
-    np.dtype(np.int32),
-    np.dtype(np.int64),
-    np.dtype(np.float16),
-    np.dtype(ml_dtypes.bfloat16),
-    np.dtype(np.float32),
-    np.dtype(np.float64),
+# One row per xrt_dtype_t, in code order: numpy dtype (ml_dtypes for
+# bfloat16 and float8), buffer format (None where numpy has none), DLPack
+# (type code, bits) with lanes 1, ONNX Runtime's type string.
+cdef tuple _DTYPE_ROWS = (
+    (np.dtype(np.bool_), b"?", (kDLBool, 8), "tensor(bool)"),
+    (np.dtype(np.uint8), b"B", (kDLUInt, 8), "tensor(uint8)"),
+    (np.dtype(np.int8), b"b", (kDLInt, 8), "tensor(int8)"),
+    (np.dtype(np.int16), b"h", (kDLInt, 16), "tensor(int16)"),
+    (np.dtype(np.int32), b"i", (kDLInt, 32), "tensor(int32)"),
+    (np.dtype(np.int64), b"q", (kDLInt, 64), "tensor(int64)"),
+    (np.dtype(np.float16), b"e", (kDLFloat, 16), "tensor(float16)"),
+    (np.dtype(ml_dtypes.bfloat16), None, (kDLBfloat, 16), "tensor(bfloat16)"),
+    (np.dtype(np.float32), b"f", (kDLFloat, 32), "tensor(float)"),
+    (np.dtype(np.float64), b"d", (kDLFloat, 64), "tensor(double)"),
+    (np.dtype(np.uint16), b"H", (kDLUInt, 16), "tensor(uint16)"),
+    (np.dtype(np.uint32), b"I", (kDLUInt, 32), "tensor(uint32)"),
+    (np.dtype(np.uint64), b"Q", (kDLUInt, 64), "tensor(uint64)"),
+    (np.dtype(ml_dtypes.float8_e4m3fn), None, (kDLFloat8_e4m3fn, 8), "tensor(float8e4m3fn)"),
+    (np.dtype(ml_dtypes.float8_e5m2), None, (kDLFloat8_e5m2, 8), "tensor(float8e5m2)"),
+    (np.dtype(ml_dtypes.float8_e4m3fnuz), None, (kDLFloat8_e4m3fnuz, 8), "tensor(float8e4m3fnuz)"),
+    (np.dtype(ml_dtypes.float8_e5m2fnuz), None, (kDLFloat8_e5m2fnuz, 8), "tensor(float8e5m2fnuz)"),
 )
+assert len(_DTYPE_ROWS) == XRT_DTYPE_COUNT, "a dtype code has no row in _DTYPE_ROWS"
+
+cdef tuple _DTYPES = tuple([row[0] for row in _DTYPE_ROWS])
+cdef tuple _BUFFER_FORMATS = tuple([row[1] for row in _DTYPE_ROWS])
+cdef tuple _DLPACK_TYPES = tuple([row[2] for row in _DTYPE_ROWS])
+cdef tuple _ORT_TYPES = tuple([row[3] for row in _DTYPE_ROWS])
+# What numpy's array interface carries each dtype as: dtypes without a
+# standard type string (ml_dtypes') travel as unsigned ints of their size
+# and are viewed back.
+cdef tuple _CARRIERS = tuple([dt if fmt is not None else np.dtype(f"u{dt.itemsize}")
+                              for dt, fmt, _, _ in _DTYPE_ROWS])
 cdef dict _CODES = {dt: code for code, dt in enumerate(_DTYPES)}
 cdef str _SUPPORTED = ", ".join(dt.name for dt in _DTYPES)
 
-# (DLDataTypeCode, bits); lanes are always 1.
-cdef tuple _DLPACK_TYPES = (
-    (kDLBool, 8),
-    (kDLUInt, 8),
-    (kDLInt, 8),
-    (kDLInt, 16),
-    (kDLInt, 32),
-    (kDLInt, 64),
-    (kDLFloat, 16),
-    (kDLBfloat, 16),
-    (kDLFloat, 32),
-    (kDLFloat, 64),
-)
-
 
 cdef const char* _buffer_format(xrt_dtype_t code) noexcept:
-    """PEP 3118 format, or NULL for bfloat16, which has none (numpy agrees)."""
-    if code == XRT_BOOL:
-        return "?"
-    if code == XRT_UINT8:
-        return "B"
-    if code == XRT_INT8:
-        return "b"
-    if code == XRT_INT16:
-        return "h"
-    if code == XRT_INT32:
-        return "i"
-    if code == XRT_INT64:
-        return "q"
-    if code == XRT_FLOAT16:
-        return "e"
-    if code == XRT_FLOAT32:
-        return "f"
-    if code == XRT_FLOAT64:
-        return "d"
-    return NULL
+    """PEP 3118 format, or NULL where numpy has none (bfloat16, float8)."""
+    fmt = _BUFFER_FORMATS[code]
+    return NULL if fmt is None else <const char*>fmt
 
 
 cdef object _as_dtype(object spec):

@@ -47,7 +47,7 @@ cdef Tensor _wrap_ndarray(object array):
     cdef Py_ssize_t itemsize = dtype.itemsize
     if any(stride % itemsize for stride in array.strides):
         array = np.ascontiguousarray(array)
-    # No PyBUF_FORMAT: numpy cannot describe bfloat16 in one, and the dtype is known.
+    # No PyBUF_FORMAT: numpy cannot describe ml_dtypes' types in one, and the dtype is known.
     PyObject_GetBuffer(array, &view, PyBUF_STRIDES)
     cdef int32_t ndim = view.ndim
     for i in range(ndim):

@@ -13,20 +13,6 @@ cdef enum:
 
 cdef object _np_asarray = np.asarray
 
-# Indexed by xrt_dtype_t; ONNX Runtime's type strings.
-cdef tuple _ORT_TYPES = (
-    "tensor(bool)",
-    "tensor(uint8)",
-    "tensor(int8)",
-    "tensor(int16)",
-    "tensor(int32)",
-    "tensor(int64)",
-    "tensor(float16)",
-    "tensor(bfloat16)",
-    "tensor(float)",
-    "tensor(double)",
-)
-
 # onnxruntime.GraphOptimizationLevel, by name (without importing onnxruntime).
 cdef dict _OPT_LEVELS = {
     "ORT_DISABLE_ALL": 0,
@@ -548,7 +534,7 @@ cdef class InferenceSession:
         if self._host:
             for i in range(len(outputs)):
                 tensor = <Tensor>outputs[i]
-                if tensor.info.dtype == XRT_BFLOAT16:
+                if _buffer_format(tensor.info.dtype) == NULL:  # ml_dtypes' types
                     outputs[i] = tensor.numpy()
                 else:
                     # Zero copy through the buffer protocol: cheaper than numpy()'s

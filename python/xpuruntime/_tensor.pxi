@@ -87,9 +87,8 @@ cdef class Tensor:
         if not self._on_host():
             return self.to("cpu").numpy()
         array = np.asarray(_HostView.of(self))
-        if self.info.dtype == XRT_BFLOAT16:
-            array = array.view(ml_dtypes.bfloat16)
-        return array
+        dtype = _DTYPES[self.info.dtype]
+        return array if array.dtype == dtype else array.view(dtype)
 
     def __array__(self, dtype=None, copy=None):
         target = self.dtype if dtype is None else np.dtype(dtype)
@@ -180,8 +179,8 @@ cdef class _HostView:
             "version": 3,
             "shape": tuple([info.shape[i] for i in range(info.ndim)]),
             "strides": tuple([info.strides[i] * itemsize for i in range(info.ndim)]),
-            # bfloat16 travels as uint16; numpy() views it back.
-            "typestr": "<u2" if info.dtype == XRT_BFLOAT16 else dtype.str,
+            # numpy() views ml_dtypes' types back from their carrier.
+            "typestr": _CARRIERS[info.dtype].str,
             "data": (<size_t>info.data, bool(info.read_only)),
         }
         return view
@@ -213,8 +212,9 @@ cdef int _export_buffer(Tensor tensor, Py_buffer* buffer, int flags) except -1:
     cdef xrt_status_t status
     if not tensor._on_host():
         raise BufferError(f"a tensor on {tensor.device.name} has no host buffer; use .to('cpu') or DLPack")
-    if info.dtype == XRT_BFLOAT16:
-        raise BufferError("bfloat16 has no buffer-protocol format; use .numpy() or DLPack")
+    if _buffer_format(info.dtype) == NULL:
+        raise BufferError(f"{_DTYPES[info.dtype].name} has no buffer-protocol format; "
+                          "use .numpy() or DLPack")
     if _wants(flags, PyBUF_WRITABLE) and info.read_only:
         raise BufferError("tensor is read-only; a writable buffer was requested")
     if _wants(flags, PyBUF_F_CONTIGUOUS) and info.ndim > 1:

@@ -243,7 +243,7 @@ def _make_feed(session, args, rng):
         dtype = arg.dtype
         if dtype is None:
             raise xrt.Unsupported(f"input {arg.name!r} has type {arg.type}, which has no numpy dtype")
-        if dtype.kind == "f" or dtype.name == "bfloat16":
+        if _is_float(dtype):
             value = rng.standard_normal(shape).astype(dtype)
         elif dtype.kind == "b":
             value = rng.integers(0, 2, shape).astype(bool)
@@ -257,6 +257,11 @@ def _make_feed(session, args, rng):
     return feed
 
 
+def _is_float(dtype):
+    """numpy's floats and ml_dtypes' (bfloat16, float8_*), whose kind is "V"."""
+    return dtype.kind == "f" or dtype.name == "bfloat16" or dtype.name.startswith("float8")
+
+
 def _open_one(args):
     backend = args.backend or "auto"
     return xrt.InferenceSession(args.model, backend=backend, device=args.device)
@@ -265,7 +270,7 @@ def _open_one(args):
 def _describe(name, array):
     array = np.asarray(array)
     line = f"  {name:<20} {str(list(array.shape)):<18} {array.dtype.name:<9}"
-    if array.size and (array.dtype.kind in "biuf" or array.dtype.name == "bfloat16"):
+    if array.size and (array.dtype.kind in "biu" or _is_float(array.dtype)):
         data = array.astype(np.float64)
         line += f" min {data.min():.4g}  max {data.max():.4g}  mean {data.mean():.4g}"
     return line

@@ -6,7 +6,9 @@ import ml_dtypes
 import numpy as np
 
 ALL_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64",
-              "float16", "bfloat16", "float32", "float64"]
+              "float16", "bfloat16", "float32", "float64",
+              "uint16", "uint32", "uint64",
+              "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz"]
 FLOAT_DTYPES = ["float16", "bfloat16", "float32", "float64"]
 
 # Results are compared after rounding the inputs to the dtype, so these cover

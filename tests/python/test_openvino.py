@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import ml_dtypes
 import numpy as np
 import pytest
 
@@ -84,6 +85,39 @@ def _mlp_as_ir(tmp_path):
     openvino.save_model(openvino.Core().read_model(str(DEMO_MODEL)), str(xml),
                         compress_to_fp16=False)
     return xml, tmp_path / "model.bin"
+
+
+def _identity_model(elem):
+    # Opset 19: Identity's float8 types.
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "identity",
+                              [helper.make_tensor_value_info("x", elem, [3, "n"])],
+                              [helper.make_tensor_value_info("y", elem, [3, "n"])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)])
+    model.ir_version = 9
+    return model.SerializeToString()
+
+
+@pytest.mark.parametrize("elem, dtype, ort_type", [
+    (TensorProto.UINT16, np.dtype(np.uint16), "tensor(uint16)"),
+    (TensorProto.UINT32, np.dtype(np.uint32), "tensor(uint32)"),
+    (TensorProto.UINT64, np.dtype(np.uint64), "tensor(uint64)"),
+    (TensorProto.FLOAT8E4M3FN, np.dtype(ml_dtypes.float8_e4m3fn), "tensor(float8e4m3fn)"),
+    (TensorProto.FLOAT8E5M2, np.dtype(ml_dtypes.float8_e5m2), "tensor(float8e5m2)"),
+], ids=lambda v: v.name if isinstance(v, np.dtype) else "")
+def test_identity_of_the_newer_dtypes_is_bit_exact(elem, dtype, ort_type, rng):
+    with xrt.InferenceSession(_identity_model(elem), backend="openvino") as s:
+        assert s.get_inputs()[0].type == s.get_outputs()[0].type == ort_type
+        x = rng.integers(0, 256, (3, 7 * dtype.itemsize), dtype=np.uint8).view(dtype)
+        (y,) = s.run(None, {"x": x})
+        assert y.dtype == dtype
+        np.testing.assert_array_equal(y.view(np.uint8), x.view(np.uint8))
+
+
+@pytest.mark.parametrize("elem, name", [(TensorProto.FLOAT8E4M3FNUZ, "float8_e4m3fnuz"),
+                                        (TensorProto.FLOAT8E5M2FNUZ, "float8_e5m2fnuz")])
+def test_fnuz_float8_is_unsupported_by_name(elem, name):
+    with pytest.raises(xrt.Unsupported, match=f"dtype {name}, which OpenVINO does not support"):
+        xrt.InferenceSession(_identity_model(elem), backend="openvino")
 
 
 def test_ir_from_path_and_from_bytes_with_weights(tmp_path):

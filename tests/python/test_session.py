@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(
 
 DEMO_MODEL = pathlib.Path(xrt.__file__).parent / "models" / "demo_encoder.onnx"
 
-# (onnx element type, numpy dtype, ORT type string) for the ten runtime dtypes.
+# (onnx element type, numpy dtype, ORT type string) for every runtime dtype.
 DTYPES = [
     (TensorProto.FLOAT, np.dtype(np.float32), "tensor(float)"),
     (TensorProto.FLOAT16, np.dtype(np.float16), "tensor(float16)"),
@@ -38,7 +38,15 @@ DTYPES = [
     (TensorProto.INT8, np.dtype(np.int8), "tensor(int8)"),
     (TensorProto.UINT8, np.dtype(np.uint8), "tensor(uint8)"),
     (TensorProto.BOOL, np.dtype(np.bool_), "tensor(bool)"),
+    (TensorProto.UINT16, np.dtype(np.uint16), "tensor(uint16)"),
+    (TensorProto.UINT32, np.dtype(np.uint32), "tensor(uint32)"),
+    (TensorProto.UINT64, np.dtype(np.uint64), "tensor(uint64)"),
+    (TensorProto.FLOAT8E4M3FN, np.dtype(ml_dtypes.float8_e4m3fn), "tensor(float8e4m3fn)"),
+    (TensorProto.FLOAT8E5M2, np.dtype(ml_dtypes.float8_e5m2), "tensor(float8e5m2)"),
+    (TensorProto.FLOAT8E4M3FNUZ, np.dtype(ml_dtypes.float8_e4m3fnuz), "tensor(float8e4m3fnuz)"),
+    (TensorProto.FLOAT8E5M2FNUZ, np.dtype(ml_dtypes.float8_e5m2fnuz), "tensor(float8e5m2fnuz)"),
 ]
+FLOAT8 = [row for row in DTYPES if row[1].name.startswith("float8")]
 
 
 def _model(nodes, inputs, outputs, opset=17, domains=()):
@@ -153,19 +161,83 @@ def test_run_tensors_returns_tensors_on_the_session_device(session, rng):
     np.testing.assert_array_equal(c.numpy(), a + b)
 
 
+def _random_values(rng, shape, dtype):
+    """Every bit pattern for most dtypes (NaNs included); bool takes 0 and 1."""
+    if dtype == np.bool_:
+        return rng.integers(0, 2, shape).astype(bool)
+    raw = rng.integers(0, 256, tuple(shape) + (dtype.itemsize,), dtype=np.uint8)
+    return raw.view(dtype).reshape(shape)
+
+
 @pytest.mark.parametrize("elem, dtype, ort_type", DTYPES, ids=[d[1].name for d in DTYPES])
 def test_identity_every_dtype(elem, dtype, ort_type, rng):
+    # Opset 19: Identity's float8 types.
     model = _model([helper.make_node("Identity", ["x"], ["y"])],
                    [helper.make_tensor_value_info("x", elem, [2, "n"])],
-                   [helper.make_tensor_value_info("y", elem, [2, "n"])])
+                   [helper.make_tensor_value_info("y", elem, [2, "n"])], opset=19)
     with xrt.InferenceSession(model) as s:
         (arg,) = s.get_inputs()
-        assert arg.type == ort_type and arg.shape == [2, "n"]
+        assert arg.type == ort_type and arg.shape == [2, "n"] and arg.dtype == dtype
         assert s.get_outputs()[0].type == ort_type
-        x = (rng.standard_normal((2, 5)) * 20).astype(dtype)
+        x = _random_values(rng, (2, 5), dtype)
         (y,) = s.run(None, {"x": x})
         assert y.dtype == dtype and y.shape == (2, 5)
         np.testing.assert_array_equal(y.view(np.uint8), x.view(np.uint8))
+        # A strided input is packed on the host before the run.
+        wide = _random_values(rng, (2, 10), dtype)
+        (y,) = s.run(None, {"x": wide[:, ::2]})
+        np.testing.assert_array_equal(y.view(np.uint8),
+                                      np.ascontiguousarray(wide[:, ::2]).view(np.uint8))
+        (t,) = s.run_tensors(None, {"x": x})
+        assert t.dtype == dtype
+        np.testing.assert_array_equal(t.numpy().view(np.uint8), x.view(np.uint8))
+
+
+def _cast_model(from_elem, to_elem):
+    # Opset 19: Cast to and from float8 (saturating by default).
+    return _model([helper.make_node("Cast", ["x"], ["y"], to=to_elem)],
+                  [helper.make_tensor_value_info("x", from_elem, ["n"])],
+                  [helper.make_tensor_value_info("y", to_elem, ["n"])], opset=19)
+
+
+def _assert_same_floats(got, want):
+    """Bit-equal, except that a NaN may come back as any NaN."""
+    nan = np.isnan(want.astype(np.float32))
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(np.isnan(got.astype(np.float32)), nan)
+    bits = f"u{want.dtype.itemsize}"
+    np.testing.assert_array_equal(got.view(bits)[~nan], want.view(bits)[~nan])
+
+
+@pytest.mark.parametrize("elem, dtype, ort_type", FLOAT8, ids=[d[1].name for d in FLOAT8])
+def test_cast_float8_matches_ml_dtypes(elem, dtype, ort_type, rng):
+    # float32 → float8 within the finite range, where saturation never applies.
+    limit = float(ml_dtypes.finfo(dtype).max)
+    x = np.clip(rng.standard_normal(4096) * limit / 8, -limit, limit).astype(np.float32)
+    with xrt.InferenceSession(_cast_model(TensorProto.FLOAT, elem)) as s:
+        (y,) = s.run(None, {"x": x})
+    _assert_same_floats(y, x.astype(dtype))
+    # float8 → float32: every one of the 256 codes.
+    codes = np.arange(256, dtype=np.uint8).view(dtype)
+    with xrt.InferenceSession(_cast_model(elem, TensorProto.FLOAT)) as s:
+        (y,) = s.run(None, {"x": codes})
+    _assert_same_floats(y, codes.astype(np.float32))
+
+
+@pytest.mark.parametrize("elem, dtype", [(TensorProto.UINT16, np.uint16),
+                                         (TensorProto.UINT32, np.uint32),
+                                         (TensorProto.UINT64, np.uint64)])
+def test_cast_unsigned_matches_numpy(elem, dtype, rng):
+    info = np.iinfo(dtype)
+    x = rng.integers(0, info.max, 1000, dtype=dtype, endpoint=True)
+    with xrt.InferenceSession(_cast_model(elem, TensorProto.DOUBLE)) as s:
+        (y,) = s.run(None, {"x": x})
+    np.testing.assert_array_equal(y.view(np.uint64), x.astype(np.float64).view(np.uint64))
+    with xrt.InferenceSession(_cast_model(TensorProto.INT64, elem)) as s:
+        small = rng.integers(0, min(info.max, 2**62), 1000, dtype=np.int64)
+        (y,) = s.run(None, {"x": small})
+    assert y.dtype == dtype
+    np.testing.assert_array_equal(y, small.astype(dtype))
 
 
 def test_inputs_and_outputs_describe_the_model(session, unnamed_model):

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "dtype_table.h"
 #include "xpuruntime/xpuruntime_plugin.h"
 
 namespace xrt::kernel {
@@ -66,21 +67,7 @@ inline double attr_float(const xrt_kernel_context_t* ctx, const char* name, doub
   return a->type == XRT_ATTR_FLOAT ? a->f : static_cast<double>(a->i);
 }
 
-inline const char* dtype_name(xrt_dtype_t dtype) {
-  switch (dtype) {
-    case XRT_BOOL: return "bool";
-    case XRT_UINT8: return "uint8";
-    case XRT_INT8: return "int8";
-    case XRT_INT16: return "int16";
-    case XRT_INT32: return "int32";
-    case XRT_INT64: return "int64";
-    case XRT_FLOAT16: return "float16";
-    case XRT_BFLOAT16: return "bfloat16";
-    case XRT_FLOAT32: return "float32";
-    case XRT_FLOAT64: return "float64";
-    default: return "unknown";
-  }
-}
+inline const char* dtype_name(xrt_dtype_t dtype) { return dtypes::name_of(dtype); }
 
 }  // namespace xrt::kernel
 

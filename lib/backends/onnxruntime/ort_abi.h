@@ -41,7 +41,14 @@ enum ElementType : int {
   kElemBool = 9,
   kElemFloat16 = 10,
   kElemDouble = 11,
+  kElemUint16 = 4,
+  kElemUint32 = 12,
+  kElemUint64 = 13,
   kElemBfloat16 = 16,
+  kElemFloat8E4M3FN = 17,
+  kElemFloat8E4M3FNUZ = 18,
+  kElemFloat8E5M2 = 19,
+  kElemFloat8E5M2FNUZ = 20,
 };
 
 enum ValueKind : int { kValueTensor = 1 };

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 
+#include "dtype_table.h"
 #include "ort_device_memory.h"
 #include "ort_options.h"
 #include "ort_profile.h"
@@ -35,16 +36,29 @@ namespace {
 struct DtypeMap {
   xrt_dtype_t dtype;
   int element;
-  size_t size;
 };
 
-constexpr DtypeMap kDtypes[XRT_DTYPE_COUNT] = {
-    {XRT_BOOL, kElemBool, 1},         {XRT_UINT8, kElemUint8, 1},
-    {XRT_INT8, kElemInt8, 1},         {XRT_INT16, kElemInt16, 2},
-    {XRT_INT32, kElemInt32, 4},       {XRT_INT64, kElemInt64, 8},
-    {XRT_FLOAT16, kElemFloat16, 2},   {XRT_BFLOAT16, kElemBfloat16, 2},
-    {XRT_FLOAT32, kElemFloat, 4},     {XRT_FLOAT64, kElemDouble, 8},
+// Indexed by xrt_dtype_t; sizes come from dtypes::kTable.
+constexpr DtypeMap kDtypes[] = {
+    {XRT_BOOL, kElemBool},
+    {XRT_UINT8, kElemUint8},
+    {XRT_INT8, kElemInt8},
+    {XRT_INT16, kElemInt16},
+    {XRT_INT32, kElemInt32},
+    {XRT_INT64, kElemInt64},
+    {XRT_FLOAT16, kElemFloat16},
+    {XRT_BFLOAT16, kElemBfloat16},
+    {XRT_FLOAT32, kElemFloat},
+    {XRT_FLOAT64, kElemDouble},
+    {XRT_UINT16, kElemUint16},
+    {XRT_UINT32, kElemUint32},
+    {XRT_UINT64, kElemUint64},
+    {XRT_FLOAT8_E4M3FN, kElemFloat8E4M3FN},
+    {XRT_FLOAT8_E5M2, kElemFloat8E5M2},
+    {XRT_FLOAT8_E4M3FNUZ, kElemFloat8E4M3FNUZ},
+    {XRT_FLOAT8_E5M2FNUZ, kElemFloat8E5M2FNUZ},
 };
+static_assert(std::size(kDtypes) == XRT_DTYPE_COUNT, "every dtype needs an ONNX element type");
 
 bool dtype_of(int element, xrt_dtype_t* out) {
   for (const DtypeMap& d : kDtypes) {
@@ -375,10 +389,10 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
   ValueList in(num_inputs);
   for (size_t i = 0; i < num_inputs; ++i) {
     const xrt_kernel_tensor_t& t = inputs[i];
-    if (static_cast<unsigned>(t.dtype) >= XRT_DTYPE_COUNT) {
+    if (!dtypes::known(t.dtype)) {
       return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity, "onnxruntime: bad dtype");
     }
-    size_t bytes = kDtypes[t.dtype].size;
+    size_t bytes = dtypes::size_of(t.dtype);
     for (int32_t d = 0; d < t.ndim; ++d) bytes *= static_cast<size_t>(t.shape[d]);
     OrtStatus* status = f.CreateTensorWithDataAsOrtValue(session->memory, t.data, bytes, t.shape,
                                                          static_cast<size_t>(t.ndim),

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cache_folder.h"
+#include "dtype_table.h"
 #include "engine_cache_key.h"
 #include "ov_options.h"
 
@@ -46,24 +47,56 @@ namespace {
 struct DtypeMap {
   xrt_dtype_t dtype;
   int element;
-  size_t size;
 };
 
-constexpr DtypeMap kDtypes[XRT_DTYPE_COUNT] = {
-    {XRT_BOOL, kElemBoolean, 1}, {XRT_UINT8, kElemU8, 1},    {XRT_INT8, kElemI8, 1},
-    {XRT_INT16, kElemI16, 2},    {XRT_INT32, kElemI32, 4},   {XRT_INT64, kElemI64, 8},
-    {XRT_FLOAT16, kElemF16, 2},  {XRT_BFLOAT16, kElemBf16, 2}, {XRT_FLOAT32, kElemF32, 4},
-    {XRT_FLOAT64, kElemF64, 8},
+// Indexed by xrt_dtype_t; sizes come from dtypes::kTable. OpenVINO's f8e4m3
+// is E4M3FN (no infinities); it has no FNUZ types, so no model port can
+// have one and inputs (checked against the ports) never do.
+constexpr DtypeMap kDtypes[] = {
+    {XRT_BOOL, kElemBoolean},
+    {XRT_UINT8, kElemU8},
+    {XRT_INT8, kElemI8},
+    {XRT_INT16, kElemI16},
+    {XRT_INT32, kElemI32},
+    {XRT_INT64, kElemI64},
+    {XRT_FLOAT16, kElemF16},
+    {XRT_BFLOAT16, kElemBf16},
+    {XRT_FLOAT32, kElemF32},
+    {XRT_FLOAT64, kElemF64},
+    {XRT_UINT16, kElemU16},
+    {XRT_UINT32, kElemU32},
+    {XRT_UINT64, kElemU64},
+    {XRT_FLOAT8_E4M3FN, kElemF8E4M3},
+    {XRT_FLOAT8_E5M2, kElemF8E5M2},
+    {XRT_FLOAT8_E4M3FNUZ, kElemNone},
+    {XRT_FLOAT8_E5M2FNUZ, kElemNone},
 };
+static_assert(std::size(kDtypes) == XRT_DTYPE_COUNT, "every dtype needs a row");
 
 bool dtype_of(int element, xrt_dtype_t* out) {
   for (const DtypeMap& d : kDtypes) {
-    if (d.element == element) {
+    if (d.element == element && element != kElemNone) {
       *out = d.dtype;
       return true;
     }
   }
   return false;
+}
+
+// The dtype a model needs that OpenVINO lacks, found in the message its
+// ONNX reader gives ("Unsupported data type FLOAT8E4M3FNUZ"): such a model
+// is valid, just not runnable here. nullptr for any other failure.
+const char* missing_dtype(const char* message) {
+  static constexpr struct {
+    const char* onnx;
+    xrt_dtype_t dtype;
+  } kMissing[] = {
+      {"Unsupported data type FLOAT8E4M3FNUZ", XRT_FLOAT8_E4M3FNUZ},
+      {"Unsupported data type FLOAT8E5M2FNUZ", XRT_FLOAT8_E5M2FNUZ},
+  };
+  for (const auto& m : kMissing)
+    if (std::strstr(message, m.onnx)) return dtypes::name_of(m.dtype);
+  return nullptr;
 }
 
 // Names come from the model as read (compiling may rename a port's tensors).
@@ -353,8 +386,17 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
            : f.core_read_model_from_memory_buffer(c, static_cast<const char*>(data), size,
                                                   weights.get(), &raw_model);
   if (st != kOk) {
-    // Whatever OpenVINO's code, a model it cannot read is the caller's input.
+    // Whatever OpenVINO's code, a model it cannot read is the caller's input,
+    // unless it uses a dtype OpenVINO does not have.
     xrt_status_t s = take(st, error, capacity);
+    if (const char* dtype = error && capacity ? missing_dtype(error) : nullptr) {
+      constexpr char kPrefix[] = "openvino: ";  // take()'s, said once
+      const std::string reason =
+          error + (std::strncmp(error, kPrefix, sizeof kPrefix - 1) == 0 ? sizeof kPrefix - 1 : 0);
+      return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                  "openvino: the model uses dtype %s, which OpenVINO does not support (%s)",
+                  dtype, reason.c_str());
+    }
     return s == XRT_ERROR_NOT_FOUND ? s : XRT_ERROR_INVALID_ARGUMENT;
   }
   Owned<ov_model_t> model(raw_model);
@@ -413,7 +455,7 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
 
   for (size_t i = 0; i < num_inputs; ++i) {
     const xrt_kernel_tensor_t& t = inputs[i];
-    if (static_cast<unsigned>(t.dtype) >= XRT_DTYPE_COUNT) {
+    if (!dtypes::known(t.dtype)) {
       return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity, "openvino: bad dtype");
     }
     // Zero copy: the tensor wraps the runtime's buffer for this run only.
@@ -465,7 +507,7 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
                   "openvino: output '%s' came back as element type %d with %lld dimensions",
                   info.name.c_str(), element, static_cast<long long>(ndim));
     }
-    size_t bytes = kDtypes[dtype].size;
+    size_t bytes = dtypes::size_of(dtype);
     for (int64_t d = 0; d < ndim; ++d) bytes *= static_cast<size_t>(dims[d]);
     void* dst = nullptr;
     if (xrt_status_t s = outputs->alloc_output(outputs->context, j, dtype,

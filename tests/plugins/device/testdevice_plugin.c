@@ -130,7 +130,7 @@ static xrt_status_t copy(int32_t device, void* stream, void* dst, int32_t dst_de
 }
 
 static size_t element_size(xrt_dtype_t dtype) {
-  static const size_t sizes[XRT_DTYPE_COUNT] = {1, 1, 1, 2, 4, 8, 2, 2, 4, 8};
+  static const size_t sizes[XRT_DTYPE_COUNT] = {1, 1, 1, 2, 4, 8, 2, 2, 4, 8, 2, 4, 8, 1, 1, 1, 1};
   return (unsigned)dtype < XRT_DTYPE_COUNT ? sizes[dtype] : 1;
 }
 

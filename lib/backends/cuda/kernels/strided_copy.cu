@@ -51,22 +51,6 @@ void launch_copy(void* dst, const void* src, int64_t n, const StridedShape<2>& s
   }
 }
 
-size_t element_size(xrt_dtype_t dtype) {
-  switch (dtype) {
-    case XRT_BOOL:
-    case XRT_UINT8:
-    case XRT_INT8: return 1;
-    case XRT_INT16:
-    case XRT_FLOAT16:
-    case XRT_BFLOAT16: return 2;
-    case XRT_INT32:
-    case XRT_FLOAT32: return 4;
-    case XRT_INT64:
-    case XRT_FLOAT64: return 8;
-    default: return 0;
-  }
-}
-
 // The widest word (16, 8, 4 bytes, or elem itself) that both views can be
 // read and written in: each inner run, every other stride and both
 // addresses must be multiples of it. Rewrites s in units of that word.
@@ -110,7 +94,7 @@ xrt_status_t copy_strided(const xrt_kernel_tensor_t* dst, const xrt_kernel_tenso
       return copy_error(error, capacity, XRT_ERROR_INVALID_ARGUMENT, "shapes differ");
     }
   }
-  const size_t elem = element_size(dst->dtype);
+  const size_t elem = dtypes::size_of(dst->dtype);
   if (elem == 0) return copy_error(error, capacity, XRT_ERROR_UNSUPPORTED, "unknown dtype");
   const int64_t n = numel(*dst);
   if (n == 0) return XRT_OK;
