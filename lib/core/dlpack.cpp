@@ -1,5 +1,7 @@
 #include "dlpack.h"
 
+#include <cstring>
+
 #include "dtype.h"
 #include "error.h"
 #include "runtime.h"
@@ -59,7 +61,13 @@ DLDevice to_dl_device(const xrt_device* device) {
 }
 
 xrt_device* from_dl_device(DLDevice d) {
-  switch (d.device_type) {
+  // Read as an integer: producers may send types this header does not name,
+  // and loading such a value as DLDeviceType is undefined in C++ (the enum
+  // has no fixed underlying type here).
+  static_assert(sizeof d.device_type == sizeof(int32_t), "DLDeviceType is an int32");
+  int32_t device_type;
+  std::memcpy(&device_type, &d.device_type, sizeof device_type);
+  switch (device_type) {
     case kDLCPU:
     case kDLCUDAHost:
       return Runtime::get().device_by_name("cpu");
@@ -72,7 +80,7 @@ xrt_device* from_dl_device(DLDevice d) {
            ", which this runtime does not have (is the CUDA backend loaded? see xrt_backend_info)");
     }
     default:
-      fail(XRT_ERROR_UNSUPPORTED, "DLPack device type ", static_cast<int>(d.device_type),
+      fail(XRT_ERROR_UNSUPPORTED, "DLPack device type ", device_type,
            " is not supported (expected CPU, CUDA host or CUDA)");
   }
 }
