@@ -1,5 +1,6 @@
 #include "dlpack.h"
 
+#include <cstdint>
 #include <cstring>
 
 #include "dtype.h"
@@ -138,8 +139,13 @@ xrt_tensor* import(Managed* managed, bool read_only) {
   require(dl.ndim == 0 || dl.shape != nullptr, "DLPack tensor has no shape");
   const xrt_dtype_t dtype = from_dl_dtype(dl.dtype);
   xrt_device* device = from_dl_device(dl.device);
-  char* data = static_cast<char*>(dl.data);
-  if (data) data += dl.byte_offset;
+  // Added as integers: an offset that wraps the address space cannot point
+  // into the producer's memory, and pointer arithmetic that wraps is undefined.
+  uintptr_t address = reinterpret_cast<uintptr_t>(dl.data);
+  if (address)
+    require(!__builtin_add_overflow(address, dl.byte_offset, &address), "DLPack byte_offset ",
+            dl.byte_offset, " overflows the data pointer");
+  void* data = reinterpret_cast<void*>(address);
   xrt_tensor* t = tensor_wrap(device, dtype, dl.ndim, dl.shape, dl.strides, data,
                               call_deleter<Managed>, managed);
   t->read_only = read_only;
