@@ -22,6 +22,12 @@
     }                                                                                 \
   } while (0)
 
+// Sanitizer defaults each target carries, so a replay needs no environment:
+// a huge request the library must refuse gets NULL (and OUT_OF_MEMORY), as
+// from the system allocator, not an abort; UBSan reports come with stacks.
+extern "C" const char* __asan_default_options() { return "allocator_may_return_null=1"; }
+extern "C" const char* __ubsan_default_options() { return "print_stacktrace=1"; }
+
 struct TensorRelease {
   void operator()(xrt_tensor_t* t) const { xrt_tensor_release(t); }
 };
