@@ -111,7 +111,15 @@ bool strided_readable(const xrt_tensor* t) {
   return true;
 }
 
+// Kernels load elements as their C++ type, which needs natural alignment;
+// wrapped memory (a numpy array at an odd offset, a DLPack byte_offset) may
+// lack it.
+bool misaligned(const xrt_tensor* t) {
+  return reinterpret_cast<uintptr_t>(t->data) % dtype_size(t->dtype) != 0;
+}
+
 bool needs_copy(InputLayout layout, const xrt_tensor* t) {
+  if (misaligned(t)) return true;
   if (t->contiguous) return false;
   switch (layout) {
     case InputLayout::kContiguous: return true;
@@ -121,9 +129,15 @@ bool needs_copy(InputLayout layout, const xrt_tensor* t) {
   return true;
 }
 
-// Replaces input i by a row-major copy the call keeps alive.
+// Replaces input i by a row-major, aligned copy the call keeps alive.
 void make_contiguous(PreparedCall& call, size_t i, void* stream) {
-  call.temps[i] = TensorRef(tensor_contiguous(call.inputs[i], stream));
+  const xrt_tensor* t = call.inputs[i];
+  if (misaligned(t)) {
+    call.temps[i] = TensorRef(tensor_create(t->device, t->dtype, t->ndim, t->shape, stream));
+    tensor_copy(call.temps[i].get(), t, stream);
+  } else {
+    call.temps[i] = TensorRef(tensor_contiguous(t, stream));
+  }
   call.inputs[i] = call.temps[i].get();
 }
 

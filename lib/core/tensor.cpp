@@ -42,14 +42,23 @@ size_t checked_nbytes(xrt_dtype_t dtype, int32_t ndim, const int64_t* shape) {
   require(!__builtin_mul_overflow(numel, static_cast<int64_t>(dtype_size(dtype)), &nbytes),
           "shape ", shape_string(ndim, shape), " of ", dtype_name(dtype),
           " needs more bytes than int64 can count");
+  // An empty tensor's other extents still make its strides (in elements and
+  // in bytes, for the buffer protocol), so they must multiply within int64.
+  int64_t span = static_cast<int64_t>(dtype_size(dtype));
+  for (int32_t i = 0; i < ndim; ++i)
+    require(!__builtin_mul_overflow(span, shape[i] > 0 ? shape[i] : 1, &span), "shape ",
+            shape_string(ndim, shape), " of ", dtype_name(dtype),
+            " has strides beyond int64 (its nonzero extents multiply past it)");
   return static_cast<size_t>(nbytes);
 }
 
 void contiguous_strides(int32_t ndim, const int64_t* shape, int64_t* strides) {
-  int64_t stride = 1;
+  // Unsigned, so an op's intermediate shape that tensor creation will refuse
+  // (checked_nbytes) wraps here instead of overflowing.
+  uint64_t stride = 1;
   for (int32_t i = ndim - 1; i >= 0; --i) {
-    strides[i] = stride;
-    stride *= shape[i] > 0 ? shape[i] : 1;
+    strides[i] = static_cast<int64_t>(stride);
+    stride *= shape[i] > 0 ? static_cast<uint64_t>(shape[i]) : 1;
   }
 }
 
