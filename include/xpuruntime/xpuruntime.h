@@ -70,6 +70,15 @@
 #define XRT_API __attribute__((visibility("default")))
 #endif
 
+/* Enums are int32 in C; in C++ they get that fixed underlying type, so a
+ * code a caller or plugin stores that the enum does not name (an older or
+ * newer library's, or a mistake) is a valid value to read and reject. */
+#ifdef __cplusplus
+#define XRT_ENUM_INT32 : int32_t
+#else
+#define XRT_ENUM_INT32
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -84,7 +93,7 @@ extern "C" {
 /* Status and errors                                                        */
 /* ------------------------------------------------------------------------ */
 
-typedef enum {
+typedef enum XRT_ENUM_INT32 {
   XRT_OK = 0,
   XRT_ERROR_INVALID_ARGUMENT = 1,
   XRT_ERROR_OUT_OF_MEMORY = 2,
@@ -113,7 +122,7 @@ XRT_API const char* xrt_status_name(xrt_status_t status);
 /* Data types                                                               */
 /* ------------------------------------------------------------------------ */
 
-typedef enum {
+typedef enum XRT_ENUM_INT32 {
   XRT_BOOL = 0,
   XRT_UINT8 = 1,
   XRT_INT8 = 2,
@@ -159,7 +168,7 @@ XRT_API xrt_status_t xrt_dtype_name(xrt_dtype_t dtype, const char** name);
 
 typedef struct xrt_device xrt_device_t;
 
-typedef enum {
+typedef enum XRT_ENUM_INT32 {
   XRT_DEVICE_CPU = 0,
   XRT_DEVICE_CUDA = 1,
 } xrt_device_kind_t;
@@ -363,7 +372,7 @@ XRT_API xrt_status_t xrt_attention(const xrt_tensor_t* q, const xrt_tensor_t* k,
                                    xrt_stream_t* stream, xrt_tensor_t** out);
 
 /* Generic entry point for any registered op. Attributes are passed by name. */
-typedef enum {
+typedef enum XRT_ENUM_INT32 {
   XRT_ATTR_INT = 0,
   XRT_ATTR_FLOAT = 1,
 } xrt_attr_type_t;

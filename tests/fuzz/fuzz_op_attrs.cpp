@@ -102,9 +102,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const int pick = in.ConsumeIntegralInRange<int>(0, 15);
     names[i] = pick ? in.PickValueInArray(kAttrNames) : in.ConsumeRandomLengthString(12);
     attrs[i].name = pick == 1 ? nullptr : names[i].c_str();
-    // Only the two codes: any other is outside the enum's value range in C++
-    // (see fuzz_tensor_create's dtype codes).
-    attrs[i].type = static_cast<xrt_attr_type_t>(in.ConsumeIntegralInRange<int>(0, 1));
+    // Mostly the two codes, sometimes any int32 the library must refuse.
+    attrs[i].type = static_cast<xrt_attr_type_t>(
+        in.ConsumeIntegralInRange<int>(0, 7) ? in.ConsumeIntegralInRange<int32_t>(0, 1)
+                                             : in.ConsumeIntegral<int32_t>());
     attrs[i].i = in.ConsumeBool() ? in.ConsumeIntegralInRange<int64_t>(-6, 6) : in.ConsumeIntegral<int64_t>();
     attrs[i].f = fuzz_double(in);
   }
