@@ -335,7 +335,11 @@ def run(op, *inputs, stream=None, **attrs):
     values = []
     for name, value in items:
         if isinstance(value, (bool, int, np.integer, np.bool_)):
-            values.append(int(value))
+            value = int(value)
+            if not -2**63 <= value < 2**63:
+                raise InvalidArgument(f"attribute {name}={value} of op {op!r} does not fit "
+                                      "in int64")
+            values.append(value)
         elif isinstance(value, (float, np.floating)):
             values.append(float(value))
         else:
