@@ -36,9 +36,9 @@ static int has_shape(const xrt_tensor_t* t, int32_t ndim, const int64_t* shape) 
 }
 
 static void expect_backend(const char* name, int available, const char* reason_part) {
-  size_t count = 0;
-  xrt_backend_count(&count);
-  for (size_t i = 0; i < count; ++i) {
+  int32_t count = 0;
+  CHECK_OK(xrt_backend_count(&count));
+  for (int32_t i = 0; i < count; ++i) {
     xrt_backend_info_t info = {sizeof info};
     if (xrt_backend_info(i, &info) != XRT_OK || strcmp(info.name, name) != 0) continue;
     CHECK(info.available == available);
