@@ -1,7 +1,7 @@
 // What each op accepts and produces. A schema validates operands (messages
 // name the bad shapes), computes the output shape and the views the kernel
 // sees, and lists the op's attributes with their defaults. Built-in ops are
-// listed here; plugins bring theirs as xrt_op_schema_t (plugin_ops.h), read
+// listed here; plugins bring theirs as xrt_op_schema_t (plugin_op_schemas.h), read
 // into the same OpSchema.
 #pragma once
 

@@ -9,8 +9,8 @@
 #include "backends/cpu/cpu_backend.h"
 #include "error.h"
 #include "host_services.h"
-#include "plugin_op_schemas.h"
 #include "plugin_loader.h"
+#include "plugin_op_schemas.h"
 #include "struct_access.h"
 
 namespace xrt {
