@@ -384,8 +384,10 @@ typedef struct {
   double f;
 } xrt_attr_t;
 
-/* Runs `op` and returns its single output in *out. Unknown op names give
- * XRT_ERROR_NOT_FOUND. */
+/* Runs `op` and returns its single output in *out. `op` is a built-in op
+ * or one a loaded plugin brings ("myplugin.scale", see xpuruntime_plugin.h,
+ * "Ops a plugin brings"). Unknown op names give XRT_ERROR_NOT_FOUND listing
+ * the known ones. */
 XRT_API xrt_status_t xrt_op_run(const char* op, const xrt_tensor_t* const* inputs,
                                 size_t num_inputs, const xrt_attr_t* attrs, size_t num_attrs,
                                 xrt_stream_t* stream, xrt_tensor_t** out);

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define XRT_PLUGIN_ABI_MAJOR 1
-#define XRT_PLUGIN_ABI_MINOR 4
+#define XRT_PLUGIN_ABI_MINOR 5
 #define XRT_PLUGIN_ENTRY_SYMBOL "xrt_plugin_get_api"
 
 /* One operand as a kernel sees it. Strides are in elements and may be 0
@@ -44,9 +44,9 @@ typedef struct {
 /* Everything one kernel call gets. Operands are validated and shaped by the
  * runtime before the call: inputs share one dtype and device, outputs are
  * allocated with the shape the op defines. For "add" the inputs arrive
- * broadcast to the output's shape (stride-0 axes). For every other built-in
- * op the inputs are contiguous, except for XRT_KERNEL_STRIDED kernels of the
- * attention ops (below). */
+ * broadcast to the output's shape (stride-0 axes). For every other op,
+ * plugin ops included, the inputs are contiguous, except for
+ * XRT_KERNEL_STRIDED kernels of the attention ops (below). */
 typedef struct xrt_kernel_context {
   size_t struct_size;
   const char* op;
@@ -241,6 +241,76 @@ typedef struct {
   xrt_status_t (*memory_free)(xrt_device_kind_t kind, int32_t index, void* ptr);
 } xrt_host_api_t;
 
+/* ---- Ops a plugin brings (ABI 1.5) --------------------------------------
+ *
+ * A plugin may define ops the core does not have. Each schema says what
+ * the op takes and gives; the runtime then checks calls against it, shapes
+ * and allocates the outputs, and dispatches to the plugin's kernels (kernel
+ * entries whose op is the schema's name) exactly as for built-in ops:
+ * xrt_op_run, xrt_op_run_outputs, xrt_op_run_impl and xpuruntime.ops.run,
+ * with stream, device and dtype checks and a profiler span. Inputs share
+ * the first input's device and dtype and reach the kernel contiguous.
+ *
+ * Rules, checked when the plugin loads (a plugin breaking one is listed by
+ * xrt_backend_info as unavailable with the reason, and none of its ops or
+ * kernels is registered):
+ *   - name is namespaced, "<plugin>.<op>" ("myplugin.scale"): letters,
+ *     digits, '_' and '.', with a '.' inside. No two schemas of the table,
+ *     nor an op another loaded plugin defines, share a name.
+ *   - 1 to XRT_OP_MAX_INPUTS inputs, each named (distinct names); input 0
+ *     is required, and optional inputs (bits of optional_inputs) come last.
+ *   - 1 to XRT_OP_MAX_OUTPUTS outputs; at most XRT_OP_MAX_ATTRS attributes,
+ *     each named (distinct names), typed XRT_ATTR_INT or XRT_ATTR_FLOAT,
+ *     with its default in i or f.
+ *   - every entry has the first entry's struct_size, at least the ABI 1.5
+ *     size; the host steps through the array by it.
+ * Strings and arrays must stay valid until the process exits. */
+#define XRT_OP_MAX_INPUTS 6
+#define XRT_OP_MAX_OUTPUTS 3
+#define XRT_OP_MAX_ATTRS 4
+
+/* One output as the shape rule defines it. */
+typedef struct {
+  xrt_dtype_t dtype;
+  int32_t ndim;
+  int64_t shape[XRT_MAX_DIMS];
+} xrt_op_output_desc_t;
+
+/* What a shape rule gets: the inputs as the kernel will see them (data
+ * must not be read; an absent optional input has shape NULL), every
+ * attribute of the schema with the caller's value or its default, and the
+ * outputs to fill, preset to the first input's dtype and shape. */
+typedef struct xrt_op_infer_context {
+  size_t struct_size;
+  const char* op;
+  const xrt_kernel_tensor_t* inputs;
+  size_t num_inputs;
+  const xrt_attr_t* attrs;
+  size_t num_attrs;
+  xrt_op_output_desc_t* outputs;
+  size_t num_outputs;
+  char* error;           /* a rule rejecting the call says why here */
+  size_t error_capacity;
+} xrt_op_infer_context_t;
+
+/* Returns XRT_OK, or XRT_ERROR_INVALID_ARGUMENT (or another status) with a
+ * message naming the bad shape, dtype or attribute, which the caller gets. */
+typedef xrt_status_t (*xrt_op_infer_fn)(const xrt_op_infer_context_t* ctx);
+
+typedef struct {
+  size_t struct_size;
+  const char* name;                /* "myplugin.scale" */
+  const char* const* input_names;  /* num_inputs names */
+  size_t num_inputs;
+  uint32_t optional_inputs;        /* bit i set: input i may be NULL */
+  size_t num_outputs;
+  const xrt_attr_t* attrs;         /* name, type and default (i or f) */
+  size_t num_attrs;
+  /* The shape rule. NULL: element-wise, every present input has the first
+   * input's shape and every output its shape and dtype. */
+  xrt_op_infer_fn infer;
+} xrt_op_schema_t;
+
 typedef struct {
   size_t struct_size;
   uint32_t abi_major;
@@ -256,6 +326,10 @@ typedef struct {
   /* ABI 1.3: NULL, or called once with the runtime's services after the
    * table is checked and before anything else is used. */
   void (*attach_host)(const xrt_host_api_t* host);
+  /* ABI 1.5: NULL, or the ops this plugin brings (see "Ops a plugin
+   * brings" above); its kernels for them come through `kernels`. */
+  const xrt_op_schema_t* ops;
+  size_t num_ops;
 } xrt_plugin_api_t;
 
 typedef const xrt_plugin_api_t* (*xrt_plugin_get_api_fn)(uint32_t host_abi_major);

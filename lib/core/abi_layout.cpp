@@ -1,5 +1,5 @@
 // The public structs and plugin tables as this release freezes them (API 1.0,
-// plugin ABI 1.4), on LP64 targets: fields are only ever appended, so a
+// plugin ABI 1.5), on LP64 targets: fields are only ever appended, so a
 // reorder, a removal or a changed type fails the build here. Struct sizes
 // are not frozen: appending a field is how a minor version grows a struct.
 #include <cstddef>
@@ -163,4 +163,31 @@ static_assert(offsetof(xrt_plugin_api_t, num_kernels) == 40);
 static_assert(offsetof(xrt_plugin_api_t, sessions) == 48);
 static_assert(offsetof(xrt_plugin_api_t, devices) == 56);
 static_assert(offsetof(xrt_plugin_api_t, attach_host) == 64);
+static_assert(offsetof(xrt_plugin_api_t, ops) == 72);
+static_assert(offsetof(xrt_plugin_api_t, num_ops) == 80);
+
+static_assert(offsetof(xrt_op_output_desc_t, dtype) == 0);
+static_assert(offsetof(xrt_op_output_desc_t, ndim) == 4);
+static_assert(offsetof(xrt_op_output_desc_t, shape) == 8);
+
+static_assert(offsetof(xrt_op_infer_context_t, struct_size) == 0);
+static_assert(offsetof(xrt_op_infer_context_t, op) == 8);
+static_assert(offsetof(xrt_op_infer_context_t, inputs) == 16);
+static_assert(offsetof(xrt_op_infer_context_t, num_inputs) == 24);
+static_assert(offsetof(xrt_op_infer_context_t, attrs) == 32);
+static_assert(offsetof(xrt_op_infer_context_t, num_attrs) == 40);
+static_assert(offsetof(xrt_op_infer_context_t, outputs) == 48);
+static_assert(offsetof(xrt_op_infer_context_t, num_outputs) == 56);
+static_assert(offsetof(xrt_op_infer_context_t, error) == 64);
+static_assert(offsetof(xrt_op_infer_context_t, error_capacity) == 72);
+
+static_assert(offsetof(xrt_op_schema_t, struct_size) == 0);
+static_assert(offsetof(xrt_op_schema_t, name) == 8);
+static_assert(offsetof(xrt_op_schema_t, input_names) == 16);
+static_assert(offsetof(xrt_op_schema_t, num_inputs) == 24);
+static_assert(offsetof(xrt_op_schema_t, optional_inputs) == 32);
+static_assert(offsetof(xrt_op_schema_t, num_outputs) == 40);
+static_assert(offsetof(xrt_op_schema_t, attrs) == 48);
+static_assert(offsetof(xrt_op_schema_t, num_attrs) == 56);
+static_assert(offsetof(xrt_op_schema_t, infer) == 64);
 #endif

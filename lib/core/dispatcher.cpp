@@ -7,7 +7,8 @@
 #include "dtype.h"
 #include "enum_code.h"
 #include "error.h"
-#include "op_schemas.h"
+#include "op_registry.h"
+#include "plugin_op_infer.h"
 #include "plugin_result.h"
 #include "profiler.h"
 #include "runtime.h"
@@ -51,11 +52,7 @@ void resolve_attrs(const OpSchema& schema, PreparedCall& call, const xrt_attr_t*
                    size_t num_attrs) {
   require(num_attrs == 0 || attrs != nullptr, schema.name, ": attrs is NULL");
   call.num_attrs = schema.num_attrs;
-  for (size_t i = 0; i < schema.num_attrs; ++i) {
-    const AttrSpec& spec = schema.attrs[i];
-    call.attrs[i] = xrt_attr_t{spec.name, spec.type, static_cast<int64_t>(spec.default_value),
-                               spec.default_value};
-  }
+  for (size_t i = 0; i < schema.num_attrs; ++i) call.attrs[i] = schema.attrs[i];
   for (size_t j = 0; j < num_attrs; ++j) {
     const xrt_attr_t& given = attrs[j];
     require(given.name != nullptr, schema.name, ": attribute #", j, " has no name");
@@ -175,8 +172,9 @@ void run_op(const char* op, const char* impl, const xrt_tensor_t* const* inputs,
             size_t num_inputs, const xrt_attr_t* attrs, size_t num_attrs, xrt_stream* stream,
             xrt_tensor_t** outputs, size_t num_outputs) {
   require(op != nullptr, "op name is NULL");
-  const OpSchema* schema = find_op_schema(op);
-  if (!schema) fail(XRT_ERROR_NOT_FOUND, "unknown op '", op, "' (known ops: ", known_op_names(), ")");
+  const OpRegistry& ops = Runtime::get().ops();
+  const OpSchema* schema = ops.find(op);
+  if (!schema) fail(XRT_ERROR_NOT_FOUND, "unknown op '", op, "' (known ops: ", ops.names(), ")");
   require(num_outputs == schema->num_outputs, schema->name, " has ", schema->num_outputs,
           " outputs, the call asked for ", num_outputs);
 
@@ -203,7 +201,10 @@ void run_op(const char* op, const char* impl, const xrt_tensor_t* const* inputs,
     }
   }
   for (size_t i = 0; i < call.num_outputs; ++i) call.out_dtype[i] = lead->dtype;
-  schema->prepare(call);
+  if (schema->prepare)
+    schema->prepare(call);
+  else
+    prepare_plugin_op(*schema, call);
 
   xrt_kernel_tensor_t kernel_inputs[kMaxOpInputs];
   for (size_t i = 0; i < call.num_inputs; ++i)

@@ -25,17 +25,17 @@ void PreparedCall::set_float_attr(const char* name, double value) {
     if (std::strcmp(attrs[i].name, name) == 0) attrs[i].f = value;
 }
 
-namespace {
-
-std::string shape_of(const OperandView& v) { return shape_string(v.ndim, v.shape); }
-
-void set_output(PreparedCall& call, int32_t ndim, const int64_t* shape, size_t index = 0) {
+void set_output(PreparedCall& call, int32_t ndim, const int64_t* shape, size_t index) {
   call.out_ndim[index] = ndim;
   OperandView& view = call.out_view[index];
   view.ndim = ndim;
   for (int32_t i = 0; i < ndim; ++i) call.out_shape[index][i] = view.shape[i] = shape[i];
   contiguous_strides(ndim, shape, view.strides);
 }
+
+namespace {
+
+std::string shape_of(const OperandView& v) { return shape_string(v.ndim, v.shape); }
 
 // Right-aligned numpy broadcasting of two shapes; false when incompatible.
 bool broadcast_shapes(int32_t an, const int64_t* a, int32_t bn, const int64_t* b, int32_t* on,
@@ -276,44 +276,44 @@ constexpr uint32_t kNone = 0;
 const OpSchema kSchemas[] = {
     {"add", 2, {"a", "b"}, 1, kNone, InputLayout::kBroadcast, 0, {}, prepare_add, kNone},
     // allow_tf32: float32 products may round inputs to tf32 on GPUs.
-    {"matmul", 2, {"a", "b"}, 1, kNone, InputLayout::kContiguous, 1, {{"allow_tf32", XRT_ATTR_INT, 0}},
+    {"matmul", 2, {"a", "b"}, 1, kNone, InputLayout::kContiguous, 1, {{"allow_tf32", XRT_ATTR_INT, 0, 0}},
      prepare_matmul, kNone},
     {"gelu", 1, {"x"}, 1, kNone, InputLayout::kContiguous, 0, {}, prepare_same_shape, kNone},
-    {"softmax", 1, {"x"}, 1, kNone, InputLayout::kContiguous, 1, {{"axis", XRT_ATTR_INT, -1}}, prepare_softmax, kNone},
+    {"softmax", 1, {"x"}, 1, kNone, InputLayout::kContiguous, 1, {{"axis", XRT_ATTR_INT, -1, 0}}, prepare_softmax, kNone},
     {"layer_norm", 3, {"x", "weight", "bias"}, 1, 0b110, InputLayout::kContiguous, 1,
-     {{"eps", XRT_ATTR_FLOAT, 1e-5}}, prepare_layer_norm, kNone},
-    {"rms_norm", 2, {"x", "weight"}, 1, 0b10, InputLayout::kContiguous, 1, {{"eps", XRT_ATTR_FLOAT, 1e-6}},
+     {{"eps", XRT_ATTR_FLOAT, 0, 1e-5}}, prepare_layer_norm, kNone},
+    {"rms_norm", 2, {"x", "weight"}, 1, 0b10, InputLayout::kContiguous, 1, {{"eps", XRT_ATTR_FLOAT, 0, 1e-6}},
      prepare_rms_norm, kNone},
     // Gradients of the norms for a given output gradient; mean and variance
     // are recomputed from x. Outputs: dx, dweight, dbias (layer_norm) or
     // dx, dweight (rms_norm), the weight treated as ones when absent.
     {"layer_norm_backward", 3, {"grad", "x", "weight"}, 3, 0b100, InputLayout::kContiguous, 1,
-     {{"eps", XRT_ATTR_FLOAT, 1e-5}}, prepare_layer_norm_backward, kNone},
+     {{"eps", XRT_ATTR_FLOAT, 0, 1e-5}}, prepare_layer_norm_backward, kNone},
     {"rms_norm_backward", 3, {"grad", "x", "weight"}, 2, 0b100, InputLayout::kContiguous, 1,
-     {{"eps", XRT_ATTR_FLOAT, 1e-6}}, prepare_rms_norm_backward, kNone},
+     {{"eps", XRT_ATTR_FLOAT, 0, 1e-6}}, prepare_rms_norm_backward, kNone},
     {"attention", 3, {"q", "k", "v"}, 1, kNone, InputLayout::kStrided, 2,
-     {{"causal", XRT_ATTR_INT, 0}, {"scale", XRT_ATTR_FLOAT, 0}}, prepare_attention, kNone},
+     {{"causal", XRT_ATTR_INT, 0, 0}, {"scale", XRT_ATTR_FLOAT, 0, 0}}, prepare_attention, kNone},
     // attention's output and the natural log-sum-exp of every query's scaled
     // (and masked) scores, which attention_backward takes to skip a forward.
     {"attention_lse", 3, {"q", "k", "v"}, 2, kNone, InputLayout::kStrided, 2,
-     {{"causal", XRT_ATTR_INT, 0}, {"scale", XRT_ATTR_FLOAT, 0}}, prepare_attention_lse, kNone},
+     {{"causal", XRT_ATTR_INT, 0, 0}, {"scale", XRT_ATTR_FLOAT, 0, 0}}, prepare_attention_lse, kNone},
     // Gradients of attention for a given output gradient: dq, dk, dv. With
     // attention_lse's output and lse the weights come from them; without,
     // they are recomputed from q and k.
     {"attention_backward", 6, {"grad", "q", "k", "v", "output", "lse"}, 3, 0b110000, InputLayout::kStrided, 2,
-     {{"causal", XRT_ATTR_INT, 0}, {"scale", XRT_ATTR_FLOAT, 0}}, prepare_attention_backward,
+     {{"causal", XRT_ATTR_INT, 0, 0}, {"scale", XRT_ATTR_FLOAT, 0, 0}}, prepare_attention_backward,
      0b100000},
 };
 
 }  // namespace
 
-const OpSchema* find_op_schema(const char* name) {
+const OpSchema* find_builtin_op(const char* name) {
   for (const OpSchema& schema : kSchemas)
     if (std::strcmp(schema.name, name) == 0) return &schema;
   return nullptr;
 }
 
-std::string known_op_names() {
+std::string builtin_op_names() {
   std::string names;
   for (const OpSchema& schema : kSchemas) {
     if (!names.empty()) names += ", ";

@@ -1,6 +1,8 @@
-// What each built-in op accepts and produces. A schema validates operands
-// (messages name the bad shapes), computes the output shape and the views
-// the kernel sees, and lists the op's attributes with their defaults.
+// What each op accepts and produces. A schema validates operands (messages
+// name the bad shapes), computes the output shape and the views the kernel
+// sees, and lists the op's attributes with their defaults. Built-in ops are
+// listed here; plugins bring theirs as xrt_op_schema_t (plugin_op_schemas.h), read
+// into the same OpSchema.
 #pragma once
 
 #include <string>
@@ -10,9 +12,9 @@
 
 namespace xrt {
 
-constexpr size_t kMaxOpInputs = 6;
-constexpr size_t kMaxOpAttrs = 4;
-constexpr size_t kMaxOpOutputs = 3;
+constexpr size_t kMaxOpInputs = XRT_OP_MAX_INPUTS;
+constexpr size_t kMaxOpAttrs = XRT_OP_MAX_ATTRS;
+constexpr size_t kMaxOpOutputs = XRT_OP_MAX_OUTPUTS;
 
 struct OperandView {
   int32_t ndim = 0;
@@ -39,12 +41,6 @@ struct PreparedCall {
   void set_float_attr(const char* name, double value);
 };
 
-struct AttrSpec {
-  const char* name;
-  xrt_attr_type_t type;
-  double default_value;
-};
-
 // How inputs reach the kernel.
 enum class InputLayout {
   kContiguous,  // row-major copies of strided inputs
@@ -64,12 +60,20 @@ struct OpSchema {
   uint32_t optional_inputs;  // bit i set: input i may be absent
   InputLayout layout;
   size_t num_attrs;
-  AttrSpec attrs[kMaxOpAttrs];
+  xrt_attr_t attrs[kMaxOpAttrs];  // name, type and default (i or f)
+  // Built-in ops shape the call themselves; NULL for a plugin's op, which
+  // is shaped by its infer (prepare_plugin_op).
   void (*prepare)(PreparedCall& call);
   uint32_t float32_inputs;  // bit i set: input i is float32 whatever the others are
+  xrt_op_infer_fn infer = nullptr;  // a plugin op's shape rule; NULL: element-wise
 };
 
-const OpSchema* find_op_schema(const char* name);
-std::string known_op_names();
+// The built-in op called name, or nullptr.
+const OpSchema* find_builtin_op(const char* name);
+// "add, matmul, ..." for error messages.
+std::string builtin_op_names();
+
+// Sets the call's output shape: the kernel writes contiguous `shape`.
+void set_output(PreparedCall& call, int32_t ndim, const int64_t* shape, size_t index = 0);
 
 }  // namespace xrt

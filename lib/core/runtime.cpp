@@ -9,8 +9,8 @@
 #include "backends/cpu/cpu_backend.h"
 #include "error.h"
 #include "host_services.h"
-#include "op_schemas.h"
 #include "plugin_loader.h"
+#include "plugin_op_schemas.h"
 #include "struct_access.h"
 
 namespace xrt {
@@ -100,12 +100,18 @@ void Runtime::load_plugin(const std::string& path) {
       if (b.name == api->name && b.reason.empty())
         fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "' provides backend '", api->name,
              "', which is already loaded", b.path.empty() ? "" : " from '" + b.path + "'");
+    // Nothing is registered until every check has passed.
+    const std::vector<OpSchema> ops = plugin_op_schemas(api, path);
+    ops_.check_unused(ops, path);
     for (size_t i = 0; i < api->num_kernels; ++i) {
       const xrt_kernel_def_t def = plugin_kernel(api, i);
       checked_device_kind(def.device_kind, cat("plugin '", path, "': kernel '", def.name, "'"));
-      if (!find_op_schema(def.op))
+      const bool own_op = std::any_of(ops.begin(), ops.end(), [&](const OpSchema& schema) {
+        return std::strcmp(schema.name, def.op) == 0;
+      });
+      if (!own_op && !ops_.find(def.op))
         fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "': kernel '", def.name,
-             "' is for unknown op '", def.op, "' (known ops: ", known_op_names(), ")");
+             "' is for unknown op '", def.op, "' (known ops: ", ops_.names(), ")");
     }
     entry.name = api->name;
     entry.version = api->version ? api->version : "";
@@ -118,6 +124,7 @@ void Runtime::load_plugin(const std::string& path) {
       fail(XRT_ERROR_BACKEND, details + unavailable.size());
     const xrt_device_api_t* devices = plugin_devices(api);
     if (devices) add_plugin_devices(devices, entry.name, path);
+    ops_.add(ops, entry.name);
     register_kernels(api, entry.name);
     backends_.push_back(entry);
   } catch (const Error& e) {

@@ -12,6 +12,7 @@
 #include "device.h"
 #include "tensor.h"
 #include "kernel_registry.h"
+#include "op_registry.h"
 #include "xpuruntime/xpuruntime_plugin.h"
 
 namespace xrt {
@@ -36,6 +37,7 @@ class Runtime {
   // A "cpu" tensor in page-locked memory from the first backend that has it.
   xrt_tensor* create_pinned_tensor(xrt_dtype_t dtype, int32_t ndim, const int64_t* shape);
   KernelRegistry& registry() { return registry_; }
+  const OpRegistry& ops() const { return ops_; }
 
   size_t backend_count();
   // Entries are never changed or removed, so references stay valid.
@@ -61,6 +63,7 @@ class Runtime {
   std::deque<std::unique_ptr<xrt_device>> devices_;
   const xrt_device_api_t* pinned_host_ = nullptr;
   KernelRegistry registry_;
+  OpRegistry ops_;
   std::mutex backends_mutex_;
   std::deque<Backend> backends_;
 };

@@ -38,6 +38,8 @@ constexpr size_t kFirstValueInfoSize = XRT_FIELD_END(xrt_value_info_t, dim_names
 constexpr size_t kFirstBackendInfoSize = XRT_FIELD_END(xrt_backend_info_t, details);
 // Plugin tables: the fields every plugin must have had since ABI 1.0.
 constexpr size_t kFirstDeviceApiSize = XRT_FIELD_END(xrt_device_api_t, fill_zero);
+// Op schemas a plugin brings: the ABI 1.5 entry.
+constexpr size_t kFirstOpSchemaSize = XRT_FIELD_END(xrt_op_schema_t, infer);
 
 // A caller's struct must reach at least the struct's first released layout.
 inline void check_struct_size(size_t given, size_t first_size, const char* type) {

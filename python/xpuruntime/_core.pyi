@@ -1,6 +1,6 @@
 from collections.abc import Mapping, Sequence
 from os import PathLike
-from typing import Any, Literal, NamedTuple, SupportsIndex
+from typing import Any, Literal, NamedTuple, SupportsIndex, overload
 
 import numpy as np
 
@@ -139,9 +139,18 @@ def attention_backward(
     impl: Literal["xrt", "cudnn"] | None = None,
     stream: Stream | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]: ...
+@overload
 def run(
-    op: str, *inputs: Any, stream: Stream | None = None, **attrs: int | float | bool
+    op: str,
+    *inputs: Any,
+    stream: Stream | None = None,
+    num_outputs: Literal[1] = 1,
+    **attrs: int | float | bool,
 ) -> Tensor: ...
+@overload
+def run(
+    op: str, *inputs: Any, stream: Stream | None = None, num_outputs: int, **attrs: int | float | bool
+) -> Tensor | tuple[Tensor, ...]: ...
 
 class Profiler:
     def __init__(self) -> None: ...

@@ -314,12 +314,22 @@ def attention_backward(grad, q, k, v, bint causal=False, scale=None, *, output=N
     return _run_attention("attention_backward", operands, causal, scale, impl, stream, 3)
 
 
-def run(op, *inputs, stream=None, **attrs):
-    """Runs any registered op with one output (plugin ops included) by name.
+cdef enum:
+    _MAX_RUN_OUTPUTS = 8
+
+
+def run(op, *inputs, stream=None, num_outputs=1, **attrs):
+    """Runs any registered op (plugin ops included) by name.
 
     None stands for an absent optional input. int and bool attributes are
-    passed as integers, floats as floats.
+    passed as integers, floats as floats. Returns the op's output, or with
+    ``num_outputs=n`` above 1 a tuple of its n outputs (n must be the op's
+    output count).
     """
+    if not 1 <= num_outputs <= _MAX_RUN_OUTPUTS:
+        raise InvalidArgument(f"num_outputs={num_outputs!r} of op {op!r} is not between 1 and "
+                              f"{_MAX_RUN_OUTPUTS}")
+    cdef size_t c_num_outputs = num_outputs
     cdef bytes op_name = op.encode()
     cdef const char* c_op = op_name
     cdef Tensor first = None
@@ -351,7 +361,7 @@ def run(op, *inputs, stream=None, **attrs):
     cdef xrt_attr_t* c_attrs = <xrt_attr_t*>PyMem_Malloc((num_attrs if num_attrs else 1) * sizeof(xrt_attr_t))
     if c_attrs == NULL:
         raise MemoryError()
-    cdef xrt_tensor_t* out = NULL
+    cdef xrt_tensor_t* outs[_MAX_RUN_OUTPUTS]
     cdef xrt_status_t status = XRT_OK
     cdef _Held held
     held.count = 0
@@ -367,10 +377,12 @@ def run(op, *inputs, stream=None, **attrs):
         for tensor in tensors:
             _hold(&held, tensor)
         with nogil:
-            status = xrt_op_run(c_op, <const xrt_tensor_t**>held.handles, num_inputs, c_attrs,
-                                num_attrs, s, &out)
+            status = xrt_op_run_outputs(c_op, <const xrt_tensor_t**>held.handles, num_inputs,
+                                        c_attrs, num_attrs, s, outs, c_num_outputs)
     finally:
         _release_held(&held)
         PyMem_Free(c_attrs)
     check(status)
-    return _tensor_from_handle(out)
+    if c_num_outputs == 1:
+        return _tensor_from_handle(outs[0])
+    return tuple([_tensor_from_handle(outs[i]) for i in range(c_num_outputs)])

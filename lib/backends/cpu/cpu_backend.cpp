@@ -49,6 +49,8 @@ const xrt_plugin_api_t kApi = {
     nullptr,  // runs no models
     nullptr,  // the host device is built in
     nullptr,  // needs none of the runtime's services
+    nullptr,  // its ops are the built-in ones (op_schemas.cpp)
+    0,
 };
 
 }  // namespace

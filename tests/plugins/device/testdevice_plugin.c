@@ -194,7 +194,7 @@ static const xrt_device_api_t devices = {
 
 static const xrt_plugin_api_t api = {
     sizeof(xrt_plugin_api_t), XRT_PLUGIN_ABI_MAJOR, XRT_PLUGIN_ABI_MINOR, "testdevice", "0.0.1",
-    NULL, 0, NULL, &devices, NULL,
+    NULL, 0, NULL, &devices, NULL, NULL, 0,
 };
 
 __attribute__((visibility("default"))) const xrt_plugin_api_t* xrt_plugin_get_api(
