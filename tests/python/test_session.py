@@ -2,7 +2,6 @@
 the runtime's model backends (the ONNX Runtime plugin on a CPU-only host)."""
 
 import importlib.util
-import os
 import pathlib
 import threading
 
@@ -14,6 +13,7 @@ onnx = pytest.importorskip("onnx", reason="the session tests build their models 
 from onnx import TensorProto, helper  # noqa: E402
 
 import xpuruntime as xrt  # noqa: E402
+from soak_support import rss_bytes  # noqa: E402
 
 HAVE_ORT_PACKAGE = importlib.util.find_spec("onnxruntime") is not None
 MODEL_BACKENDS = [b.name for b in xrt.backends() if b.available and b.runs_models]
@@ -452,18 +452,13 @@ def test_cuda_provider_on_a_cpu_build(add_model):
         xrt.InferenceSession(add_model, providers=["CUDAExecutionProvider"])
 
 
-def _rss_bytes():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
 def test_failing_runs_do_not_leak(session, rng):
     a, b = _ab(rng)
     wrong = a.astype(np.float64)
     for _ in range(100):  # warm up allocator caches
         with pytest.raises(xrt.InvalidArgument):
             session.run(None, {"a": wrong, "b": b})
-    before = _rss_bytes()
+    before = rss_bytes()
     for i in range(1000):
         feed = {"a": wrong, "b": b} if i % 2 else {"a": a, "zzz": b}
         try:
@@ -472,5 +467,5 @@ def test_failing_runs_do_not_leak(session, rng):
             pass
         else:
             raise AssertionError("a bad run succeeded")
-    growth = _rss_bytes() - before
+    growth = rss_bytes() - before
     assert growth < 4 * 1024 * 1024, f"RSS grew by {growth / 1024:.0f} KiB over 1000 failing runs"
