@@ -90,6 +90,7 @@ inline constexpr size_t GetErrorMessage = 2;
 inline constexpr size_t CreateEnv = 3;
 inline constexpr size_t CreateSession = 7;
 inline constexpr size_t CreateSessionFromArray = 8;
+inline constexpr size_t Run = 9;  // bench/bench_session_c.cpp's baseline (runs use IoBinding)
 inline constexpr size_t CreateSessionOptions = 10;
 inline constexpr size_t EnableProfiling = 14;
 inline constexpr size_t SetSessionGraphOptimizationLevel = 23;
