@@ -22,7 +22,6 @@
 #include "xpuruntime/xpuruntime.h"
 
 using xrt::fail;
-using xrt::require;
 using xrt::Runtime;
 
 namespace {
@@ -56,11 +55,11 @@ xrt_status_t guarded(Body&& body) noexcept {
 
 template <typename T>
 void require_out(T* out, const char* name) {
-  require(out != nullptr, name, " is NULL");
+  XRT_REQUIRE(out != nullptr, name, " is NULL");
 }
 
 xrt_device* require_device(xrt_device_t* device) {
-  require(device != nullptr, "device is NULL");
+  XRT_REQUIRE(device != nullptr, "device is NULL");
   return device;
 }
 
@@ -69,8 +68,8 @@ xrt_device* require_device(xrt_device_t* device) {
 void* copy_stream(const xrt_device* dst, const xrt_device* src, const xrt_stream* stream) {
   if (!stream) return nullptr;
   const xrt_device* runs_on = dst->api ? dst : src;
-  require(stream->device == runs_on, "copy from ", src->name, " to ", dst->name, " runs on ",
-          runs_on->name, ", but the stream belongs to ", stream->device->name);
+  XRT_REQUIRE(stream->device == runs_on, "copy from ", src->name, " to ", dst->name, " runs on ",
+              runs_on->name, ", but the stream belongs to ", stream->device->name);
   return stream->native;
 }
 
@@ -147,7 +146,7 @@ xrt_status_t xrt_device_by_name(const char* name, xrt_device_t** out) {
 
 xrt_status_t xrt_device_info(const xrt_device_t* device, xrt_device_info_t* info) {
   return guarded([&] {
-    require(device != nullptr, "device is NULL");
+    XRT_REQUIRE(device != nullptr, "device is NULL");
     require_out(info, "info");
     xrt::check_struct_size(info->struct_size, xrt::kFirstDeviceInfoSize, "xrt_device_info_t");
     XRT_SET_FIELD(info, kind, device->kind);
@@ -181,7 +180,7 @@ xrt_status_t xrt_stream_wrap(xrt_device_t* device, void* native, xrt_stream_t** 
   return guarded([&] {
     require_out(out, "out");
     xrt_device* d = require_device(device);
-    require(d->api || native == nullptr, "the CPU has no native streams to wrap");
+    XRT_REQUIRE(d->api || native == nullptr, "the CPU has no native streams to wrap");
     auto* stream = new xrt_stream();
     stream->device = d;
     stream->native = native;
@@ -191,7 +190,7 @@ xrt_status_t xrt_stream_wrap(xrt_device_t* device, void* native, xrt_stream_t** 
 
 xrt_status_t xrt_stream_native(const xrt_stream_t* stream, void** out) {
   return guarded([&] {
-    require(stream != nullptr, "stream is NULL");
+    XRT_REQUIRE(stream != nullptr, "stream is NULL");
     require_out(out, "out");
     *out = stream->native;
   });
@@ -199,7 +198,7 @@ xrt_status_t xrt_stream_native(const xrt_stream_t* stream, void** out) {
 
 xrt_status_t xrt_stream_retain(xrt_stream_t* stream) {
   return guarded([&] {
-    require(stream != nullptr, "stream is NULL");
+    XRT_REQUIRE(stream != nullptr, "stream is NULL");
     stream->refcount.fetch_add(1, std::memory_order_relaxed);
   });
 }
@@ -210,7 +209,7 @@ void xrt_stream_release(xrt_stream_t* stream) {
 
 xrt_status_t xrt_stream_synchronize(xrt_stream_t* stream) {
   return guarded([&] {
-    require(stream != nullptr, "stream is NULL");
+    XRT_REQUIRE(stream != nullptr, "stream is NULL");
     xrt_device* d = stream->device;
     // CPU work is complete when its call returns: nothing is pending.
     if (d->api)
@@ -230,7 +229,7 @@ xrt_status_t xrt_device_synchronize(xrt_device_t* device) {
 
 xrt_status_t xrt_stream_device(const xrt_stream_t* stream, xrt_device_t** out) {
   return guarded([&] {
-    require(stream != nullptr, "stream is NULL");
+    XRT_REQUIRE(stream != nullptr, "stream is NULL");
     require_out(out, "out");
     *out = stream->device;
   });
@@ -238,11 +237,11 @@ xrt_status_t xrt_stream_device(const xrt_stream_t* stream, xrt_device_t** out) {
 
 xrt_status_t xrt_stream_wait_event(xrt_stream_t* stream, xrt_event_t* event) {
   return guarded([&] {
-    require(stream != nullptr, "stream is NULL");
-    require(event != nullptr, "event is NULL");
-    require(stream->device == event->device, "the stream belongs to ", stream->device->name,
-            ", the event to ", event->device->name);
-    require(event->recorded.load(std::memory_order_acquire), "the event was never recorded");
+    XRT_REQUIRE(stream != nullptr, "stream is NULL");
+    XRT_REQUIRE(event != nullptr, "event is NULL");
+    XRT_REQUIRE(stream->device == event->device, "the stream belongs to ", stream->device->name,
+                ", the event to ", event->device->name);
+    XRT_REQUIRE(event->recorded.load(std::memory_order_acquire), "the event was never recorded");
     xrt_device* d = stream->device;
     if (d->api)
       xrt::check_device_call(d, d->api->stream_wait_event(d->index, stream->native, event->native),
@@ -265,7 +264,7 @@ xrt_status_t xrt_event_create(xrt_device_t* device, xrt_event_t** out) {
 
 xrt_status_t xrt_event_retain(xrt_event_t* event) {
   return guarded([&] {
-    require(event != nullptr, "event is NULL");
+    XRT_REQUIRE(event != nullptr, "event is NULL");
     event->refcount.fetch_add(1, std::memory_order_relaxed);
   });
 }
@@ -276,9 +275,9 @@ void xrt_event_release(xrt_event_t* event) {
 
 xrt_status_t xrt_event_record(xrt_event_t* event, xrt_stream_t* stream) {
   return guarded([&] {
-    require(event != nullptr, "event is NULL");
-    require(!stream || stream->device == event->device, "the event belongs to ",
-            event->device->name, ", the stream to ", stream ? stream->device->name : "");
+    XRT_REQUIRE(event != nullptr, "event is NULL");
+    XRT_REQUIRE(!stream || stream->device == event->device, "the event belongs to ",
+                event->device->name, ", the stream to ", stream ? stream->device->name : "");
     xrt_device* d = event->device;
     if (d->api)
       xrt::check_device_call(
@@ -291,7 +290,7 @@ xrt_status_t xrt_event_record(xrt_event_t* event, xrt_stream_t* stream) {
 
 xrt_status_t xrt_event_synchronize(xrt_event_t* event) {
   return guarded([&] {
-    require(event != nullptr, "event is NULL");
+    XRT_REQUIRE(event != nullptr, "event is NULL");
     xrt_device* d = event->device;
     if (d->api && event->recorded.load(std::memory_order_acquire))
       xrt::check_device_call(d, d->api->event_synchronize(d->index, event->native),
@@ -301,7 +300,7 @@ xrt_status_t xrt_event_synchronize(xrt_event_t* event) {
 
 xrt_status_t xrt_event_query(xrt_event_t* event, int32_t* done) {
   return guarded([&] {
-    require(event != nullptr, "event is NULL");
+    XRT_REQUIRE(event != nullptr, "event is NULL");
     require_out(done, "done");
     xrt_device* d = event->device;
     *done = 1;
@@ -313,12 +312,13 @@ xrt_status_t xrt_event_query(xrt_event_t* event, int32_t* done) {
 
 xrt_status_t xrt_event_elapsed_time(xrt_event_t* start, xrt_event_t* end, float* ms) {
   return guarded([&] {
-    require(start != nullptr && end != nullptr, "event is NULL");
+    XRT_REQUIRE(start != nullptr && end != nullptr, "event is NULL");
     require_out(ms, "ms");
-    require(start->recorded.load(std::memory_order_acquire), "the start event was never recorded");
-    require(end->recorded.load(std::memory_order_acquire), "the end event was never recorded");
-    require(start->device == end->device, "events belong to different devices: ",
-            start->device->name, " and ", end->device->name);
+    XRT_REQUIRE(start->recorded.load(std::memory_order_acquire),
+                "the start event was never recorded");
+    XRT_REQUIRE(end->recorded.load(std::memory_order_acquire), "the end event was never recorded");
+    XRT_REQUIRE(start->device == end->device, "events belong to different devices: ",
+                start->device->name, " and ", end->device->name);
     xrt_device* d = start->device;
     if (d->api) {
       xrt::check_device_call(d, d->api->event_elapsed_ms(d->index, start->native, end->native, ms),
@@ -431,7 +431,7 @@ xrt_status_t xrt_tensor_wrap(xrt_device_t* device, xrt_dtype_t dtype, int32_t nd
 
 xrt_status_t xrt_tensor_retain(xrt_tensor_t* tensor) {
   return guarded([&] {
-    require(tensor != nullptr, "tensor is NULL");
+    XRT_REQUIRE(tensor != nullptr, "tensor is NULL");
     xrt::tensor_retain(tensor);
   });
 }
@@ -440,7 +440,7 @@ void xrt_tensor_release(xrt_tensor_t* tensor) { xrt::tensor_release(tensor); }
 
 xrt_status_t xrt_tensor_info(const xrt_tensor_t* tensor, xrt_tensor_info_t* info) {
   return guarded([&] {
-    require(tensor != nullptr, "tensor is NULL");
+    XRT_REQUIRE(tensor != nullptr, "tensor is NULL");
     require_out(info, "info");
     xrt::check_struct_size(info->struct_size, xrt::kFirstTensorInfoSize, "xrt_tensor_info_t");
     XRT_SET_FIELD(info, dtype, tensor->dtype);
@@ -458,7 +458,7 @@ xrt_status_t xrt_tensor_info(const xrt_tensor_t* tensor, xrt_tensor_info_t* info
 
 xrt_status_t xrt_tensor_data(const xrt_tensor_t* tensor, void** data) {
   return guarded([&] {
-    require(tensor != nullptr, "tensor is NULL");
+    XRT_REQUIRE(tensor != nullptr, "tensor is NULL");
     require_out(data, "data");
     *data = tensor->data;
   });
@@ -466,7 +466,7 @@ xrt_status_t xrt_tensor_data(const xrt_tensor_t* tensor, void** data) {
 
 xrt_status_t xrt_tensor_shape(const xrt_tensor_t* tensor, int32_t* ndim, const int64_t** shape) {
   return guarded([&] {
-    require(tensor != nullptr, "tensor is NULL");
+    XRT_REQUIRE(tensor != nullptr, "tensor is NULL");
     require_out(ndim, "ndim");
     require_out(shape, "shape");
     *ndim = tensor->ndim;
@@ -476,8 +476,8 @@ xrt_status_t xrt_tensor_shape(const xrt_tensor_t* tensor, int32_t* ndim, const i
 
 xrt_status_t xrt_tensor_copy(xrt_tensor_t* dst, const xrt_tensor_t* src, xrt_stream_t* stream) {
   return guarded([&] {
-    require(dst != nullptr, "dst is NULL");
-    require(src != nullptr, "src is NULL");
+    XRT_REQUIRE(dst != nullptr, "dst is NULL");
+    XRT_REQUIRE(src != nullptr, "src is NULL");
     xrt::tensor_copy(dst, src, copy_stream(dst, src, stream));
   });
 }
@@ -485,7 +485,7 @@ xrt_status_t xrt_tensor_copy(xrt_tensor_t* dst, const xrt_tensor_t* src, xrt_str
 xrt_status_t xrt_tensor_to(const xrt_tensor_t* src, xrt_device_t* device, xrt_stream_t* stream,
                            xrt_tensor_t** out) {
   return guarded([&] {
-    require(src != nullptr, "src is NULL");
+    XRT_REQUIRE(src != nullptr, "src is NULL");
     require_out(out, "out");
     xrt_device* d = require_device(device);
     void* native = copy_stream(d, src->device, stream);
@@ -498,7 +498,7 @@ xrt_status_t xrt_tensor_to(const xrt_tensor_t* src, xrt_device_t* device, xrt_st
 
 xrt_status_t xrt_tensor_contiguous(const xrt_tensor_t* src, xrt_tensor_t** out) {
   return guarded([&] {
-    require(src != nullptr, "src is NULL");
+    XRT_REQUIRE(src != nullptr, "src is NULL");
     require_out(out, "out");
     *out = xrt::tensor_contiguous(src);
   });
@@ -506,7 +506,7 @@ xrt_status_t xrt_tensor_contiguous(const xrt_tensor_t* src, xrt_tensor_t** out) 
 
 xrt_status_t xrt_tensor_to_dlpack(xrt_tensor_t* tensor, DLManagedTensorVersioned** out) {
   return guarded([&] {
-    require(tensor != nullptr, "tensor is NULL");
+    XRT_REQUIRE(tensor != nullptr, "tensor is NULL");
     require_out(out, "out");
     *out = xrt::export_dlpack(tensor);
   });
@@ -514,7 +514,7 @@ xrt_status_t xrt_tensor_to_dlpack(xrt_tensor_t* tensor, DLManagedTensorVersioned
 
 xrt_status_t xrt_tensor_to_dlpack_legacy(xrt_tensor_t* tensor, DLManagedTensor** out) {
   return guarded([&] {
-    require(tensor != nullptr, "tensor is NULL");
+    XRT_REQUIRE(tensor != nullptr, "tensor is NULL");
     require_out(out, "out");
     *out = xrt::export_dlpack_legacy(tensor);
   });
@@ -626,7 +626,7 @@ xrt_status_t xrt_session_create(const char* model_path, const void* model_data, 
 
 xrt_status_t xrt_session_retain(xrt_session_t* session) {
   return guarded([&] {
-    require(session != nullptr, "session is NULL");
+    XRT_REQUIRE(session != nullptr, "session is NULL");
     session->refcount.fetch_add(1, std::memory_order_relaxed);
   });
 }
@@ -635,7 +635,7 @@ void xrt_session_release(xrt_session_t* session) { xrt::session_release(session)
 
 xrt_status_t xrt_session_backend(const xrt_session_t* session, const char** name) {
   return guarded([&] {
-    require(session != nullptr, "session is NULL");
+    XRT_REQUIRE(session != nullptr, "session is NULL");
     require_out(name, "name");
     *name = session->backend;
   });
@@ -643,7 +643,7 @@ xrt_status_t xrt_session_backend(const xrt_session_t* session, const char** name
 
 xrt_status_t xrt_session_device(const xrt_session_t* session, xrt_device_t** out) {
   return guarded([&] {
-    require(session != nullptr, "session is NULL");
+    XRT_REQUIRE(session != nullptr, "session is NULL");
     require_out(out, "out");
     *out = session->device;
   });
@@ -652,8 +652,8 @@ xrt_status_t xrt_session_device(const xrt_session_t* session, xrt_device_t** out
 xrt_status_t xrt_session_property(const xrt_session_t* session, const char* key,
                                   const char** value) {
   return guarded([&] {
-    require(session != nullptr, "session is NULL");
-    require(key != nullptr, "key is NULL");
+    XRT_REQUIRE(session != nullptr, "session is NULL");
+    XRT_REQUIRE(key != nullptr, "key is NULL");
     require_out(value, "value");
     *value = xrt::session_property(session, key);
   });
@@ -661,7 +661,7 @@ xrt_status_t xrt_session_property(const xrt_session_t* session, const char* key,
 
 xrt_status_t xrt_session_input_count(const xrt_session_t* session, size_t* count) {
   return guarded([&] {
-    require(session != nullptr, "session is NULL");
+    XRT_REQUIRE(session != nullptr, "session is NULL");
     require_out(count, "count");
     *count = session->inputs.size();
   });
@@ -669,7 +669,7 @@ xrt_status_t xrt_session_input_count(const xrt_session_t* session, size_t* count
 
 xrt_status_t xrt_session_output_count(const xrt_session_t* session, size_t* count) {
   return guarded([&] {
-    require(session != nullptr, "session is NULL");
+    XRT_REQUIRE(session != nullptr, "session is NULL");
     require_out(count, "count");
     *count = session->outputs.size();
   });
@@ -681,8 +681,8 @@ void copy_value_info(const std::vector<xrt_value_info_t>& values, size_t index,
                      xrt_value_info_t* info, const char* what) {
   require_out(info, "info");
   xrt::check_struct_size(info->struct_size, xrt::kFirstValueInfoSize, "xrt_value_info_t");
-  require(index < values.size(), what, " index ", index, " is out of range (", values.size(),
-          " ", what, "s)");
+  XRT_REQUIRE(index < values.size(), what, " index ", index, " is out of range (", values.size(),
+              " ", what, "s)");
   const xrt_value_info_t& value = values[index];
   XRT_SET_FIELD(info, name, value.name);
   XRT_SET_FIELD(info, dtype, value.dtype);
@@ -696,7 +696,7 @@ void copy_value_info(const std::vector<xrt_value_info_t>& values, size_t index,
 xrt_status_t xrt_session_input_info(const xrt_session_t* session, size_t index,
                                     xrt_value_info_t* info) {
   return guarded([&] {
-    require(session != nullptr, "session is NULL");
+    XRT_REQUIRE(session != nullptr, "session is NULL");
     copy_value_info(session->inputs, index, info, "input");
   });
 }
@@ -704,7 +704,7 @@ xrt_status_t xrt_session_input_info(const xrt_session_t* session, size_t index,
 xrt_status_t xrt_session_output_info(const xrt_session_t* session, size_t index,
                                      xrt_value_info_t* info) {
   return guarded([&] {
-    require(session != nullptr, "session is NULL");
+    XRT_REQUIRE(session != nullptr, "session is NULL");
     copy_value_info(session->outputs, index, info, "output");
   });
 }
@@ -714,7 +714,7 @@ xrt_status_t xrt_session_run(xrt_session_t* session, const char* const* input_na
                              const char* const* output_names, size_t num_outputs,
                              xrt_tensor_t** outputs) {
   return guarded([&] {
-    require(session != nullptr, "session is NULL");
+    XRT_REQUIRE(session != nullptr, "session is NULL");
     xrt::session_run(session, input_names, inputs, num_inputs, output_names, num_outputs,
                      outputs);
   });
@@ -733,7 +733,7 @@ xrt_status_t xrt_backend_info(int32_t index, xrt_backend_info_t* info) {
   return guarded([&] {
     require_out(info, "info");
     xrt::check_struct_size(info->struct_size, xrt::kFirstBackendInfoSize, "xrt_backend_info_t");
-    require(index >= 0, "backend index ", index, " is negative");
+    XRT_REQUIRE(index >= 0, "backend index ", index, " is negative");
     const xrt::Backend& kept = Runtime::get().backend(static_cast<size_t>(index));
     const char* details = kept.reason.empty() ? xrt::session_details(kept.sessions) : nullptr;
     XRT_SET_FIELD(info, name, kept.name.c_str());
@@ -749,7 +749,7 @@ xrt_status_t xrt_backend_info(int32_t index, xrt_backend_info_t* info) {
 
 xrt_status_t xrt_plugin_load(const char* path) {
   return guarded([&] {
-    require(path != nullptr, "path is NULL");
+    XRT_REQUIRE(path != nullptr, "path is NULL");
     Runtime::get().load_plugin(path);
   });
 }
@@ -766,7 +766,7 @@ xrt_status_t xrt_profiler_stop(void) {
 
 xrt_status_t xrt_profiler_export(const char* path) {
   return guarded([&] {
-    require(path != nullptr, "path is NULL");
+    XRT_REQUIRE(path != nullptr, "path is NULL");
     xrt::write_file_atomically(path, xrt::Profiler::get().chrome_trace_json());
   });
 }
@@ -774,7 +774,7 @@ xrt_status_t xrt_profiler_export(const char* path) {
 xrt_status_t xrt_profiler_summary(char* buf, size_t capacity, size_t* length) {
   return guarded([&] {
     require_out(length, "length");
-    require(capacity == 0 || buf != nullptr, "buf is NULL with capacity ", capacity);
+    XRT_REQUIRE(capacity == 0 || buf != nullptr, "buf is NULL with capacity ", capacity);
     const std::string text = xrt::Profiler::get().summary();
     *length = text.size();
     if (capacity) {

@@ -15,8 +15,8 @@ const char* device_kind_name(xrt_device_kind_t kind) {
 
 xrt_device_kind_t checked_device_kind(const xrt_device_kind_t& kind, const std::string& what) {
   const int32_t code = enum_code(kind);
-  require(code == XRT_DEVICE_CPU || code == XRT_DEVICE_CUDA, what, ": device kind code ", code,
-          " is out of range (expected ", XRT_DEVICE_CPU, " cpu or ", XRT_DEVICE_CUDA, " cuda)");
+  XRT_REQUIRE(code == XRT_DEVICE_CPU || code == XRT_DEVICE_CUDA, what, ": device kind code ", code,
+              " is out of range (expected ", XRT_DEVICE_CPU, " cpu or ", XRT_DEVICE_CUDA, " cuda)");
   return kind;
 }
 

@@ -20,42 +20,42 @@ namespace {
 
 void check_operands(const OpSchema& schema, PreparedCall& call,
                     const xrt_tensor_t* const* inputs, size_t num_inputs) {
-  require(num_inputs == 0 || inputs != nullptr, schema.name, ": inputs is NULL");
-  require(num_inputs <= schema.num_inputs, schema.name, ": got ", num_inputs,
-          " inputs, expected at most ", schema.num_inputs);
+  XRT_REQUIRE(num_inputs == 0 || inputs != nullptr, schema.name, ": inputs is NULL");
+  XRT_REQUIRE(num_inputs <= schema.num_inputs, schema.name, ": got ", num_inputs,
+              " inputs, expected at most ", schema.num_inputs);
   call.num_inputs = schema.num_inputs;
   for (size_t i = 0; i < schema.num_inputs; ++i) {
     const xrt_tensor* t = i < num_inputs ? inputs[i] : nullptr;
-    require(t || (schema.optional_inputs >> i & 1u), schema.name, ": input '",
-            schema.input_names[i], "' is NULL");
+    XRT_REQUIRE(t || (schema.optional_inputs >> i & 1u), schema.name, ": input '",
+                schema.input_names[i], "' is NULL");
     call.inputs[i] = t;
   }
   const xrt_tensor* lead = call.inputs[0];
   for (size_t i = 1; i < schema.num_inputs; ++i) {
     const xrt_tensor* t = call.inputs[i];
     if (!t) continue;
-    require(t->device == lead->device, schema.name, ": inputs are on different devices: ",
-            schema.input_names[0], " on ", lead->device->name, ", ", schema.input_names[i],
-            " on ", t->device->name);
+    XRT_REQUIRE(t->device == lead->device, schema.name, ": inputs are on different devices: ",
+                schema.input_names[0], " on ", lead->device->name, ", ", schema.input_names[i],
+                " on ", t->device->name);
     if (schema.float32_inputs >> i & 1u) {
-      require(t->dtype == XRT_FLOAT32, schema.name, ": ", schema.input_names[i], " is ",
-              dtype_name(t->dtype), ", expected float32");
+      XRT_REQUIRE(t->dtype == XRT_FLOAT32, schema.name, ": ", schema.input_names[i], " is ",
+                  dtype_name(t->dtype), ", expected float32");
       continue;
     }
-    require(t->dtype == lead->dtype, schema.name, ": dtype mismatch: ", schema.input_names[0],
-            " is ", dtype_name(lead->dtype), ", ", schema.input_names[i], " is ",
-            dtype_name(t->dtype));
+    XRT_REQUIRE(t->dtype == lead->dtype, schema.name, ": dtype mismatch: ", schema.input_names[0],
+                " is ", dtype_name(lead->dtype), ", ", schema.input_names[i], " is ",
+                dtype_name(t->dtype));
   }
 }
 
 void resolve_attrs(const OpSchema& schema, PreparedCall& call, const xrt_attr_t* attrs,
                    size_t num_attrs) {
-  require(num_attrs == 0 || attrs != nullptr, schema.name, ": attrs is NULL");
+  XRT_REQUIRE(num_attrs == 0 || attrs != nullptr, schema.name, ": attrs is NULL");
   call.num_attrs = schema.num_attrs;
   for (size_t i = 0; i < schema.num_attrs; ++i) call.attrs[i] = schema.attrs[i];
   for (size_t j = 0; j < num_attrs; ++j) {
     const xrt_attr_t& given = attrs[j];
-    require(given.name != nullptr, schema.name, ": attribute #", j, " has no name");
+    XRT_REQUIRE(given.name != nullptr, schema.name, ": attribute #", j, " has no name");
     size_t i = 0;
     while (i < schema.num_attrs && std::strcmp(schema.attrs[i].name, given.name) != 0) ++i;
     if (i == schema.num_attrs) {
@@ -67,13 +67,13 @@ void resolve_attrs(const OpSchema& schema, PreparedCall& call, const xrt_attr_t*
     }
     // The caller's type is read as an integer: C may store any int there.
     const int32_t type = enum_code(given.type);
-    require(type == XRT_ATTR_INT || type == XRT_ATTR_FLOAT, schema.name, ": attribute '",
-            given.name, "' has type code ", type, " (expected XRT_ATTR_INT (", XRT_ATTR_INT,
-            ") or XRT_ATTR_FLOAT (", XRT_ATTR_FLOAT, "))");
+    XRT_REQUIRE(type == XRT_ATTR_INT || type == XRT_ATTR_FLOAT, schema.name, ": attribute '",
+                given.name, "' has type code ", type, " (expected XRT_ATTR_INT (", XRT_ATTR_INT,
+                ") or XRT_ATTR_FLOAT (", XRT_ATTR_FLOAT, "))");
     xrt_attr_t& slot = call.attrs[i];
     if (slot.type == XRT_ATTR_INT) {
-      require(type == XRT_ATTR_INT, schema.name, ": attribute '", given.name,
-              "' must be an integer");
+      XRT_REQUIRE(type == XRT_ATTR_INT, schema.name, ": attribute '", given.name,
+                  "' must be an integer");
       slot.i = given.i;
     } else {
       slot.f = type == XRT_ATTR_INT ? static_cast<double>(given.i) : given.f;
@@ -171,12 +171,12 @@ const Kernel* forced_kernel(const OpSchema& schema, const char* impl, const xrt_
 void run_op(const char* op, const char* impl, const xrt_tensor_t* const* inputs,
             size_t num_inputs, const xrt_attr_t* attrs, size_t num_attrs, xrt_stream* stream,
             xrt_tensor_t** outputs, size_t num_outputs) {
-  require(op != nullptr, "op name is NULL");
+  XRT_REQUIRE(op != nullptr, "op name is NULL");
   const OpRegistry& ops = Runtime::get().ops();
   const OpSchema* schema = ops.find(op);
   if (!schema) fail(XRT_ERROR_NOT_FOUND, "unknown op '", op, "' (known ops: ", ops.names(), ")");
-  require(num_outputs == schema->num_outputs, schema->name, " has ", schema->num_outputs,
-          " outputs, the call asked for ", num_outputs);
+  XRT_REQUIRE(num_outputs == schema->num_outputs, schema->name, " has ", schema->num_outputs,
+              " outputs, the call asked for ", num_outputs);
 
   PreparedCall call;
   call.op = schema->name;
@@ -184,8 +184,8 @@ void run_op(const char* op, const char* impl, const xrt_tensor_t* const* inputs,
   check_operands(*schema, call, inputs, num_inputs);
   const xrt_tensor* lead = call.inputs[0];
   xrt_device* device = lead->device;
-  require(!stream || stream->device == device, schema->name, ": the stream belongs to ",
-          stream ? stream->device->name : "", ", the inputs to ", device->name);
+  XRT_REQUIRE(!stream || stream->device == device, schema->name, ": the stream belongs to ",
+              stream ? stream->device->name : "", ", the inputs to ", device->name);
   void* native = native_stream(stream);
   resolve_attrs(*schema, call, attrs, num_attrs);
 

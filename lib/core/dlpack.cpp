@@ -137,16 +137,16 @@ void call_deleter(void*, void* context) {
 template <typename Managed>
 xrt_tensor* import(Managed* managed, bool read_only) {
   const DLTensor& dl = managed->dl_tensor;
-  require(dl.ndim >= 0 && dl.ndim <= XRT_MAX_DIMS, "DLPack tensor has ", dl.ndim,
-          " dimensions (expected 0..", XRT_MAX_DIMS, ")");
-  require(dl.ndim == 0 || dl.shape != nullptr, "DLPack tensor has no shape");
+  XRT_REQUIRE(dl.ndim >= 0 && dl.ndim <= XRT_MAX_DIMS, "DLPack tensor has ", dl.ndim,
+              " dimensions (expected 0..", XRT_MAX_DIMS, ")");
+  XRT_REQUIRE(dl.ndim == 0 || dl.shape != nullptr, "DLPack tensor has no shape");
   const xrt_dtype_t dtype = from_dl_dtype(dl.dtype);
   xrt_device* device = from_dl_device(dl.device);
   char* data = static_cast<char*>(dl.data);
   if (data) {
     const uintptr_t room = UINTPTR_MAX - reinterpret_cast<uintptr_t>(data);
-    require(dl.byte_offset <= room, "DLPack byte_offset ", dl.byte_offset,
-            " wraps the data pointer ", dl.data, " (expected at most ", room, ")");
+    XRT_REQUIRE(dl.byte_offset <= room, "DLPack byte_offset ", dl.byte_offset,
+                " wraps the data pointer ", dl.data, " (expected at most ", room, ")");
     data += dl.byte_offset;
   }
   xrt_tensor* t = tensor_wrap(device, dtype, dl.ndim, dl.shape, dl.strides, data,
@@ -169,7 +169,7 @@ DLManagedTensor* export_dlpack_legacy(xrt_tensor* t) {
 }
 
 xrt_tensor* import_dlpack(DLManagedTensorVersioned* managed) {
-  require(managed != nullptr, "DLPack managed tensor is NULL");
+  XRT_REQUIRE(managed != nullptr, "DLPack managed tensor is NULL");
   if (managed->version.major != DLPACK_MAJOR_VERSION)
     fail(XRT_ERROR_UNSUPPORTED, "DLPack version ", managed->version.major, ".",
          managed->version.minor, " is not supported (expected ", DLPACK_MAJOR_VERSION, ".x)");
@@ -177,7 +177,7 @@ xrt_tensor* import_dlpack(DLManagedTensorVersioned* managed) {
 }
 
 xrt_tensor* import_dlpack_legacy(DLManagedTensor* managed) {
-  require(managed != nullptr, "DLPack managed tensor is NULL");
+  XRT_REQUIRE(managed != nullptr, "DLPack managed tensor is NULL");
   return import(managed, false);
 }
 

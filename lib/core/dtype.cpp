@@ -9,8 +9,8 @@ namespace xrt {
 bool dtype_valid(const xrt_dtype_t& dtype) { return dtypes::known(enum_code(dtype)); }
 
 xrt_dtype_t checked_dtype(const xrt_dtype_t& dtype, const char* what) {
-  require(dtype_valid(dtype), what, ": dtype code ", enum_code(dtype),
-          " is out of range (expected 0..", XRT_DTYPE_COUNT - 1, ")");
+  XRT_REQUIRE(dtype_valid(dtype), what, ": dtype code ", enum_code(dtype),
+              " is out of range (expected 0..", XRT_DTYPE_COUNT - 1, ")");
   return dtype;
 }
 

@@ -34,12 +34,16 @@ template <typename... Parts>
   throw Error(status, cat(parts...));
 }
 
-template <typename... Parts>
-void require(bool condition, const Parts&... parts) {
-  if (!condition) fail(XRT_ERROR_INVALID_ARGUMENT, parts...);
-}
 
 // Formats a shape as "(2, 3, 4)".
 std::string shape_string(int32_t ndim, const int64_t* shape);
 
 }  // namespace xrt
+
+// Fails with XRT_ERROR_INVALID_ARGUMENT when `condition` is false. A macro,
+// so the message's parts (shape strings, names) are built only on failure:
+// the checks sit on hot paths that must not pay for text they never show.
+#define XRT_REQUIRE(condition, ...)                                        \
+  do {                                                                     \
+    if (!(condition)) ::xrt::fail(XRT_ERROR_INVALID_ARGUMENT, __VA_ARGS__); \
+  } while (0)

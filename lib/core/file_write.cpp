@@ -46,7 +46,7 @@ int create_temporary(const std::string& path, std::string& temp) {
 }  // namespace
 
 void write_file_atomically(const std::string& path, const std::string& contents) {
-  require(!path.empty(), "the output path is empty");
+  XRT_REQUIRE(!path.empty(), "the output path is empty");
   std::string temp;
   const int fd = create_temporary(path, temp);
   if (fd < 0) fail_io(path, "creating a temporary file beside it", errno);

@@ -69,8 +69,8 @@ void prepare_add(PreparedCall& call) {
   OperandView& b = call.views[1];
   int32_t ndim = 0;
   int64_t shape[XRT_MAX_DIMS];
-  require(broadcast_shapes(a.ndim, a.shape, b.ndim, b.shape, &ndim, shape), "add: shapes ",
-          shape_of(a), " and ", shape_of(b), " do not broadcast");
+  XRT_REQUIRE(broadcast_shapes(a.ndim, a.shape, b.ndim, b.shape, &ndim, shape), "add: shapes ",
+              shape_of(a), " and ", shape_of(b), " do not broadcast");
   broadcast_view(a, ndim, shape);
   broadcast_view(b, ndim, shape);
   set_output(call, ndim, shape);
@@ -79,9 +79,9 @@ void prepare_add(PreparedCall& call) {
 void prepare_matmul(PreparedCall& call) {
   OperandView& a = call.views[0];
   OperandView& b = call.views[1];
-  require(a.ndim >= 1 && b.ndim >= 1, "matmul: operands need at least one dimension (a is ",
-          shape_of(a), ", b is ", shape_of(b), ")");
-  const std::string a_shape = shape_of(a), b_shape = shape_of(b);
+  XRT_REQUIRE(a.ndim >= 1 && b.ndim >= 1, "matmul: operands need at least one dimension (a is ",
+              shape_of(a), ", b is ", shape_of(b), ")");
+  const OperandView a_given = a, b_given = b;  // for messages, before the vector axes change
   // Vectors become a row (a) or a column (b); the axis is dropped again
   // from the result, as numpy does. Inputs are contiguous here.
   const bool a_vector = a.ndim == 1, b_vector = b.ndim == 1;
@@ -98,14 +98,15 @@ void prepare_matmul(PreparedCall& call) {
   contiguous_strides(b.ndim, b.shape, b.strides);
   const int64_t m = a.shape[a.ndim - 2], k = a.shape[a.ndim - 1];
   const int64_t kb = b.shape[b.ndim - 2], n = b.shape[b.ndim - 1];
-  require(k == kb, "matmul: inner dimensions differ: a is ", a_shape, ", b is ", b_shape, " (", k,
-          " != ", kb, ")");
+  XRT_REQUIRE(k == kb, "matmul: inner dimensions differ: a is ", shape_of(a_given), ", b is ",
+              shape_of(b_given), " (", k, " != ", kb, ")");
   int32_t batch_ndim = 0;
   int64_t shape[XRT_MAX_DIMS];
-  require(broadcast_shapes(a.ndim - 2, a.shape, b.ndim - 2, b.shape, &batch_ndim, shape),
-          "matmul: batch dimensions of a ", a_shape, " and b ", b_shape, " do not broadcast");
-  require(batch_ndim + 2 <= XRT_MAX_DIMS, "matmul: result would have more than ", XRT_MAX_DIMS,
-          " dimensions");
+  XRT_REQUIRE(broadcast_shapes(a.ndim - 2, a.shape, b.ndim - 2, b.shape, &batch_ndim, shape),
+              "matmul: batch dimensions of a ", shape_of(a_given), " and b ", shape_of(b_given),
+              " do not broadcast");
+  XRT_REQUIRE(batch_ndim + 2 <= XRT_MAX_DIMS, "matmul: result would have more than ", XRT_MAX_DIMS,
+              " dimensions");
   shape[batch_ndim] = m;
   shape[batch_ndim + 1] = n;
   set_output(call, batch_ndim + 2, shape);
@@ -124,8 +125,8 @@ void prepare_same_shape(PreparedCall& call) {
 void prepare_softmax(PreparedCall& call) {
   const OperandView& x = call.views[0];
   int64_t axis = call.int_attr("axis");
-  require(axis >= -x.ndim && axis < x.ndim, "softmax: axis ", axis,
-          " is out of range for a tensor of shape ", shape_of(x));
+  XRT_REQUIRE(axis >= -x.ndim && axis < x.ndim, "softmax: axis ", axis,
+              " is out of range for a tensor of shape ", shape_of(x));
   if (axis < 0) axis += x.ndim;
   for (size_t i = 0; i < call.num_attrs; ++i)
     if (std::strcmp(call.attrs[i].name, "axis") == 0) call.attrs[i].i = axis;
@@ -135,16 +136,16 @@ void prepare_softmax(PreparedCall& call) {
 // weight/bias of a norm: absent, or 1-D with the length of x's last axis.
 void check_norm_params(const PreparedCall& call, const char* op) {
   const OperandView& x = call.views[0];
-  require(x.ndim >= 1, op, ": x needs at least one dimension, got shape ", shape_of(x));
+  XRT_REQUIRE(x.ndim >= 1, op, ": x needs at least one dimension, got shape ", shape_of(x));
   const int64_t n = x.shape[x.ndim - 1];
   for (size_t i = 1; i < call.num_inputs; ++i) {
     if (!call.inputs[i]) continue;
     const OperandView& p = call.views[i];
-    require(p.ndim == 1 && p.shape[0] == n, op, ": ", i == 1 ? "weight" : "bias", " has shape ",
-            shape_of(p), ", expected (", n, ",) to match the last axis of x ", shape_of(x));
+    XRT_REQUIRE(p.ndim == 1 && p.shape[0] == n, op, ": ", i == 1 ? "weight" : "bias", " has shape ",
+                shape_of(p), ", expected (", n, ",) to match the last axis of x ", shape_of(x));
   }
   const double eps = call.float_attr("eps");
-  require(std::isfinite(eps) && eps >= 0, op, ": eps must be finite and >= 0, got ", eps);
+  XRT_REQUIRE(std::isfinite(eps) && eps >= 0, op, ": eps must be finite and >= 0, got ", eps);
 }
 
 void prepare_layer_norm(PreparedCall& call) {
@@ -162,18 +163,18 @@ void prepare_rms_norm(PreparedCall& call) {
 void prepare_norm_backward(PreparedCall& call, const char* op, size_t num_param_grads) {
   const OperandView& dy = call.views[0];
   const OperandView& x = call.views[1];
-  require(x.ndim >= 1, op, ": x needs at least one dimension, got shape ", shape_of(x));
+  XRT_REQUIRE(x.ndim >= 1, op, ": x needs at least one dimension, got shape ", shape_of(x));
   bool same = dy.ndim == x.ndim;
   for (int32_t i = 0; same && i < x.ndim; ++i) same = dy.shape[i] == x.shape[i];
-  require(same, op, ": grad has shape ", shape_of(dy), ", expected x's shape ", shape_of(x));
+  XRT_REQUIRE(same, op, ": grad has shape ", shape_of(dy), ", expected x's shape ", shape_of(x));
   const int64_t n = x.shape[x.ndim - 1];
   if (call.inputs[2]) {
     const OperandView& w = call.views[2];
-    require(w.ndim == 1 && w.shape[0] == n, op, ": weight has shape ", shape_of(w),
-            ", expected (", n, ",) to match the last axis of x ", shape_of(x));
+    XRT_REQUIRE(w.ndim == 1 && w.shape[0] == n, op, ": weight has shape ", shape_of(w),
+                ", expected (", n, ",) to match the last axis of x ", shape_of(x));
   }
   const double eps = call.float_attr("eps");
-  require(std::isfinite(eps) && eps >= 0, op, ": eps must be finite and >= 0, got ", eps);
+  XRT_REQUIRE(std::isfinite(eps) && eps >= 0, op, ": eps must be finite and >= 0, got ", eps);
   set_output(call, x.ndim, x.shape, 0);
   for (size_t i = 1; i <= num_param_grads; ++i) set_output(call, 1, &n, i);
 }
@@ -195,18 +196,18 @@ std::array<int64_t, 4> check_attention_operands(PreparedCall& call, size_t first
   const OperandView& v = call.views[first + 2];
   const std::string shapes =
       cat("q ", shape_of(q), ", k ", shape_of(k), ", v ", shape_of(v));
-  require(q.ndim == 4 && k.ndim == 4 && v.ndim == 4, op,
-          ": q, k and v must be (batch, heads, seq, head_dim); got ", shapes);
-  require(q.shape[0] == k.shape[0] && k.shape[0] == v.shape[0], op,
-          ": batch sizes differ: ", shapes);
-  require(q.shape[1] == k.shape[1] && k.shape[1] == v.shape[1], op,
-          ": head counts differ: ", shapes);
-  require(q.shape[3] == k.shape[3], op, ": head_dim of q and k differ: ", shapes);
-  require(k.shape[2] == v.shape[2], op, ": sequence lengths of k and v differ: ", shapes);
-  require(q.shape[3] > 0, op, ": head_dim is 0: ", shapes);
-  require(k.shape[2] > 0, op, ": k and v have sequence length 0: ", shapes);
+  XRT_REQUIRE(q.ndim == 4 && k.ndim == 4 && v.ndim == 4, op,
+              ": q, k and v must be (batch, heads, seq, head_dim); got ", shapes);
+  XRT_REQUIRE(q.shape[0] == k.shape[0] && k.shape[0] == v.shape[0], op,
+              ": batch sizes differ: ", shapes);
+  XRT_REQUIRE(q.shape[1] == k.shape[1] && k.shape[1] == v.shape[1], op,
+              ": head counts differ: ", shapes);
+  XRT_REQUIRE(q.shape[3] == k.shape[3], op, ": head_dim of q and k differ: ", shapes);
+  XRT_REQUIRE(k.shape[2] == v.shape[2], op, ": sequence lengths of k and v differ: ", shapes);
+  XRT_REQUIRE(q.shape[3] > 0, op, ": head_dim is 0: ", shapes);
+  XRT_REQUIRE(k.shape[2] > 0, op, ": k and v have sequence length 0: ", shapes);
   const double scale = call.float_attr("scale");
-  require(!std::isnan(scale), op, ": scale is NaN");
+  XRT_REQUIRE(!std::isnan(scale), op, ": scale is NaN");
   if (scale <= 0) call.set_float_attr("scale", 1.0 / std::sqrt(static_cast<double>(q.shape[3])));
   return {q.shape[0], q.shape[1], q.shape[2], v.shape[3]};
 }
@@ -254,16 +255,16 @@ void prepare_attention_backward(PreparedCall& call) {
   const char* op = "attention_backward";
   const std::array<int64_t, 4> out = check_attention_operands(call, 1, op);
   const std::string want = shape_string(4, out.data());
-  require(has_shape(call.views[0], 4, out.data()), op, ": grad has shape ",
-          shape_of(call.views[0]), ", expected ", want, " (the attention output's)");
+  XRT_REQUIRE(has_shape(call.views[0], 4, out.data()), op, ": grad has shape ",
+              shape_of(call.views[0]), ", expected ", want, " (the attention output's)");
   const bool has_output = call.inputs[4] != nullptr, has_lse = call.inputs[5] != nullptr;
-  require(has_output == has_lse, op, ": give output and lse together (got ",
-          has_output ? "output" : "lse", " alone)");
+  XRT_REQUIRE(has_output == has_lse, op, ": give output and lse together (got ",
+              has_output ? "output" : "lse", " alone)");
   if (has_output) {
-    require(has_shape(call.views[4], 4, out.data()), op, ": output has shape ",
-            shape_of(call.views[4]), ", expected ", want);
-    require(has_shape(call.views[5], 3, out.data()), op, ": lse has shape ",
-            shape_of(call.views[5]), ", expected ", shape_string(3, out.data()));
+    XRT_REQUIRE(has_shape(call.views[4], 4, out.data()), op, ": output has shape ",
+                shape_of(call.views[4]), ", expected ", want);
+    XRT_REQUIRE(has_shape(call.views[5], 3, out.data()), op, ": lse has shape ",
+                shape_of(call.views[5]), ", expected ", shape_string(3, out.data()));
   }
   for (size_t i = 0; i < 3; ++i) {
     set_output(call, 4, call.views[i + 1].shape, i);

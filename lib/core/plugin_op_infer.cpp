@@ -21,10 +21,10 @@ void check_elementwise(const OpSchema& schema, const PreparedCall& call) {
   const OperandView& lead = call.views[0];
   for (size_t i = 1; i < call.num_inputs; ++i) {
     if (!call.inputs[i]) continue;
-    require(same_shape(call.views[i], lead), schema.name, ": ", schema.input_names[i],
-            " has shape ", shape_string(call.views[i].ndim, call.views[i].shape), ", expected ",
-            schema.input_names[0], "'s shape ", shape_string(lead.ndim, lead.shape),
-            " (the op is element-wise)");
+    XRT_REQUIRE(same_shape(call.views[i], lead), schema.name, ": ", schema.input_names[i],
+                " has shape ", shape_string(call.views[i].ndim, call.views[i].shape), ", expected ",
+                schema.input_names[0], "'s shape ", shape_string(lead.ndim, lead.shape),
+                " (the op is element-wise)");
   }
 }
 

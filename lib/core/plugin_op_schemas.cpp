@@ -35,57 +35,57 @@ bool namespaced(const char* name) {
 bool same(const char* a, const char* b) { return std::strcmp(a, b) == 0; }
 
 void check_inputs(const xrt_op_schema_t& def, const std::string& what) {
-  require(def.num_inputs >= 1 && def.num_inputs <= kMaxOpInputs, what, " has ", def.num_inputs,
-          " inputs, expected 1 to ", kMaxOpInputs);
-  require(def.input_names != nullptr, what, " has no input_names");
+  XRT_REQUIRE(def.num_inputs >= 1 && def.num_inputs <= kMaxOpInputs, what, " has ", def.num_inputs,
+              " inputs, expected 1 to ", kMaxOpInputs);
+  XRT_REQUIRE(def.input_names != nullptr, what, " has no input_names");
   for (size_t i = 0; i < def.num_inputs; ++i) {
-    require(def.input_names[i] && *def.input_names[i], what, ": input #", i, " has no name");
+    XRT_REQUIRE(def.input_names[i] && *def.input_names[i], what, ": input #", i, " has no name");
     for (size_t j = 0; j < i; ++j)
-      require(!same(def.input_names[i], def.input_names[j]), what, " names two inputs '",
-              def.input_names[i], "'");
+      XRT_REQUIRE(!same(def.input_names[i], def.input_names[j]), what, " names two inputs '",
+                  def.input_names[i], "'");
   }
   const uint32_t optional = def.optional_inputs;
-  require(optional >> def.num_inputs == 0, what, ": optional_inputs 0x", std::hex, optional,
-          std::dec, " marks inputs beyond its ", def.num_inputs);
-  require(!(optional & 1u), what, ": input '", def.input_names[0],
-          "' cannot be optional (the first input gives the call's device and dtype)");
+  XRT_REQUIRE(optional >> def.num_inputs == 0, what, ": optional_inputs 0x", std::hex, optional,
+              std::dec, " marks inputs beyond its ", def.num_inputs);
+  XRT_REQUIRE(!(optional & 1u), what, ": input '", def.input_names[0],
+              "' cannot be optional (the first input gives the call's device and dtype)");
   for (size_t i = 1; i + 1 < def.num_inputs; ++i)
-    require(!(optional >> i & 1u) || (optional >> (i + 1) & 1u), what, ": input '",
-            def.input_names[i + 1], "' is required but follows optional input '",
-            def.input_names[i], "' (optional inputs come last)");
+    XRT_REQUIRE(!(optional >> i & 1u) || (optional >> (i + 1) & 1u), what, ": input '",
+                def.input_names[i + 1], "' is required but follows optional input '",
+                def.input_names[i], "' (optional inputs come last)");
 }
 
 void check_attrs(const xrt_op_schema_t& def, const std::string& what) {
-  require(def.num_attrs <= kMaxOpAttrs, what, " has ", def.num_attrs,
-          " attributes, expected at most ", kMaxOpAttrs);
-  require(def.num_attrs == 0 || def.attrs != nullptr, what, " lists ", def.num_attrs,
-          " attributes but no attribute array");
+  XRT_REQUIRE(def.num_attrs <= kMaxOpAttrs, what, " has ", def.num_attrs,
+              " attributes, expected at most ", kMaxOpAttrs);
+  XRT_REQUIRE(def.num_attrs == 0 || def.attrs != nullptr, what, " lists ", def.num_attrs,
+              " attributes but no attribute array");
   for (size_t i = 0; i < def.num_attrs; ++i) {
     const xrt_attr_t& attr = def.attrs[i];
-    require(attr.name && *attr.name, what, ": attribute #", i, " has no name");
+    XRT_REQUIRE(attr.name && *attr.name, what, ": attribute #", i, " has no name");
     const int32_t type = enum_code(attr.type);
-    require(type == XRT_ATTR_INT || type == XRT_ATTR_FLOAT, what, ": attribute '", attr.name,
-            "' has type code ", type, " (expected XRT_ATTR_INT (", XRT_ATTR_INT,
-            ") or XRT_ATTR_FLOAT (", XRT_ATTR_FLOAT, "))");
+    XRT_REQUIRE(type == XRT_ATTR_INT || type == XRT_ATTR_FLOAT, what, ": attribute '", attr.name,
+                "' has type code ", type, " (expected XRT_ATTR_INT (", XRT_ATTR_INT,
+                ") or XRT_ATTR_FLOAT (", XRT_ATTR_FLOAT, "))");
     for (size_t j = 0; j < i; ++j)
-      require(!same(attr.name, def.attrs[j].name), what, " names two attributes '", attr.name,
-              "'");
+      XRT_REQUIRE(!same(attr.name, def.attrs[j].name), what, " names two attributes '", attr.name,
+                  "'");
   }
 }
 
 OpSchema checked_schema(const xrt_op_schema_t& def, size_t index, const std::string& path) {
   const std::string plugin = "plugin '" + path + "'";
-  require(def.struct_size >= kFirstOpSchemaSize, plugin, ": op schema #", index, " is ",
-          def.struct_size, " bytes, expected at least ", kFirstOpSchemaSize,
-          " (every entry has op schema #0's struct_size)");
-  require(def.name && *def.name, plugin, ": op schema #", index, " has no name");
-  require(namespaced(def.name), plugin, ": op '", def.name,
-          "' is not namespaced (expected '<plugin>.<op>': letters, digits, '_' and '.', with "
-          "a '.' inside)");
+  XRT_REQUIRE(def.struct_size >= kFirstOpSchemaSize, plugin, ": op schema #", index, " is ",
+              def.struct_size, " bytes, expected at least ", kFirstOpSchemaSize,
+              " (every entry has op schema #0's struct_size)");
+  XRT_REQUIRE(def.name && *def.name, plugin, ": op schema #", index, " has no name");
+  XRT_REQUIRE(namespaced(def.name), plugin, ": op '", def.name,
+              "' is not namespaced (expected '<plugin>.<op>': letters, digits, '_' and '.', with "
+              "a '.' inside)");
   const std::string what = plugin + ": op '" + def.name + "'";
   check_inputs(def, what);
-  require(def.num_outputs >= 1 && def.num_outputs <= kMaxOpOutputs, what, " has ",
-          def.num_outputs, " outputs, expected 1 to ", kMaxOpOutputs);
+  XRT_REQUIRE(def.num_outputs >= 1 && def.num_outputs <= kMaxOpOutputs, what, " has ",
+              def.num_outputs, " outputs, expected 1 to ", kMaxOpOutputs);
   check_attrs(def, what);
 
   OpSchema schema{};
@@ -106,18 +106,18 @@ OpSchema checked_schema(const xrt_op_schema_t& def, size_t index, const std::str
 std::vector<OpSchema> plugin_op_schemas(const xrt_plugin_api_t* api, const std::string& path) {
   std::vector<OpSchema> schemas;
   if (!XRT_HAS_FIELD(api, num_ops) || api->num_ops == 0) return schemas;
-  require(api->ops != nullptr, "plugin '", path, "' lists ", api->num_ops,
-          " ops but no op schema array");
+  XRT_REQUIRE(api->ops != nullptr, "plugin '", path, "' lists ", api->num_ops,
+              " ops but no op schema array");
   for (size_t i = 0; i < api->num_ops; ++i) {
     // Entry sizes are checked one by one, so a short first entry is caught
     // before it is used as the stride.
     if (i > 0)
-      require(read_schema(api->ops, i).struct_size == api->ops[0].struct_size, "plugin '", path,
-              "': op schema #", i, " has struct_size ", read_schema(api->ops, i).struct_size,
-              ", expected op schema #0's (", api->ops[0].struct_size, ")");
+      XRT_REQUIRE(read_schema(api->ops, i).struct_size == api->ops[0].struct_size, "plugin '", path,
+                  "': op schema #", i, " has struct_size ", read_schema(api->ops, i).struct_size,
+                  ", expected op schema #0's (", api->ops[0].struct_size, ")");
     schemas.push_back(checked_schema(read_schema(api->ops, i), i, path));
     for (size_t j = 0; j < i; ++j)
-      require(!same(schemas[j].name, schemas[i].name), "plugin '", path, "' defines op '",
+      XRT_REQUIRE(!same(schemas[j].name, schemas[i].name), "plugin '", path, "' defines op '",
               schemas[i].name, "' twice (op schemas #", j, " and #", i, ")");
   }
   return schemas;

@@ -39,13 +39,13 @@ size_t Runtime::device_count() {
 
 xrt_device* Runtime::device_at(size_t index) {
   std::lock_guard<std::mutex> lock(backends_mutex_);
-  require(index < devices_.size(), "device ordinal ", index, " is out of range (",
-          devices_.size(), " devices)");
+  XRT_REQUIRE(index < devices_.size(), "device ordinal ", index, " is out of range (",
+              devices_.size(), " devices)");
   return devices_[index].get();
 }
 
 xrt_device* Runtime::device_by_name(const char* name) {
-  require(name != nullptr, "device name is NULL");
+  XRT_REQUIRE(name != nullptr, "device name is NULL");
   std::lock_guard<std::mutex> lock(backends_mutex_);
   std::string wanted = name;
   if (wanted == "cpu:0") wanted = "cpu";
@@ -77,14 +77,14 @@ size_t Runtime::backend_count() {
 
 const Backend& Runtime::backend(size_t index) {
   std::lock_guard<std::mutex> lock(backends_mutex_);
-  require(index < backends_.size(), "backend index ", index, " is out of range (", backends_.size(),
-          " backends)");
+  XRT_REQUIRE(index < backends_.size(), "backend index ", index, " is out of range (", backends_.size(),
+              " backends)");
   return backends_[index];
 }
 
 void Runtime::load_plugin(const std::string& path) {
   // The built-in backend is listed with an empty path; "" names no plugin.
-  require(!path.empty(), "plugin path is empty, expected the path of a shared library");
+  XRT_REQUIRE(!path.empty(), "plugin path is empty, expected the path of a shared library");
   std::lock_guard<std::mutex> lock(backends_mutex_);
   for (const Backend& b : backends_) {
     if (b.path != path) continue;

@@ -62,18 +62,18 @@ std::vector<xrt_value_info_t> describe(const xrt_session* s, bool inputs) {
 }
 
 void check_input(const xrt_value_info_t& want, const xrt_tensor* t, const xrt_device* device) {
-  require(t != nullptr, "input '", want.name, "' is NULL");
-  require(t->device == device, "input '", want.name, "' is on ", t->device->name,
-          ", the session runs on ", device->name);
-  require(t->dtype == want.dtype, "input '", want.name, "' has dtype ", dtype_name(t->dtype),
-          ", the model expects ", dtype_name(want.dtype));
-  require(t->ndim == want.ndim, "input '", want.name, "' has shape ",
-          shape_string(t->ndim, t->shape), ", the model expects rank ", want.ndim, " ",
-          model_shape(want));
+  XRT_REQUIRE(t != nullptr, "input '", want.name, "' is NULL");
+  XRT_REQUIRE(t->device == device, "input '", want.name, "' is on ", t->device->name,
+              ", the session runs on ", device->name);
+  XRT_REQUIRE(t->dtype == want.dtype, "input '", want.name, "' has dtype ", dtype_name(t->dtype),
+              ", the model expects ", dtype_name(want.dtype));
+  XRT_REQUIRE(t->ndim == want.ndim, "input '", want.name, "' has shape ",
+              shape_string(t->ndim, t->shape), ", the model expects rank ", want.ndim, " ",
+              model_shape(want));
   for (int32_t d = 0; d < want.ndim; ++d)
-    require(want.shape[d] < 0 || want.shape[d] == t->shape[d], "input '", want.name,
-            "' has shape ", shape_string(t->ndim, t->shape), ", the model expects ",
-            model_shape(want), " (dimension ", d, " differs)");
+    XRT_REQUIRE(want.shape[d] < 0 || want.shape[d] == t->shape[d], "input '", want.name,
+                "' has shape ", shape_string(t->ndim, t->shape), ", the model expects ",
+                model_shape(want), " (dimension ", d, " differs)");
 }
 
 // Where a backend's outputs go: tensors from the device's pool, released
@@ -87,7 +87,7 @@ xrt_status_t alloc_output(void* context, size_t index, xrt_dtype_t dtype, int32_
                           const int64_t* shape, void** data) noexcept {
   auto* sink = static_cast<OutputSink*>(context);
   try {
-    require(index < sink->tensors.size(), "output index ", index, " is out of range");
+    XRT_REQUIRE(index < sink->tensors.size(), "output index ", index, " is out of range");
     sink->tensors[index] =
         TensorRef(tensor_create(sink->device, checked_dtype(dtype, "alloc_output"), ndim, shape));
     *data = sink->tensors[index]->data;
@@ -117,7 +117,7 @@ xrt_status_t adopt_output(void* context, size_t index, xrt_dtype_t dtype, int32_
   auto* sink = static_cast<OutputSink*>(context);
   xrt_status_t status = XRT_ERROR_OUT_OF_MEMORY;
   try {
-    require(index < sink->tensors.size(), "output index ", index, " is out of range");
+    XRT_REQUIRE(index < sink->tensors.size(), "output index ", index, " is out of range");
     const xrt_dtype_t checked = checked_dtype(dtype, "adopt_output");
     auto adopted = std::make_unique<AdoptedMemory>(AdoptedMemory{release, release_context});
     sink->tensors[index] = TensorRef(tensor_wrap(sink->device, checked, ndim, shape, nullptr, data,
@@ -151,6 +151,7 @@ ByteRange bytes_of(const void* data, xrt_dtype_t dtype, int32_t ndim, const int6
 // it becomes a copy; so does an output sharing memory with an earlier one.
 void unalias_outputs(const std::vector<xrt_kernel_tensor_t>& inputs, OutputSink& sink) {
   std::vector<ByteRange> taken;
+  taken.reserve(inputs.size() + sink.tensors.size());
   for (const xrt_kernel_tensor_t& in : inputs)
     taken.push_back(bytes_of(in.data, in.dtype, in.ndim, in.shape));
   for (TensorRef& out : sink.tensors) {
@@ -170,14 +171,14 @@ void unalias_outputs(const std::vector<xrt_kernel_tensor_t>& inputs, OutputSink&
 
 xrt_session* session_create(const char* path, const void* data, size_t size, const char* backend,
                             xrt_device* device, const xrt_option_t* options, size_t num_options) {
-  require(device != nullptr, "device is NULL");
-  require(!(path && data), "give a model path or model bytes, not both");
-  require(path || data || size, "no model: both the path and the bytes are NULL");
-  require(path || size, "the model bytes are empty");
-  require(path || data, "model bytes are NULL with size ", size);
-  require(num_options == 0 || options != nullptr, "options is NULL");
+  XRT_REQUIRE(device != nullptr, "device is NULL");
+  XRT_REQUIRE(!(path && data), "give a model path or model bytes, not both");
+  XRT_REQUIRE(path || data || size, "no model: both the path and the bytes are NULL");
+  XRT_REQUIRE(path || size, "the model bytes are empty");
+  XRT_REQUIRE(path || data, "model bytes are NULL with size ", size);
+  XRT_REQUIRE(num_options == 0 || options != nullptr, "options is NULL");
   for (size_t i = 0; i < num_options; ++i)
-    require(options[i].key && options[i].value, "option #", i, " has a NULL key or value");
+    XRT_REQUIRE(options[i].key && options[i].value, "option #", i, " has a NULL key or value");
 
   const Backend& b = Runtime::get().session_backend(backend, device);
   ProfileSpan span("session", "session.create");
@@ -261,36 +262,36 @@ const char* session_property(const xrt_session* s, const char* key) {
 void session_run(xrt_session* s, const char* const* input_names,
                  const xrt_tensor_t* const* inputs, size_t num_inputs,
                  const char* const* output_names, size_t num_outputs, xrt_tensor_t** outputs) {
-  require(num_inputs == 0 || (input_names && inputs), "input_names or inputs is NULL");
-  require(num_outputs == 0 || outputs, "outputs is NULL");
+  XRT_REQUIRE(num_inputs == 0 || (input_names && inputs), "input_names or inputs is NULL");
+  XRT_REQUIRE(num_outputs == 0 || outputs, "outputs is NULL");
   const size_t model_inputs = s->inputs.size();
   std::vector<const xrt_tensor*> ordered(model_inputs, nullptr);
   for (size_t i = 0; i < num_inputs; ++i) {
-    require(input_names[i] != nullptr, "input name #", i, " is NULL");
+    XRT_REQUIRE(input_names[i] != nullptr, "input name #", i, " is NULL");
     size_t k = 0;
     while (k < model_inputs && std::strcmp(s->inputs[k].name, input_names[i]) != 0) ++k;
-    require(k < model_inputs, "unknown input '", input_names[i], "' (model inputs: ",
-            value_names(s->inputs), ")");
-    require(ordered[k] == nullptr, "input '", input_names[i], "' is given twice");
+    XRT_REQUIRE(k < model_inputs, "unknown input '", input_names[i], "' (model inputs: ",
+                value_names(s->inputs), ")");
+    XRT_REQUIRE(ordered[k] == nullptr, "input '", input_names[i], "' is given twice");
     check_input(s->inputs[k], inputs[i], s->device);
     ordered[k] = inputs[i];
   }
   for (size_t k = 0; k < model_inputs; ++k)
-    require(ordered[k] != nullptr, "missing input '", s->inputs[k].name, "' (model inputs: ",
-            value_names(s->inputs), ")");
+    XRT_REQUIRE(ordered[k] != nullptr, "missing input '", s->inputs[k].name, "' (model inputs: ",
+                value_names(s->inputs), ")");
 
   std::vector<size_t> wanted(num_outputs);
   if (!output_names) {
-    require(num_outputs == s->outputs.size(), "asked for all ", s->outputs.size(),
-            " outputs with room for ", num_outputs);
+    XRT_REQUIRE(num_outputs == s->outputs.size(), "asked for all ", s->outputs.size(),
+                " outputs with room for ", num_outputs);
     for (size_t i = 0; i < num_outputs; ++i) wanted[i] = i;
   } else {
     for (size_t i = 0; i < num_outputs; ++i) {
-      require(output_names[i] != nullptr, "output name #", i, " is NULL");
+      XRT_REQUIRE(output_names[i] != nullptr, "output name #", i, " is NULL");
       size_t k = 0;
       while (k < s->outputs.size() && std::strcmp(s->outputs[k].name, output_names[i]) != 0) ++k;
-      require(k < s->outputs.size(), "unknown output '", output_names[i], "' (model outputs: ",
-              value_names(s->outputs), ")");
+      XRT_REQUIRE(k < s->outputs.size(), "unknown output '", output_names[i], "' (model outputs: ",
+                  value_names(s->outputs), ")");
       wanted[i] = k;
     }
   }

@@ -43,8 +43,8 @@ constexpr size_t kFirstOpSchemaSize = XRT_FIELD_END(xrt_op_schema_t, infer);
 
 // A caller's struct must reach at least the struct's first released layout.
 inline void check_struct_size(size_t given, size_t first_size, const char* type) {
-  require(given >= first_size, type, ".struct_size is ", given, ", expected at least ",
-          first_size, " (the size of its first version; set it to sizeof(", type, "))");
+  XRT_REQUIRE(given >= first_size, type, ".struct_size is ", given, ", expected at least ",
+              first_size, " (the size of its first version; set it to sizeof(", type, "))");
 }
 
 }  // namespace xrt

@@ -21,17 +21,17 @@ std::string shape_string(int32_t ndim, const int64_t* shape) {
 }
 
 int64_t checked_numel(int32_t ndim, const int64_t* shape) {
-  require(ndim >= 0 && ndim <= XRT_MAX_DIMS, "ndim ", ndim, " is out of range (expected 0..",
-          XRT_MAX_DIMS, ")");
-  require(ndim == 0 || shape != nullptr, "shape is NULL for ndim ", ndim);
+  XRT_REQUIRE(ndim >= 0 && ndim <= XRT_MAX_DIMS, "ndim ", ndim, " is out of range (expected 0..",
+              XRT_MAX_DIMS, ")");
+  XRT_REQUIRE(ndim == 0 || shape != nullptr, "shape is NULL for ndim ", ndim);
   int64_t numel = 1;
   for (int32_t i = 0; i < ndim; ++i) {
-    require(shape[i] >= 0, "shape[", i, "] = ", shape[i], " is negative (shape ",
-            shape_string(ndim, shape), ")");
+    XRT_REQUIRE(shape[i] >= 0, "shape[", i, "] = ", shape[i], " is negative (shape ",
+                shape_string(ndim, shape), ")");
   }
   for (int32_t i = 0; i < ndim; ++i) {
-    require(!__builtin_mul_overflow(numel, shape[i], &numel), "shape ", shape_string(ndim, shape),
-            " has more elements than int64 can count");
+    XRT_REQUIRE(!__builtin_mul_overflow(numel, shape[i], &numel), "shape ", shape_string(ndim, shape),
+                " has more elements than int64 can count");
   }
   return numel;
 }
@@ -39,16 +39,16 @@ int64_t checked_numel(int32_t ndim, const int64_t* shape) {
 size_t checked_nbytes(xrt_dtype_t dtype, int32_t ndim, const int64_t* shape) {
   const int64_t numel = checked_numel(ndim, shape);
   int64_t nbytes = 0;
-  require(!__builtin_mul_overflow(numel, static_cast<int64_t>(dtype_size(dtype)), &nbytes),
-          "shape ", shape_string(ndim, shape), " of ", dtype_name(dtype),
-          " needs more bytes than int64 can count");
+  XRT_REQUIRE(!__builtin_mul_overflow(numel, static_cast<int64_t>(dtype_size(dtype)), &nbytes),
+              "shape ", shape_string(ndim, shape), " of ", dtype_name(dtype),
+              " needs more bytes than int64 can count");
   // An empty tensor's other extents still make its strides (in elements and
   // in bytes, for the buffer protocol), so they must multiply within int64.
   int64_t span = static_cast<int64_t>(dtype_size(dtype));
   for (int32_t i = 0; i < ndim; ++i)
-    require(!__builtin_mul_overflow(span, shape[i] > 0 ? shape[i] : 1, &span), "shape ",
-            shape_string(ndim, shape), " of ", dtype_name(dtype),
-            " has strides beyond int64 (its nonzero extents multiply past it)");
+    XRT_REQUIRE(!__builtin_mul_overflow(span, shape[i] > 0 ? shape[i] : 1, &span), "shape ",
+                shape_string(ndim, shape), " of ", dtype_name(dtype),
+                " has strides beyond int64 (its nonzero extents multiply past it)");
   return static_cast<size_t>(nbytes);
 }
 
@@ -81,7 +81,7 @@ bool strides_are_contiguous(int32_t ndim, const int64_t* shape, const int64_t* s
 // Fills in everything but the memory owner; validates as it goes.
 xrt_tensor* new_tensor_header(xrt_device* device, xrt_dtype_t dtype, int32_t ndim,
                               const int64_t* shape, const int64_t* strides) {
-  require(device != nullptr, "device is NULL");
+  XRT_REQUIRE(device != nullptr, "device is NULL");
   const int64_t numel =
       static_cast<int64_t>(checked_nbytes(dtype, ndim, shape) / dtype_size(dtype));
   auto* t = new xrt_tensor();
@@ -111,15 +111,15 @@ void check_wrapped_span(const xrt_tensor* t) {
     const bool fits = !__builtin_mul_overflow(t->shape[i] - 1, t->strides[i], &step) &&
                       !__builtin_mul_overflow(step, item, &step) &&
                       !__builtin_add_overflow(step < 0 ? low : high, step, step < 0 ? &low : &high);
-    require(fits, "strides ", shape_string(t->ndim, t->strides), " of shape ",
-            shape_string(t->ndim, t->shape), " reach byte offsets int64 cannot hold");
+    XRT_REQUIRE(fits, "strides ", shape_string(t->ndim, t->strides), " of shape ",
+                shape_string(t->ndim, t->shape), " reach byte offsets int64 cannot hold");
   }
   const uint64_t base = reinterpret_cast<uintptr_t>(t->data);
   const uint64_t below = 0 - static_cast<uint64_t>(low);  // |low|, low <= 0
-  require(below <= base && static_cast<uint64_t>(high) <= UINTPTR_MAX - base, "strides ",
-          shape_string(t->ndim, t->strides), " of shape ", shape_string(t->ndim, t->shape),
-          " reach byte offsets ", low, "..", high, " from data ", t->data,
-          ", beyond the address space (expected offsets that keep the pointer in range)");
+  XRT_REQUIRE(below <= base && static_cast<uint64_t>(high) <= UINTPTR_MAX - base, "strides ",
+              shape_string(t->ndim, t->strides), " of shape ", shape_string(t->ndim, t->shape),
+              " reach byte offsets ", low, "..", high, " from data ", t->data,
+              ", beyond the address space (expected offsets that keep the pointer in range)");
 }
 
 }  // namespace
@@ -156,8 +156,8 @@ xrt_tensor* tensor_create(xrt_device* device, xrt_dtype_t dtype, int32_t ndim,
 xrt_tensor* tensor_wrap(xrt_device* device, xrt_dtype_t dtype, int32_t ndim, const int64_t* shape,
                         const int64_t* strides, void* data, xrt_deleter_t deleter, void* context) {
   std::unique_ptr<xrt_tensor> t(new_tensor_header(device, dtype, ndim, shape, strides));
-  require(data != nullptr || t->numel == 0, "data is NULL for a tensor of shape ",
-          shape_string(ndim, shape), " (only empty tensors may wrap NULL)");
+  XRT_REQUIRE(data != nullptr || t->numel == 0, "data is NULL for a tensor of shape ",
+              shape_string(ndim, shape), " (only empty tensors may wrap NULL)");
   t->data = data;
   check_wrapped_span(t.get());
   t->deleter = deleter;
@@ -272,13 +272,13 @@ void plugin_copy(xrt_tensor* dst, const xrt_tensor* src, void* stream) {
 }  // namespace
 
 void tensor_copy(xrt_tensor* dst, const xrt_tensor* src, void* stream) {
-  require(dst->dtype == src->dtype, "copy: dtype mismatch: destination is ",
-          dtype_name(dst->dtype), ", source is ", dtype_name(src->dtype));
+  XRT_REQUIRE(dst->dtype == src->dtype, "copy: dtype mismatch: destination is ",
+              dtype_name(dst->dtype), ", source is ", dtype_name(src->dtype));
   bool same_shape = dst->ndim == src->ndim;
   for (int32_t i = 0; same_shape && i < dst->ndim; ++i) same_shape = dst->shape[i] == src->shape[i];
-  require(same_shape, "copy: shape mismatch: destination is ", shape_string(dst->ndim, dst->shape),
-          ", source is ", shape_string(src->ndim, src->shape));
-  require(!dst->read_only, "copy: the destination tensor is read-only");
+  XRT_REQUIRE(same_shape, "copy: shape mismatch: destination is ", shape_string(dst->ndim, dst->shape),
+              ", source is ", shape_string(src->ndim, src->shape));
+  XRT_REQUIRE(!dst->read_only, "copy: the destination tensor is read-only");
   check_copy_path(dst, src);
   ProfileSpan span("copy", "copy");
   if (span.active()) {
