@@ -68,7 +68,7 @@ void prepare_add(PreparedCall& call) {
   OperandView& a = call.views[0];
   OperandView& b = call.views[1];
   int32_t ndim = 0;
-  int64_t shape[XRT_MAX_DIMS];
+  int64_t shape[XRT_MAX_DIMS] = {};  // filled up to ndim; zeroed so gcc sees it set
   XRT_REQUIRE(broadcast_shapes(a.ndim, a.shape, b.ndim, b.shape, &ndim, shape), "add: shapes ",
               shape_of(a), " and ", shape_of(b), " do not broadcast");
   broadcast_view(a, ndim, shape);
@@ -194,18 +194,20 @@ std::array<int64_t, 4> check_attention_operands(PreparedCall& call, size_t first
   const OperandView& q = call.views[first];
   const OperandView& k = call.views[first + 1];
   const OperandView& v = call.views[first + 2];
-  const std::string shapes =
-      cat("q ", shape_of(q), ", k ", shape_of(k), ", v ", shape_of(v));
+  // For messages only: built when a check fails, not on every call.
+  const auto shapes = [&] {
+    return cat("q ", shape_of(q), ", k ", shape_of(k), ", v ", shape_of(v));
+  };
   XRT_REQUIRE(q.ndim == 4 && k.ndim == 4 && v.ndim == 4, op,
-              ": q, k and v must be (batch, heads, seq, head_dim); got ", shapes);
+              ": q, k and v must be (batch, heads, seq, head_dim); got ", shapes());
   XRT_REQUIRE(q.shape[0] == k.shape[0] && k.shape[0] == v.shape[0], op,
-              ": batch sizes differ: ", shapes);
+              ": batch sizes differ: ", shapes());
   XRT_REQUIRE(q.shape[1] == k.shape[1] && k.shape[1] == v.shape[1], op,
-              ": head counts differ: ", shapes);
-  XRT_REQUIRE(q.shape[3] == k.shape[3], op, ": head_dim of q and k differ: ", shapes);
-  XRT_REQUIRE(k.shape[2] == v.shape[2], op, ": sequence lengths of k and v differ: ", shapes);
-  XRT_REQUIRE(q.shape[3] > 0, op, ": head_dim is 0: ", shapes);
-  XRT_REQUIRE(k.shape[2] > 0, op, ": k and v have sequence length 0: ", shapes);
+              ": head counts differ: ", shapes());
+  XRT_REQUIRE(q.shape[3] == k.shape[3], op, ": head_dim of q and k differ: ", shapes());
+  XRT_REQUIRE(k.shape[2] == v.shape[2], op, ": sequence lengths of k and v differ: ", shapes());
+  XRT_REQUIRE(q.shape[3] > 0, op, ": head_dim is 0: ", shapes());
+  XRT_REQUIRE(k.shape[2] > 0, op, ": k and v have sequence length 0: ", shapes());
   const double scale = call.float_attr("scale");
   XRT_REQUIRE(!std::isnan(scale), op, ": scale is NaN");
   if (scale <= 0) call.set_float_attr("scale", 1.0 / std::sqrt(static_cast<double>(q.shape[3])));

@@ -43,9 +43,10 @@ size_t checked_nbytes(xrt_dtype_t dtype, int32_t ndim, const int64_t* shape) {
               "shape ", shape_string(ndim, shape), " of ", dtype_name(dtype),
               " needs more bytes than int64 can count");
   // An empty tensor's other extents still make its strides (in elements and
-  // in bytes, for the buffer protocol), so they must multiply within int64.
+  // in bytes, for the buffer protocol), so they must multiply within int64;
+  // for any other tensor that product is nbytes, checked above.
   int64_t span = static_cast<int64_t>(dtype_size(dtype));
-  for (int32_t i = 0; i < ndim; ++i)
+  for (int32_t i = 0; numel == 0 && i < ndim; ++i)
     XRT_REQUIRE(!__builtin_mul_overflow(span, shape[i] > 0 ? shape[i] : 1, &span), "shape ",
                 shape_string(ndim, shape), " of ", dtype_name(dtype),
                 " has strides beyond int64 (its nonzero extents multiply past it)");
