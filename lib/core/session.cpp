@@ -10,8 +10,8 @@
 #include "error.h"
 #include "plugin_result.h"
 #include "profiler.h"
-#include "struct_access.h"
 #include "runtime.h"
+#include "struct_access.h"
 #include "tensor.h"
 
 namespace xrt {
@@ -140,22 +140,22 @@ struct ByteRange {
   }
 };
 
-ByteRange bytes_of(const void* data, xrt_dtype_t dtype, int32_t ndim, const int64_t* shape) {
-  const auto begin = reinterpret_cast<uintptr_t>(data);
-  return {begin, begin + checked_nbytes(dtype, ndim, shape)};
+ByteRange bytes_of(const xrt_tensor* t) {
+  const auto begin = reinterpret_cast<uintptr_t>(t->data);
+  return {begin, begin + tensor_nbytes(t)};
 }
 
 // A backend may hand back an input's own memory as an output (a model whose
 // output is its input, an elided Identity). Such an output would share the
 // caller's buffer without keeping it alive and ignore its read-only flag, so
 // it becomes a copy; so does an output sharing memory with an earlier one.
-void unalias_outputs(const std::vector<xrt_kernel_tensor_t>& inputs, OutputSink& sink) {
+// `bound` are the tensors whose memory the backend was given.
+void unalias_outputs(const std::vector<const xrt_tensor*>& bound, OutputSink& sink) {
   std::vector<ByteRange> taken;
-  taken.reserve(inputs.size() + sink.tensors.size());
-  for (const xrt_kernel_tensor_t& in : inputs)
-    taken.push_back(bytes_of(in.data, in.dtype, in.ndim, in.shape));
+  taken.reserve(bound.size() + sink.tensors.size());
+  for (const xrt_tensor* in : bound) taken.push_back(bytes_of(in));
   for (TensorRef& out : sink.tensors) {
-    const ByteRange range = bytes_of(out->data, out->dtype, out->ndim, out->shape);
+    const ByteRange range = bytes_of(out.get());
     bool shared = false;
     for (const ByteRange& other : taken) shared = shared || range.overlaps(other);
     if (shared) {
@@ -163,7 +163,7 @@ void unalias_outputs(const std::vector<xrt_kernel_tensor_t>& inputs, OutputSink&
       tensor_copy(copy.get(), out.get());
       out = std::move(copy);
     }
-    taken.push_back(bytes_of(out->data, out->dtype, out->ndim, out->shape));
+    taken.push_back(bytes_of(out.get()));
   }
 }
 
@@ -303,6 +303,7 @@ void session_run(xrt_session* s, const char* const* input_names,
     if (!t->contiguous) {
       contiguous[k] = TensorRef(tensor_contiguous(t));
       t = contiguous[k].get();
+      ordered[k] = t;  // what the backend reads, for unalias_outputs
     }
     views[k] = xrt_kernel_tensor_t{t->data,  t->dtype,         t->ndim,        t->shape,
                                    t->strides, t->device->kind, t->device->index};
@@ -323,7 +324,7 @@ void session_run(xrt_session* s, const char* const* input_names,
     if (!sink.tensors[i].get())
       fail(XRT_ERROR_BACKEND, "backend '", s->backend, "' produced no value for output '",
            s->outputs[wanted[i]].name, "'");
-  unalias_outputs(views, sink);
+  unalias_outputs(ordered, sink);
   for (size_t i = 0; i < num_outputs; ++i) outputs[i] = sink.tensors[i].release();
 }
 
