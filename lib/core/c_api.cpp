@@ -1,8 +1,6 @@
 // The extern "C" edge: every entry point catches every exception, turns it
 // into a status and leaves the message in a thread-local for xrt_last_error.
-#include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <new>
 #include <string>
 

@@ -1,8 +1,8 @@
 // Enum-typed values that come from outside the library (C callers, plugin
 // tables, DLPack structs) may hold any integer: C lets a caller store any int
-// in an enum, while C++ makes loading a value outside the enum's range
-// undefined. Such values are read here as the integer they hold, so they can
-// be range-checked before anything uses them as the enum.
+// in an enum. The public enums (and DLPack's device type) are int32 in C++,
+// so such a value is well defined; it is read here as the integer it holds,
+// so every range check compares integers before anything uses it as the enum.
 #pragma once
 
 #include <cstdint>
