@@ -66,14 +66,14 @@ def _fail_all(faults, calls):
             assert part in message, f"{error_type.__name__} {message!r} does not say {part!r}"
 
 
-def _check_growth(name, faults):
-    _fail_all(faults, WARM_UP)
+def _check_growth(name, faults, calls=CALLS, warm_up=WARM_UP):
+    _fail_all(faults, warm_up)
     gc.collect()
     before = rss_bytes()
-    _fail_all(faults, CALLS)
+    _fail_all(faults, calls)
     gc.collect()
     after = rss_bytes()
-    print(f"{name}: RSS {before / 2**20:.1f} MiB -> {after / 2**20:.1f} MiB over {CALLS} "
+    print(f"{name}: RSS {before / 2**20:.1f} MiB -> {after / 2**20:.1f} MiB over {calls} "
           f"failing calls ({(after - before) / 2**10:+.0f} KiB)")
     assert after - before < GROWTH_BOUND, f"{name}: RSS grew by {(after - before) >> 20} MiB"
 
@@ -108,13 +108,4 @@ def test_failing_session_creation_does_not_grow(backend, rng):
          ["/nonexistent/model.onnx"]),
     ]
     # Each creation costs a backend's parse, so fewer of them.
-    calls = CALLS // 10
-    _fail_all(faults, WARM_UP // 10)
-    gc.collect()
-    before = rss_bytes()
-    _fail_all(faults, calls)
-    gc.collect()
-    after = rss_bytes()
-    print(f"{backend} creation: RSS {before / 2**20:.1f} MiB -> {after / 2**20:.1f} MiB over "
-          f"{calls} failing creations ({(after - before) / 2**10:+.0f} KiB)")
-    assert after - before < GROWTH_BOUND
+    _check_growth(f"{backend} creation", faults, calls=CALLS // 10, warm_up=WARM_UP // 10)
