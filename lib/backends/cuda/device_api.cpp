@@ -8,6 +8,7 @@
 #include "cuda_status.h"
 #include "devices.h"
 #include "kernels/kernels.h"
+#include "peer_access.h"
 #include "pinned_pool.h"
 
 namespace xrt::cuda {
@@ -138,6 +139,7 @@ xrt_status_t copy(int32_t device, void* stream, void* dst, int32_t dst_device, c
   if (src_device >= 0 && src_device != device) {
     // The source's default stream may still be writing it.
     if (xrt_status_t st = check_device(src_device)) return st;
+    if (dst_device >= 0) enable_peer_access(device, src_device);
     cudaEvent_t ready = nullptr;
     DeviceGuard on_source(src_device);
     if (xrt_status_t st = check(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming),
