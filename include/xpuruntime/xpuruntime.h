@@ -216,7 +216,9 @@ XRT_API xrt_status_t xrt_stream_wrap(xrt_device_t* device, void* native, xrt_str
 /* The backend's handle for the stream (cudaStream_t; NULL for the default
  * stream and on the CPU). */
 XRT_API xrt_status_t xrt_stream_native(const xrt_stream_t* stream, void** out);
-/* Work queued on `stream` after this call waits for `event`'s point. */
+/* Work queued on `stream` after this call waits for `event`'s point. The
+ * event may belong to another device of the stream's backend (a cuda:1
+ * stream waiting for work on cuda:0), not to another backend's. */
 XRT_API xrt_status_t xrt_stream_wait_event(xrt_stream_t* stream, xrt_event_t* event);
 /* Waits for all work queued on the device's default stream. */
 XRT_API xrt_status_t xrt_device_synchronize(xrt_device_t* device);

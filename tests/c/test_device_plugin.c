@@ -128,6 +128,18 @@ int main(int argc, char** argv) {
   CHECK_OK(xrt_event_elapsed_time(start, end, &ms));
   CHECK_OK(xrt_event_query(end, &done));
   CHECK(ms == 1.0f && done == 1);
+  /* A device's stream may wait for another device's event of its backend,
+   * not for an event of the host. */
+  xrt_stream_t* stream0 = NULL;
+  xrt_event_t* host_event = NULL;
+  CHECK_OK(xrt_stream_create(gpu0, &stream0));
+  CHECK_OK(xrt_stream_wait_event(stream0, end));
+  CHECK_OK(xrt_event_create(cpu, &host_event));
+  CHECK_OK(xrt_event_record(host_event, NULL));
+  CHECK_ERROR(xrt_stream_wait_event(stream0, host_event), XRT_ERROR_INVALID_ARGUMENT,
+              "the stream belongs to cuda:0, the event to cpu (another backend)");
+  xrt_event_release(host_event);
+  xrt_stream_release(stream0);
 
   /* Memory through the table, and ops without kernels on the device. */
   void* raw = NULL;
