@@ -59,6 +59,16 @@ end.record(stream)
 assert start.elapsed_time(end) > 0 and end.query()
 stream.wait_event(end)
 stream.synchronize()
+other = xrt.Stream("cuda:1")  # another device of the backend may wait for it
+other.wait_event(end)
+np.testing.assert_array_equal(d.to("cuda:1", stream=other).numpy(), a)
+host_event = xrt.Event("cpu")
+host_event.record()
+try:
+    other.wait_event(host_event)
+    raise SystemExit("a device stream waited for a host event")
+except xrt.InvalidArgument as error:
+    assert "another backend" in str(error)
 xrt.synchronize("cuda:0")
 assert xrt.Stream.wrap("cuda:0", stream.native_handle).native_handle == stream.native_handle
 
