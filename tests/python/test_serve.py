@@ -176,6 +176,9 @@ def test_concurrent_clients_are_batched(client, repository, rng):
     got = np.concatenate([r.as_numpy("y") for r in results])
     np.testing.assert_allclose(got, want["y"], rtol=1e-6, atol=1e-6)
     after = client.get_inference_statistics("mlp", "2")["model_stats"][0]
+    every = client.get_inference_statistics()["model_stats"]
+    assert {(m["name"], m["version"]) for m in every} >= {("mlp", "1"), ("mlp", "2"),
+                                                          ("encoder", "1")}
     requests = after["inference_count"] - before["inference_count"]
     runs = after["execution_count"] - before["execution_count"]
     assert requests == len(rows)

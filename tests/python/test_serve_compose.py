@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import urllib.request
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ serve = pytest.importorskip("ray.serve", reason="needs the serve extra (ray[serv
 pytest.importorskip("onnx", reason="the test model is written with onnx")
 import ray
 import xpuruntime.serve as xrt_serve
-from serve_support import descendants, mlp_model
+from serve_support import descendants, free_port, mlp_model
 
 pytestmark = pytest.mark.skipif(
     not any(b.available and b.runs_models for b in xrt.backends()),
@@ -22,11 +23,13 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def local_ray():
+    """A local Ray instance; yields the port of its Prometheus metrics."""
     before = descendants(os.getpid())
+    metrics_port = free_port()
     ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
-             log_to_driver=False, configure_logging=False)
+             log_to_driver=False, configure_logging=False, _metrics_export_port=metrics_port)
     try:
-        yield
+        yield metrics_port
     finally:
         serve.shutdown()
         ray.shutdown()
@@ -59,3 +62,28 @@ def test_deployment_composes_into_a_users_application(local_ray, tmp_path, rng):
     np.testing.assert_array_equal(handle.remote(x).result(timeout_s=120), want)
     with pytest.raises(xrt_serve.ProtocolError, match="'FP64'|FP64"):
         handle.remote(x.astype(np.float64)).result(timeout_s=120)
+
+
+def test_requests_and_batches_are_ray_metrics(local_ray, tmp_path, rng):
+    path = tmp_path / "mlp.onnx"
+    path.write_bytes(mlp_model(seed=4))
+    handle = serve.run(xrt_serve.deployment(path, name="counted", num_cpus=0),
+                       name="counted", route_prefix=None)
+    for _ in range(3):
+        handle.infer.remote({"x": rng.standard_normal((2, 8), dtype=np.float32)}).result(
+            timeout_s=120)
+    wanted = ('ray_xpuruntime_requests_total{', 'ray_xpuruntime_request_latency_ms_bucket{',
+              'ray_xpuruntime_batch_size_bucket{')
+    deadline = time.monotonic() + 90  # Ray exports metrics every few seconds
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"http://127.0.0.1:{local_ray}/metrics", timeout=10) as r:
+            text = r.read().decode()
+        lines = [line for line in text.splitlines() if 'model="counted"' in line]
+        if all(any(line.startswith(w) for line in lines) for w in wanted):
+            break
+        time.sleep(2)
+    else:
+        pytest.fail("xpuruntime's metrics never reached Ray's Prometheus endpoint:\n"
+                    + "\n".join(line for line in text.splitlines() if "xpuruntime" in line))
+    count = next(line for line in lines if line.startswith(wanted[0]))
+    assert float(count.rsplit(" ", 1)[1]) == 3

@@ -18,7 +18,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
 
 from .model import DEFAULT_MAX_REQUEST_BYTES, ModelServer
 from .protocol import ProtocolError
-from .repository import check_name, discover
+from .repository import check_name, discover, model_versions
 from .server import ServerInfo
 
 __all__ = [
@@ -45,11 +45,10 @@ def _versions(model):
     """A model file is version 1; a repository model folder holds VERSION/model.onnx."""
     model = os.fspath(model)
     if os.path.isdir(model):
-        found = discover(os.path.dirname(os.path.abspath(model)))
-        name = os.path.basename(os.path.abspath(model))
-        if name not in found:
+        versions = model_versions(model)
+        if not versions:
             raise FileNotFoundError(f"{model!r} holds no VERSION/model.onnx")
-        return name, found[name]
+        return os.path.basename(os.path.abspath(model)), versions
     (name, versions), = discover(model).items()
     return name, versions
 

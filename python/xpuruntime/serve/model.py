@@ -99,6 +99,7 @@ class ModelServer:
         self.trace_dir = trace_dir or tempfile.gettempdir()
         self._profile_lock = threading.Lock()  # the profiler is process-wide
         self.stats = {v: _Stats() for v in self.versions}
+        self._stats_lock = threading.Lock()  # sessions run on worker threads
         tags = ("model", "version")
         self._requests = metrics.Counter(
             "xpuruntime_requests", "Infer requests answered, by model and version",
@@ -134,8 +135,10 @@ class ModelServer:
         return result
 
     def statistics(self, version=None):
+        """This replica's counts (Ray's metrics add up every replica's)."""
         versions = self.versions if version is None else [self._version(version, False)]
-        return {"model_stats": [self.stats[v].as_json(self.name, v) for v in versions]}
+        with self._stats_lock:
+            return {"model_stats": [self.stats[v].as_json(self.name, v) for v in versions]}
 
     async def infer(self, inputs, version=None):
         """Runs the model on ``inputs`` (name -> numpy array) as a request would
@@ -161,14 +164,16 @@ class ModelServer:
                 arrays = (await asyncio.to_thread(self._run, version, [feed]))[0]
         except Exception:
             self._failures.inc(tags=tags)
-            self.stats[version].fail_count += 1
+            with self._stats_lock:
+                self.stats[version].fail_count += 1
             raise
         elapsed = time.perf_counter() - start
         self._requests.inc(tags=tags)
         self._latency.observe(elapsed * 1e3, tags=tags)
-        stats = self.stats[version]
-        stats.inference_count += 1
-        stats.success_ns += int(elapsed * 1e9)
+        with self._stats_lock:
+            stats = self.stats[version]
+            stats.inference_count += 1
+            stats.success_ns += int(elapsed * 1e9)
         names = [o.name for o in session.get_outputs()]
         return version, names, arrays, trace
 
@@ -297,7 +302,8 @@ class ModelServer:
             rows = [next(iter(f.values())).shape[0] for f in feeds]
             joined = {n: np.concatenate([f[n] for f in feeds]) for n in feeds[0]}
         outputs = session.run(None, joined)
-        self.stats[version].execution_count += 1
+        with self._stats_lock:
+            self.stats[version].execution_count += 1
         self._batch_rows.observe(sum(rows), tags=tags)
         if len(feeds) == 1:
             return [outputs]

@@ -31,15 +31,20 @@ def discover(path):
     models = {}
     for name in sorted(os.listdir(path)):
         folder = os.path.join(path, name)
-        if not os.path.isdir(folder) or name.startswith("."):
-            continue
-        versions = {}
-        for version in os.listdir(folder):
-            model = os.path.join(folder, version, "model.onnx")
-            if version.isdigit() and int(version) > 0 and os.path.isfile(model):
-                versions[str(int(version))] = model
-        if versions:
-            models[check_name(name)] = dict(sorted(versions.items(), key=lambda kv: int(kv[0])))
+        if os.path.isdir(folder) and not name.startswith("."):
+            versions = model_versions(folder)
+            if versions:
+                models[check_name(name)] = versions
     if not models:
         raise FileNotFoundError(f"repository {path!r} holds no NAME/VERSION/model.onnx")
     return models
+
+
+def model_versions(folder):
+    """{version: file} of a repository's model folder, oldest first."""
+    versions = {}
+    for version in os.listdir(folder):
+        model = os.path.join(folder, version, "model.onnx")
+        if version.isdigit() and int(version) > 0 and os.path.isfile(model):
+            versions[str(int(version))] = model
+    return dict(sorted(versions.items(), key=lambda kv: int(kv[0])))

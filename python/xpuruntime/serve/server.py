@@ -54,6 +54,11 @@ class ServerInfo:
                     entry["reason"] = reason
                 index.append(entry)
             return json_response(index)
+        if path.endswith("/v2/models/stats") and request.method == "GET":
+            stats = await asyncio.gather(*(serve.get_app_handle(app).statistics.remote()
+                                           for app in self.apps.values()))
+            return json_response({"model_stats": [s for one in stats
+                                                  for s in one["model_stats"]]})
         match = _MODEL.search(path)
         if match:
             return error_response(f"unknown model {match['name']!r}; serving: "
