@@ -471,7 +471,8 @@ def _serve_options(commands):
                     "JSON and binary tensors. Prints the URL on its own line once the "
                     "models are deployed; stops on Ctrl-C or SIGTERM. Needs the serve "
                     "extra: pip install 'xpuruntime[serve]'.")
-    parser.add_argument("model", help="an ONNX file or a repository folder")
+    parser.add_argument("model", metavar="MODEL_OR_REPO",
+                        help="an ONNX file or a repository folder")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on "
                         "(default 127.0.0.1; 0.0.0.0 for every interface)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
