@@ -1,4 +1,4 @@
-"""Command line: ``xpuruntime info | demo | run | bench | compare``."""
+"""Command line: ``xpuruntime info | demo | run | bench | compare | serve``."""
 
 import argparse
 import json
@@ -448,6 +448,53 @@ def _agree(got, want, atol, rtol):
     return ok, abs_err, rel_err
 
 
+def serve(args):
+    try:
+        from xpuruntime import serve as serving
+    except ImportError as error:
+        print(f"xpuruntime: {error}", file=sys.stderr)
+        return 1
+    return serving.run(args.model, host=args.host, port=args.port, replicas=args.replicas,
+                       gpus_per_replica=args.gpus_per_replica,
+                       cpus_per_replica=args.cpus_per_replica, max_batch=args.max_batch,
+                       batch_wait_s=args.batch_wait_ms / 1e3,
+                       address=args.address, max_request_bytes=args.max_request_bytes)
+
+
+def _serve_options(commands):
+    parser = commands.add_parser(
+        "serve", help="serve models over the Open Inference Protocol (KServe v2, Triton HTTP)",
+        description="Serves a model file (under its name without the extension) or a "
+                    "Triton-layout repository folder (NAME/VERSION/model.onnx) over the "
+                    "Open Inference Protocol on Ray Serve: /v2/health/live, "
+                    "/v2/health/ready, /v2/models/NAME[/versions/V][/ready|/infer|/stats], "
+                    "JSON and binary tensors. Prints the URL on its own line once the "
+                    "models are deployed; stops on Ctrl-C or SIGTERM. Needs the serve "
+                    "extra: pip install 'xpuruntime[serve]'.")
+    parser.add_argument("model", metavar="MODEL_OR_REPO",
+                        help="an ONNX file or a repository folder")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on "
+                        "(default 127.0.0.1; 0.0.0.0 for every interface)")
+    parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    parser.add_argument("--replicas", type=int, default=1, help="replicas per model (default 1)")
+    parser.add_argument("--gpus-per-replica", type=float, default=0,
+                        help="GPUs Ray gives each replica; above 0 sessions run on cuda:0 "
+                             "of the replica's GPUs (default 0: CPU)")
+    parser.add_argument("--cpus-per-replica", type=float, default=1,
+                        help="CPUs Ray reserves for each replica (default 1)")
+    parser.add_argument("--max-batch", type=int, default=8,
+                        help="rows per batched run for models with a dynamic batch "
+                             "dimension (default 8; 1 turns batching off)")
+    parser.add_argument("--batch-wait-ms", type=float, default=2.0,
+                        help="how long a batch waits for more requests (default 2 ms)")
+    parser.add_argument("--max-request-bytes", type=int, default=None,
+                        help="larger request bodies get HTTP 413 (default 64 MiB)")
+    parser.add_argument("--address", default=None,
+                        help="a running Ray cluster (ray://HOST:10001 or auto); "
+                             "default: start a local instance")
+    parser.set_defaults(run=serve)
+
+
 def _model_options(parser, seed=True):
     parser.add_argument("model", help="path of an ONNX model")
     parser.add_argument("--backend", default=None, help="backend name (default: auto)")
@@ -497,6 +544,7 @@ def main(argv=None):
     compare_parser.add_argument("--dim", action="append", metavar="NAME=VALUE")
     compare_parser.add_argument("--seed", type=int, default=0)
     compare_parser.set_defaults(run=compare)
+    _serve_options(commands)
 
     args = parser.parse_args(argv)
     try:
