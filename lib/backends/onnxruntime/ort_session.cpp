@@ -15,6 +15,8 @@
 using xrt::ort::ValueInfo;
 
 struct xrt_plugin_session {
+  // Declared before the session, so closed after it.
+  xrt::ort::OpenLibraries custom_op_libraries;
   xrt::ort::Owned<xrt::ort::OrtSession> session;
   std::vector<ValueInfo> inputs;
   std::vector<ValueInfo> outputs;
@@ -290,13 +292,14 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
       return s;
     }
   }
+  auto session = std::make_unique<xrt_plugin_session>();
   Owned<OrtSessionOptions> session_options;
-  if (xrt_status_t s = make_session_options(config, &session_options, error, capacity);
+  if (xrt_status_t s = make_session_options(config, &session_options,
+                                            &session->custom_op_libraries, error, capacity);
       s != XRT_OK) {
     return s;
   }
 
-  auto session = std::make_unique<xrt_plugin_session>();
   session->memory = cpu_memory();
   session->providers = provider_list(config);
   if (device_kind == XRT_DEVICE_CUDA) {
