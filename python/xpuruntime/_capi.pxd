@@ -192,6 +192,8 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
     xrt_status_t xrt_tensor_retain(xrt_tensor_t* tensor)
     void xrt_tensor_release(xrt_tensor_t* tensor)
     xrt_status_t xrt_tensor_info(const xrt_tensor_t* tensor, xrt_tensor_info_t* info)
+    xrt_status_t xrt_tensor_copy(xrt_tensor_t* dst, const xrt_tensor_t* src,
+                                 xrt_stream_t* stream)
     xrt_status_t xrt_tensor_to(const xrt_tensor_t* src, xrt_device_t* device,
                                xrt_stream_t* stream, xrt_tensor_t** out)
 

@@ -88,6 +88,8 @@ cdef list _option_pairs(dict options):
     for key, value in options.items():
         if key == "graph_optimization_level":
             pairs.append((key, _opt_level_text(value)))
+        elif isinstance(value, (list, tuple)):  # a key given more than once
+            pairs.extend((key, _option_text(item)) for item in value)
         elif value is not None:
             pairs.append((key, _option_text(value)))
     if providers is not None:
