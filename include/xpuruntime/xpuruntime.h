@@ -86,7 +86,7 @@ extern "C" {
 /* Version of this C API; bumped when a function, struct field or enum code
  * is added. 3: xrt_api_version, xrt_device_info_t.kind_name. 4: dtypes
  * uint16/32/64 and the four float8 types (codes 10..16). */
-#define XRT_API_VERSION 4
+#define XRT_API_VERSION 5
 #define XRT_MAX_DIMS 8
 
 /* ------------------------------------------------------------------------ */
@@ -464,6 +464,14 @@ XRT_API xrt_status_t xrt_session_device(const xrt_session_t* session, xrt_device
  * key the backend does not answer. */
 XRT_API xrt_status_t xrt_session_property(const xrt_session_t* session, const char* key,
                                           const char** value);
+/* API 5: ends the backend's own profiling of a session created with
+ * enable_profiling=1 and writes its per-node spans to `path` as a Chrome
+ * trace (microseconds from the first span), rather than into the profiler
+ * when the session is released. Later runs are not profiled; a session made
+ * without enable_profiling writes a trace with no spans.
+ * XRT_ERROR_INVALID_ARGUMENT when the profile was already ended or the
+ * backend cannot profile. */
+XRT_API xrt_status_t xrt_session_end_profiling(xrt_session_t* session, const char* path);
 XRT_API xrt_status_t xrt_session_input_count(const xrt_session_t* session, size_t* count);
 XRT_API xrt_status_t xrt_session_output_count(const xrt_session_t* session, size_t* count);
 XRT_API xrt_status_t xrt_session_input_info(const xrt_session_t* session, size_t index,

@@ -147,9 +147,10 @@ typedef struct {
   /* Short text for xrt_backend_info's version line, e.g. the execution
    * providers the runtime below offers; may be NULL. */
   const char* (*details)(void);
-  /* Called once, just before destroy, while the runtime's profiler records:
-   * hands over the spans the backend profiled (option enable_profiling).
-   * May be NULL. */
+  /* Called at most once: just before destroy while the runtime's profiler
+   * records, or earlier from xrt_session_end_profiling (then concurrently
+   * with runs, which the backend no longer profiles): hands over the spans
+   * the backend profiled (option enable_profiling). May be NULL. */
   void (*collect_spans)(xrt_plugin_session_t* session, const xrt_span_sink_t* sink);
   /* ABI 1.3: a fact about the session by key, e.g. "providers" (the
    * execution providers the backend registered, comma-separated, in

@@ -657,6 +657,14 @@ xrt_status_t xrt_session_property(const xrt_session_t* session, const char* key,
   });
 }
 
+xrt_status_t xrt_session_end_profiling(xrt_session_t* session, const char* path) {
+  return guarded([&] {
+    XRT_REQUIRE(session != nullptr, "session is NULL");
+    XRT_REQUIRE(path != nullptr, "path is NULL");
+    xrt::session_end_profiling(session, path);
+  });
+}
+
 xrt_status_t xrt_session_input_count(const xrt_session_t* session, size_t* count) {
   return guarded([&] {
     XRT_REQUIRE(session != nullptr, "session is NULL");

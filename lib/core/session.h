@@ -18,6 +18,7 @@ struct xrt_session {
   xrt_plugin_session_t* impl = nullptr;
   std::vector<xrt_value_info_t> inputs;
   std::vector<xrt_value_info_t> outputs;
+  std::atomic<bool> spans_taken{false};  // the backend's collect_spans runs at most once
 };
 
 namespace xrt {
@@ -25,6 +26,10 @@ namespace xrt {
 xrt_session* session_create(const char* path, const void* data, size_t size, const char* backend,
                             xrt_device* device, const xrt_option_t* options, size_t num_options);
 void session_release(xrt_session* session);
+// Writes the backend's own spans (enable_profiling) to `path` as a Chrome
+// trace now rather than into the profiler at release; throws when they were
+// already taken or the backend keeps none.
+void session_end_profiling(xrt_session* session, const char* path);
 // The backend's answer for `key`; throws NotFound when it has none.
 const char* session_property(const xrt_session* session, const char* key);
 // Fills outputs[0..num_outputs) with new tensors; nothing is left allocated

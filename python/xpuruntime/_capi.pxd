@@ -267,6 +267,7 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
     xrt_status_t xrt_session_device(const xrt_session_t* session, xrt_device_t** out)
     xrt_status_t xrt_session_property(const xrt_session_t* session, const char* key,
                                       const char** value)
+    xrt_status_t xrt_session_end_profiling(xrt_session_t* session, const char* path)
     xrt_status_t xrt_session_input_count(const xrt_session_t* session, size_t* count)
     xrt_status_t xrt_session_output_count(const xrt_session_t* session, size_t* count)
     xrt_status_t xrt_session_input_info(const xrt_session_t* session, size_t index,

@@ -416,6 +416,21 @@ cdef class InferenceSession:
             return []
         return _text(value).split(",")
 
+    def end_profiling(self, path):
+        """Writes the backend's per-node profile (option ``enable_profiling``)
+        to ``path`` as a Chrome trace now, instead of into the
+        :class:`Profiler` when the session closes; later runs are not
+        profiled. Raises InvalidArgument the second time."""
+        cdef bytes c_path = os.fsencode(path)
+        cdef const char* p = c_path
+        cdef xrt_session_t* handle = self._live()
+        cdef xrt_status_t status
+        check(xrt_session_retain(handle))
+        with nogil:
+            status = xrt_session_end_profiling(handle, p)
+            xrt_session_release(handle)
+        check(status)
+
     cdef list _run(self, object output_names, object input_feed):
         cdef const char* in_names_stack[_STACK_VALUES]
         cdef xrt_tensor_t* in_stack[_STACK_VALUES]

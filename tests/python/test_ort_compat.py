@@ -462,3 +462,32 @@ def test_environment_variable_silences_warnings():
     err = _logging_run(env_severity="error")
     assert "unused_a" not in err
 
+
+
+def snippet_profiling(ort, path, x):
+    so = ort.SessionOptions()
+    so.enable_profiling = True
+    so.profile_file_prefix = os.path.join(os.path.dirname(path), "profile")
+    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    sess.run(None, {"x": x})
+    prof_file = sess.end_profiling()
+    with open(prof_file) as f:
+        events = json.load(f)
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    # A Chrome trace either way; the nodes' events carry onnxruntime's names.
+    nodes = sorted({e["name"] for e in events
+                    if e.get("ph") == "X" and e.get("cat") in ("Node", "onnxruntime.Node")})
+    assert nodes, "the profile has no node events"
+    return os.path.basename(prof_file).startswith("profile_"), nodes, sess.end_profiling()
+
+
+SNIPPETS.append(snippet_profiling)
+
+
+def test_end_profiling_twice_through_the_runtime_raises(mlp_path, tmp_path, x):
+    sess = xrt.InferenceSession(mlp_path, backend="onnxruntime", enable_profiling=True)
+    sess.run(None, {"x": x})
+    sess.end_profiling(tmp_path / "a.json")
+    with pytest.raises(xrt.InvalidArgument, match="already ended"):
+        sess.end_profiling(tmp_path / "b.json")
+    assert not (tmp_path / "b.json").exists()

@@ -30,14 +30,14 @@ class ExecutionOrder(enum.IntEnum):
     MEMORY_EFFICIENT = 2
 
 
-# attribute -> (onnxruntime's default, the backend option it becomes or None
-# where no backend takes it).
+# attribute -> (onnxruntime's default, the backend option it becomes; None
+# where no backend takes it, "" where this layer uses it itself).
 _SESSION_FIELDS = {
     "intra_op_num_threads": (0, "intra_op_num_threads"),
     "inter_op_num_threads": (0, "inter_op_num_threads"),
     "graph_optimization_level": (GraphOptimizationLevel.ORT_ENABLE_ALL, "graph_optimization_level"),
     "enable_profiling": (False, "enable_profiling"),
-    "profile_file_prefix": ("onnxruntime_profile_", None),
+    "profile_file_prefix": ("onnxruntime_profile_", ""),  # names end_profiling's file
     "log_severity_level": (-1, "log_severity_level"),
     "log_verbosity_level": (0, "log_verbosity_level"),
     "logid": ("", "logid"),
@@ -102,6 +102,8 @@ class SessionOptions:
         for name, (default, key) in _SESSION_FIELDS.items():
             value = getattr(self, name)
             if value == default:
+                continue
+            if key == "":
                 continue
             if key is None:
                 raise Unsupported(f"SessionOptions.{name}={value!r} is not supported by "

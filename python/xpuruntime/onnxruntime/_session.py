@@ -2,6 +2,7 @@
 xpuruntime.InferenceSession."""
 
 import os
+import time
 import warnings
 
 from .. import _core
@@ -53,6 +54,7 @@ class InferenceSession:
                           stacklevel=3)
             return self._create([CPU], None)
         self._sess = sess
+        self._profile_ended = False
         self._placement = placement
         self._input_args = {arg.name: arg for arg in sess.get_inputs()}
         self._output_args = {arg.name: arg for arg in sess.get_outputs()}
@@ -141,4 +143,12 @@ class InferenceSession:
     # ---- profiling -------------------------------------------------------
 
     def end_profiling(self):
-        raise Unsupported("end_profiling is not supported yet; record with xpuruntime.Profiler")
+        """Writes the per-node profile to ``<profile_file_prefix>_<time>.json``
+        and returns the file's name; "" when profiling is off or ended."""
+        if not self._sess_options.enable_profiling or self._profile_ended:
+            return ""
+        stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+        path = f"{self._sess_options.profile_file_prefix}_{stamp}.json"
+        self._sess.end_profiling(path)
+        self._profile_ended = True
+        return path
