@@ -545,8 +545,12 @@ cdef class InferenceSession:
 
         ``input_feed`` maps input names to numpy arrays, Tensors or anything
         :func:`asarray` takes (host arrays are used without copying).
+        ``run_options`` is an ``xpuruntime.onnxruntime.RunOptions``.
         """
         cdef Tensor tensor
+        if run_options is not None:
+            from .onnxruntime._options import check_run_options
+            check_run_options(run_options)
         outputs = self._run(output_names, input_feed)
         if self._host:
             for i in range(len(outputs)):

@@ -491,3 +491,15 @@ def test_end_profiling_twice_through_the_runtime_raises(mlp_path, tmp_path, x):
     with pytest.raises(xrt.InvalidArgument, match="already ended"):
         sess.end_profiling(tmp_path / "b.json")
     assert not (tmp_path / "b.json").exists()
+
+
+def test_core_session_honours_run_options_too(mlp_path, x):
+    """xpuruntime.InferenceSession.run's run_options is never ignored."""
+    sess = xrt.InferenceSession(mlp_path, backend="onnxruntime")
+    with pytest.raises(TypeError, match="RunOptions"):
+        sess.run(None, {"x": x}, object())
+    ro = xort.RunOptions()
+    np.testing.assert_array_equal(sess.run(None, {"x": x}, ro)[0], sess.run(None, {"x": x})[0])
+    ro.terminate = True
+    with pytest.raises(xrt.BackendError, match="terminate"):
+        sess.run(None, {"x": x}, ro)

@@ -8,7 +8,7 @@ AttributeError, as onnxruntime's do.
 
 import enum
 
-from ..errors import Unsupported
+from ..errors import BackendError, Unsupported
 
 
 class GraphOptimizationLevel(enum.IntEnum):
@@ -145,9 +145,19 @@ class RunOptions:
     def get_run_config_entry(self, key):
         raise RuntimeError(f"RunOptions has no config entry {key!r}")
 
-    def check(self):
-        """Raises for a setting a run cannot honour."""
+    def before_run(self):
+        """Raises for a setting a run cannot honour, and when terminate is set."""
         for name, default in _RUN_FIELDS.items():
             if name != "terminate" and getattr(self, name) != default:
                 raise Unsupported(f"RunOptions.{name}={getattr(self, name)!r} is not supported "
                                   f"by xpuruntime (onnxruntime's default is {default!r})")
+        if self.terminate:
+            raise BackendError("the run was stopped: run_options.terminate is set")
+
+
+def check_run_options(run_options):
+    """What every run given ``run_options`` does first."""
+    if not isinstance(run_options, RunOptions):
+        raise TypeError(f"run_options must be an onnxruntime RunOptions "
+                        f"(xpuruntime.onnxruntime.RunOptions), not {type(run_options).__name__}")
+    run_options.before_run()

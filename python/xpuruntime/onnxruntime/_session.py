@@ -10,7 +10,7 @@ from ..errors import BackendError, Unsupported
 from . import _logging
 from ._iobinding import IOBinding
 from ._metadata import read_metadata
-from ._options import RunOptions, SessionOptions
+from ._options import SessionOptions, check_run_options
 from ._ortvalue import OrtValue
 from ._providers import CPU, place
 
@@ -105,21 +105,13 @@ class InferenceSession:
 
     def _run_tensors(self, output_names, input_feed, run_options):
         if run_options is not None:
-            if not isinstance(run_options, RunOptions):
-                raise TypeError(f"run_options must be a RunOptions, not "
-                                f"{type(run_options).__name__}")
-            run_options.check()
-            if run_options.terminate:
-                raise BackendError("the run was stopped: run_options.terminate is set")
+            check_run_options(run_options)
         return self._sess.run_tensors(output_names, input_feed)
 
     def run(self, output_names, input_feed, run_options=None):
         """The outputs asked for (all when ``output_names`` is None or empty)
         as numpy arrays."""
-        if run_options is None:
-            return self._sess.run(output_names or None, input_feed)
-        return [t.numpy() for t in self._run_tensors(output_names or None, input_feed,
-                                                     run_options)]
+        return self._sess.run(output_names or None, input_feed, run_options)
 
     def run_with_ort_values(self, output_names, input_dict_ort_values, run_options=None):
         """Like run, with OrtValues in and out; nothing leaves the device."""
