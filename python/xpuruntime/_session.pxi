@@ -6,12 +6,8 @@
 # _STACK_VALUES inputs/outputs, and writable numpy arrays are wrapped without
 # building a Tensor object.
 
-from cpython.memoryview cimport PyMemoryView_FromObject
-
 cdef enum:
     _STACK_VALUES = 16
-
-cdef object _np_asarray = np.asarray
 
 # onnxruntime.GraphOptimizationLevel, by name (without importing onnxruntime).
 cdef dict _OPT_LEVELS = {
@@ -547,23 +543,12 @@ cdef class InferenceSession:
         :func:`asarray` takes (host arrays are used without copying).
         ``run_options`` is an ``xpuruntime.onnxruntime.RunOptions``.
         """
-        cdef Tensor tensor
         if run_options is not None:
             from .onnxruntime._options import check_run_options
             check_run_options(run_options)
         outputs = self._run(output_names, input_feed)
-        if self._host:
-            for i in range(len(outputs)):
-                tensor = <Tensor>outputs[i]
-                if _buffer_format(tensor.info.dtype) == NULL:  # ml_dtypes' types
-                    outputs[i] = tensor.numpy()
-                else:
-                    # Zero copy through the buffer protocol: cheaper than numpy()'s
-                    # __array_interface__, and the array keeps the tensor alive.
-                    outputs[i] = _np_asarray(PyMemoryView_FromObject(tensor))
-        else:
-            for i in range(len(outputs)):
-                outputs[i] = (<Tensor>outputs[i]).to("cpu").numpy()
+        for i in range(len(outputs)):
+            outputs[i] = (<Tensor>outputs[i]).numpy()
         return outputs
 
     def run_tensors(self, output_names, input_feed):
