@@ -3,7 +3,7 @@
 Bound inputs are xrt Tensors (host arrays shared, device memory wrapped in
 place); a run leaves its outputs where the session's device is, so on a GPU
 nothing crosses to the host until ``copy_outputs_to_cpu``. An output bound
-to caller memory receives the result by a device copy.
+to caller memory, or to another device, receives the result by a copy.
 """
 
 import numpy as np
@@ -19,7 +19,9 @@ class IOBinding:
     def __init__(self, session):
         self._session = session
         self._inputs = {}
-        self._outputs = {}  # name -> None (session's device) or the Tensor to fill
+        # name -> None (left on the session's device), a Device to copy it
+        # to, or the Tensor to fill.
+        self._outputs = {}
         self._results = []
 
     # ---- inputs ----------------------------------------------------------
@@ -72,13 +74,10 @@ class IOBinding:
         memory at ``buffer_ptr`` (``element_type`` and ``shape`` then
         required)."""
         self._check_output(name)
-        device = xrt_device(device_type, device_id)
+        device = _core.Device(xrt_device(device_type, device_id))
         if buffer_ptr is None:
-            if _core.Device(device) != self._session._sess.device:
-                raise InvalidArgument(
-                    f"output {name!r} bound to {device} without a buffer; the session's "
-                    f"outputs are made on {self._session._sess.device.name}")
-            self._outputs[name] = None
+            # Left where the session makes it, or copied to the device named.
+            self._outputs[name] = None if device == self._session._sess.device else device
             return
         if element_type is None or shape is None:
             raise InvalidArgument(f"bind_output({name!r}) with buffer_ptr needs element_type "
@@ -105,6 +104,9 @@ class IOBinding:
         for i, name in enumerate(names):
             target = self._outputs[name]
             if target is None:
+                continue
+            if isinstance(target, _core.Device):
+                results[i] = results[i].to(target)
                 continue
             if target.shape != results[i].shape or target.dtype != results[i].dtype:
                 raise InvalidArgument(
