@@ -492,6 +492,22 @@ XRT_API xrt_status_t xrt_session_run(xrt_session_t* session, const char* const* 
                                      const char* const* output_names, size_t num_outputs,
                                      xrt_tensor_t** outputs);
 
+/* API 5: settings of one or more runs. Terminate stops every run using the
+ * options as soon as its backend can (XRT_ERROR_BACKEND, "the run was
+ * stopped"), and makes later runs fail at once until it is cleared with
+ * terminate 0; it may be set from any thread while runs are in progress.
+ * A backend that cannot stop mid-run reports the stop when the run ends. */
+typedef struct xrt_run_options xrt_run_options_t;
+XRT_API xrt_status_t xrt_run_options_create(xrt_run_options_t** out);
+XRT_API void xrt_run_options_release(xrt_run_options_t* options);
+XRT_API xrt_status_t xrt_run_options_set_terminate(xrt_run_options_t* options,
+                                                   int32_t terminate);
+/* xrt_session_run with run options (NULL: as xrt_session_run). */
+XRT_API xrt_status_t xrt_session_run_with_options(
+    xrt_session_t* session, xrt_run_options_t* run_options, const char* const* input_names,
+    const xrt_tensor_t* const* inputs, size_t num_inputs, const char* const* output_names,
+    size_t num_outputs, xrt_tensor_t** outputs);
+
 /* ------------------------------------------------------------------------ */
 /* Backends and plugins                                                     */
 /* ------------------------------------------------------------------------ */

@@ -274,6 +274,11 @@ bool take_spans(xrt_session* session, const xrt_span_sink_t& sink) {
   return true;
 }
 
+void stop_if_terminated(xrt_run_options* options) {
+  if (run_options_terminated(options))
+    fail(XRT_ERROR_BACKEND, "the run was stopped: terminate is set on its run options");
+}
+
 }  // namespace
 
 void session_release(xrt_session* session) {
@@ -310,7 +315,7 @@ const char* session_property(const xrt_session* s, const char* key) {
   return value;
 }
 
-void session_run(xrt_session* s, const char* const* input_names,
+void session_run(xrt_session* s, xrt_run_options* options, const char* const* input_names,
                  const xrt_tensor_t* const* inputs, size_t num_inputs,
                  const char* const* output_names, size_t num_outputs, xrt_tensor_t** outputs) {
   XRT_REQUIRE(num_inputs == 0 || (input_names && inputs), "input_names or inputs is NULL");
@@ -367,9 +372,22 @@ void session_run(xrt_session* s, const char* const* input_names,
   {
     ProfileSpan span("session", "session.run");
     span.arg("backend", s->backend);
-    check_status(s->api->run(s->impl, views.data(), model_inputs, wanted.data(), num_outputs,
-                             &sink_api, error, sizeof error),
-                 error, s->backend, "failed to run the session without a message");
+    xrt_status_t status;
+    if (options) {
+      stop_if_terminated(options);
+      const RunStop stop(options);
+      status = XRT_HAS_FIELD(s->api, run_stoppable) && s->api->run_stoppable
+                   ? s->api->run_stoppable(s->impl, views.data(), model_inputs, wanted.data(),
+                                           num_outputs, &sink_api, stop.get(), error,
+                                           sizeof error)
+                   : s->api->run(s->impl, views.data(), model_inputs, wanted.data(), num_outputs,
+                                 &sink_api, error, sizeof error);
+      stop_if_terminated(options);  // the backend's own error says less
+    } else {
+      status = s->api->run(s->impl, views.data(), model_inputs, wanted.data(), num_outputs,
+                           &sink_api, error, sizeof error);
+    }
+    check_status(status, error, s->backend, "failed to run the session without a message");
   }
   for (size_t i = 0; i < num_outputs; ++i)
     if (!sink.tensors[i].get())

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "device.h"
+#include "run_options.h"
 #include "xpuruntime/xpuruntime_plugin.h"
 
 struct xrt_session {
@@ -34,7 +35,8 @@ void session_end_profiling(xrt_session* session, const char* path);
 const char* session_property(const xrt_session* session, const char* key);
 // Fills outputs[0..num_outputs) with new tensors; nothing is left allocated
 // when it throws.
-void session_run(xrt_session* session, const char* const* input_names,
+// `options` may be NULL; with terminate set the run stops (BackendError).
+void session_run(xrt_session* session, xrt_run_options* options, const char* const* input_names,
                  const xrt_tensor_t* const* inputs, size_t num_inputs,
                  const char* const* output_names, size_t num_outputs, xrt_tensor_t** outputs);
 

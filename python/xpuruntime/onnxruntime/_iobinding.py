@@ -99,8 +99,7 @@ class IOBinding:
 
     def _run(self, run_options):
         names = list(self._outputs)
-        results = self._session._sess.run_tensors(names, self._inputs) if run_options is None \
-            else self._session._run_tensors(names, self._inputs, run_options)
+        results = self._session._sess.run_tensors(names, self._inputs, run_options)
         for i, name in enumerate(names):
             target = self._outputs[name]
             if target is None:

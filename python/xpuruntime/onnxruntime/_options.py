@@ -8,7 +8,8 @@ AttributeError, as onnxruntime's do.
 
 import enum
 
-from ..errors import BackendError, Unsupported
+from .. import _core
+from ..errors import Unsupported
 
 
 class GraphOptimizationLevel(enum.IntEnum):
@@ -122,21 +123,31 @@ _RUN_FIELDS = {
     "log_severity_level": -1,
     "log_verbosity_level": 0,
     "logid": "",
-    "terminate": False,
     "only_execute_path_to_fetches": False,
     "synchronize_execution_providers": True,
 }
 
 
 class RunOptions:
-    """onnxruntime.RunOptions. ``terminate`` set before a run makes it fail
-    at once; every other field must keep onnxruntime's default."""
+    """onnxruntime.RunOptions. ``terminate = True``, also from another
+    thread, stops the runs using these options with BackendError (and later
+    ones at once, until it is set back to False); every other field must
+    keep onnxruntime's default."""
 
-    __slots__ = tuple(_RUN_FIELDS)
+    __slots__ = tuple(_RUN_FIELDS) + ("_control",)
 
     def __init__(self):
         for name, default in _RUN_FIELDS.items():
             object.__setattr__(self, name, default)
+        self._control = _core._RunControl()
+
+    @property
+    def terminate(self):
+        return self._control.terminate
+
+    @terminate.setter
+    def terminate(self, value):
+        self._control.set_terminate(bool(value))
 
     def add_run_config_entry(self, key, value):
         raise Unsupported(f"RunOptions.add_run_config_entry({key!r}) is not supported by "
@@ -145,19 +156,13 @@ class RunOptions:
     def get_run_config_entry(self, key):
         raise RuntimeError(f"RunOptions has no config entry {key!r}")
 
-    def before_run(self):
-        """Raises for a setting a run cannot honour, and when terminate is set."""
-        for name, default in _RUN_FIELDS.items():
-            if name != "terminate" and getattr(self, name) != default:
-                raise Unsupported(f"RunOptions.{name}={getattr(self, name)!r} is not supported "
-                                  f"by xpuruntime (onnxruntime's default is {default!r})")
-        if self.terminate:
-            raise BackendError("the run was stopped: run_options.terminate is set")
-
 
 def check_run_options(run_options):
-    """What every run given ``run_options`` does first."""
+    """Raises for run options a run cannot honour."""
     if not isinstance(run_options, RunOptions):
         raise TypeError(f"run_options must be an onnxruntime RunOptions "
                         f"(xpuruntime.onnxruntime.RunOptions), not {type(run_options).__name__}")
-    run_options.before_run()
+    for name, default in _RUN_FIELDS.items():
+        if getattr(run_options, name) != default:
+            raise Unsupported(f"RunOptions.{name}={getattr(run_options, name)!r} is not "
+                              f"supported by xpuruntime (onnxruntime's default is {default!r})")

@@ -10,7 +10,7 @@ from ..errors import BackendError, Unsupported
 from . import _logging
 from ._iobinding import IOBinding
 from ._metadata import read_metadata
-from ._options import SessionOptions, check_run_options
+from ._options import SessionOptions
 from ._ortvalue import OrtValue
 from ._providers import CPU, place
 
@@ -103,10 +103,6 @@ class InferenceSession:
 
     # ---- running -------------------------------------------------------
 
-    def _run_tensors(self, output_names, input_feed, run_options):
-        if run_options is not None:
-            check_run_options(run_options)
-        return self._sess.run_tensors(output_names, input_feed)
 
     def run(self, output_names, input_feed, run_options=None):
         """The outputs asked for (all when ``output_names`` is None or empty)
@@ -121,7 +117,7 @@ class InferenceSession:
                 raise TypeError(f"input {name!r} must be an OrtValue, not "
                                 f"{type(value).__name__}")
             feed[name] = value.tensor
-        return [OrtValue(t) for t in self._run_tensors(output_names or None, feed, run_options)]
+        return [OrtValue(t) for t in self._sess.run_tensors(output_names or None, feed, run_options)]
 
     def io_binding(self):
         return IOBinding(self)
