@@ -617,3 +617,12 @@ def test_openvino_provider_reaches_the_openvino_backend(mlp_path, x):
     so = xort.SessionOptions()
     so.log_severity_level = 3  # an ONNX Runtime knob: not passed to OpenVINO
     xort.InferenceSession(mlp_path, so, providers=["OpenVINOExecutionProvider"])
+
+
+def test_provider_options_are_applied_or_refused(mlp_path):
+    sess = xort.InferenceSession(mlp_path, providers=[("CPUExecutionProvider",
+                                                       {"use_arena": "0"})])
+    assert sess.get_provider_options() == {"CPUExecutionProvider": {"use_arena": "0"}}
+    with pytest.raises(xrt.InvalidArgument, match="no_such_option"):
+        xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"],
+                              provider_options=[{"no_such_option": "1"}])

@@ -228,6 +228,26 @@ xrt_status_t append_provider(const ProviderRequest& p, OrtSessionOptions* sessio
               error, capacity);
 }
 
+// ORT's CPU provider takes one option, use_arena: the CPU memory arena.
+xrt_status_t take_cpu_options(SessionConfig* config, char* error, size_t capacity) {
+  const ProviderRequest* cpu = find_provider(config, kCpu);
+  if (!cpu) return XRT_OK;
+  for (size_t i = 0; i < cpu->keys.size(); ++i) {
+    const std::string& value = cpu->values[i];
+    if (cpu->keys[i] != "use_arena") {
+      return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                  "onnxruntime: %s has no option '%s' (known: use_arena)", kCpu,
+                  cpu->keys[i].c_str());
+    }
+    if (!parse_flag(value.c_str(), &config->cpu_mem_arena)) {
+      return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                  "onnxruntime: %s option use_arena must be 0 or 1, not '%s'", kCpu,
+                  value.c_str());
+    }
+  }
+  return XRT_OK;
+}
+
 }  // namespace
 
 xrt_status_t parse_options(const xrt_option_t* options, size_t num_options,
@@ -316,6 +336,7 @@ xrt_status_t parse_options(const xrt_option_t* options, size_t num_options,
     request->values.emplace_back(option->value ? option->value : "");
   }
 
+  if (xrt_status_t s = take_cpu_options(config, error, capacity); s != XRT_OK) return s;
   if (device_kind == XRT_DEVICE_CUDA) apply_gpu_defaults(device_index, config);
   return check_available(*config, error, capacity);
 }

@@ -88,11 +88,14 @@ def _drop(names, settings, keep, reason):
 class Placement:
     """Where a session runs: xrt backend, device and session options."""
 
-    def __init__(self, backend, device, options, providers):
+    def __init__(self, backend, device, options, providers, settings):
         self.backend = backend
         self.device = device
         self.options = options
         self.providers = providers  # what the caller asked for, after fallback
+        # Each provider's options as given, as onnxruntime reports them (str).
+        self.provider_options = {n: {str(k): str(v) for k, v in s.items()}
+                                 for n, s in zip(providers, settings)}
 
 
 def place(providers, provider_options):
@@ -112,11 +115,11 @@ def place(providers, provider_options):
         options = {}
         if settings[0].get("device_type"):
             options["openvino_device"] = settings[0]["device_type"]
-        return Placement("openvino", "cpu", options, names)
+        return Placement("openvino", "cpu", options, names, settings)
     if _backend("onnxruntime") is None:
-        return Placement(None, "cpu", {}, names)
+        return Placement(None, "cpu", {}, names, settings)
     device = xrt_device("cuda", device_id) if any(n in _GPU for n in names) else "cpu"
     # device_id is the session's device; the backend sets it for the provider.
     provider_list = [(n, {k: v for k, v in s.items() if k != "device_id"})
                      for n, s in zip(names, settings)]
-    return Placement("onnxruntime", device, {"providers": provider_list}, names)
+    return Placement("onnxruntime", device, {"providers": provider_list}, names, settings)

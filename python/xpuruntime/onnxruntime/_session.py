@@ -80,7 +80,10 @@ class InferenceSession:
         return self._sess.get_providers() or list(self._placement.providers)
 
     def get_provider_options(self):
-        return {name: {} for name in self.get_providers()}
+        """Each provider's options as given (onnxruntime also lists its
+        defaults; only those set are known here)."""
+        return {name: dict(self._placement.provider_options.get(name, {}))
+                for name in self.get_providers()}
 
     def get_session_options(self):
         return self._sess_options
