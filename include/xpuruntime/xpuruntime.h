@@ -444,7 +444,10 @@ typedef struct {
  * order the backends are listed, that can run models on `device`. Options
  * are backend-specific key/value strings (ONNX Runtime: intra_op_num_threads,
  * inter_op_num_threads, graph_optimization_level, enable_profiling,
- * providers, provider_option.<Provider>.<key>). With enable_profiling=1 the
+ * providers, provider_option.<Provider>.<key>, log_severity_level,
+ * log_verbosity_level, logid, execution_mode, enable_mem_pattern,
+ * enable_cpu_mem_arena, optimized_model_filepath, session_config.<key>,
+ * custom_ops_library, the last repeatable). With enable_profiling=1 the
  * backend's own per-node spans join the profiler's trace when the session is
  * released while the profiler records. A session may be run from many
  * threads at once. */
