@@ -6,6 +6,9 @@ session's SessionOptions.log_severity_level overrides both.
 """
 
 _severity = None
+_verbosity = None
+# The session options these set: they govern ONNX Runtime's logger only.
+LEVEL_OPTIONS = ("log_severity_level", "log_verbosity_level")
 
 
 def set_default_logger_severity(severity):
@@ -18,10 +21,15 @@ def set_default_logger_severity(severity):
 
 
 def set_default_logger_verbosity(verbosity):
-    """Verbose messages' detail; ONNX Runtime reads it only in debug builds."""
+    """The detail of verbose messages (ONNX Runtime prints them only in its
+    debug builds), for sessions made afterwards."""
+    global _verbosity
     if not isinstance(verbosity, int) or verbosity < 0:
         raise ValueError(f"verbosity must be a non-negative int, not {verbosity!r}")
+    _verbosity = verbosity
 
 
-def default_severity():
-    return _severity
+def session_defaults():
+    """The log options sessions take unless their SessionOptions set them."""
+    return {key: value for key, value in zip(LEVEL_OPTIONS, (_severity, _verbosity))
+            if value is not None}

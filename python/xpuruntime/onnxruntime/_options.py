@@ -96,10 +96,11 @@ class SessionOptions:
     def add_free_dimension_override_by_denotation(self, denotation, value):
         self._unsupported("add_free_dimension_override_by_denotation")
 
-    def backend_options(self, default_log_severity):
+    def backend_options(self, log_defaults):
         """The xrt session options these settings make, onnxruntime's defaults
-        left out (so backends without them take the session)."""
-        options = {}
+        left out (so backends without them take the session); `log_defaults`
+        fill the log options left unset."""
+        options = dict(log_defaults)
         for name, (default, key) in _SESSION_FIELDS.items():
             value = getattr(self, name)
             if value == default:
@@ -110,8 +111,6 @@ class SessionOptions:
                 raise Unsupported(f"SessionOptions.{name}={value!r} is not supported by "
                                   f"xpuruntime (onnxruntime's default is {default!r})")
             options[key] = int(value) if isinstance(value, enum.IntEnum) else value
-        if "log_severity_level" not in options and default_log_severity is not None:
-            options["log_severity_level"] = default_log_severity
         for key, value in self._config.items():
             options[f"session_config.{key}"] = value
         if self._custom_op_libraries:

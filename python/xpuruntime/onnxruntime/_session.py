@@ -40,9 +40,10 @@ class InferenceSession:
 
     def _create(self, providers, provider_options):
         placement = place(providers, provider_options)
-        options = dict(self._sess_options.backend_options(_logging.default_severity()))
+        options = self._sess_options.backend_options(_logging.session_defaults())
         if placement.backend != "onnxruntime":
-            options.pop("log_severity_level", None)  # a knob of ONNX Runtime's logger
+            for key in _logging.LEVEL_OPTIONS:  # ONNX Runtime's logger: not involved
+                options.pop(key, None)
         options.update(placement.options)
         try:
             sess = _core.InferenceSession(self._model, backend=placement.backend,
