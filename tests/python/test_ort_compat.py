@@ -626,3 +626,28 @@ def test_provider_options_are_applied_or_refused(mlp_path):
     with pytest.raises(xrt.InvalidArgument, match="no_such_option"):
         xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"],
                               provider_options=[{"no_such_option": "1"}])
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda s, b, x: b.bind_input("x", "cpu", 0, np.float32, (-1, IN), x.ctypes.data),
+     xrt.InvalidArgument, "negative"),
+    (lambda s, b, x: b.bind_input("x", "cpu", 0, np.float32, x.shape, 0),
+     xrt.InvalidArgument, "NULL"),
+    (lambda s, b, x: b.bind_output("y", "cpu", 0, np.float32, None, x.ctypes.data),
+     xrt.InvalidArgument, "shape"),
+    (lambda s, b, x: b.bind_ortvalue_input("x", x), TypeError, "OrtValue"),
+    (lambda s, b, x: s.run_with_iobinding(object()), TypeError, "IOBinding"),
+    (lambda s, b, x: s.run_with_ort_values(None, {"x": x}), TypeError, "'x'"),
+    (lambda s, b, x: xort.OrtValue(x), TypeError, "ortvalue_from_numpy"),
+    (lambda s, b, x: xort.InferenceSession(b"not a model"), xrt.InvalidArgument, "protobuf"),
+    (lambda s, b, x: xort.InferenceSession(b"", providers=[42]), TypeError, "42"),
+    (lambda s, b, x: xort.InferenceSession(b"x", sess_options=xort.RunOptions()), TypeError,
+     "SessionOptions"),
+    (lambda s, b, x: xort.set_default_logger_severity(7), ValueError, "7"),
+], ids=["negative-dim", "null-pointer", "buffer-without-shape", "array-as-ortvalue",
+        "foreign-binding", "array-as-ortvalue-feed", "array-into-ortvalue", "bad-model",
+        "bad-provider", "wrong-options-type", "bad-severity"])
+def test_bad_input_is_a_typed_error_naming_it(mlp_path, x, call, error, words):
+    sess = xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"])
+    with pytest.raises(error, match=words):
+        call(sess, sess.io_binding(), x)
