@@ -86,7 +86,7 @@ extern "C" {
 /* Version of this C API; bumped when a function, struct field or enum code
  * is added. 3: xrt_api_version, xrt_device_info_t.kind_name. 4: dtypes
  * uint16/32/64 and the four float8 types (codes 10..16). */
-#define XRT_API_VERSION 4
+#define XRT_API_VERSION 5
 #define XRT_MAX_DIMS 8
 
 /* ------------------------------------------------------------------------ */
@@ -446,7 +446,10 @@ typedef struct {
  * order the backends are listed, that can run models on `device`. Options
  * are backend-specific key/value strings (ONNX Runtime: intra_op_num_threads,
  * inter_op_num_threads, graph_optimization_level, enable_profiling,
- * providers, provider_option.<Provider>.<key>). With enable_profiling=1 the
+ * providers, provider_option.<Provider>.<key>, log_severity_level,
+ * log_verbosity_level, logid, execution_mode, enable_mem_pattern,
+ * enable_cpu_mem_arena, optimized_model_filepath, session_config.<key>,
+ * custom_ops_library, the last repeatable). With enable_profiling=1 the
  * backend's own per-node spans join the profiler's trace when the session is
  * released while the profiler records. A session may be run from many
  * threads at once. */
@@ -466,6 +469,14 @@ XRT_API xrt_status_t xrt_session_device(const xrt_session_t* session, xrt_device
  * key the backend does not answer. */
 XRT_API xrt_status_t xrt_session_property(const xrt_session_t* session, const char* key,
                                           const char** value);
+/* API 5: ends the backend's own profiling of a session created with
+ * enable_profiling=1 and writes its per-node spans to `path` as a Chrome
+ * trace (microseconds from the first span), rather than into the profiler
+ * when the session is released. Later runs are not profiled; a session made
+ * without enable_profiling writes a trace with no spans.
+ * XRT_ERROR_INVALID_ARGUMENT when the profile was already ended or the
+ * backend cannot profile. */
+XRT_API xrt_status_t xrt_session_end_profiling(xrt_session_t* session, const char* path);
 XRT_API xrt_status_t xrt_session_input_count(const xrt_session_t* session, size_t* count);
 XRT_API xrt_status_t xrt_session_output_count(const xrt_session_t* session, size_t* count);
 XRT_API xrt_status_t xrt_session_input_info(const xrt_session_t* session, size_t index,
@@ -485,6 +496,22 @@ XRT_API xrt_status_t xrt_session_run(xrt_session_t* session, const char* const* 
                                      const xrt_tensor_t* const* inputs, size_t num_inputs,
                                      const char* const* output_names, size_t num_outputs,
                                      xrt_tensor_t** outputs);
+
+/* API 5: settings of one or more runs. Terminate stops every run using the
+ * options as soon as its backend can (XRT_ERROR_BACKEND, "the run was
+ * stopped"), and makes later runs fail at once until it is cleared with
+ * terminate 0; it may be set from any thread while runs are in progress.
+ * A backend that cannot stop mid-run reports the stop when the run ends. */
+typedef struct xrt_run_options xrt_run_options_t;
+XRT_API xrt_status_t xrt_run_options_create(xrt_run_options_t** out);
+XRT_API void xrt_run_options_release(xrt_run_options_t* options);
+XRT_API xrt_status_t xrt_run_options_set_terminate(xrt_run_options_t* options,
+                                                   int32_t terminate);
+/* xrt_session_run with run options (NULL: as xrt_session_run). */
+XRT_API xrt_status_t xrt_session_run_with_options(
+    xrt_session_t* session, xrt_run_options_t* run_options, const char* const* input_names,
+    const xrt_tensor_t* const* inputs, size_t num_inputs, const char* const* output_names,
+    size_t num_outputs, xrt_tensor_t** outputs);
 
 /* ------------------------------------------------------------------------ */
 /* Backends and plugins                                                     */

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define XRT_PLUGIN_ABI_MAJOR 1
-#define XRT_PLUGIN_ABI_MINOR 5
+#define XRT_PLUGIN_ABI_MINOR 7
 #define XRT_PLUGIN_ENTRY_SYMBOL "xrt_plugin_get_api"
 
 /* One operand as a kernel sees it. Strides are in elements and may be 0
@@ -121,6 +121,20 @@ typedef struct {
                  const char* const* arg_values, size_t num_args);
 } xrt_span_sink_t;
 
+/* ABI 1.7: how a run is asked to stop early (xrt_run_options_set_terminate
+ * from another thread). A backend that can stop calls watch(context,
+ * on_stop, stop_context) before it starts the work and unwatch(context)
+ * before it returns. Between the two, on_stop(stop_context) is called at
+ * most once, from any thread, when the caller asks the run to stop
+ * (immediately, inside watch, when it already has); after unwatch returns
+ * it is never called. The run then fails as soon as it can. */
+typedef struct {
+  size_t struct_size;
+  void* context;
+  void (*watch)(void* context, void (*on_stop)(void* stop_context), void* stop_context);
+  void (*unwatch)(void* context);
+} xrt_run_stop_t;
+
 typedef struct {
   size_t struct_size;
   /* Options are the key/value strings given to xrt_session_create; a key the
@@ -147,15 +161,22 @@ typedef struct {
   /* Short text for xrt_backend_info's version line, e.g. the execution
    * providers the runtime below offers; may be NULL. */
   const char* (*details)(void);
-  /* Called once, just before destroy, while the runtime's profiler records:
-   * hands over the spans the backend profiled (option enable_profiling).
-   * May be NULL. */
+  /* Called at most once: just before destroy while the runtime's profiler
+   * records, or earlier from xrt_session_end_profiling (then concurrently
+   * with runs, which the backend no longer profiles): hands over the spans
+   * the backend profiled (option enable_profiling). May be NULL. */
   void (*collect_spans)(xrt_plugin_session_t* session, const xrt_span_sink_t* sink);
   /* ABI 1.3: a fact about the session by key, e.g. "providers" (the
    * execution providers the backend registered, comma-separated, in
    * priority order); NULL for a key the backend does not answer. The text
    * lives as long as the session. May be NULL. */
   const char* (*property)(const xrt_plugin_session_t* session, const char* key);
+  /* ABI 1.7: run, stoppable through `stop` (see xrt_run_stop_t). May be
+   * NULL: the runtime then runs `run` and reports a stop once it returns. */
+  xrt_status_t (*run_stoppable)(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* inputs,
+                                size_t num_inputs, const size_t* output_indices,
+                                size_t num_outputs, const xrt_session_outputs_t* outputs,
+                                const xrt_run_stop_t* stop, char* error, size_t error_capacity);
 } xrt_session_api_t;
 
 /* ---- Devices, memory, streams and copies (ABI 1.2) ----------------------

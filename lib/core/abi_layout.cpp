@@ -115,6 +115,12 @@ static_assert(offsetof(xrt_session_api_t, run) == 56);
 static_assert(offsetof(xrt_session_api_t, details) == 64);
 static_assert(offsetof(xrt_session_api_t, collect_spans) == 72);
 static_assert(offsetof(xrt_session_api_t, property) == 80);
+static_assert(offsetof(xrt_session_api_t, run_stoppable) == 88);
+
+static_assert(offsetof(xrt_run_stop_t, struct_size) == 0);
+static_assert(offsetof(xrt_run_stop_t, context) == 8);
+static_assert(offsetof(xrt_run_stop_t, watch) == 16);
+static_assert(offsetof(xrt_run_stop_t, unwatch) == 24);
 
 static_assert(offsetof(xrt_plugin_device_props_t, struct_size) == 0);
 static_assert(offsetof(xrt_plugin_device_props_t, name) == 8);

@@ -660,6 +660,14 @@ xrt_status_t xrt_session_property(const xrt_session_t* session, const char* key,
   });
 }
 
+xrt_status_t xrt_session_end_profiling(xrt_session_t* session, const char* path) {
+  return guarded([&] {
+    XRT_REQUIRE(session != nullptr, "session is NULL");
+    XRT_REQUIRE(path != nullptr, "path is NULL");
+    xrt::session_end_profiling(session, path);
+  });
+}
+
 xrt_status_t xrt_session_input_count(const xrt_session_t* session, size_t* count) {
   return guarded([&] {
     XRT_REQUIRE(session != nullptr, "session is NULL");
@@ -716,8 +724,37 @@ xrt_status_t xrt_session_run(xrt_session_t* session, const char* const* input_na
                              xrt_tensor_t** outputs) {
   return guarded([&] {
     XRT_REQUIRE(session != nullptr, "session is NULL");
-    xrt::session_run(session, input_names, inputs, num_inputs, output_names, num_outputs,
-                     outputs);
+    xrt::session_run(session, nullptr, input_names, inputs, num_inputs, output_names,
+                     num_outputs, outputs);
+  });
+}
+
+xrt_status_t xrt_session_run_with_options(xrt_session_t* session, xrt_run_options_t* run_options,
+                                          const char* const* input_names,
+                                          const xrt_tensor_t* const* inputs, size_t num_inputs,
+                                          const char* const* output_names, size_t num_outputs,
+                                          xrt_tensor_t** outputs) {
+  return guarded([&] {
+    XRT_REQUIRE(session != nullptr, "session is NULL");
+    xrt::session_run(session, run_options, input_names, inputs, num_inputs, output_names,
+                     num_outputs, outputs);
+  });
+}
+
+xrt_status_t xrt_run_options_create(xrt_run_options_t** out) {
+  return guarded([&] {
+    require_out(out, "out");
+    *out = new xrt_run_options();
+  });
+}
+
+void xrt_run_options_release(xrt_run_options_t* options) { xrt::run_options_release(options); }
+
+xrt_status_t xrt_run_options_set_terminate(xrt_run_options_t* options, int32_t terminate) {
+  return guarded([&] {
+    XRT_REQUIRE(options != nullptr, "run options are NULL");
+    XRT_REQUIRE(terminate == 0 || terminate == 1, "terminate must be 0 or 1, not ", terminate);
+    xrt::run_options_set_terminate(options, terminate == 1);
   });
 }
 

@@ -69,12 +69,11 @@ std::string fixed(double value, int decimals) {
 
 }  // namespace
 
-std::string Profiler::chrome_trace_json() {
-  std::lock_guard<std::mutex> lock(mutex_);
+std::string chrome_trace_json(const std::vector<Span>& spans) {
   std::string out = "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n";
   out += "{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": 1, \"args\": {\"name\": "
          "\"xpuruntime\"}}";
-  for (const Span& s : spans_) {
+  for (const Span& s : spans) {
     out += ",\n{\"name\": " + json_string(s.name) + ", \"cat\": " + json_string(s.category) +
            ", \"ph\": \"X\", \"pid\": 1, \"tid\": " + std::to_string(s.thread) +
            ", \"ts\": " + fixed(s.start_us, 3) + ", \"dur\": " + fixed(s.duration_us, 3) +
@@ -86,6 +85,11 @@ std::string Profiler::chrome_trace_json() {
     out += "}}";
   }
   return out + "\n]}\n";
+}
+
+std::string Profiler::chrome_trace_json() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return xrt::chrome_trace_json(spans_);
 }
 
 std::string Profiler::summary() {

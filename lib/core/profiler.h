@@ -40,6 +40,9 @@ class Profiler {
   std::vector<Span> spans_;
 };
 
+// Chrome-trace JSON for `spans` (start_us counts from the trace's origin).
+std::string chrome_trace_json(const std::vector<Span>& spans);
+
 // Small, stable per-thread number for traces.
 int32_t current_thread_number();
 

@@ -1,5 +1,6 @@
 #include "session.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -8,6 +9,7 @@
 
 #include "dtype.h"
 #include "error.h"
+#include "file_write.h"
 #include "plugin_result.h"
 #include "profiler.h"
 #include "runtime.h"
@@ -208,8 +210,24 @@ xrt_session* session_create(const char* path, const void* data, size_t size, con
 
 namespace {
 
-// Backend spans arrive with wall-clock starts; the trace counts from the
-// profiler's steady-clock origin.
+// A backend span, its start (wall-clock) left in start_us for the caller
+// to place on its trace's clock.
+Span backend_span(const char* backend, const char* name, const char* category,
+                  int64_t start_unix_ns, int64_t duration_ns, const char* const* arg_keys,
+                  const char* const* arg_values, size_t num_args) {
+  Span span;
+  span.name = name ? name : "";
+  span.category = category ? category : "backend";
+  span.thread = 0;  // the backend's own lane in the trace
+  span.start_us = static_cast<double>(start_unix_ns) / 1000.0;
+  span.duration_us = static_cast<double>(duration_ns) / 1000.0;
+  span.args.emplace_back("backend", backend);
+  for (size_t i = 0; i < num_args; ++i)
+    if (arg_keys[i] && arg_values[i]) span.args.emplace_back(arg_keys[i], arg_values[i]);
+  return span;
+}
+
+// Into the profiler: the trace counts from its steady-clock origin.
 void record_backend_span(void* context, const char* name, const char* category,
                          int64_t start_unix_ns, int64_t duration_ns, const char* const* arg_keys,
                          const char* const* arg_values, size_t num_args) {
@@ -220,33 +238,71 @@ void record_backend_span(void* context, const char* name, const char* category,
     const auto age = std::chrono::duration_cast<std::chrono::nanoseconds>(wall_now).count() -
                      start_unix_ns;
     const auto start = steady_now - std::chrono::nanoseconds(age);
-    Span span;
-    span.name = name ? name : "";
-    span.category = category ? category : "backend";
-    span.thread = 0;  // the backend's own lane in the trace
+    Span span = backend_span(static_cast<const char*>(context), name, category, start_unix_ns,
+                             duration_ns, arg_keys, arg_values, num_args);
     span.start_us = std::chrono::duration<double, std::micro>(start - profiler.origin()).count();
-    span.duration_us = static_cast<double>(duration_ns) / 1000.0;
-    span.args.emplace_back("backend", static_cast<const char*>(context));
-    for (size_t i = 0; i < num_args; ++i)
-      if (arg_keys[i] && arg_values[i]) span.args.emplace_back(arg_keys[i], arg_values[i]);
     profiler.record(std::move(span));
   } catch (...) {
     // A span that cannot be stored is dropped; the session still closes.
   }
 }
 
+struct SpanList {
+  const char* backend;
+  std::vector<Span> spans;
+  bool failed = false;
+};
+
+void keep_backend_span(void* context, const char* name, const char* category,
+                       int64_t start_unix_ns, int64_t duration_ns, const char* const* arg_keys,
+                       const char* const* arg_values, size_t num_args) {
+  auto* list = static_cast<SpanList*>(context);
+  try {
+    list->spans.push_back(backend_span(list->backend, name, category, start_unix_ns,
+                                       duration_ns, arg_keys, arg_values, num_args));
+  } catch (...) {
+    list->failed = true;  // reported once collection ends: no exception crosses the plugin
+  }
+}
+
+// The backend's spans, handed over once per session.
+bool take_spans(xrt_session* session, const xrt_span_sink_t& sink) {
+  const xrt_session_api_t* api = session->api;
+  if (!XRT_HAS_FIELD(api, collect_spans) || !api->collect_spans) return false;
+  if (session->spans_taken.exchange(true)) return false;
+  api->collect_spans(session->impl, &sink);
+  return true;
+}
+
+void stop_if_terminated(xrt_run_options* options) {
+  if (run_options_terminated(options))
+    fail(XRT_ERROR_BACKEND, "the run was stopped: terminate is set on its run options");
+}
+
 }  // namespace
 
 void session_release(xrt_session* session) {
   if (!session || session->refcount.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  const xrt_session_api_t* api = session->api;
-  if (Profiler::get().enabled() && XRT_HAS_FIELD(api, collect_spans) && api->collect_spans) {
+  if (Profiler::get().enabled()) {
     const xrt_span_sink_t sink{sizeof(xrt_span_sink_t), const_cast<char*>(session->backend),
                                record_backend_span};
-    api->collect_spans(session->impl, &sink);
+    take_spans(session, sink);
   }
   session->api->destroy(session->impl);
   delete session;
+}
+
+void session_end_profiling(xrt_session* session, const char* path) {
+  SpanList list{session->backend, {}};
+  const xrt_span_sink_t sink{sizeof(xrt_span_sink_t), &list, keep_backend_span};
+  XRT_REQUIRE(take_spans(session, sink), "the session's profile was already ended, or backend '",
+              session->backend, "' cannot profile");
+  if (list.failed) fail(XRT_ERROR_OUT_OF_MEMORY, "the session's profile did not fit in memory");
+  double origin = 0;
+  for (size_t i = 0; i < list.spans.size(); ++i)
+    origin = i ? std::min(origin, list.spans[i].start_us) : list.spans[i].start_us;
+  for (Span& span : list.spans) span.start_us -= origin;
+  write_file_atomically(path, chrome_trace_json(list.spans));
 }
 
 const char* session_property(const xrt_session* s, const char* key) {
@@ -259,7 +315,7 @@ const char* session_property(const xrt_session* s, const char* key) {
   return value;
 }
 
-void session_run(xrt_session* s, const char* const* input_names,
+void session_run(xrt_session* s, xrt_run_options* options, const char* const* input_names,
                  const xrt_tensor_t* const* inputs, size_t num_inputs,
                  const char* const* output_names, size_t num_outputs, xrt_tensor_t** outputs) {
   XRT_REQUIRE(num_inputs == 0 || (input_names && inputs), "input_names or inputs is NULL");
@@ -316,9 +372,22 @@ void session_run(xrt_session* s, const char* const* input_names,
   {
     ProfileSpan span("session", "session.run");
     span.arg("backend", s->backend);
-    check_status(s->api->run(s->impl, views.data(), model_inputs, wanted.data(), num_outputs,
-                             &sink_api, error, sizeof error),
-                 error, s->backend, "failed to run the session without a message");
+    xrt_status_t status;
+    if (options) {
+      stop_if_terminated(options);
+      const RunStop stop(options);
+      status = XRT_HAS_FIELD(s->api, run_stoppable) && s->api->run_stoppable
+                   ? s->api->run_stoppable(s->impl, views.data(), model_inputs, wanted.data(),
+                                           num_outputs, &sink_api, stop.get(), error,
+                                           sizeof error)
+                   : s->api->run(s->impl, views.data(), model_inputs, wanted.data(), num_outputs,
+                                 &sink_api, error, sizeof error);
+      stop_if_terminated(options);  // the backend's own error says less
+    } else {
+      status = s->api->run(s->impl, views.data(), model_inputs, wanted.data(), num_outputs,
+                           &sink_api, error, sizeof error);
+    }
+    check_status(status, error, s->backend, "failed to run the session without a message");
   }
   for (size_t i = 0; i < num_outputs; ++i)
     if (!sink.tensors[i].get())

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "device.h"
+#include "run_options.h"
 #include "xpuruntime/xpuruntime_plugin.h"
 
 struct xrt_session {
@@ -18,6 +19,7 @@ struct xrt_session {
   xrt_plugin_session_t* impl = nullptr;
   std::vector<xrt_value_info_t> inputs;
   std::vector<xrt_value_info_t> outputs;
+  std::atomic<bool> spans_taken{false};  // the backend's collect_spans runs at most once
 };
 
 namespace xrt {
@@ -25,11 +27,16 @@ namespace xrt {
 xrt_session* session_create(const char* path, const void* data, size_t size, const char* backend,
                             xrt_device* device, const xrt_option_t* options, size_t num_options);
 void session_release(xrt_session* session);
+// Writes the backend's own spans (enable_profiling) to `path` as a Chrome
+// trace now rather than into the profiler at release; throws when they were
+// already taken or the backend keeps none.
+void session_end_profiling(xrt_session* session, const char* path);
 // The backend's answer for `key`; throws NotFound when it has none.
 const char* session_property(const xrt_session* session, const char* key);
 // Fills outputs[0..num_outputs) with new tensors; nothing is left allocated
 // when it throws.
-void session_run(xrt_session* session, const char* const* input_names,
+// `options` may be NULL; with terminate set the run stops (BackendError).
+void session_run(xrt_session* session, xrt_run_options* options, const char* const* input_names,
                  const xrt_tensor_t* const* inputs, size_t num_inputs,
                  const char* const* output_names, size_t num_outputs, xrt_tensor_t** outputs);
 

@@ -192,6 +192,8 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
     xrt_status_t xrt_tensor_retain(xrt_tensor_t* tensor)
     void xrt_tensor_release(xrt_tensor_t* tensor)
     xrt_status_t xrt_tensor_info(const xrt_tensor_t* tensor, xrt_tensor_info_t* info)
+    xrt_status_t xrt_tensor_copy(xrt_tensor_t* dst, const xrt_tensor_t* src,
+                                 xrt_stream_t* stream)
     xrt_status_t xrt_tensor_to(const xrt_tensor_t* src, xrt_device_t* device,
                                xrt_stream_t* stream, xrt_tensor_t** out)
 
@@ -265,6 +267,16 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
     xrt_status_t xrt_session_device(const xrt_session_t* session, xrt_device_t** out)
     xrt_status_t xrt_session_property(const xrt_session_t* session, const char* key,
                                       const char** value)
+    ctypedef struct xrt_run_options_t:
+        pass
+    xrt_status_t xrt_run_options_create(xrt_run_options_t** out)
+    void xrt_run_options_release(xrt_run_options_t* options)
+    xrt_status_t xrt_run_options_set_terminate(xrt_run_options_t* options, int32_t terminate)
+    xrt_status_t xrt_session_run_with_options(
+        xrt_session_t* session, xrt_run_options_t* run_options, const char* const* input_names,
+        const xrt_tensor_t* const* inputs, size_t num_inputs, const char* const* output_names,
+        size_t num_outputs, xrt_tensor_t** outputs)
+    xrt_status_t xrt_session_end_profiling(xrt_session_t* session, const char* path)
     xrt_status_t xrt_session_input_count(const xrt_session_t* session, size_t* count)
     xrt_status_t xrt_session_output_count(const xrt_session_t* session, size_t* count)
     xrt_status_t xrt_session_input_info(const xrt_session_t* session, size_t index,

@@ -113,3 +113,42 @@ cdef array.array _shape_array(object shape):
         return array.array("q", [operator_index(d) for d in shape])
     except OverflowError:
         raise InvalidArgument(f"shape {shape} has an extent that does not fit in int64") from None
+
+
+def _wrap_address(address, shape, dtype, device, owner=None):
+    """A contiguous Tensor over memory someone else owns, at ``address`` on
+    ``device`` (IO binding's raw pointers). ``owner``, when given, is kept
+    alive as long as the tensor; otherwise the caller keeps the memory."""
+    cdef xrt_device_t* dev = _device_handle(device)
+    cdef int64_t extents[XRT_MAX_DIMS]
+    cdef xrt_tensor_t* out = NULL
+    cdef xrt_status_t status
+    cdef xrt_dtype_t code = _spec_code(dtype)
+    cdef uintptr_t data = operator_index(address)
+    dims = [operator_index(d) for d in shape]
+    if len(dims) > XRT_MAX_DIMS:
+        raise InvalidArgument(f"shape {tuple(dims)} has more than {XRT_MAX_DIMS} dimensions")
+    if data == 0 and any(dims):
+        raise InvalidArgument("buffer address is 0 (NULL) for a non-empty tensor")
+    for i, extent in enumerate(dims):
+        extents[i] = extent
+    Py_INCREF(owner)
+    status = xrt_tensor_wrap(dev, code, len(dims), extents, NULL, <void*>data, _wrapped_deleter,
+                             <void*>owner, &out)
+    if status != XRT_OK:
+        Py_XDECREF(<PyObject*>owner)
+        check(status)
+    return _tensor_from_handle(out)
+
+
+def _copy_into(Tensor dst, Tensor src, stream=None):
+    """Copies ``src`` into ``dst`` (same shape and dtype, any devices)."""
+    cdef xrt_stream_t* s = _stream_handle(stream)
+    cdef xrt_tensor_t* d = _retained(dst)
+    cdef xrt_tensor_t* c = _retained(src)
+    cdef xrt_status_t status
+    with nogil:
+        status = xrt_tensor_copy(d, c, s)
+        xrt_tensor_release(d)
+        xrt_tensor_release(c)
+    check(status)

@@ -58,3 +58,8 @@ cdef xrt_dtype_t _dtype_code(object dtype) except XRT_DTYPE_COUNT:
     if code is None:
         raise Unsupported(f"dtype {dtype} is not supported; expected one of {_SUPPORTED}")
     return code
+
+
+def _ort_type_name(dtype):
+    """ONNX Runtime's type string for a numpy dtype ("tensor(float)")."""
+    return _ORT_TYPES[_dtype_code(_as_dtype(dtype))]

@@ -6,12 +6,8 @@
 # _STACK_VALUES inputs/outputs, and writable numpy arrays are wrapped without
 # building a Tensor object.
 
-from cpython.memoryview cimport PyMemoryView_FromObject
-
 cdef enum:
     _STACK_VALUES = 16
-
-cdef object _np_asarray = np.asarray
 
 # onnxruntime.GraphOptimizationLevel, by name (without importing onnxruntime).
 cdef dict _OPT_LEVELS = {
@@ -88,6 +84,8 @@ cdef list _option_pairs(dict options):
     for key, value in options.items():
         if key == "graph_optimization_level":
             pairs.append((key, _opt_level_text(value)))
+        elif isinstance(value, (list, tuple)):  # a key given more than once
+            pairs.extend((key, _option_text(item)) for item in value)
         elif value is not None:
             pairs.append((key, _option_text(value)))
     if providers is not None:
@@ -224,6 +222,33 @@ cdef _load_ort_gpu_libraries():
     except (ImportError, AttributeError):
         return
     preload()
+
+
+cdef class _RunControl:
+    """The C run options behind xpuruntime.onnxruntime.RunOptions: its
+    terminate switch, which stops runs in progress from any thread."""
+
+    cdef xrt_run_options_t* handle
+    cdef readonly bint terminate
+
+    def __cinit__(self):
+        check(xrt_run_options_create(&self.handle))
+
+    def __dealloc__(self):
+        xrt_run_options_release(self.handle)
+
+    def set_terminate(self, bint terminate):
+        check(xrt_run_options_set_terminate(self.handle, terminate))
+        self.terminate = terminate
+
+
+cdef _RunControl _run_control(object run_options):
+    """The checked C options of an onnxruntime RunOptions (None: none)."""
+    if run_options is None:
+        return None
+    from .onnxruntime._options import check_run_options
+    check_run_options(run_options)
+    return run_options._control
 
 
 cdef class InferenceSession:
@@ -414,7 +439,22 @@ cdef class InferenceSession:
             return []
         return _text(value).split(",")
 
-    cdef list _run(self, object output_names, object input_feed):
+    def end_profiling(self, path):
+        """Writes the backend's per-node profile (option ``enable_profiling``)
+        to ``path`` as a Chrome trace now, instead of into the
+        :class:`Profiler` when the session closes; later runs are not
+        profiled. Raises InvalidArgument the second time."""
+        cdef bytes c_path = os.fsencode(path)
+        cdef const char* p = c_path
+        cdef xrt_session_t* handle = self._live()
+        cdef xrt_status_t status
+        check(xrt_session_retain(handle))
+        with nogil:
+            status = xrt_session_end_profiling(handle, p)
+            xrt_session_release(handle)
+        check(status)
+
+    cdef list _run(self, object output_names, object input_feed, _RunControl control):
         cdef const char* in_names_stack[_STACK_VALUES]
         cdef xrt_tensor_t* in_stack[_STACK_VALUES]
         cdef const char* out_names_stack[_STACK_VALUES]
@@ -430,6 +470,7 @@ cdef class InferenceSession:
         cdef object keep = None  # encoded names the caller made up
         cdef list result
         cdef xrt_tensor_t* out
+        cdef xrt_run_options_t* run_options
 
         if type(input_feed) is not dict:
             if not isinstance(input_feed, collections.abc.Mapping):
@@ -497,9 +538,11 @@ cdef class InferenceSession:
                 inputs[num_inputs] = _input_handle(value, self.device.handle, self._host,
                                                       expected)
                 num_inputs += 1
+            run_options = control.handle if control is not None else NULL
             with nogil:
-                status = xrt_session_run(handle, in_names, <const xrt_tensor_t* const*>inputs,
-                                         num_inputs, out_names, num_outputs, outputs)
+                status = xrt_session_run_with_options(
+                    handle, run_options, in_names, <const xrt_tensor_t* const*>inputs,
+                    num_inputs, out_names, num_outputs, outputs)
             check(status)
             result = [None] * num_outputs
             for i in range(num_outputs):
@@ -528,24 +571,15 @@ cdef class InferenceSession:
 
         ``input_feed`` maps input names to numpy arrays, Tensors or anything
         :func:`asarray` takes (host arrays are used without copying).
+        ``run_options`` is an ``xpuruntime.onnxruntime.RunOptions``: its
+        ``terminate`` stops the run, also from another thread.
         """
-        cdef Tensor tensor
-        outputs = self._run(output_names, input_feed)
-        if self._host:
-            for i in range(len(outputs)):
-                tensor = <Tensor>outputs[i]
-                if _buffer_format(tensor.info.dtype) == NULL:  # ml_dtypes' types
-                    outputs[i] = tensor.numpy()
-                else:
-                    # Zero copy through the buffer protocol: cheaper than numpy()'s
-                    # __array_interface__, and the array keeps the tensor alive.
-                    outputs[i] = _np_asarray(PyMemoryView_FromObject(tensor))
-        else:
-            for i in range(len(outputs)):
-                outputs[i] = (<Tensor>outputs[i]).to("cpu").numpy()
+        outputs = self._run(output_names, input_feed, _run_control(run_options))
+        for i in range(len(outputs)):
+            outputs[i] = (<Tensor>outputs[i]).numpy()
         return outputs
 
-    def run_tensors(self, output_names, input_feed):
+    def run_tensors(self, output_names, input_feed, run_options=None):
         """Like :meth:`run`, but returns Tensors left on the session's device.
 
         On a GPU, inputs already there (xrt Tensors, or torch/CuPy tensors
@@ -554,4 +588,4 @@ cdef class InferenceSession:
         InvalidArgument. The run is queued on the device's default stream,
         in order with the ops there, and returns without waiting for it.
         """
-        return self._run(output_names, input_feed)
+        return self._run(output_names, input_feed, _run_control(run_options))

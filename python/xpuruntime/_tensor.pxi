@@ -1,5 +1,8 @@
 # Tensor: one C tensor handle plus its (immutable) description.
 
+cdef object _np_asarray = np.asarray
+
+
 cdef class Tensor:
     """An n-dimensional array owned by the runtime, on one device.
 
@@ -86,6 +89,10 @@ cdef class Tensor:
         """
         if not self._on_host():
             return self.to("cpu").numpy()
+        if _buffer_format(self.info.dtype) != NULL:
+            # The buffer protocol is cheaper than __array_interface__; the
+            # exported buffer holds its own reference to the tensor.
+            return _np_asarray(PyMemoryView_FromObject(self))
         array = np.asarray(_HostView.of(self))
         dtype = _DTYPES[self.info.dtype]
         return array if array.dtype == dtype else array.view(dtype)

@@ -2,6 +2,7 @@
  * runs from a path and from bytes, and every bad call refused with a typed
  * error; failing runs in a loop leak nothing (checked under valgrind). */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -83,6 +84,59 @@ static void check_bad_runs(xrt_session_t* session, int rounds) {
   xrt_tensor_release(f64);
 }
 
+/* Run options: terminate stops runs until cleared; NULL options run as
+ * xrt_session_run does. */
+static void check_run_options(xrt_session_t* session) {
+  const int64_t shape[2] = {2, 4};
+  xrt_tensor_t *x = NULL, *out = NULL;
+  CHECK_OK(xrt_tensor_zeros(cpu, XRT_FLOAT32, 2, shape, &x));
+  const char* names[1] = {"x"};
+  const xrt_tensor_t* in[1] = {x};
+  xrt_run_options_t* options = NULL;
+  CHECK_OK(xrt_run_options_create(&options));
+  CHECK_OK(xrt_session_run_with_options(session, NULL, names, in, 1, NULL, 1, &out));
+  xrt_tensor_release(out);
+  out = NULL;
+  CHECK_OK(xrt_session_run_with_options(session, options, names, in, 1, NULL, 1, &out));
+  xrt_tensor_release(out);
+  out = NULL;
+  CHECK_OK(xrt_run_options_set_terminate(options, 1));
+  CHECK_ERROR(xrt_session_run_with_options(session, options, names, in, 1, NULL, 1, &out),
+              XRT_ERROR_BACKEND, "stopped");
+  CHECK(out == NULL);
+  CHECK_ERROR(xrt_run_options_set_terminate(options, 2), XRT_ERROR_INVALID_ARGUMENT, "0 or 1");
+  CHECK_ERROR(xrt_run_options_set_terminate(NULL, 1), XRT_ERROR_INVALID_ARGUMENT, "NULL");
+  CHECK_OK(xrt_run_options_set_terminate(options, 0));
+  CHECK_OK(xrt_session_run_with_options(session, options, names, in, 1, NULL, 1, &out));
+  xrt_tensor_release(out);
+  xrt_run_options_release(options);
+  xrt_run_options_release(NULL);
+  CHECK_ERROR(xrt_run_options_create(NULL), XRT_ERROR_INVALID_ARGUMENT, "out");
+  xrt_tensor_release(x);
+}
+
+/* A profiled session's spans go to a file of their own, once. */
+static void check_end_profiling(const char* model_path) {
+  const xrt_option_t profiled[1] = {{"enable_profiling", "1"}};
+  xrt_session_t* session = NULL;
+  CHECK_OK(xrt_session_create(model_path, NULL, 0, "onnxruntime", cpu, profiled, 1, &session));
+  if (!session) return;
+  check_add(session);
+  char trace[4096];
+  const char* dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  snprintf(trace, sizeof trace, "%s/xrt_test_end_profiling_%d.json", dir, (int)getpid());
+  CHECK_OK(xrt_session_end_profiling(session, trace));
+  size_t size = 0;
+  char* text = read_file(trace, &size);
+  CHECK(text != NULL && size > 0 && strstr(text, "\"traceEvents\"") != NULL);
+  free(text);
+  remove(trace);
+  CHECK_ERROR(xrt_session_end_profiling(session, trace), XRT_ERROR_INVALID_ARGUMENT,
+              "already ended");
+  CHECK_ERROR(xrt_session_end_profiling(session, NULL), XRT_ERROR_INVALID_ARGUMENT, "path");
+  xrt_session_release(session);
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: %s MODEL_DIR\n", argv[0]);
@@ -117,7 +171,9 @@ int main(int argc, char** argv) {
               "key");
   check_add(session);
   check_bad_runs(session, rounds);
+  check_run_options(session);
   xrt_session_release(session);
+  check_end_profiling(path);
 
   /* The same model from bytes, with options. */
   size_t size = 0;

@@ -61,7 +61,11 @@ enum ErrorCode : int {
   kErrInvalidGraph = 10,
 };
 
-enum LoggingLevel : int { kLogWarning = 2 };
+enum LoggingLevel : int { kLogVerbose = 0, kLogWarning = 2, kLogFatal = 4 };
+// ORT calls this for each message at or above the environment's level.
+using LoggingFunction = void (*)(void* param, int severity, const char* category,
+                                 const char* log_id, const char* code_location,
+                                 const char* message);
 enum AllocatorType : int { kDeviceAllocator = 0, kArenaAllocator = 1 };
 enum MemType : int { kMemTypeDefault = 0 };
 
@@ -88,14 +92,25 @@ namespace slot {
 inline constexpr size_t GetErrorCode = 1;
 inline constexpr size_t GetErrorMessage = 2;
 inline constexpr size_t CreateEnv = 3;
+inline constexpr size_t CreateEnvWithCustomLogger = 4;
 inline constexpr size_t CreateSession = 7;
 inline constexpr size_t CreateSessionFromArray = 8;
 inline constexpr size_t Run = 9;  // bench/bench_session_c.cpp's baseline (runs use IoBinding)
 inline constexpr size_t CreateSessionOptions = 10;
+inline constexpr size_t SetOptimizedModelFilePath = 11;
+inline constexpr size_t SetSessionExecutionMode = 13;
 inline constexpr size_t EnableProfiling = 14;
+inline constexpr size_t EnableMemPattern = 16;
+inline constexpr size_t DisableMemPattern = 17;
+inline constexpr size_t EnableCpuMemArena = 18;
+inline constexpr size_t DisableCpuMemArena = 19;
+inline constexpr size_t SetSessionLogId = 20;
+inline constexpr size_t SetSessionLogVerbosityLevel = 21;
+inline constexpr size_t SetSessionLogSeverityLevel = 22;
 inline constexpr size_t SetSessionGraphOptimizationLevel = 23;
 inline constexpr size_t SetIntraOpNumThreads = 24;
 inline constexpr size_t SetInterOpNumThreads = 25;
+inline constexpr size_t RegisterCustomOpsLibrary = 29;
 inline constexpr size_t SessionGetInputCount = 30;
 inline constexpr size_t SessionGetOutputCount = 31;
 inline constexpr size_t SessionGetInputTypeInfo = 33;
@@ -103,6 +118,7 @@ inline constexpr size_t SessionGetOutputTypeInfo = 34;
 inline constexpr size_t SessionGetInputName = 36;
 inline constexpr size_t SessionGetOutputName = 37;
 inline constexpr size_t CreateRunOptions = 39;
+inline constexpr size_t RunOptionsSetTerminate = 46;
 inline constexpr size_t CreateTensorWithDataAsOrtValue = 49;
 inline constexpr size_t GetTensorMutableData = 51;
 inline constexpr size_t CastTypeInfoToTensorInfo = 55;
@@ -153,13 +169,26 @@ inline constexpr size_t SessionOptionsAppendExecutionProvider = 216;
 struct Functions {
   int (*GetErrorCode)(const OrtStatus*);
   const char* (*GetErrorMessage)(const OrtStatus*);
-  OrtStatus* (*CreateEnv)(int level, const char* log_id, OrtEnv** out);
+  OrtStatus* (*CreateEnvWithCustomLogger)(LoggingFunction log, void* param, int level,
+                                          const char* log_id, OrtEnv** out);
   OrtStatus* (*CreateSession)(const OrtEnv*, const char* path, const OrtSessionOptions*,
                               OrtSession** out);
   OrtStatus* (*CreateSessionFromArray)(const OrtEnv*, const void* data, size_t size,
                                        const OrtSessionOptions*, OrtSession** out);
   OrtStatus* (*CreateSessionOptions)(OrtSessionOptions** out);
   OrtStatus* (*EnableProfiling)(OrtSessionOptions*, const char* prefix);
+  OrtStatus* (*SetOptimizedModelFilePath)(OrtSessionOptions*, const char* path);
+  OrtStatus* (*SetSessionExecutionMode)(OrtSessionOptions*, int mode);
+  OrtStatus* (*EnableMemPattern)(OrtSessionOptions*);
+  OrtStatus* (*DisableMemPattern)(OrtSessionOptions*);
+  OrtStatus* (*EnableCpuMemArena)(OrtSessionOptions*);
+  OrtStatus* (*DisableCpuMemArena)(OrtSessionOptions*);
+  OrtStatus* (*SetSessionLogId)(OrtSessionOptions*, const char* log_id);
+  OrtStatus* (*SetSessionLogVerbosityLevel)(OrtSessionOptions*, int level);
+  OrtStatus* (*SetSessionLogSeverityLevel)(OrtSessionOptions*, int level);
+  // dlopens the library and calls its RegisterCustomOps; the handle must
+  // stay open as long as sessions made with the options.
+  OrtStatus* (*RegisterCustomOpsLibrary)(OrtSessionOptions*, const char* path, void** handle);
   OrtStatus* (*SetSessionGraphOptimizationLevel)(OrtSessionOptions*, int level);
   OrtStatus* (*SetIntraOpNumThreads)(OrtSessionOptions*, int n);
   OrtStatus* (*SetInterOpNumThreads)(OrtSessionOptions*, int n);
@@ -171,6 +200,8 @@ struct Functions {
   OrtStatus* (*SessionGetOutputName)(const OrtSession*, size_t index, OrtAllocator*, char** out);
   OrtStatus* (*CreateRunOptions)(OrtRunOptions** out);
   void (*ReleaseRunOptions)(OrtRunOptions*);
+  // Every run using these options stops as soon as it can, with an error.
+  OrtStatus* (*RunOptionsSetTerminate)(OrtRunOptions*);
   // Run-time settings by key, e.g. "disable_synchronize_execution_providers".
   OrtStatus* (*AddRunConfigEntry)(OrtRunOptions*, const char* key, const char* value);
   // A binding names a run's inputs and where its outputs go; the session

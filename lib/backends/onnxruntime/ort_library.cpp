@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "ort_logging.h"
 #include "runtime_library.h"
 
 namespace xrt::ort {
@@ -32,7 +33,18 @@ void bind(T& member, const void* table, size_t index) {
 void bind_all(Functions& f, const void* t) {
   bind(f.GetErrorCode, t, slot::GetErrorCode);
   bind(f.GetErrorMessage, t, slot::GetErrorMessage);
-  bind(f.CreateEnv, t, slot::CreateEnv);
+  bind(f.CreateEnvWithCustomLogger, t, slot::CreateEnvWithCustomLogger);
+  bind(f.SetOptimizedModelFilePath, t, slot::SetOptimizedModelFilePath);
+  bind(f.SetSessionExecutionMode, t, slot::SetSessionExecutionMode);
+  bind(f.EnableMemPattern, t, slot::EnableMemPattern);
+  bind(f.DisableMemPattern, t, slot::DisableMemPattern);
+  bind(f.EnableCpuMemArena, t, slot::EnableCpuMemArena);
+  bind(f.DisableCpuMemArena, t, slot::DisableCpuMemArena);
+  bind(f.SetSessionLogId, t, slot::SetSessionLogId);
+  bind(f.SetSessionLogVerbosityLevel, t, slot::SetSessionLogVerbosityLevel);
+  bind(f.SetSessionLogSeverityLevel, t, slot::SetSessionLogSeverityLevel);
+  bind(f.RegisterCustomOpsLibrary, t, slot::RegisterCustomOpsLibrary);
+  bind(f.RunOptionsSetTerminate, t, slot::RunOptionsSetTerminate);
   bind(f.CreateSession, t, slot::CreateSession);
   bind(f.CreateSessionFromArray, t, slot::CreateSessionFromArray);
   bind(f.CreateSessionOptions, t, slot::CreateSessionOptions);
@@ -170,7 +182,8 @@ Environment& environment_state() {
   std::call_once(once, [] {
     const Functions& f = api();
     char message[512] = "";
-    OrtStatus* status = f.CreateEnv(kLogWarning, "xpuruntime", &state.env);
+    OrtStatus* status = f.CreateEnvWithCustomLogger(write_log, nullptr, default_log_severity(),
+                                                    "xpuruntime", &state.env);
     if (!status) status = f.CreateCpuMemoryInfo(kArenaAllocator, kMemTypeDefault, &state.cpu);
     state.status = take(status, message, sizeof message);
     state.error = message;

@@ -1,5 +1,6 @@
 #include "ort_options.h"
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,14 +10,18 @@
 #include <string_view>
 
 #include "ort_device_memory.h"
+#include "ort_logging.h"
 
 namespace xrt::ort {
 namespace {
 
 constexpr const char* kKnownKeys =
     "intra_op_num_threads, inter_op_num_threads, graph_optimization_level, enable_profiling, "
-    "providers, provider_option.<Provider>.<key>";
+    "providers, provider_option.<Provider>.<key>, log_severity_level, log_verbosity_level, "
+    "logid, execution_mode, enable_mem_pattern, enable_cpu_mem_arena, "
+    "optimized_model_filepath, session_config.<key>, custom_ops_library";
 constexpr std::string_view kProviderOptionPrefix = "provider_option.";
+constexpr std::string_view kConfigPrefix = "session_config.";
 constexpr const char* kCpu = "CPUExecutionProvider";
 constexpr const char* kCuda = "CUDAExecutionProvider";
 constexpr const char* kTensorRT = "TensorrtExecutionProvider";
@@ -32,6 +37,14 @@ bool parse_int(const char* text, long min, long max, int* out) {
   if (errno != 0 || *end != '\0' || value < min || value > max) return false;
   *out = static_cast<int>(value);
   return true;
+}
+
+bool parse_flag(const char* text, int* out) { return parse_int(text, 0, 1, out); }
+
+bool parse_execution_mode(const char* text, int* out) {
+  if (std::strcmp(text, "ORT_SEQUENTIAL") == 0) return *out = 0, true;
+  if (std::strcmp(text, "ORT_PARALLEL") == 0) return *out = 1, true;
+  return parse_flag(text, out);
 }
 
 bool parse_optimization_level(const char* text, int* out) {
@@ -215,6 +228,26 @@ xrt_status_t append_provider(const ProviderRequest& p, OrtSessionOptions* sessio
               error, capacity);
 }
 
+// ORT's CPU provider takes one option, use_arena: the CPU memory arena.
+xrt_status_t take_cpu_options(SessionConfig* config, char* error, size_t capacity) {
+  const ProviderRequest* cpu = find_provider(config, kCpu);
+  if (!cpu) return XRT_OK;
+  for (size_t i = 0; i < cpu->keys.size(); ++i) {
+    const std::string& value = cpu->values[i];
+    if (cpu->keys[i] != "use_arena") {
+      return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                  "onnxruntime: %s has no option '%s' (known: use_arena)", kCpu,
+                  cpu->keys[i].c_str());
+    }
+    if (!parse_flag(value.c_str(), &config->cpu_mem_arena)) {
+      return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                  "onnxruntime: %s option use_arena must be 0 or 1, not '%s'", kCpu,
+                  value.c_str());
+    }
+  }
+  return XRT_OK;
+}
+
 }  // namespace
 
 xrt_status_t parse_options(const xrt_option_t* options, size_t num_options,
@@ -235,6 +268,26 @@ xrt_status_t parse_options(const xrt_option_t* options, size_t num_options,
     } else if (std::strcmp(key, "enable_profiling") == 0) {
       ok = std::strcmp(value, "0") == 0 || std::strcmp(value, "1") == 0;
       config->profiling = std::strcmp(value, "1") == 0;
+    } else if (std::strcmp(key, "log_severity_level") == 0) {
+      ok = parse_int(value, 0, kLogFatal, &config->log_severity);
+    } else if (std::strcmp(key, "log_verbosity_level") == 0) {
+      ok = parse_int(value, 0, 1000, &config->log_verbosity);
+    } else if (std::strcmp(key, "logid") == 0) {
+      config->log_id = value;
+    } else if (std::strcmp(key, "execution_mode") == 0) {
+      ok = parse_execution_mode(value, &config->execution_mode);
+    } else if (std::strcmp(key, "enable_mem_pattern") == 0) {
+      ok = parse_flag(value, &config->mem_pattern);
+    } else if (std::strcmp(key, "enable_cpu_mem_arena") == 0) {
+      ok = parse_flag(value, &config->cpu_mem_arena);
+    } else if (std::strcmp(key, "optimized_model_filepath") == 0) {
+      config->optimized_model_path = value;
+    } else if (std::strcmp(key, "custom_ops_library") == 0) {
+      ok = *value != '\0';
+      config->custom_op_libraries.emplace_back(value);
+    } else if (std::string_view(key).substr(0, kConfigPrefix.size()) == kConfigPrefix &&
+               std::strlen(key) > kConfigPrefix.size()) {
+      config->config_entries.emplace_back(key + kConfigPrefix.size(), value);
     } else if (std::strcmp(key, "providers") == 0) {
       config->providers.clear();
       if (xrt_status_t s = parse_providers(value, config, error, capacity); s != XRT_OK) {
@@ -283,12 +336,17 @@ xrt_status_t parse_options(const xrt_option_t* options, size_t num_options,
     request->values.emplace_back(option->value ? option->value : "");
   }
 
+  if (xrt_status_t s = take_cpu_options(config, error, capacity); s != XRT_OK) return s;
   if (device_kind == XRT_DEVICE_CUDA) apply_gpu_defaults(device_index, config);
   return check_available(*config, error, capacity);
 }
 
+OpenLibraries::~OpenLibraries() {
+  for (void* handle : handles) dlclose(handle);
+}
+
 xrt_status_t make_session_options(const SessionConfig& config, Owned<OrtSessionOptions>* out,
-                                  char* error, size_t capacity) {
+                                  OpenLibraries* libraries, char* error, size_t capacity) {
   const Functions& f = api();
   OrtSessionOptions* raw = nullptr;
   if (xrt_status_t s = take(f.CreateSessionOptions(&raw), error, capacity); s != XRT_OK) {
@@ -306,6 +364,32 @@ xrt_status_t make_session_options(const SessionConfig& config, Owned<OrtSessionO
     status = f.SetSessionGraphOptimizationLevel(raw, config.optimization_level);
   }
   if (!status && config.profiling) status = f.EnableProfiling(raw, profile_prefix().c_str());
+  const int severity = config.log_severity >= 0 ? config.log_severity : default_log_severity();
+  if (!status) status = f.SetSessionLogSeverityLevel(raw, severity);
+  if (!status && config.log_verbosity >= 0) {
+    status = f.SetSessionLogVerbosityLevel(raw, config.log_verbosity);
+  }
+  if (!status && !config.log_id.empty()) status = f.SetSessionLogId(raw, config.log_id.c_str());
+  if (!status && config.execution_mode >= 0) {
+    status = f.SetSessionExecutionMode(raw, config.execution_mode);
+  }
+  if (!status && config.mem_pattern >= 0) {
+    status = config.mem_pattern ? f.EnableMemPattern(raw) : f.DisableMemPattern(raw);
+  }
+  if (!status && config.cpu_mem_arena >= 0) {
+    status = config.cpu_mem_arena ? f.EnableCpuMemArena(raw) : f.DisableCpuMemArena(raw);
+  }
+  if (!status && !config.optimized_model_path.empty()) {
+    status = f.SetOptimizedModelFilePath(raw, config.optimized_model_path.c_str());
+  }
+  for (const auto& [key, value] : config.config_entries) {
+    if (!status) status = f.AddSessionConfigEntry(raw, key.c_str(), value.c_str());
+  }
+  for (const std::string& library : config.custom_op_libraries) {
+    void* handle = nullptr;
+    if (!status) status = f.RegisterCustomOpsLibrary(raw, library.c_str(), &handle);
+    if (handle) libraries->handles.push_back(handle);
+  }
   if (!status && config.pool_allocator) {
     status = f.AddSessionConfigEntry(raw, "session.use_env_allocators", "1");
   }

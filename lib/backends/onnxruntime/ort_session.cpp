@@ -15,6 +15,8 @@
 using xrt::ort::ValueInfo;
 
 struct xrt_plugin_session {
+  // Declared before the session, so closed after it.
+  xrt::ort::OpenLibraries custom_op_libraries;
   xrt::ort::Owned<xrt::ort::OrtSession> session;
   std::vector<ValueInfo> inputs;
   std::vector<ValueInfo> outputs;
@@ -26,6 +28,7 @@ struct xrt_plugin_session {
   xrt::ort::Owned<xrt::ort::OrtMemoryInfo> device_memory;
   // NULL: ORT's defaults (each run waits for its GPU work).
   xrt::ort::Owned<xrt::ort::OrtRunOptions> run_options;
+  bool on_default_stream = false;  // what run_options says, for stoppable runs' own
   std::string providers;    // property "providers"
   bool profiling = false;  // enable_profiling, until the spans are collected
 };
@@ -215,6 +218,24 @@ xrt_status_t describe_all(xrt_plugin_session* s, char* error, size_t capacity) {
   return XRT_OK;
 }
 
+// Ordered on the default stream like every op, a run returns without
+// waiting for its GPU work.
+xrt_status_t make_run_options(bool on_default_stream, Owned<OrtRunOptions>* out, char* error,
+                              size_t capacity) {
+  const Functions& f = api();
+  OrtRunOptions* raw = nullptr;
+  if (xrt_status_t st = take(f.CreateRunOptions(&raw), error, capacity); st != XRT_OK) return st;
+  out->reset(raw);
+  if (!on_default_stream) return XRT_OK;
+  return take(f.AddRunConfigEntry(raw, "disable_synchronize_execution_providers", "1"), error,
+              capacity);
+}
+
+void terminate_run(void* run_options) {
+  if (OrtStatus* status = api().RunOptionsSetTerminate(static_cast<OrtRunOptions*>(run_options)))
+    api().ReleaseStatus(status);
+}
+
 xrt_status_t prepare_cuda(xrt_plugin_session* s, int32_t device_index, bool on_default_stream,
                           char* error, size_t capacity) {
   const Functions& f = api();
@@ -227,16 +248,9 @@ xrt_status_t prepare_cuda(xrt_plugin_session* s, int32_t device_index, bool on_d
   }
   s->device_memory.reset(raw);
   s->memory = raw;
+  s->on_default_stream = on_default_stream;
   if (!on_default_stream) return XRT_OK;
-  // Ordered on the default stream like every op, a run returns without
-  // waiting for its GPU work.
-  OrtRunOptions* options = nullptr;
-  if (xrt_status_t st = take(f.CreateRunOptions(&options), error, capacity); st != XRT_OK) {
-    return st;
-  }
-  s->run_options.reset(options);
-  return take(f.AddRunConfigEntry(options, "disable_synchronize_execution_providers", "1"), error,
-              capacity);
+  return make_run_options(true, &s->run_options, error, capacity);
 }
 
 std::string provider_list(const SessionConfig& config) {
@@ -290,13 +304,14 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
       return s;
     }
   }
+  auto session = std::make_unique<xrt_plugin_session>();
   Owned<OrtSessionOptions> session_options;
-  if (xrt_status_t s = make_session_options(config, &session_options, error, capacity);
+  if (xrt_status_t s = make_session_options(config, &session_options,
+                                            &session->custom_op_libraries, error, capacity);
       s != XRT_OK) {
     return s;
   }
 
-  auto session = std::make_unique<xrt_plugin_session>();
   session->memory = cpu_memory();
   session->providers = provider_list(config);
   if (device_kind == XRT_DEVICE_CUDA) {
@@ -363,9 +378,12 @@ const char* session_property(const xrt_plugin_session_t* session, const char* ke
   return nullptr;
 }
 
-xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* inputs,
-                         size_t num_inputs, const size_t* output_indices, size_t num_outputs,
-                         const xrt_session_outputs_t* outputs, char* error, size_t capacity) {
+namespace {
+
+xrt_status_t run_with(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* inputs,
+                      size_t num_inputs, const size_t* output_indices, size_t num_outputs,
+                      const xrt_session_outputs_t* outputs, const OrtRunOptions* run_options,
+                      char* error, size_t capacity) {
   const Functions& f = api();
   if (num_inputs != session->inputs.size()) {
     return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
@@ -419,8 +437,7 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
       return s;
     }
   }
-  if (xrt_status_t s = take(f.RunWithBinding(session->session.get(), session->run_options.get(),
-                                             binding.get()),
+  if (xrt_status_t s = take(f.RunWithBinding(session->session.get(), run_options, binding.get()),
                             error, capacity);
       s != XRT_OK) {
     return s;
@@ -477,6 +494,38 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
     }
   }
   return XRT_OK;
+}
+
+}  // namespace
+
+xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* inputs,
+                         size_t num_inputs, const size_t* output_indices, size_t num_outputs,
+                         const xrt_session_outputs_t* outputs, char* error, size_t capacity) {
+  return run_with(session, inputs, num_inputs, output_indices, num_outputs, outputs,
+                  session->run_options.get(), error, capacity);
+}
+
+xrt_status_t session_run_stoppable(xrt_plugin_session_t* session,
+                                   const xrt_kernel_tensor_t* inputs, size_t num_inputs,
+                                   const size_t* output_indices, size_t num_outputs,
+                                   const xrt_session_outputs_t* outputs,
+                                   const xrt_run_stop_t* stop, char* error, size_t capacity) {
+  if (!stop || stop->struct_size < offsetof(xrt_run_stop_t, unwatch) + sizeof(stop->unwatch)) {
+    return session_run(session, inputs, num_inputs, output_indices, num_outputs, outputs, error,
+                       capacity);
+  }
+  // Terminate is a flag of ORT's run options: each stoppable run has its own.
+  Owned<OrtRunOptions> run_options;
+  if (xrt_status_t s = make_run_options(session->on_default_stream, &run_options, error,
+                                        capacity);
+      s != XRT_OK) {
+    return s;
+  }
+  stop->watch(stop->context, terminate_run, run_options.get());
+  const xrt_status_t status = run_with(session, inputs, num_inputs, output_indices, num_outputs,
+                                       outputs, run_options.get(), error, capacity);
+  stop->unwatch(stop->context);
+  return status;
 }
 
 }  // namespace xrt::ort

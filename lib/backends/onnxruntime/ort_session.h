@@ -27,6 +27,13 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
                          size_t num_inputs, const size_t* output_indices, size_t num_outputs,
                          const xrt_session_outputs_t* outputs, char* error, size_t capacity);
 
+// session_run that ORT stops when `stop` says so (RunOptionsSetTerminate).
+xrt_status_t session_run_stoppable(xrt_plugin_session_t* session,
+                                   const xrt_kernel_tensor_t* inputs, size_t num_inputs,
+                                   const size_t* output_indices, size_t num_outputs,
+                                   const xrt_session_outputs_t* outputs,
+                                   const xrt_run_stop_t* stop, char* error, size_t capacity);
+
 // "providers": the execution providers registered, in priority order.
 const char* session_property(const xrt_plugin_session_t* session, const char* key);
 

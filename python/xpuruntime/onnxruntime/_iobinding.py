@@ -1,0 +1,129 @@
+"""IOBinding: onnxruntime's bound inputs and outputs, over run_tensors.
+
+Bound inputs are xrt Tensors (host arrays shared, device memory wrapped in
+place); a run leaves its outputs where the session's device is, so on a GPU
+nothing crosses to the host until ``copy_outputs_to_cpu``. An output bound
+to caller memory, or to another device, receives the result by a copy.
+"""
+
+import numpy as np
+
+from .. import _core
+from ..errors import InvalidArgument
+from ._ortvalue import OrtValue, xrt_device
+
+
+class IOBinding:
+    """onnxruntime.IOBinding for one session (``session.io_binding()``)."""
+
+    def __init__(self, session):
+        self._session = session
+        self._inputs = {}
+        # name -> None (left on the session's device), a Device to copy it
+        # to, or the Tensor to fill.
+        self._outputs = {}
+        self._results = []
+
+    # ---- inputs ----------------------------------------------------------
+
+    def _bind(self, name, tensor):
+        arg = self._session._input_args.get(name)
+        if arg is None:
+            raise InvalidArgument(f"bound input {name!r} is not a model input; the inputs are "
+                                  f"{list(self._session._input_args)}")
+        if arg.dtype is not None and tensor.dtype != arg.dtype:
+            raise InvalidArgument(f"bound input {name!r} is {tensor.dtype}, the model takes "
+                                  f"{arg.dtype}")
+        if len(tensor.shape) != len(arg.shape) or any(
+                isinstance(d, int) and d != e for d, e in zip(arg.shape, tensor.shape)):
+            raise InvalidArgument(f"bound input {name!r} has shape {list(tensor.shape)}, the "
+                                  f"model takes {arg.shape}")
+        if tensor.device != self._session._sess.device and tensor.device.kind != "cpu":
+            raise InvalidArgument(f"bound input {name!r} is on {tensor.device.name}, the "
+                                  f"session runs on {self._session._sess.device.name}")
+        self._inputs[name] = tensor
+
+    def bind_cpu_input(self, name, arr_on_cpu):
+        self._bind(name, _core.asarray(np.asarray(arr_on_cpu)))
+
+    def bind_input(self, name, device_type, device_id, element_type, shape, buffer_ptr):
+        """An input in memory the caller owns, at ``buffer_ptr`` on the device."""
+        tensor = _core._wrap_address(buffer_ptr, shape, np.dtype(element_type),
+                                     xrt_device(device_type, device_id))
+        self._bind(name, tensor)
+
+    def bind_ortvalue_input(self, name, ortvalue):
+        if not isinstance(ortvalue, OrtValue):
+            raise TypeError(f"bind_ortvalue_input takes an OrtValue, not "
+                            f"{type(ortvalue).__name__}")
+        self._bind(name, ortvalue.tensor)
+
+    def clear_binding_inputs(self):
+        self._inputs.clear()
+
+    # ---- outputs ---------------------------------------------------------
+
+    def _check_output(self, name):
+        if name not in self._session._output_args:
+            raise InvalidArgument(f"bound output {name!r} is not a model output; the outputs "
+                                  f"are {list(self._session._output_args)}")
+
+    def bind_output(self, name, device_type="cpu", device_id=0, element_type=None, shape=None,
+                    buffer_ptr=None):
+        """An output left on the session's device, or written to caller
+        memory at ``buffer_ptr`` (``element_type`` and ``shape`` then
+        required)."""
+        self._check_output(name)
+        device = _core.Device(xrt_device(device_type, device_id))
+        if buffer_ptr is None:
+            # Left where the session makes it, or copied to the device named.
+            self._outputs[name] = None if device == self._session._sess.device else device
+            return
+        if element_type is None or shape is None:
+            raise InvalidArgument(f"bind_output({name!r}) with buffer_ptr needs element_type "
+                                  "and shape")
+        self._outputs[name] = _core._wrap_address(buffer_ptr, shape, np.dtype(element_type),
+                                                  device)
+
+    def bind_ortvalue_output(self, name, ortvalue):
+        self._check_output(name)
+        if not isinstance(ortvalue, OrtValue):
+            raise TypeError(f"bind_ortvalue_output takes an OrtValue, not "
+                            f"{type(ortvalue).__name__}")
+        self._outputs[name] = ortvalue.tensor
+
+    def clear_binding_outputs(self):
+        self._outputs.clear()
+
+    # ---- running ---------------------------------------------------------
+
+    def _run(self, run_options):
+        names = list(self._outputs)
+        results = self._session._sess.run_tensors(names, self._inputs, run_options)
+        for i, name in enumerate(names):
+            target = self._outputs[name]
+            if target is None:
+                continue
+            if isinstance(target, _core.Device):
+                results[i] = results[i].to(target)
+                continue
+            if target.shape != results[i].shape or target.dtype != results[i].dtype:
+                raise InvalidArgument(
+                    f"output {name!r} is {results[i].dtype}{list(results[i].shape)}, its "
+                    f"bound buffer {target.dtype}{list(target.shape)}")
+            _core._copy_into(target, results[i])
+            results[i] = target
+        self._results = results
+
+    def synchronize_inputs(self):
+        _core.synchronize(self._session._sess.device)
+
+    def synchronize_outputs(self):
+        _core.synchronize(self._session._sess.device)
+
+    def get_outputs(self):
+        """The last run's outputs as OrtValues, in binding order."""
+        return [OrtValue(t) for t in self._results]
+
+    def copy_outputs_to_cpu(self):
+        return [t.numpy() for t in self._results]
