@@ -442,8 +442,20 @@ typedef struct {
 } xrt_value_info_t;
 
 /* Loads a model from a file (model_data NULL) or from bytes (model_path
- * NULL). backend NULL or "auto" picks the first available backend, in the
- * order the backends are listed, that can run models on `device`. Options
+ * NULL). backend NULL or "auto" creates the model on every available
+ * backend (and variant: ONNX Runtime's TensorRT provider on CUDA, OpenVINO's
+ * NPU or GPU) that can serve `device`, runs each on zero inputs of the
+ * model's shapes for a bounded time (about 40 ms after a warm-up run) and
+ * keeps the one the option "policy" prefers: "latency" (default, lowest
+ * median run time), "throughput" (most runs a second from one thread per
+ * core), "prefer_npu" (an NPU when one can run the model, else latency) or
+ * "first" (the first backend listed that runs models, unmeasured). The
+ * choice is cached under $XRT_CACHE_DIR/auto (default
+ * ~/.cache/xpuruntime/auto), keyed by the model, options, policy, backend
+ * versions and device, so a later session of the same model creates only
+ * the winner; the session's "selection" property reports the times and
+ * each candidate spans the profiler's trace. A policy that is not one of
+ * these, or "policy" with a named backend: XRT_ERROR_INVALID_ARGUMENT. Options
  * are backend-specific key/value strings (ONNX Runtime: intra_op_num_threads,
  * inter_op_num_threads, graph_optimization_level, enable_profiling,
  * providers, provider_option.<Provider>.<key>, log_severity_level,
@@ -465,7 +477,10 @@ XRT_API xrt_status_t xrt_session_device(const xrt_session_t* session, xrt_device
 /* A fact the backend reports about the session, by key; the text lives as
  * long as the session. "providers": ONNX Runtime's execution providers
  * registered for it, comma-separated, in priority order
- * ("CUDAExecutionProvider,CPUExecutionProvider"). XRT_ERROR_NOT_FOUND for a
+ * ("CUDAExecutionProvider,CPUExecutionProvider"). "selection" (sessions of
+ * backend "auto"): "policy=P\tchosen=C\tcached=0|1\tcost_ms=T" then one line
+ * per candidate, "candidate=C\tbackend=B" with "\tmedian_us=..\truns=..
+ * \truns_per_s=.." or "\terror=..". XRT_ERROR_NOT_FOUND for a
  * key the backend does not answer. */
 XRT_API xrt_status_t xrt_session_property(const xrt_session_t* session, const char* key,
                                           const char** value);

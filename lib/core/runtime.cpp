@@ -187,24 +187,19 @@ xrt_tensor* Runtime::create_pinned_tensor(xrt_dtype_t dtype, int32_t ndim, const
   }
 }
 
-const Backend& Runtime::session_backend(const char* name, const xrt_device* device) {
+const Backend& Runtime::session_backend(const char* name) {
   std::lock_guard<std::mutex> lock(backends_mutex_);
-  const bool automatic = name == nullptr || std::strcmp(name, "auto") == 0;
   std::string runs_models;
   for (const Backend& b : backends_) {
     if (b.sessions && b.reason.empty())
       runs_models += (runs_models.empty() ? "" : ", ") + b.name;
-    if (!automatic && b.name != name) continue;
-    if (automatic && (!b.sessions || !b.reason.empty())) continue;
+    if (b.name != name) continue;
     if (!b.reason.empty())
       fail(XRT_ERROR_BACKEND, "backend '", b.name, "' is unavailable: ", b.reason);
     if (!b.sessions)
       fail(XRT_ERROR_UNSUPPORTED, "backend '", b.name, "' does not run models");
     return b;
   }
-  if (automatic)
-    fail(XRT_ERROR_NOT_FOUND, "no available backend runs models on ", device->name,
-         " (install the ONNX Runtime backend: pip install onnxruntime)");
   fail(XRT_ERROR_NOT_FOUND, "no backend named '", name, "' (backends that run models: ",
        runs_models.empty() ? "none" : runs_models, ")");
 }

@@ -42,9 +42,8 @@ class Runtime {
   size_t backend_count();
   // Entries are never changed or removed, so references stay valid.
   const Backend& backend(size_t index);
-  // The backend that will run a model on `device`: `name`, or the first
-  // available one that runs models when name is NULL or "auto".
-  const Backend& session_backend(const char* name, const xrt_device* device);
+  // The backend named `name`, checked to be available and to run models.
+  const Backend& session_backend(const char* name);
   // Loads a plugin file, listing it as a backend whatever the outcome.
   // Throws with the reason when it cannot be used.
   void load_plugin(const std::string& path);

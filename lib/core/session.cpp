@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 
+#include "auto_select.h"
 #include "dtype.h"
 #include "error.h"
 #include "file_write.h"
@@ -182,7 +183,19 @@ xrt_session* session_create(const char* path, const void* data, size_t size, con
   for (size_t i = 0; i < num_options; ++i)
     XRT_REQUIRE(options[i].key && options[i].value, "option #", i, " has a NULL key or value");
 
-  const Backend& b = Runtime::get().session_backend(backend, device);
+  if (!backend || std::strcmp(backend, "auto") == 0)
+    return auto_session_create(path, data, size, device, options, num_options);
+  for (size_t i = 0; i < num_options; ++i)
+    XRT_REQUIRE(std::strcmp(options[i].key, kAutoPolicyOption) != 0, "option '",
+                kAutoPolicyOption, "' chooses among backends: it needs backend 'auto', not '",
+                backend, "'");
+  return session_create_on(Runtime::get().session_backend(backend), path, data, size,
+                           device, options, num_options);
+}
+
+xrt_session* session_create_on(const Backend& b, const char* path, const void* data, size_t size,
+                               xrt_device* device, const xrt_option_t* options,
+                               size_t num_options) {
   ProfileSpan span("session", "session.create");
   span.arg("backend", b.name);
   char error[1024] = {0};
@@ -306,6 +319,7 @@ void session_end_profiling(xrt_session* session, const char* path) {
 }
 
 const char* session_property(const xrt_session* s, const char* key) {
+  if (std::strcmp(key, "selection") == 0 && !s->selection.empty()) return s->selection.c_str();
   const xrt_session_api_t* api = s->api;
   const char* value = nullptr;
   if (XRT_HAS_FIELD(api, property) && api->property)

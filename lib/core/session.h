@@ -19,13 +19,21 @@ struct xrt_session {
   xrt_plugin_session_t* impl = nullptr;
   std::vector<xrt_value_info_t> inputs;
   std::vector<xrt_value_info_t> outputs;
-  std::atomic<bool> spans_taken{false};  // the backend's collect_spans runs at most once
+  std::atomic<bool> spans_taken{false};
+  std::string selection;  // backend "auto": the candidates measured and the choice  // the backend's collect_spans runs at most once
 };
 
 namespace xrt {
 
+struct Backend;
+
+// `backend` NULL or "auto" chooses by measuring (auto_select.h).
 xrt_session* session_create(const char* path, const void* data, size_t size, const char* backend,
                             xrt_device* device, const xrt_option_t* options, size_t num_options);
+// The session on backend `b`, options as given.
+xrt_session* session_create_on(const Backend& b, const char* path, const void* data, size_t size,
+                               xrt_device* device, const xrt_option_t* options,
+                               size_t num_options);
 void session_release(xrt_session* session);
 // Writes the backend's own spans (enable_profiling) to `path` as a Chrome
 // trace now rather than into the profiler at release; throws when they were

@@ -251,13 +251,33 @@ cdef _RunControl _run_control(object run_options):
     return run_options._control
 
 
+cdef dict _selection_report(str text):
+    """The C "selection" property: tab-separated key=value lines, the first
+    for the choice, one per candidate after it."""
+    numbers = {"median_us": float, "runs": int, "runs_per_s": float, "cost_ms": float}
+    rows = []
+    for line in text.splitlines():
+        row = {}
+        for field in line.split("\t"):
+            key, _, value = field.partition("=")
+            row[key] = numbers[key](value) if key in numbers else value
+        rows.append(row)
+    report = rows[0]
+    report["cached"] = report.get("cached") == "1"
+    report["candidates"] = rows[1:]
+    return report
+
+
 cdef class InferenceSession:
     """Runs an ONNX model on a backend and device of the runtime.
 
     ``InferenceSession(model, backend="auto", device="cpu", **options)``:
     ``model`` is a path or the model's bytes; ``backend`` a backend name
-    (``xpuruntime.backends()``) or "auto" for the first that can run models
-    on ``device``. ``device="npu:N"`` or ``"gpu:N"`` runs the model on
+    (``xpuruntime.backends()``) or "auto", which runs the model on every
+    backend that can serve ``device`` and keeps the best by ``policy``
+    ("latency", the default; "throughput"; "prefer_npu"; "first", the
+    first that runs models, unmeasured), cached per model (see
+    ``selection``). ``device="npu:N"`` or ``"gpu:N"`` runs the model on
     OpenVINO's NPU or (Intel) GPU N with inputs and outputs in host memory,
     so the session's ``device`` is cpu (``NotFound`` where OpenVINO lacks it).
     ``backend="tensorrt"`` without a native TensorRT plugin is ONNX
@@ -438,6 +458,18 @@ cdef class InferenceSession:
         if xrt_session_property(self._live(), b"providers", &value) != XRT_OK:
             return []
         return _text(value).split(",")
+
+    @property
+    def selection(self):
+        """How ``backend="auto"`` chose, else None: a dict with ``policy``,
+        ``chosen``, ``cached`` (the choice came from the cache), ``cost_ms``
+        (what choosing took) and ``candidates``, one dict per candidate with
+        ``candidate``, ``backend`` and either ``median_us``, ``runs``,
+        ``runs_per_s`` or the ``error`` that ruled it out."""
+        cdef const char* value = NULL
+        if xrt_session_property(self._live(), b"selection", &value) != XRT_OK:
+            return None
+        return _selection_report(_text(value))
 
     def end_profiling(self, path):
         """Writes the backend's per-node profile (option ``enable_profiling``)

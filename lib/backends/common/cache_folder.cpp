@@ -11,6 +11,14 @@
 
 namespace xrt::plugin {
 
+std::string cache_root() {
+  if (const char* dir = std::getenv("XRT_CACHE_DIR"); dir && *dir) return dir;
+  if (const char* dir = std::getenv("XDG_CACHE_HOME"); dir && *dir)
+    return std::string(dir) + "/xpuruntime";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : "/tmp") + "/.cache/xpuruntime";
+}
+
 std::string prepare_cache_folder(const std::string& path) {
   if (path.empty()) return "no folder was named";
   for (size_t at = 1; at <= path.size(); ++at) {

@@ -8,6 +8,11 @@
 
 namespace xrt::plugin {
 
+// The root of every cache folder: $XRT_CACHE_DIR, else
+// $XDG_CACHE_HOME/xpuruntime, else ~/.cache/xpuruntime. Read at each call,
+// so a process may point it elsewhere between sessions.
+std::string cache_root();
+
 // Creates `path` and its missing parents, then checks that a file can be
 // created in it. Returns "" when the folder is usable, else why it is not.
 std::string prepare_cache_folder(const std::string& path);

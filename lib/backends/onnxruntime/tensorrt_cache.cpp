@@ -21,14 +21,6 @@ bool names_a_location(const std::string& key) {
          key.rfind("trt_dump_", 0) == 0 || key == "device_id";
 }
 
-std::string default_root() {
-  if (const char* dir = std::getenv("XRT_CACHE_DIR"); dir && *dir) return dir;
-  if (const char* dir = std::getenv("XDG_CACHE_HOME"); dir && *dir)
-    return std::string(dir) + "/xpuruntime";
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : "/tmp") + "/.cache/xpuruntime";
-}
-
 // "10.3.0" from libnvinfer's getInferLibVersion (major*10000+minor*100+patch
 // since TensorRT 10; major*1000+minor*100+patch before).
 bool tensorrt_version(std::string* version, std::string* tried) {
@@ -115,7 +107,7 @@ xrt_status_t add_engine_cache(ProviderRequest* tensorrt, const char* path, const
                 "onnxruntime: cannot identify GPU %d for the TensorRT engine cache "
                 "(the CUDA driver libcuda.so.1 did not answer)",
                 device_index);
-  const std::string folder = (root.empty() ? default_root() : root) + "/tensorrt/" +
+  const std::string folder = (root.empty() ? plugin::cache_root() : root) + "/tensorrt/" +
                              engine_cache_key(inputs);
   const std::string unusable = plugin::prepare_cache_folder(folder);
   keys.push_back(kCacheEnable);
