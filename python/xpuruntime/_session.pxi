@@ -454,10 +454,17 @@ cdef class InferenceSession:
         """The execution providers the backend registered for this session, in
         priority order (ONNX Runtime's names, e.g. ``["CUDAExecutionProvider",
         "CPUExecutionProvider"]``); empty for a backend without providers."""
+        value = self._property("providers")
+        return value.split(",") if value is not None else []
+
+    def _property(self, str key):
+        """What the session's backend reports for ``key`` (the C API's
+        xrt_session_property), or None when it answers nothing."""
         cdef const char* value = NULL
-        if xrt_session_property(self._live(), b"providers", &value) != XRT_OK:
-            return []
-        return _text(value).split(",")
+        cdef bytes c_key = key.encode()
+        if xrt_session_property(self._live(), c_key, &value) != XRT_OK:
+            return None
+        return _text(value)
 
     @property
     def selection(self):
@@ -466,10 +473,8 @@ cdef class InferenceSession:
         (what choosing took) and ``candidates``, one dict per candidate with
         ``candidate``, ``backend`` and either ``median_us``, ``runs``,
         ``runs_per_s`` or the ``error`` that ruled it out."""
-        cdef const char* value = NULL
-        if xrt_session_property(self._live(), b"selection", &value) != XRT_OK:
-            return None
-        return _selection_report(_text(value))
+        value = self._property("selection")
+        return _selection_report(value) if value is not None else None
 
     def end_profiling(self, path):
         """Writes the backend's per-node profile (option ``enable_profiling``)

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -12,29 +11,11 @@
 namespace xrt::ort {
 namespace {
 
-constexpr const char* kNames[] = {"verbose", "info", "warning", "error", "fatal"};
 constexpr char kLetters[] = {'V', 'I', 'W', 'E', 'F'};
 // ANSI colours ORT's own console logger uses for warning and above.
 constexpr const char* kColours[] = {"", "", "\x1b[1;33m", "\x1b[1;31m", "\x1b[1;37;41m"};
 
-int parse_severity(const char* text) {
-  if (!text || !*text) return -1;
-  for (int i = 0; i <= kLogFatal; ++i) {
-    if (std::strcmp(text, kNames[i]) == 0) return i;
-  }
-  if (text[1] == '\0' && text[0] >= '0' && text[0] <= '4') return text[0] - '0';
-  return -1;
-}
-
 }  // namespace
-
-int default_log_severity() {
-  static const int severity = [] {
-    const int level = parse_severity(std::getenv("XPURUNTIME_LOG_SEVERITY"));
-    return level < 0 ? static_cast<int>(kLogWarning) : level;
-  }();
-  return severity;
-}
 
 void write_log(void*, int severity, const char*, const char* log_id, const char*,
                const char* message) {

@@ -85,6 +85,7 @@ struct Functions {
   ov_status_e (*core_read_model)(const ov_core_t*, const char*, const char*, ov_model_t**);
   ov_status_e (*core_read_model_from_memory_buffer)(const ov_core_t*, const char*, size_t,
                                                     const ov_tensor_t*, ov_model_t**);
+  ov_status_e (*core_get_property)(const ov_core_t*, const char*, const char*, char**);
   ov_status_e (*core_compile_model)(const ov_core_t*, const ov_model_t*, const char*, size_t,
                                     ov_compiled_model_t**, ...);
   void (*model_free)(ov_model_t*);
@@ -100,6 +101,7 @@ struct Functions {
   ov_status_e (*compiled_model_create_infer_request)(const ov_compiled_model_t*,
                                                      ov_infer_request_t**);
   void (*compiled_model_free)(ov_compiled_model_t*);
+  ov_status_e (*compiled_model_get_property)(const ov_compiled_model_t*, const char*, char**);
   ov_status_e (*port_get_any_name)(const ov_output_const_port_t*, char**);
   ov_status_e (*port_get_partial_shape)(const ov_output_const_port_t*, ov_partial_shape_t*);
   ov_status_e (*port_get_element_type)(const ov_output_const_port_t*, ov_element_type_e*);

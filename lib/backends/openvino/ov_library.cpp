@@ -48,6 +48,7 @@ bool bind_all(void* h, Functions& f, std::string& missing) {
   bind(h, "ov_core_read_model", f.core_read_model, missing);
   bind(h, "ov_core_read_model_from_memory_buffer", f.core_read_model_from_memory_buffer,
        missing);
+  bind(h, "ov_core_get_property", f.core_get_property, missing);
   bind(h, "ov_core_compile_model", f.core_compile_model, missing);
   bind(h, "ov_model_free", f.model_free, missing);
   bind(h, "ov_model_const_input_by_index", f.model_const_input_by_index, missing);
@@ -59,6 +60,7 @@ bool bind_all(void* h, Functions& f, std::string& missing) {
   bind(h, "ov_compiled_model_create_infer_request", f.compiled_model_create_infer_request,
        missing);
   bind(h, "ov_compiled_model_free", f.compiled_model_free, missing);
+  bind(h, "ov_compiled_model_get_property", f.compiled_model_get_property, missing);
   bind(h, "ov_port_get_any_name", f.port_get_any_name, missing);
   bind(h, "ov_port_get_partial_shape", f.port_get_partial_shape, missing);
   bind(h, "ov_port_get_element_type", f.port_get_element_type, missing);

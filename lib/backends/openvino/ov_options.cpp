@@ -1,5 +1,7 @@
 #include "ov_options.h"
 
+#include "log_severity.h"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -10,7 +12,7 @@ namespace {
 
 constexpr const char* kKnownKeys =
     "openvino_device, cache_dir, precision_hint, num_streams, inference_num_threads, "
-    "enable_profiling, weights_path";
+    "enable_profiling, weights_path, log_severity_level";
 
 bool is_count(const char* text, long min) {
   if (!text || !*text) return false;
@@ -79,6 +81,13 @@ xrt_status_t parse_options(const xrt_option_t* options, size_t num_options,
                     "openvino: weights_path must not be empty");
       }
       config->weights_path = value;
+    } else if (k == "log_severity_level") {
+      config->log_severity = plugin::parse_log_severity(value);
+      if (config->log_severity < 0) {
+        return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                    "openvino: log_severity_level must be 0 (verbose) to 4 (fatal), got '%s'",
+                    value);
+      }
     } else if (k == "enable_profiling") {
       if (std::strcmp(value, "0") != 0 && std::strcmp(value, "1") != 0) {
         return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,

@@ -17,6 +17,7 @@ struct SessionConfig {
   // The weights (.bin) of an OpenVINO IR model; needed when the IR's XML
   // comes as bytes, optional beside an .xml path (OpenVINO looks next to it).
   std::string weights_path;
+  int log_severity = -1;  // log_severity_level; -1: plugin::default_log_severity()
   // OpenVINO property key/value pairs, e.g. {"INFERENCE_PRECISION_HINT", "f16"}.
   std::vector<std::pair<std::string, std::string>> properties;
 };

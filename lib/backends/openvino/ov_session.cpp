@@ -17,6 +17,7 @@
 #include "cache_folder.h"
 #include "dtype_table.h"
 #include "engine_cache_key.h"
+#include "log_severity.h"
 #include "ov_options.h"
 
 using xrt::plugin::ValueInfo;
@@ -35,6 +36,7 @@ struct xrt_plugin_session {
   std::mutex pool_mutex;
   std::vector<xrt::ov::Owned<xrt::ov::ov_infer_request_t>> idle;  // requests not in a run
   std::string device;
+  std::string log_level;  // OpenVINO's LOG_LEVEL of the compiled model, read back; "" if none
   std::string weights;  // an IR's weights given as a file with XML bytes; the model may share them
   bool profiling = false;
   std::mutex spans_mutex;
@@ -220,6 +222,28 @@ std::string keyed_cache_dir(const SessionConfig& config, const char* path, const
   return config.cache_dir + "/" + xrt::ort::engine_cache_key(inputs);
 }
 
+// OpenVINO's LOG_LEVEL for the runtime's one severity knob. OpenVINO has no
+// fatal level; its fatal failures come back as errors anyway.
+const char* ov_log_level(int severity) {
+  static constexpr const char* kLevels[] = {"LOG_TRACE", "LOG_INFO", "LOG_WARNING", "LOG_ERROR",
+                                            "LOG_NONE"};
+  return kLevels[severity];
+}
+
+// A device plugin that does not list LOG_LEVEL fails a compile that sets it.
+bool takes_log_level(const std::string& device) {
+  const Functions& f = api();
+  char ignored[256];
+  const ov_core_t* c = core(ignored, sizeof ignored);
+  char* supported = nullptr;
+  if (!c || f.core_get_property(c, device.c_str(), "SUPPORTED_PROPERTIES", &supported) != kOk ||
+      !supported)
+    return false;
+  const bool takes = std::strstr(supported, "LOG_LEVEL") != nullptr;
+  f.free(supported);
+  return takes;
+}
+
 xrt_status_t compile(const ov_model_t* model, const SessionConfig& config,
                      const std::vector<std::pair<std::string, std::string>>& props,
                      ov_compiled_model_t** out, char* error, size_t capacity) {
@@ -227,8 +251,8 @@ xrt_status_t compile(const ov_model_t* model, const SessionConfig& config,
   const ov_core_t* c = core(error, capacity);
   if (!c) return XRT_ERROR_BACKEND;
   // The C API takes properties as varargs; every option maps to at most one
-  // pair, so six pairs hold them all.
-  constexpr size_t kMaxPairs = 6;
+  // pair, so seven pairs hold them all.
+  constexpr size_t kMaxPairs = 7;
   if (props.size() > kMaxPairs) {
     return fail(XRT_ERROR_INTERNAL, error, capacity, "openvino: %zu compile properties, at most %zu",
                 props.size(), kMaxPairs);
@@ -240,7 +264,7 @@ xrt_status_t compile(const ov_model_t* model, const SessionConfig& config,
   }
   return take(f.core_compile_model(c, model, config.device.c_str(), 2 * props.size(), out, a[0],
                                    a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10],
-                                   a[11]),
+                                   a[11], a[12], a[13]),
               error, capacity);
 }
 
@@ -351,6 +375,10 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
                 config.weights_path.c_str());
   }
   auto props = config.properties;
+  if (takes_log_level(config.device))
+    props.emplace_back("LOG_LEVEL", ov_log_level(config.log_severity >= 0
+                                                     ? config.log_severity
+                                                     : plugin::default_log_severity()));
   if (!config.cache_dir.empty()) {
     // OpenVINO fails the compile on a folder it cannot create; blobs it
     // cannot read or write it rebuilds by itself.
@@ -409,12 +437,24 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
   session->compiled.reset(raw_compiled);
   session->device = config.device;
   session->profiling = config.profiling;
+  char* level = nullptr;
+  if (api().compiled_model_get_property(session->compiled.get(), "LOG_LEVEL", &level) == kOk &&
+      level) {
+    session->log_level = level;
+    api().free(level);
+  }
   if (xrt_status_t s = describe_all(session.get(), model.get(), error, capacity); s != XRT_OK) return s;
   *out = session.release();
   return XRT_OK;
 }
 
 void session_destroy(xrt_plugin_session_t* session) { delete session; }
+
+const char* session_property(const xrt_plugin_session_t* session, const char* key) {
+  if (std::strcmp(key, "log_level") == 0 && !session->log_level.empty())
+    return session->log_level.c_str();
+  return nullptr;
+}
 
 size_t session_input_count(const xrt_plugin_session_t* session) {
   return session->inputs.size();

@@ -23,5 +23,8 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
                          const xrt_session_outputs_t* outputs, char* error, size_t capacity);
 // Hands over the per-node spans of the runs made with enable_profiling=1.
 void session_collect_spans(xrt_plugin_session_t* session, const xrt_span_sink_t* sink);
+// "log_level": OpenVINO's LOG_LEVEL the model was compiled with (the
+// runtime's one log severity knob, mapped); NULL for other keys.
+const char* session_property(const xrt_plugin_session_t* session, const char* key);
 
 }  // namespace xrt::ov

@@ -16,7 +16,7 @@ const xrt_session_api_t kSessions = {
     xrt::ov::session_run,
     xrt::ov::details,
     xrt::ov::session_collect_spans,
-    nullptr,  // no session properties
+    xrt::ov::session_property,
 };
 
 }  // namespace

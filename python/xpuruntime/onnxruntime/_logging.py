@@ -1,14 +1,17 @@
-"""set_default_logger_severity: the severity sessions made afterwards log at.
+"""set_default_logger_severity: the severity sessions made afterwards log at,
+on ONNX Runtime and OpenVINO alike.
 
-Unset, ONNX Runtime's backend logs at its own default: XPURUNTIME_LOG_SEVERITY
-when set, else warnings (each warning once; colour only on a terminal). A
+Unset, the backends log at their own default: XPURUNTIME_LOG_SEVERITY when
+set, else warnings (ONNX Runtime's each once, colour only on a terminal). A
 session's SessionOptions.log_severity_level overrides both.
 """
 
 _severity = None
 _verbosity = None
-# The session options these set: they govern ONNX Runtime's logger only.
+# The session options these set.
 LEVEL_OPTIONS = ("log_severity_level", "log_verbosity_level")
+# The one that only ONNX Runtime takes.
+VERBOSITY_OPTION = "log_verbosity_level"
 
 
 def set_default_logger_severity(severity):

@@ -42,8 +42,7 @@ class InferenceSession:
         placement = place(providers, provider_options)
         options = self._sess_options.backend_options(_logging.session_defaults())
         if placement.backend != "onnxruntime":
-            for key in _logging.LEVEL_OPTIONS:  # ONNX Runtime's logger: not involved
-                options.pop(key, None)
+            options.pop(_logging.VERBOSITY_OPTION, None)  # ONNX Runtime's debug builds only
         options.update(placement.options)
         try:
             sess = _core.InferenceSession(self._model, backend=placement.backend,
