@@ -335,9 +335,35 @@ class _Progress:
             sys.stderr.flush()
 
 
+def _selection_lines(report):
+    """backend="auto"'s choice as a table: every candidate's time or why it
+    could not run, and what choosing cost."""
+    how = "read from the cache" if report["cached"] else "measured, now cached"
+    lines = [f"backend auto, policy {report['policy']}: {report['chosen']} "
+             f"({how} in {report['cost_ms']:.1f} ms)",
+             f"  {'candidate':<24}{'backend':<14}{'median':>12}{'runs/s':>12}{'runs':>6}"]
+    for c in report["candidates"]:
+        mark = "*" if c["candidate"] == report["chosen"] else " "
+        if "median_us" in c:
+            lines.append(f"{mark} {c['candidate']:<24}{c['backend']:<14}"
+                         f"{c['median_us']:>9.1f} us{c['runs_per_s']:>12.1f}{c['runs']:>6}")
+        else:
+            lines.append(f"{mark} {c['candidate']:<24}{c['backend']:<14}"
+                         f"  {c.get('error', 'not measured (policy first)')}")
+    return lines
+
+
 def bench(args):
     rng = np.random.default_rng(args.seed)
-    with _open_one(args) as session:
+    if args.all_backends:
+        if args.backend not in (None, "auto"):
+            raise xrt.InvalidArgument(f"--all-backends measures every backend; it cannot be "
+                                      f"combined with --backend {args.backend}")
+        session = xrt.InferenceSession(args.model, backend="auto", device=args.device,
+                                       policy=args.policy)
+    else:
+        session = _open_one(args)
+    with session:
         feed = _make_feed(session, args, rng)
         for _ in range(args.warmup):
             session.run(None, feed)
@@ -373,9 +399,13 @@ def bench(args):
             "min_ms": float(ms.min()),
             "throughput_per_s": len(times) / total,
         }
+        if args.all_backends:
+            result["selection"] = session.selection
     if args.json:
         print(json.dumps(result))
         return 0
+    if args.all_backends:
+        print("\n".join(_selection_lines(result["selection"])))
     print(f"{args.model} on {result['backend']} ({result['device']}), inputs "
           + ", ".join(f"{k} {v}" for k, v in result["inputs"].items()))
     print(f"  runs        {result['runs']} (after {args.warmup} warm-up)")
@@ -530,6 +560,12 @@ def main(argv=None):
     amount.add_argument("--duration", type=float, default=3.0,
                         help="seconds of timed runs when --runs is not given (default 3)")
     bench_parser.add_argument("--json", action="store_true", help="print one JSON object")
+    bench_parser.add_argument("--all-backends", action="store_true",
+                              help="let backend auto run the model on every backend that can "
+                                   "serve the device; print their times and the one it keeps")
+    bench_parser.add_argument("--policy", default="latency",
+                              help="with --all-backends: latency (default), throughput, "
+                                   "prefer_npu or first")
     bench_parser.set_defaults(run=bench)
 
     compare_parser = commands.add_parser(

@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -116,6 +117,29 @@ def test_bench_text_with_duration():
     assert result.returncode == 0, result.stderr
     for key in ("p50", "p90", "p99", "throughput"):
         assert key in result.stdout
+
+
+@needs_model_backend
+def test_bench_all_backends_prints_the_selection(tmp_path):
+    env_run = lambda *args: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "xpuruntime", *args], capture_output=True, text=True,
+        timeout=120, env={**os.environ, "XRT_CACHE_DIR": str(tmp_path)})
+    first = env_run("bench", DEMO_MODEL, "--all-backends", "--runs", "5", "--json")
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)["selection"]
+    assert report["cached"] is False and report["cost_ms"] > 0
+    assert report["chosen"] == json.loads(first.stdout)["backend"]
+    text = env_run("bench", DEMO_MODEL, "--all-backends", "--runs", "5")
+    assert text.returncode == 0, text.stderr
+    assert "read from the cache" in text.stdout
+    for c in report["candidates"]:
+        assert c["candidate"] in text.stdout
+
+
+def test_bench_all_backends_refuses_a_named_backend():
+    result = run_module("bench", DEMO_MODEL, "--all-backends", "--backend", "onnxruntime")
+    assert result.returncode != 0
+    assert "--all-backends" in result.stderr
 
 
 @needs_model_backend
