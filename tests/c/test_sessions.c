@@ -185,6 +185,21 @@ int main(int argc, char** argv) {
   if (session) check_add(session);
   xrt_session_release(session);
 
+  /* backend auto: "first" takes the first backend unmeasured; the report
+   * names the policy and the choice. */
+  const xrt_option_t first[1] = {{"policy", "first"}};
+  CHECK_OK(xrt_session_create(NULL, bytes, size, "auto", cpu, first, 1, &session));
+  const char* selection = NULL;
+  CHECK_OK(xrt_session_property(session, "selection", &selection));
+  CHECK(selection && strncmp(selection, "policy=first\tchosen=onnxruntime", 32) == 0);
+  xrt_session_release(session);
+  session = NULL;
+  const xrt_option_t fastest[1] = {{"policy", "fastest"}};
+  CHECK_ERROR(xrt_session_create(NULL, bytes, size, NULL, cpu, fastest, 1, &session),
+              XRT_ERROR_INVALID_ARGUMENT, "'fastest' (expected latency, throughput");
+  CHECK_ERROR(xrt_session_create(NULL, bytes, size, "onnxruntime", cpu, first, 1, &session),
+              XRT_ERROR_INVALID_ARGUMENT, "needs backend 'auto'");
+
   /* Bad models, backends and options. */
   session = NULL;
   CHECK_ERROR(xrt_session_create(NULL, bytes, size / 2, NULL, cpu, NULL, 0, &session),
