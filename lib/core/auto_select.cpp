@@ -234,8 +234,9 @@ std::string report(const char* policy, const std::string& chosen,
   return text;
 }
 
-std::string read_model(const char* path, const void* data, size_t size) {
-  if (!path) return std::string(static_cast<const char*>(data), size);
+// A model given by path is read for its key; bytes are keyed in place.
+std::string read_model_file(const char* path) {
+  if (!path) return "";
   std::ifstream file(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
 }
@@ -243,11 +244,12 @@ std::string read_model(const char* path, const void* data, size_t size) {
 // The choice depends on the model, the options, the policy, the backends
 // (and their versions) on offer and the device: all go into the key, so a
 // change in any of them measures again.
-std::string cache_file(const std::string& model, const Options& options, const char* policy,
-                       const std::vector<Candidate>& all, const xrt_device* device) {
+std::string cache_file(const void* model, size_t model_size, const Options& options,
+                       const char* policy, const std::vector<Candidate>& all,
+                       const xrt_device* device) {
   ort::EngineCacheInputs key;
-  key.model = model.data();
-  key.model_size = model.size();
+  key.model = model;
+  key.model_size = model_size;
   key.engine_options = options;
   key.engine_options.emplace_back(kAutoPolicyOption, policy);
   for (const Candidate& c : all)
@@ -322,8 +324,10 @@ xrt_session* auto_session_create(const char* path, const void* data, size_t size
     return s.release();
   }
 
-  const std::string model = read_model(path, data, size);
-  const std::string file = cache_file(model, rest, policy_c, all, device);
+  const std::string model_file = read_model_file(path);
+  const std::string file = path ? cache_file(model_file.data(), model_file.size(), rest, policy_c,
+                                             all, device)
+                                : cache_file(data, size, rest, policy_c, all, device);
   std::string cached_text;
   const std::string cached = cached_choice(file, &cached_text);
   for (const Candidate& c : all) {
