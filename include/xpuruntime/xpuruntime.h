@@ -85,8 +85,9 @@ extern "C" {
 
 /* Version of this C API; bumped when a function, struct field or enum code
  * is added. 3: xrt_api_version, xrt_device_info_t.kind_name. 4: dtypes
- * uint16/32/64 and the four float8 types (codes 10..16). */
-#define XRT_API_VERSION 5
+ * uint16/32/64 and the four float8 types (codes 10..16). 6: values other than
+ * tensors (xrt_value_t, xrt_session_run_values, xrt_value_info_t.kind/type). */
+#define XRT_API_VERSION 6
 #define XRT_MAX_DIMS 8
 
 /* ------------------------------------------------------------------------ */
@@ -429,9 +430,24 @@ typedef struct {
   const char* value;
 } xrt_option_t;
 
+/* API 6: what a model value is. ONNX models may take and give more than
+ * tensors of numbers: string tensors, sequences, maps and optionals. */
+typedef enum XRT_ENUM_INT32 {
+  XRT_VALUE_TENSOR = 0,   /* a tensor of a dtype above */
+  XRT_VALUE_STRINGS = 1,  /* a tensor of UTF-8 strings */
+  XRT_VALUE_SEQUENCE = 2, /* a list of values of one type */
+  XRT_VALUE_MAP = 3,      /* keys and values, two 1-D values of one length */
+  XRT_VALUE_OPTIONAL = 4, /* a value or none */
+} xrt_value_kind_t;
+
 /* One model input or output. shape[i] is -1 for a dimension fixed only at
  * run time; dim_names[i] is then its symbolic name ("batch") or "".
- * Pointers live as long as the session. */
+ * Pointers live as long as the session. API 6: kind, and type, ONNX
+ * Runtime's name of the value's type ("tensor(float)", "tensor(string)",
+ * "seq(tensor(float))", "map(int64,tensor(float))",
+ * "optional(tensor(float))"). dtype, ndim and shape describe TENSOR and
+ * STRINGS values (dtype is meaningless for STRINGS); other kinds have
+ * ndim 0. */
 typedef struct {
   size_t struct_size;
   const char* name;
@@ -439,7 +455,37 @@ typedef struct {
   int32_t ndim;
   const int64_t* shape;
   const char* const* dim_names;
+  xrt_value_kind_t kind;
+  const char* type;
 } xrt_value_info_t;
+
+/* API 6: a model value of any kind, as a tree.
+ *   TENSOR:   tensor.
+ *   STRINGS:  ndim and shape; strings[i] and lengths[i] (bytes, UTF-8, no
+ *             terminator needed) for each element in row-major order.
+ *   SEQUENCE: items[0..num_items), every item of one type.
+ *   MAP:      num_items 2: items[0] the keys (a 1-D TENSOR of int64 or a
+ *             1-D STRINGS), items[1] the values (a 1-D TENSOR or STRINGS
+ *             of the same length).
+ *   OPTIONAL: num_items 0 (none) or 1 (the value).
+ * Fields a kind does not use are ignored. Trees the caller builds are only
+ * read during the call; trees the runtime returns are owned by the caller
+ * and dropped, whole, with xrt_value_release. */
+typedef struct xrt_value {
+  size_t struct_size;
+  xrt_value_kind_t kind;
+  xrt_tensor_t* tensor;
+  int32_t ndim;
+  const int64_t* shape;
+  const char* const* strings;
+  const size_t* lengths;
+  const struct xrt_value* const* items;
+  size_t num_items;
+} xrt_value_t;
+
+/* Drops a tree the runtime returned, with every tensor and string in it
+ * (NULL is accepted). Never pass a tree the caller built. */
+XRT_API void xrt_value_release(xrt_value_t* value);
 
 /* Loads a model from a file (model_data NULL) or from bytes (model_path
  * NULL). backend NULL or "auto" picks the first available backend, in the
@@ -512,6 +558,21 @@ XRT_API xrt_status_t xrt_session_run_with_options(
     xrt_session_t* session, xrt_run_options_t* run_options, const char* const* input_names,
     const xrt_tensor_t* const* inputs, size_t num_inputs, const char* const* output_names,
     size_t num_outputs, xrt_tensor_t** outputs);
+
+/* API 6: xrt_session_run_with_options for models whose inputs or outputs
+ * may be values other than tensors (run_options may be NULL). Each input's
+ * tree must have the model's type (an empty sequence or an absent optional
+ * fits any of its kind); a tensor in it follows xrt_session_run's rules,
+ * and the top-level value's shape is checked against the model's.
+ * outputs[i] receives a new tree (tensors on the session's device), which
+ * the caller drops with xrt_value_release; nothing is left allocated when
+ * the call fails. A backend that runs only tensors fails with
+ * XRT_ERROR_UNSUPPORTED naming the value and its type; xrt_session_run
+ * refuses models values other than tensors the same way. */
+XRT_API xrt_status_t xrt_session_run_values(
+    xrt_session_t* session, xrt_run_options_t* run_options, const char* const* input_names,
+    const xrt_value_t* const* inputs, size_t num_inputs, const char* const* output_names,
+    size_t num_outputs, xrt_value_t** outputs);
 
 /* ------------------------------------------------------------------------ */
 /* Backends and plugins                                                     */

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define XRT_PLUGIN_ABI_MAJOR 1
-#define XRT_PLUGIN_ABI_MINOR 7
+#define XRT_PLUGIN_ABI_MINOR 8
 #define XRT_PLUGIN_ENTRY_SYMBOL "xrt_plugin_get_api"
 
 /* One operand as a kernel sees it. Strides are in elements and may be 0
@@ -94,6 +94,20 @@ typedef struct {
 
 typedef struct xrt_plugin_session xrt_plugin_session_t; /* the plugin's own */
 
+/* ABI 1.8: a model value of any kind as a plugin sees it (xrt_value_t's
+ * layout, with tensors as kernel views). TENSOR: `tensor`, contiguous.
+ * STRINGS: tensor.ndim and tensor.shape, then strings/lengths per element.
+ * SEQUENCE, MAP (keys, values) and OPTIONAL (0 or 1): items. */
+typedef struct xrt_plugin_value {
+  size_t struct_size;
+  xrt_value_kind_t kind;
+  xrt_kernel_tensor_t tensor;
+  const char* const* strings;
+  const size_t* lengths;
+  const struct xrt_plugin_value* const* items;
+  size_t num_items;
+} xrt_plugin_value_t;
+
 /* Lets a plugin hand outputs to the runtime: allocates a contiguous tensor
  * for output `index` (the position in the run call's output list) from the
  * runtime's pool and returns where to write it. Valid only during run(). */
@@ -109,6 +123,10 @@ typedef struct {
   xrt_status_t (*adopt_output)(void* context, size_t index, xrt_dtype_t dtype, int32_t ndim,
                                const int64_t* shape, void* data,
                                void (*release)(void* release_context), void* release_context);
+  /* ABI 1.8: output `index` as a value tree, for run_values. The runtime
+   * checks and copies it (tensors in it are in host memory) before it
+   * returns; a malformed tree fails with XRT_ERROR_BACKEND. */
+  xrt_status_t (*put_value)(void* context, size_t index, const xrt_plugin_value_t* value);
 } xrt_session_outputs_t;
 
 /* Receives spans a backend timed itself (its per-node profile). start is
@@ -177,6 +195,16 @@ typedef struct {
                                 size_t num_inputs, const size_t* output_indices,
                                 size_t num_outputs, const xrt_session_outputs_t* outputs,
                                 const xrt_run_stop_t* stop, char* error, size_t error_capacity);
+  /* ABI 1.8: run with inputs and outputs of any kind (input_info's kind
+   * and type say which). inputs[i] is model input i, checked by the
+   * runtime against the model's type; each output goes through
+   * outputs->put_value. `stop` as for run_stoppable, may be NULL. May be
+   * NULL: the runtime then runs only models whose values are all tensors. */
+  xrt_status_t (*run_values)(xrt_plugin_session_t* session,
+                             const xrt_plugin_value_t* const* inputs, size_t num_inputs,
+                             const size_t* output_indices, size_t num_outputs,
+                             const xrt_session_outputs_t* outputs, const xrt_run_stop_t* stop,
+                             char* error, size_t error_capacity);
 } xrt_session_api_t;
 
 /* ---- Devices, memory, streams and copies (ABI 1.2) ----------------------

@@ -54,6 +54,8 @@ static_assert(offsetof(xrt_value_info_t, dtype) == 16);
 static_assert(offsetof(xrt_value_info_t, ndim) == 20);
 static_assert(offsetof(xrt_value_info_t, shape) == 24);
 static_assert(offsetof(xrt_value_info_t, dim_names) == 32);
+static_assert(offsetof(xrt_value_info_t, kind) == 40);
+static_assert(offsetof(xrt_value_info_t, type) == 48);
 
 static_assert(offsetof(xrt_backend_info_t, struct_size) == 0);
 static_assert(offsetof(xrt_backend_info_t, name) == 8);
@@ -99,6 +101,7 @@ static_assert(offsetof(xrt_session_outputs_t, struct_size) == 0);
 static_assert(offsetof(xrt_session_outputs_t, context) == 8);
 static_assert(offsetof(xrt_session_outputs_t, alloc_output) == 16);
 static_assert(offsetof(xrt_session_outputs_t, adopt_output) == 24);
+static_assert(offsetof(xrt_session_outputs_t, put_value) == 32);
 
 static_assert(offsetof(xrt_span_sink_t, struct_size) == 0);
 static_assert(offsetof(xrt_span_sink_t, context) == 8);
@@ -116,6 +119,25 @@ static_assert(offsetof(xrt_session_api_t, details) == 64);
 static_assert(offsetof(xrt_session_api_t, collect_spans) == 72);
 static_assert(offsetof(xrt_session_api_t, property) == 80);
 static_assert(offsetof(xrt_session_api_t, run_stoppable) == 88);
+static_assert(offsetof(xrt_session_api_t, run_values) == 96);
+
+static_assert(offsetof(xrt_plugin_value_t, struct_size) == 0);
+static_assert(offsetof(xrt_plugin_value_t, kind) == 8);
+static_assert(offsetof(xrt_plugin_value_t, tensor) == 16);
+static_assert(offsetof(xrt_plugin_value_t, strings) == 56);
+static_assert(offsetof(xrt_plugin_value_t, lengths) == 64);
+static_assert(offsetof(xrt_plugin_value_t, items) == 72);
+static_assert(offsetof(xrt_plugin_value_t, num_items) == 80);
+
+static_assert(offsetof(xrt_value_t, struct_size) == 0);
+static_assert(offsetof(xrt_value_t, kind) == 8);
+static_assert(offsetof(xrt_value_t, tensor) == 16);
+static_assert(offsetof(xrt_value_t, ndim) == 24);
+static_assert(offsetof(xrt_value_t, shape) == 32);
+static_assert(offsetof(xrt_value_t, strings) == 40);
+static_assert(offsetof(xrt_value_t, lengths) == 48);
+static_assert(offsetof(xrt_value_t, items) == 56);
+static_assert(offsetof(xrt_value_t, num_items) == 64);
 
 static_assert(offsetof(xrt_run_stop_t, struct_size) == 0);
 static_assert(offsetof(xrt_run_stop_t, context) == 8);

@@ -14,6 +14,7 @@
 #include "profiler.h"
 #include "runtime.h"
 #include "session.h"
+#include "session_values.h"
 #include "stream.h"
 #include "struct_access.h"
 #include "tensor.h"
@@ -698,6 +699,8 @@ void copy_value_info(const std::vector<xrt_value_info_t>& values, size_t index,
   XRT_SET_FIELD(info, ndim, value.ndim);
   XRT_SET_FIELD(info, shape, value.shape);
   XRT_SET_FIELD(info, dim_names, value.dim_names);
+  XRT_SET_FIELD(info, kind, value.kind);
+  XRT_SET_FIELD(info, type, value.type);
 }
 
 }  // namespace
@@ -740,6 +743,20 @@ xrt_status_t xrt_session_run_with_options(xrt_session_t* session, xrt_run_option
                      num_outputs, outputs);
   });
 }
+
+xrt_status_t xrt_session_run_values(xrt_session_t* session, xrt_run_options_t* run_options,
+                                    const char* const* input_names,
+                                    const xrt_value_t* const* inputs, size_t num_inputs,
+                                    const char* const* output_names, size_t num_outputs,
+                                    xrt_value_t** outputs) {
+  return guarded([&] {
+    XRT_REQUIRE(session != nullptr, "session is NULL");
+    xrt::session_run_values(session, run_options, input_names, inputs, num_inputs, output_names,
+                            num_outputs, outputs);
+  });
+}
+
+void xrt_value_release(xrt_value_t* value) { xrt::value_release(value); }
 
 xrt_status_t xrt_run_options_create(xrt_run_options_t** out) {
   return guarded([&] {
