@@ -245,9 +245,19 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
     ctypedef struct xrt_session_t:
         pass
 
+    ctypedef struct xrt_run_options_t:
+        pass
+
     ctypedef struct xrt_option_t:
         const char* key
         const char* value
+
+    ctypedef enum xrt_value_kind_t:
+        XRT_VALUE_TENSOR
+        XRT_VALUE_STRINGS
+        XRT_VALUE_SEQUENCE
+        XRT_VALUE_MAP
+        XRT_VALUE_OPTIONAL
 
     ctypedef struct xrt_value_info_t:
         size_t struct_size
@@ -256,6 +266,25 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
         int32_t ndim
         const int64_t* shape
         const char* const* dim_names
+        xrt_value_kind_t kind
+        const char* type
+
+    ctypedef struct xrt_value_t:
+        size_t struct_size
+        xrt_value_kind_t kind
+        xrt_tensor_t* tensor
+        int32_t ndim
+        const int64_t* shape
+        const char* const* strings
+        const size_t* lengths
+        const xrt_value_t* const* items
+        size_t num_items
+
+    void xrt_value_release(xrt_value_t* value)
+    xrt_status_t xrt_session_run_values(
+        xrt_session_t* session, xrt_run_options_t* run_options, const char* const* input_names,
+        const xrt_value_t* const* inputs, size_t num_inputs, const char* const* output_names,
+        size_t num_outputs, xrt_value_t** outputs)
 
     xrt_status_t xrt_session_create(const char* model_path, const void* model_data,
                                     size_t model_size, const char* backend,
@@ -267,8 +296,6 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
     xrt_status_t xrt_session_device(const xrt_session_t* session, xrt_device_t** out)
     xrt_status_t xrt_session_property(const xrt_session_t* session, const char* key,
                                       const char** value)
-    ctypedef struct xrt_run_options_t:
-        pass
     xrt_status_t xrt_run_options_create(xrt_run_options_t** out)
     void xrt_run_options_release(xrt_run_options_t* options)
     xrt_status_t xrt_run_options_set_terminate(xrt_run_options_t* options, int32_t terminate)

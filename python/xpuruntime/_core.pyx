@@ -5,7 +5,7 @@
 # GIL back only to raise. The .pxi files below each cover one concern.
 
 from libc.stdint cimport int32_t, int64_t, uintptr_t
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport calloc, malloc, free
 from libc.string cimport memset
 from cpython.buffer cimport (
     PyBUF_ANY_CONTIGUOUS, PyBUF_C_CONTIGUOUS, PyBUF_F_CONTIGUOUS, PyBUF_FORMAT, PyBUF_ND,
@@ -49,6 +49,7 @@ include "_memory.pxi"
 include "_ops.pxi"
 include "_profiler.pxi"
 include "_backends.pxi"
+include "_session_values.pxi"
 include "_session.pxi"
 
 

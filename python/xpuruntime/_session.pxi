@@ -28,6 +28,7 @@ cdef class NodeArg:
     cdef readonly list shape
     cdef readonly str type
     cdef readonly object dtype
+    cdef xrt_value_kind_t _kind
 
     def __repr__(self):
         return f"NodeArg(name={self.name!r}, type={self.type!r}, shape={self.shape!r})"
@@ -45,8 +46,9 @@ cdef NodeArg _node_arg(xrt_value_info_t* info):
         else:
             shape.append(None)
     arg.shape = shape
-    arg.type = _ORT_TYPES[info.dtype] if <int>info.dtype < XRT_DTYPE_COUNT else "unknown"
-    arg.dtype = _DTYPES[info.dtype] if <int>info.dtype < XRT_DTYPE_COUNT else None
+    arg.type = _text(info.type)
+    arg._kind = info.kind
+    arg.dtype = _DTYPES[info.dtype] if info.kind == XRT_VALUE_TENSOR else None
     return arg
 
 
@@ -285,6 +287,7 @@ cdef class InferenceSession:
     cdef size_t _num_inputs
     cdef size_t _num_outputs
     cdef bint _initialised    # once: a run may point into the name lists
+    cdef bint _values         # some input or output is not a tensor: run() takes trees
     cdef object __weakref__
 
     def __cinit__(self):
@@ -385,6 +388,8 @@ cdef class InferenceSession:
             self._outputs.append(_node_arg(&info))
         self._num_inputs = len(self._inputs)
         self._num_outputs = len(self._outputs)
+        self._values = any((<NodeArg>arg)._kind != XRT_VALUE_TENSOR
+                           for arg in self._inputs + self._outputs)
         self._input_names = [arg.name.encode() for arg in self._inputs]
         self._output_names = [arg.name.encode() for arg in self._outputs]
         self._input_index = {arg.name: i for i, arg in enumerate(self._inputs)}
@@ -566,14 +571,75 @@ cdef class InferenceSession:
             if out_names != out_names_stack and out_names != self._c_output_names:
                 free(out_names)
 
+    cdef list _run_values(self, object output_names, object input_feed, _RunControl control):
+        """run() for models with values other than tensors: onnxruntime's
+        Python forms in and out, through xrt_session_run_values."""
+        cdef _ValueTrees trees = _ValueTrees()
+        cdef xrt_status_t status
+        cdef size_t i
+        cdef xrt_run_options_t* run_options
+        if not isinstance(input_feed, collections.abc.Mapping):
+            raise TypeError(f"input_feed must be a dict of name -> value, "
+                            f"not {type(input_feed).__name__}")
+        feed = list(input_feed.items())
+        if output_names is None:
+            output_names = [arg.name for arg in self._outputs]
+        elif isinstance(output_names, str):
+            raise TypeError("output_names must be a list of names or None")
+        output_names = list(output_names)
+        cdef size_t num_inputs = len(feed)
+        cdef size_t num_outputs = len(output_names)
+        cdef const char** in_names = <const char**>trees.alloc(num_inputs, sizeof(char*))
+        cdef const xrt_value_t** inputs = <const xrt_value_t**>trees.alloc(
+            num_inputs, sizeof(xrt_value_t*))
+        cdef const char** out_names = <const char**>trees.alloc(num_outputs, sizeof(char*))
+        cdef xrt_value_t** outputs = <xrt_value_t**>trees.alloc(num_outputs,
+                                                                sizeof(xrt_value_t*))
+        for i in range(num_outputs):
+            name = output_names[i]
+            if not isinstance(name, str):
+                raise TypeError(f"output names must be str, not {type(name).__name__}")
+            out_names[i] = trees.keep_bytes(name.encode())
+        cdef xrt_session_t* handle = self._live()
+        check(xrt_session_retain(handle))
+        try:
+            for i in range(num_inputs):
+                name, value = feed[i]
+                if not isinstance(name, str):
+                    raise TypeError(f"input names must be str, not {type(name).__name__}")
+                in_names[i] = trees.keep_bytes(name.encode())
+                index = self._input_index.get(name)
+                where = f"input '{name}'"
+                if index is not None:
+                    inputs[i] = trees.value(value, (<NodeArg>self._inputs[index]).type,
+                                            self.device.handle, self._host, where)
+                else:  # the runtime names it unknown
+                    inputs[i] = trees.tensor(value, None, self.device.handle, self._host,
+                                             where, "a tensor")
+            run_options = control.handle if control is not None else NULL
+            with nogil:
+                status = xrt_session_run_values(handle, run_options, in_names, inputs,
+                                                num_inputs, out_names, num_outputs, outputs)
+            check(status)
+            return [_value_to_python(outputs[i]) for i in range(num_outputs)]
+        finally:
+            xrt_session_release(handle)
+            for i in range(num_outputs):
+                xrt_value_release(outputs[i])
+
     def run(self, output_names, input_feed, run_options=None):
         """Runs the model; returns the outputs asked for (None: all) as numpy arrays.
 
         ``input_feed`` maps input names to numpy arrays, Tensors or anything
         :func:`asarray` takes (host arrays are used without copying).
         ``run_options`` is an ``xpuruntime.onnxruntime.RunOptions``: its
-        ``terminate`` stops the run, also from another thread.
+        ``terminate`` stops the run, also from another thread. Models with
+        values other than tensors take and give them as onnxruntime does:
+        string tensors as str/object arrays, sequences as lists, maps as
+        dicts, optionals as None or the value.
         """
+        if self._values:
+            return self._run_values(output_names, input_feed, _run_control(run_options))
         outputs = self._run(output_names, input_feed, _run_control(run_options))
         for i in range(len(outputs)):
             outputs[i] = (<Tensor>outputs[i]).numpy()
@@ -587,5 +653,7 @@ cdef class InferenceSession:
         the session's GPU once, and a tensor on another GPU raises
         InvalidArgument. The run is queued on the device's default stream,
         in order with the ops there, and returns without waiting for it.
+        Tensors only: an input or output of another type raises Unsupported
+        naming it and its type.
         """
         return self._run(output_names, input_feed, _run_control(run_options))

@@ -19,6 +19,7 @@ const xrt_session_api_t kSessions = {
     xrt::ort::session_collect_spans,
     xrt::ort::session_property,
     xrt::ort::session_run_stoppable,
+    xrt::ort::session_run_values,
 };
 
 }  // namespace
