@@ -540,8 +540,12 @@ cdef class InferenceSession:
                     encoded = name.encode()
                     keep.append(encoded)
                     in_names[num_inputs] = <bytes>encoded
-                inputs[num_inputs] = _input_handle(value, self.device.handle, self._host,
-                                                      expected)
+                if index is not None and \
+                        (<NodeArg>self._inputs[<Py_ssize_t>index])._kind != XRT_VALUE_TENSOR:
+                    inputs[num_inputs] = NULL  # the runtime refuses it, naming its type
+                else:
+                    inputs[num_inputs] = _input_handle(value, self.device.handle, self._host,
+                                                       expected)
                 num_inputs += 1
             run_options = control.handle if control is not None else NULL
             with nogil:

@@ -136,6 +136,13 @@ xrt_status_t describe(const ov_compiled_model_t* model, const ov_model_t* source
       s != XRT_OK) {
     return s;
   }
+  if (element == kElemString) {
+    return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                "openvino: %s '%s' has type tensor(string); the OpenVINO backend runs tensors "
+                "of numbers only (the onnxruntime backend runs strings, sequences, maps and "
+                "optionals)",
+                role, value->name.c_str());
+  }
   if (!dtype_of(element, &value->dtype)) {
     return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
                 "openvino: %s '%s' has element type %d, which xpuruntime tensors cannot hold",
