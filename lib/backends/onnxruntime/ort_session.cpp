@@ -504,7 +504,8 @@ xrt_status_t session_run_values(xrt_plugin_session_t* session,
   for (size_t i = 0; i < num_inputs; ++i) {
     if (inputs[i]->kind == XRT_VALUE_OPTIONAL && inputs[i]->num_items == 0) continue;
     OrtValue* value = nullptr;
-    if (xrt_status_t s = value_to_ort(inputs[i], session->memory, &made, &value, error, capacity);
+    if (xrt_status_t s = value_to_ort(inputs[i], session->input_names[i], session->memory, &made,
+                                      &value, error, capacity);
         s != XRT_OK) {
       return s;
     }

@@ -126,7 +126,8 @@ xrt_status_t type_name(const OrtTypeInfo* info, std::string* out, char* error, s
   return XRT_OK;
 }
 
-xrt_status_t value_to_ort(const xrt_plugin_value_t* value, const OrtMemoryInfo* memory,
+xrt_status_t value_to_ort(const xrt_plugin_value_t* value, const char* name,
+                          const OrtMemoryInfo* memory,
                           std::vector<Owned<OrtValue>>* made, OrtValue** out, char* error,
                           size_t capacity) {
   const Functions& f = api();
@@ -173,15 +174,17 @@ xrt_status_t value_to_ort(const xrt_plugin_value_t* value, const OrtMemoryInfo* 
       // of the run's inputs by the caller.
       if (value->num_items == 0)
         return fail(XRT_ERROR_INTERNAL, error, capacity, "onnxruntime: absent optional");
-      return value_to_ort(value->items[0], memory, made, out, error, capacity);
+      return value_to_ort(value->items[0], name, memory, made, out, error, capacity);
     default: {
       if (value->kind == XRT_VALUE_SEQUENCE && value->num_items == 0)
         return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
-                    "onnxruntime: an empty sequence cannot be passed to ONNX Runtime");
+                    "onnxruntime: input '%s' is an empty sequence, which ONNX Runtime's C API "
+                    "cannot build", name);
       std::vector<const OrtValue*> items(value->num_items);
       for (size_t i = 0; i < value->num_items; ++i) {
         OrtValue* item = nullptr;
-        if (xrt_status_t s = value_to_ort(value->items[i], memory, made, &item, error, capacity);
+        if (xrt_status_t s =
+                value_to_ort(value->items[i], name, memory, made, &item, error, capacity);
             s != XRT_OK)
           return s;
         items[i] = item;

@@ -21,10 +21,11 @@ const char* element_name(int element);
 // kinds the runtime does not carry (opaque, sparse tensors).
 xrt_status_t type_name(const OrtTypeInfo* info, std::string* out, char* error, size_t capacity);
 
-// A new ORT value holding `value`; tensors are wrapped in place (their memory
-// described by `memory`). Values made along the way go into `made`, which
-// must outlive the run.
-xrt_status_t value_to_ort(const xrt_plugin_value_t* value, const OrtMemoryInfo* memory,
+// A new ORT value holding input `name`'s `value`; tensors are wrapped in
+// place (their memory described by `memory`). Values made along the way go
+// into `made`, which must outlive the run.
+xrt_status_t value_to_ort(const xrt_plugin_value_t* value, const char* name,
+                          const OrtMemoryInfo* memory,
                           std::vector<Owned<OrtValue>>* made, OrtValue** out, char* error,
                           size_t capacity);
 
