@@ -187,7 +187,7 @@ class InferenceSession:
         output_names: Sequence[str] | None,
         input_feed: Mapping[str, Any],
         run_options: Any = None,
-    ) -> list[np.ndarray[Any, np.dtype[Any]]]: ...
+    ) -> list[Any]: ...
     def run_tensors(
         self,
         output_names: Sequence[str] | None,
