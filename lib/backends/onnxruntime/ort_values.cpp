@@ -180,6 +180,12 @@ xrt_status_t value_to_ort(const xrt_plugin_value_t* value, const char* name,
         return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
                     "onnxruntime: input '%s' is an empty sequence, which ONNX Runtime's C API "
                     "cannot build", name);
+      // ORT copies a sequence's or map's tensors with host memcpy.
+      if (memory != cpu_memory())
+        return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                    "onnxruntime: input '%s' is a sequence or map, which runs only in CPU "
+                    "sessions",
+                    name);
       std::vector<const OrtValue*> items(value->num_items);
       for (size_t i = 0; i < value->num_items; ++i) {
         OrtValue* item = nullptr;
