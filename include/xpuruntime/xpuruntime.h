@@ -568,7 +568,7 @@ XRT_API xrt_status_t xrt_session_run_with_options(
  * the caller drops with xrt_value_release; nothing is left allocated when
  * the call fails. A backend that runs only tensors fails with
  * XRT_ERROR_UNSUPPORTED naming the value and its type; xrt_session_run
- * refuses models values other than tensors the same way. */
+ * refuses models with values other than tensors the same way. */
 XRT_API xrt_status_t xrt_session_run_values(
     xrt_session_t* session, xrt_run_options_t* run_options, const char* const* input_names,
     const xrt_value_t* const* inputs, size_t num_inputs, const char* const* output_names,
