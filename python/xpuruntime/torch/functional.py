@@ -12,7 +12,12 @@ faster than that trip takes. While torch.compile traces, and for tensor
 subclasses (fake tensors, tensor-parallel wrappers) or devices the
 kernels do not run on, they call ``torch.ops.xpuruntime.*``, which
 torch's dispatcher and tracers understand. Both ways run the same kernels
-and the same autograd formulas."""
+and the same autograd formulas.
+
+The fused ops a transformer block wants: :func:`add_layer_norm` and
+:func:`add_rms_norm` (the residual add inside the norm, returning the sum
+for the residual stream too) and :func:`bias_gelu` (a linear layer's bias
+with the activation)."""
 
 from typing import Optional
 
@@ -67,6 +72,13 @@ _LayerNorm = _function("LayerNorm", _calls.layer_norm, _formulas.layer_norm_setu
                        _formulas.layer_norm_grad(_calls.layer_norm_backward))
 _RMSNorm = _function("RMSNorm", _calls.rms_norm, _formulas.rms_norm_setup,
                      _formulas.rms_norm_grad(_calls.rms_norm_backward))
+_AddLayerNorm = _function("AddLayerNorm", _calls.add_layer_norm,
+                          _formulas.add_layer_norm_setup,
+                          _formulas.add_layer_norm_grad(_calls.add_layer_norm_backward))
+_AddRMSNorm = _function("AddRMSNorm", _calls.add_rms_norm, _formulas.add_rms_norm_setup,
+                        _formulas.add_rms_norm_grad(_calls.add_rms_norm_backward))
+_BiasGelu = _function("BiasGelu", _calls.bias_gelu, _formulas.bias_gelu_setup,
+                      _formulas.bias_gelu_grad(_calls.bias_gelu_backward))
 _AttentionLse = _function("AttentionLse", _calls.attention_lse, _formulas.attention_lse_setup,
                           _formulas.attention_lse_grad(_calls.attention_backward))
 
@@ -89,6 +101,40 @@ def rms_norm(x: torch.Tensor, weight: Optional[torch.Tensor] = None,
     if _wants_grad(x, weight):
         return _RMSNorm.apply(x, weight, eps)
     return _calls.rms_norm(x, weight, eps)
+
+
+def add_layer_norm(x: torch.Tensor, residual: torch.Tensor,
+                   weight: Optional[torch.Tensor] = None, bias: Optional[torch.Tensor] = None,
+                   eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(layer_norm(x + residual), x + residual)`` in one pass
+    (``torch.ops.xpuruntime.add_layer_norm``): the sum is the residual
+    stream's next value, the norm the next sublayer's input."""
+    if not _eager(x, residual, weight, bias):
+        return _ops.add_layer_norm(x, residual, weight, bias, eps)
+    if _wants_grad(x, residual, weight, bias):
+        return _AddLayerNorm.apply(x, residual, weight, bias, eps)
+    return _calls.add_layer_norm(x, residual, weight, bias, eps)
+
+
+def add_rms_norm(x: torch.Tensor, residual: torch.Tensor, weight: Optional[torch.Tensor] = None,
+                 eps: float = 1e-6) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(rms_norm(x + residual), x + residual)`` in one pass
+    (``torch.ops.xpuruntime.add_rms_norm``)."""
+    if not _eager(x, residual, weight):
+        return _ops.add_rms_norm(x, residual, weight, eps)
+    if _wants_grad(x, residual, weight):
+        return _AddRMSNorm.apply(x, residual, weight, eps)
+    return _calls.add_rms_norm(x, residual, weight, eps)
+
+
+def bias_gelu(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """``gelu(x + bias)`` (erf form) with ``bias`` along the last axis
+    (``torch.ops.xpuruntime.bias_gelu``)."""
+    if not _eager(x, bias):
+        return _ops.bias_gelu(x, bias)
+    if _wants_grad(x, bias):
+        return _BiasGelu.apply(x, bias)
+    return _calls.bias_gelu(x, bias)
 
 
 def attention_lse(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = False,

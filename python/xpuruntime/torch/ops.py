@@ -1,16 +1,33 @@
-"""``torch.ops.xpuruntime.*``: xpuruntime's kernels as torch custom ops, with
-autograd formulas that call the backward kernels and fake implementations
-that let ``torch.compile`` trace them without graph breaks. Eager code
-reaches the same kernels faster through :mod:`xpuruntime.torch.functional`,
-which calls these ops only while torch.compile traces."""
-
-from typing import Optional
+"""``torch.ops.xpuruntime.*``: xpuruntime's kernels as torch operators,
+defined with ``torch.library.Library.define`` and implemented for the CPU
+and CUDA dispatch keys by the C-level calls of _calls.py (a Python
+custom_op wrapper would cost about twice as much per call), with autograd
+formulas that call the backward operators and fake implementations that
+let ``torch.compile`` trace them without graph breaks. Eager code reaches
+the same kernels faster through :mod:`xpuruntime.torch.functional`, which
+calls these operators only while torch.compile traces."""
 
 import torch
 
 from . import _calls, _formulas
 
-_LIB = "xpuruntime"
+_NAMESPACE = "xpuruntime"
+_LIB = torch.library.Library(_NAMESPACE, "DEF")
+
+
+def _define(schema, call, fake):
+    """Defines ``xpuruntime::<name>`` from its schema, runs ``call`` for CPU
+    and CUDA tensors, ``fake`` for tracing; returns its overload."""
+    name = schema.split("(", 1)[0]
+    _LIB.define(schema)
+    for key in ("CPU", "CUDA"):
+        _LIB.impl(name, call, key)
+    torch.library.register_fake(f"{_NAMESPACE}::{name}", fake, lib=_LIB)
+    return getattr(getattr(torch.ops, _NAMESPACE), name).default
+
+
+def _autograd(op, grad_of, setup):
+    torch.library.register_autograd(op, grad_of, setup_context=setup, lib=_LIB)
 
 
 def _empty_like_contiguous(x):
@@ -28,113 +45,92 @@ def _empty_in_axis_order_of(like, shape):
     return like.new_empty(shape)
 
 
-# ---- layer_norm -------------------------------------------------------------
-
-@torch.library.custom_op(f"{_LIB}::layer_norm", mutates_args=())
-def layer_norm(x: torch.Tensor, weight: Optional[torch.Tensor], bias: Optional[torch.Tensor],
-               eps: float) -> torch.Tensor:
-    """Layer normalisation over the last axis."""
-    return _calls.layer_norm(x, weight, bias, eps)
+def _row(x):
+    return x.new_empty((x.shape[-1],))
 
 
-@layer_norm.register_fake
-def _(x, weight, bias, eps):
-    return _empty_like_contiguous(x)
+# ---- norms ------------------------------------------------------------------
 
+layer_norm = _define(
+    "layer_norm(Tensor x, Tensor? weight, Tensor? bias, float eps) -> Tensor",
+    _calls.layer_norm, lambda x, weight, bias, eps: _empty_like_contiguous(x))
+layer_norm_backward = _define(
+    "layer_norm_backward(Tensor grad, Tensor x, Tensor? weight, float eps)"
+    " -> (Tensor, Tensor, Tensor)",
+    _calls.layer_norm_backward,
+    lambda grad, x, weight, eps: (_empty_like_contiguous(x), _row(x), _row(x)))
+_autograd(layer_norm, _formulas.layer_norm_grad(layer_norm_backward),
+          _formulas.layer_norm_setup)
 
-@torch.library.custom_op(f"{_LIB}::layer_norm_backward", mutates_args=())
-def layer_norm_backward(grad: torch.Tensor, x: torch.Tensor, weight: Optional[torch.Tensor],
-                        eps: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(dx, dweight, dbias) of layer_norm for the output gradient ``grad``."""
-    return _calls.layer_norm_backward(grad, x, weight, eps)
+rms_norm = _define(
+    "rms_norm(Tensor x, Tensor? weight, float eps) -> Tensor",
+    _calls.rms_norm, lambda x, weight, eps: _empty_like_contiguous(x))
+rms_norm_backward = _define(
+    "rms_norm_backward(Tensor grad, Tensor x, Tensor? weight, float eps) -> (Tensor, Tensor)",
+    _calls.rms_norm_backward,
+    lambda grad, x, weight, eps: (_empty_like_contiguous(x), _row(x)))
+_autograd(rms_norm, _formulas.rms_norm_grad(rms_norm_backward), _formulas.rms_norm_setup)
 
+# ---- residual add fused into a norm: (norm of x + residual, the sum) ------------
 
-@layer_norm_backward.register_fake
-def _(grad, x, weight, eps):
-    n = x.shape[-1]
-    return (_empty_like_contiguous(x), x.new_empty((n,)), x.new_empty((n,)))
+add_layer_norm = _define(
+    "add_layer_norm(Tensor x, Tensor residual, Tensor? weight, Tensor? bias, float eps)"
+    " -> (Tensor, Tensor)",
+    _calls.add_layer_norm,
+    lambda x, residual, weight, bias, eps: (_empty_like_contiguous(x),
+                                            _empty_like_contiguous(x)))
+add_layer_norm_backward = _define(
+    "add_layer_norm_backward(Tensor grad, Tensor sum, Tensor? weight, Tensor? grad_sum,"
+    " float eps) -> (Tensor, Tensor, Tensor)",
+    _calls.add_layer_norm_backward,
+    lambda grad, total, weight, grad_sum, eps: (_empty_like_contiguous(total), _row(total),
+                                                _row(total)))
+_autograd(add_layer_norm, _formulas.add_layer_norm_grad(add_layer_norm_backward),
+          _formulas.add_layer_norm_setup)
 
+add_rms_norm = _define(
+    "add_rms_norm(Tensor x, Tensor residual, Tensor? weight, float eps) -> (Tensor, Tensor)",
+    _calls.add_rms_norm,
+    lambda x, residual, weight, eps: (_empty_like_contiguous(x), _empty_like_contiguous(x)))
+add_rms_norm_backward = _define(
+    "add_rms_norm_backward(Tensor grad, Tensor sum, Tensor? weight, Tensor? grad_sum,"
+    " float eps) -> (Tensor, Tensor)",
+    _calls.add_rms_norm_backward,
+    lambda grad, total, weight, grad_sum, eps: (_empty_like_contiguous(total), _row(total)))
+_autograd(add_rms_norm, _formulas.add_rms_norm_grad(add_rms_norm_backward),
+          _formulas.add_rms_norm_setup)
 
-layer_norm.register_autograd(_formulas.layer_norm_grad(layer_norm_backward),
-                             setup_context=_formulas.layer_norm_setup)
+# ---- gelu(x + bias) ------------------------------------------------------------
 
+bias_gelu = _define(
+    "bias_gelu(Tensor x, Tensor bias) -> Tensor",
+    _calls.bias_gelu, lambda x, bias: _empty_like_contiguous(x))
+bias_gelu_backward = _define(
+    "bias_gelu_backward(Tensor grad, Tensor x, Tensor bias) -> (Tensor, Tensor)",
+    _calls.bias_gelu_backward, lambda grad, x, bias: (_empty_like_contiguous(x), _row(x)))
+_autograd(bias_gelu, _formulas.bias_gelu_grad(bias_gelu_backward), _formulas.bias_gelu_setup)
 
-# ---- rms_norm ---------------------------------------------------------------
+# ---- attention ------------------------------------------------------------------
+# Over (batch, heads, seq, head_dim), as torch's scaled_dot_product_attention
+# (causal masks top-left aligned). attention_lse adds the float32 log-sum-exp
+# of each query's scores, (batch, heads, seq), which attention_backward takes
+# (with the output) instead of recomputing the forward.
 
-@torch.library.custom_op(f"{_LIB}::rms_norm", mutates_args=())
-def rms_norm(x: torch.Tensor, weight: Optional[torch.Tensor], eps: float) -> torch.Tensor:
-    """RMS normalisation over the last axis."""
-    return _calls.rms_norm(x, weight, eps)
-
-
-@rms_norm.register_fake
-def _(x, weight, eps):
-    return _empty_like_contiguous(x)
-
-
-@torch.library.custom_op(f"{_LIB}::rms_norm_backward", mutates_args=())
-def rms_norm_backward(grad: torch.Tensor, x: torch.Tensor, weight: Optional[torch.Tensor],
-                      eps: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """(dx, dweight) of rms_norm for the output gradient ``grad``."""
-    return _calls.rms_norm_backward(grad, x, weight, eps)
-
-
-@rms_norm_backward.register_fake
-def _(grad, x, weight, eps):
-    return (_empty_like_contiguous(x), x.new_empty((x.shape[-1],)))
-
-
-rms_norm.register_autograd(_formulas.rms_norm_grad(rms_norm_backward),
-                           setup_context=_formulas.rms_norm_setup)
-
-
-# ---- attention --------------------------------------------------------------
-
-@torch.library.custom_op(f"{_LIB}::attention", mutates_args=())
-def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool,
-              scale: Optional[float]) -> torch.Tensor:
-    """Scaled dot-product attention over (batch, heads, seq, head_dim), as
-    torch's scaled_dot_product_attention (causal masks top-left aligned)."""
-    return _calls.attention(q, k, v, causal, scale)
-
-
-@attention.register_fake
-def _(q, k, v, causal, scale):
-    return _empty_in_axis_order_of(q, (*q.shape[:-1], v.shape[-1]))
-
-
-@torch.library.custom_op(f"{_LIB}::attention_lse", mutates_args=())
-def attention_lse(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool,
-                  scale: Optional[float]) -> tuple[torch.Tensor, torch.Tensor]:
-    """attention's output and the float32 log-sum-exp of each query's scores,
-    (batch, heads, seq); the backward takes both instead of recomputing the
-    forward, which is what training wants."""
-    return _calls.attention_lse(q, k, v, causal, scale)
-
-
-@attention_lse.register_fake
-def _(q, k, v, causal, scale):
-    return (_empty_in_axis_order_of(q, (*q.shape[:-1], v.shape[-1])),
-            q.new_empty(q.shape[:-1], dtype=torch.float32))
-
-
-@torch.library.custom_op(f"{_LIB}::attention_backward", mutates_args=())
-def attention_backward(grad: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                       causal: bool, scale: Optional[float],
-                       output: Optional[torch.Tensor] = None, lse: Optional[torch.Tensor] = None
-                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(dq, dk, dv) of attention for the output gradient ``grad``; with the
-    forward's ``output`` and ``lse`` (attention_lse) the weights come from
-    them instead of a recomputed forward."""
-    return _calls.attention_backward(grad, q, k, v, causal, scale, output, lse)
-
-
-@attention_backward.register_fake
-def _(grad, q, k, v, causal, scale, output=None, lse=None):
-    return tuple(_empty_in_axis_order_of(x, x.shape) for x in (q, k, v))
-
-
-attention.register_autograd(_formulas.attention_grad(attention_backward),
-                            setup_context=_formulas.attention_setup)
-attention_lse.register_autograd(_formulas.attention_lse_grad(attention_backward),
-                                setup_context=_formulas.attention_lse_setup)
+attention = _define(
+    "attention(Tensor q, Tensor k, Tensor v, bool causal, float? scale) -> Tensor",
+    _calls.attention,
+    lambda q, k, v, causal, scale: _empty_in_axis_order_of(q, (*q.shape[:-1], v.shape[-1])))
+attention_lse = _define(
+    "attention_lse(Tensor q, Tensor k, Tensor v, bool causal, float? scale) -> (Tensor, Tensor)",
+    _calls.attention_lse,
+    lambda q, k, v, causal, scale: (_empty_in_axis_order_of(q, (*q.shape[:-1], v.shape[-1])),
+                                    q.new_empty(q.shape[:-1], dtype=torch.float32)))
+attention_backward = _define(
+    "attention_backward(Tensor grad, Tensor q, Tensor k, Tensor v, bool causal, float? scale,"
+    " Tensor? output=None, Tensor? lse=None) -> (Tensor, Tensor, Tensor)",
+    _calls.attention_backward,
+    lambda grad, q, k, v, causal, scale, output=None, lse=None: tuple(
+        _empty_in_axis_order_of(x, x.shape) for x in (q, k, v)))
+_autograd(attention, _formulas.attention_grad(attention_backward), _formulas.attention_setup)
+_autograd(attention_lse, _formulas.attention_lse_grad(attention_backward),
+          _formulas.attention_lse_setup)
