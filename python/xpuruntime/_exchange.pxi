@@ -83,7 +83,8 @@ cdef xrt_stream_t* _exchange_stream(const DLPackExchangeAPI* api, DLDevice devic
     global _exchange_num_streams
     cdef size_t i
     for i in range(_exchange_num_streams):
-        if _exchange_streams[i].device_id == device.device_id and _exchange_streams[i].native == native:
+        if (_exchange_streams[i].device_id == device.device_id
+                and _exchange_streams[i].native == native):
             check(xrt_stream_retain(_exchange_streams[i].stream))
             return _exchange_streams[i].stream
     if not 0 <= device.device_id < _EXCHANGE_MAX_DEVICES:

@@ -68,7 +68,8 @@ def test_eager_path_matches_the_op_exactly_and_an_unused_sum_is_fine(name):
     want = _outputs(op(*inputs))[0]
     grad = torch.randn_like(want)
     torch.testing.assert_close(got, want, rtol=0, atol=0)
-    for g, w in zip(torch.autograd.grad(got, inputs, grad), torch.autograd.grad(want, inputs, grad)):
+    got_grads = torch.autograd.grad(got, inputs, grad)
+    for g, w in zip(got_grads, torch.autograd.grad(want, inputs, grad)):
         torch.testing.assert_close(g, w, rtol=0, atol=0)
 
 

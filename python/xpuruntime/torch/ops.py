@@ -1,9 +1,10 @@
 """``torch.ops.xpuruntime.*``: xpuruntime's kernels as torch operators,
 defined with ``torch.library.Library.define`` and implemented for the CPU
 and CUDA dispatch keys by the C-level calls of _calls.py (a Python
-custom_op wrapper would cost about twice as much per call), with autograd
-formulas that call the backward operators and fake implementations that
-let ``torch.compile`` trace them without graph breaks. Eager code reaches
+custom_op wrapper would cost about twice as much per call), with an
+Autograd kernel per op whose formulas call the backward operators, and
+fake implementations that let ``torch.compile`` trace them without graph
+breaks. Eager code reaches
 the same kernels faster through :mod:`xpuruntime.torch.functional`, which
 calls these operators only while torch.compile traces."""
 
@@ -26,8 +27,61 @@ def _define(schema, call, fake):
     return getattr(getattr(torch.ops, _NAMESPACE), name).default
 
 
-def _autograd(op, grad_of, setup):
-    torch.library.register_autograd(op, grad_of, setup_context=setup, lib=_LIB)
+_AFTER_AUTOGRAD = torch._C._after_autograd_keyset
+_PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
+_any_requires_grad = torch._C._any_requires_grad
+_dispatch_modes = torch._C._len_torch_dispatch_stack
+_functorch_active = torch._C._are_functorch_transforms_active
+_grad_enabled = torch.is_grad_enabled
+_c_apply = torch._C._FunctionBase.__dict__["apply"]
+
+
+def _direct(args) -> bool:
+    """Whether the Autograd kernel may run the kernels itself: only plain
+    CPU or CUDA tensors, and no dispatch mode (fake tensors, tracing) or
+    functorch transform that must see the op below it."""
+    if _dispatch_modes() or _functorch_active():
+        return False
+    for a in args:
+        if isinstance(a, torch.Tensor) and (type(a) not in _PLAIN_TYPES
+                                            or not (a.is_cpu or a.is_cuda)):
+            return False
+    return True
+
+
+def _autograd(op, call, grad_of, setup):
+    """op's Autograd kernel: an autograd.Function over the op whose
+    backward is ``grad_of`` (a register_autograd backward). For plain
+    tensors it runs ``call`` (the C-level call) itself, which spares a
+    second trip through the dispatcher; for anything else it redispatches
+    below autograd, so tracers see the op. What register_autograd would
+    register, less the Python layers of Function.apply and argument
+    binding, which cost several times the kernel call."""
+    def below_autograd(keyset, args):
+        with torch._C._AutoDispatchBelowAutograd():
+            return op.redispatch(keyset & _AFTER_AUTOGRAD, *args)
+
+    def forward(ctx, keyset, direct, *args):
+        output = call(*args) if direct else below_autograd(keyset, args)
+        setup(ctx, args, output)
+        return output
+
+    def backward(ctx, *grads):
+        return (None, None, *grad_of(ctx, *grads))
+
+    function = type(f"{op._opname}_autograd", (torch.autograd.Function,), {
+        "forward": staticmethod(forward), "backward": staticmethod(backward)})
+    apply = _c_apply.__get__(None, function)
+
+    def kernel(keyset, *args):
+        direct = _direct(args)
+        if not (_grad_enabled() and _any_requires_grad(*args)):
+            return call(*args) if direct else below_autograd(keyset, args)
+        if _functorch_active():
+            return function.apply(keyset, False, *args)
+        return apply(keyset, direct, *args)
+
+    _LIB.impl(op._opname, kernel, "Autograd", with_keyset=True)
 
 
 def _empty_like_contiguous(x):
@@ -59,7 +113,7 @@ layer_norm_backward = _define(
     " -> (Tensor, Tensor, Tensor)",
     _calls.layer_norm_backward,
     lambda grad, x, weight, eps: (_empty_like_contiguous(x), _row(x), _row(x)))
-_autograd(layer_norm, _formulas.layer_norm_grad(layer_norm_backward),
+_autograd(layer_norm, _calls.layer_norm, _formulas.layer_norm_grad(layer_norm_backward),
           _formulas.layer_norm_setup)
 
 rms_norm = _define(
@@ -69,7 +123,8 @@ rms_norm_backward = _define(
     "rms_norm_backward(Tensor grad, Tensor x, Tensor? weight, float eps) -> (Tensor, Tensor)",
     _calls.rms_norm_backward,
     lambda grad, x, weight, eps: (_empty_like_contiguous(x), _row(x)))
-_autograd(rms_norm, _formulas.rms_norm_grad(rms_norm_backward), _formulas.rms_norm_setup)
+_autograd(rms_norm, _calls.rms_norm, _formulas.rms_norm_grad(rms_norm_backward),
+          _formulas.rms_norm_setup)
 
 # ---- residual add fused into a norm: (norm of x + residual, the sum) ------------
 
@@ -85,8 +140,8 @@ add_layer_norm_backward = _define(
     _calls.add_layer_norm_backward,
     lambda grad, total, weight, grad_sum, eps: (_empty_like_contiguous(total), _row(total),
                                                 _row(total)))
-_autograd(add_layer_norm, _formulas.add_layer_norm_grad(add_layer_norm_backward),
-          _formulas.add_layer_norm_setup)
+_autograd(add_layer_norm, _calls.add_layer_norm,
+          _formulas.add_layer_norm_grad(add_layer_norm_backward), _formulas.add_layer_norm_setup)
 
 add_rms_norm = _define(
     "add_rms_norm(Tensor x, Tensor residual, Tensor? weight, float eps) -> (Tensor, Tensor)",
@@ -97,8 +152,8 @@ add_rms_norm_backward = _define(
     " float eps) -> (Tensor, Tensor)",
     _calls.add_rms_norm_backward,
     lambda grad, total, weight, grad_sum, eps: (_empty_like_contiguous(total), _row(total)))
-_autograd(add_rms_norm, _formulas.add_rms_norm_grad(add_rms_norm_backward),
-          _formulas.add_rms_norm_setup)
+_autograd(add_rms_norm, _calls.add_rms_norm,
+          _formulas.add_rms_norm_grad(add_rms_norm_backward), _formulas.add_rms_norm_setup)
 
 # ---- gelu(x + bias) ------------------------------------------------------------
 
@@ -108,7 +163,8 @@ bias_gelu = _define(
 bias_gelu_backward = _define(
     "bias_gelu_backward(Tensor grad, Tensor x, Tensor bias) -> (Tensor, Tensor)",
     _calls.bias_gelu_backward, lambda grad, x, bias: (_empty_like_contiguous(x), _row(x)))
-_autograd(bias_gelu, _formulas.bias_gelu_grad(bias_gelu_backward), _formulas.bias_gelu_setup)
+_autograd(bias_gelu, _calls.bias_gelu, _formulas.bias_gelu_grad(bias_gelu_backward),
+          _formulas.bias_gelu_setup)
 
 # ---- attention ------------------------------------------------------------------
 # Over (batch, heads, seq, head_dim), as torch's scaled_dot_product_attention
@@ -131,6 +187,7 @@ attention_backward = _define(
     _calls.attention_backward,
     lambda grad, q, k, v, causal, scale, output=None, lse=None: tuple(
         _empty_in_axis_order_of(x, x.shape) for x in (q, k, v)))
-_autograd(attention, _formulas.attention_grad(attention_backward), _formulas.attention_setup)
-_autograd(attention_lse, _formulas.attention_lse_grad(attention_backward),
+_autograd(attention, _calls.attention, _formulas.attention_grad(attention_backward),
+          _formulas.attention_setup)
+_autograd(attention_lse, _calls.attention_lse, _formulas.attention_lse_grad(attention_backward),
           _formulas.attention_lse_setup)
