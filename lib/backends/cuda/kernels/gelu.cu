@@ -105,23 +105,27 @@ __global__ void __launch_bounds__(kThreads)
 
 constexpr int kTileCols = 32;
 constexpr int kTileRows = 8;
-constexpr int kRowsPerBlock = 64;
+constexpr int64_t kMinChunkRows = 64;
+// The grid's y limit, and a bound on the partial sums' scratch.
+constexpr int64_t kMaxChunks = 65535;
+constexpr int64_t kMaxScratchBytes = int64_t{64} << 20;
 
-// dx for a tile of kTileCols columns and kRowsPerBlock rows, and the tile's
+// dx for a tile of kTileCols columns and chunk_rows rows, and the tile's
 // column sums of dx (before rounding) in part[blockIdx.y, column].
 template <class T>
 __global__ void __launch_bounds__(kTileCols* kTileRows)
     bias_gelu_backward_kernel(const T* __restrict__ grad, const T* __restrict__ x,
                               const T* __restrict__ bias, T* __restrict__ dx,
-                              float* __restrict__ part, int64_t rows, int64_t n) {
+                              float* __restrict__ part, int64_t rows, int64_t n,
+                              int64_t chunk_rows) {
   __shared__ float tile[kTileRows][kTileCols + 1];
   const int64_t col = static_cast<int64_t>(blockIdx.x) * kTileCols + threadIdx.x;
-  const int64_t chunk_end = (static_cast<int64_t>(blockIdx.y) + 1) * kRowsPerBlock;
+  const int64_t chunk_end = (static_cast<int64_t>(blockIdx.y) + 1) * chunk_rows;
   const int64_t row_end = chunk_end < rows ? chunk_end : rows;
   float s = 0.0f;
   if (col < n) {
     const T b = bias[col];
-    for (int64_t r = static_cast<int64_t>(blockIdx.y) * kRowsPerBlock + threadIdx.y; r < row_end;
+    for (int64_t r = static_cast<int64_t>(blockIdx.y) * chunk_rows + threadIdx.y; r < row_end;
          r += kTileRows) {
       const int64_t i = r * n + col;
       const auto d = to_acc(grad[i]) * gelu_grad_acc(biased(x[i], b));
@@ -185,7 +189,11 @@ xrt_status_t bias_gelu_backward(const xrt_kernel_context_t* ctx) {
     return check_launch(ctx);
   }
   const int64_t rows = total / n;
-  const int64_t chunks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
+  const int64_t max_chunks =
+      std::max<int64_t>(1, std::min(kMaxChunks, kMaxScratchBytes / (n * int64_t{sizeof(float)})));
+  const int64_t chunk_rows =
+      std::max(kMinChunkRows, (rows + max_chunks - 1) / max_chunks);
+  const int64_t chunks = (rows + chunk_rows - 1) / chunk_rows;
   const size_t bytes = static_cast<size_t>(chunks * n) * sizeof(float);
   float* part = static_cast<float*>(scratch_alloc(bytes, stream));
   if (!part) {
@@ -197,7 +205,7 @@ xrt_status_t bias_gelu_backward(const xrt_kernel_context_t* ctx) {
   bias_gelu_backward_kernel<T><<<grid, dim3(kTileCols, kTileRows), 0, stream>>>(
       static_cast<const T*>(ctx->inputs[0].data), static_cast<const T*>(tx.data),
       static_cast<const T*>(ctx->inputs[2].data), static_cast<T*>(ctx->outputs[0].data), part,
-      rows, n);
+      rows, n, chunk_rows);
   xrt_status_t status = check_launch(ctx);
   if (status == XRT_OK) {
     sum_chunks<T><<<static_cast<unsigned>((n + kThreads - 1) / kThreads), kThreads, 0, stream>>>(
