@@ -221,3 +221,13 @@ def test_exchange_op_reads_views_and_grad_requiring_tensors_in_place():
     assert not out.requires_grad and out.is_contiguous()
     torch.testing.assert_close(total, 2 * x.detach(), rtol=0, atol=0)
     assert base.grad is None
+
+
+def test_second_derivatives_through_the_ops_fail_loudly():
+    x = torch.randn(3, 8, requires_grad=True)
+    r, b = torch.randn(3, 8), torch.randn(8, requires_grad=True)
+    for out in (OPS.add_layer_norm(x, r, None, None, 1e-5)[0], OPS.bias_gelu(x, b)):
+        (dx,) = torch.autograd.grad(out.pow(2).sum(), x, create_graph=True)
+        with pytest.raises(RuntimeError, match=r"_backward is not differentiable \(a second "
+                                               r"derivative .* inputs (grad, sum|grad, x)"):
+            dx.sum().backward()

@@ -84,6 +84,36 @@ def _autograd(op, call, grad_of, setup):
     _LIB.impl(op._opname, kernel, "Autograd", with_keyset=True)
 
 
+def _not_differentiable(op, call):
+    """op's Autograd kernel for a backward op: the call itself (for plain
+    tensors, as _autograd's) or a redispatch below autograd. Where a
+    gradient through it could be wanted (create_graph=True), its outputs
+    carry a node that fails when differentiated, naming the op and the
+    inputs that require grad, instead of torch's warning."""
+    names = [argument.name for argument in op._schema.arguments]
+
+    def run(keyset, args):
+        if _direct(args):
+            return call(*args)
+        with torch._C._AutoDispatchBelowAutograd():
+            return op.redispatch(keyset & _AFTER_AUTOGRAD, *args)
+
+    def kernel(keyset, *args):
+        if not (_grad_enabled() and _any_requires_grad(*args)):
+            return run(keyset, args)
+        with torch.no_grad():
+            outputs = run(keyset, args)
+        wanting = ", ".join(name for name, value in zip(names, args)
+                            if isinstance(value, torch.Tensor) and value.requires_grad)
+        fail = torch._C._functions.DelayedError(
+            f"xpuruntime::{op._opname} is not differentiable (a second derivative of an "
+            f"xpuruntime op was asked for through its inputs {wanting})", len(outputs))
+        # DelayedError gives its outputs a grad_fn only for inputs that require grad.
+        return fail(*(t.detach().requires_grad_() for t in outputs))
+
+    _LIB.impl(op._opname, kernel, "Autograd", with_keyset=True)
+
+
 def _empty_like_contiguous(x):
     return torch.empty(x.shape, dtype=x.dtype, device=x.device)
 
@@ -191,3 +221,7 @@ _autograd(attention, _calls.attention, _formulas.attention_grad(attention_backwa
           _formulas.attention_setup)
 _autograd(attention_lse, _calls.attention_lse, _formulas.attention_lse_grad(attention_backward),
           _formulas.attention_lse_setup)
+
+for _backward in (layer_norm_backward, rms_norm_backward, add_layer_norm_backward,
+                  add_rms_norm_backward, bias_gelu_backward, attention_backward):
+    _not_differentiable(_backward, getattr(_calls, _backward._opname))
