@@ -65,7 +65,7 @@ cdef xrt_dtype_t _spec_code(object spec) except XRT_DTYPE_COUNT:
 
 cdef Tensor _new_tensor(object shape, object dtype, object device, bint zeros):
     cdef int64_t extents[XRT_MAX_DIMS]
-    cdef array.array dims
+    cdef const int64_t[::1] dims
     cdef const int64_t* c_extents = extents
     cdef Py_ssize_t ndim, i
     if isinstance(shape, tuple) and len(shape) <= XRT_MAX_DIMS:
@@ -77,8 +77,8 @@ cdef Tensor _new_tensor(object shape, object dtype, object device, bint zeros):
             _shape_array(shape)  # raises InvalidArgument naming the shape
     else:  # ints, lists, long shapes: the runtime names what is wrong
         dims = _shape_array(shape)
-        ndim = len(dims)
-        c_extents = <int64_t*>dims.data.as_longlongs if ndim else extents
+        ndim = dims.shape[0]
+        c_extents = &dims[0] if ndim else extents
     cdef xrt_dtype_t code = _spec_code(dtype)
     cdef xrt_device_t* dev = _device_handle("cpu" if device is None else device)
     cdef xrt_tensor_t* out = NULL
@@ -93,9 +93,10 @@ cdef Tensor _new_tensor(object shape, object dtype, object device, bint zeros):
 cdef Tensor _new_pinned(object shape, object dtype, object device):
     if _device_handle("cpu" if device is None else device) != _cpu_handle():
         raise InvalidArgument(f"pinned memory is host memory; device must be 'cpu', got {device!r}")
-    cdef array.array dims = _shape_array(shape)
-    cdef int32_t ndim = len(dims)
-    cdef int64_t* extents = <int64_t*>dims.data.as_longlongs
+    cdef int64_t placeholder = 0
+    cdef const int64_t[::1] dims = _shape_array(shape)
+    cdef int32_t ndim = <int32_t>dims.shape[0]
+    cdef const int64_t* extents = &dims[0] if ndim else &placeholder
     cdef xrt_dtype_t code = _spec_code(dtype)
     cdef xrt_tensor_t* out = NULL
     with nogil:
@@ -103,8 +104,10 @@ cdef Tensor _new_pinned(object shape, object dtype, object device):
     return _tensor_from_handle(out)
 
 
-cdef array.array _shape_array(object shape):
-    """int64 extents from an int or a sequence of ints; the runtime validates them."""
+cdef object _shape_array(object shape):
+    """int64 extents (an array.array, read through a typed memoryview: the
+    Limited API has no direct access to its storage) from an int or a
+    sequence of ints; the runtime validates them."""
     try:
         shape = (operator_index(shape),)
     except TypeError:
