@@ -4,7 +4,7 @@
 # can block, allocate or run a kernel runs without the GIL; check() takes the
 # GIL back only to raise. The .pxi files below each cover one concern.
 
-from libc.stdint cimport int32_t, int64_t, uintptr_t
+from libc.stdint cimport INT32_MAX, int32_t, int64_t, uintptr_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset
 from cpython.buffer cimport (
@@ -19,7 +19,6 @@ from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
 
 from ._capi cimport *
 
-import array
 import collections
 import collections.abc
 import json
