@@ -23,10 +23,10 @@ import collections
 import collections.abc
 import json
 import os
+import sys
 import tempfile
 from operator import index as operator_index
 
-import ml_dtypes
 import numpy as np
 
 from .errors import (
