@@ -148,7 +148,7 @@ cdef dict _cuda_array_interface(Tensor tensor):
     cdef xrt_tensor_info_t* info = &tensor.info
     if _device_from_handle(info.device)._kind != XRT_DEVICE_CUDA:
         raise AttributeError("__cuda_array_interface__ exists only for CUDA tensors")
-    dtype = _DTYPES[info.dtype]
+    dtype = _dtype_of(info.dtype)
     itemsize = dtype.itemsize
     return {
         "version": 3,

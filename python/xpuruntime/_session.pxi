@@ -46,7 +46,7 @@ cdef NodeArg _node_arg(xrt_value_info_t* info):
             shape.append(None)
     arg.shape = shape
     arg.type = _ORT_TYPES[info.dtype] if <int>info.dtype < XRT_DTYPE_COUNT else "unknown"
-    arg.dtype = _DTYPES[info.dtype] if <int>info.dtype < XRT_DTYPE_COUNT else None
+    arg.dtype = _dtype_of(info.dtype) if <int>info.dtype < XRT_DTYPE_COUNT else None
     return arg
 
 
@@ -137,7 +137,7 @@ cdef xrt_tensor_t* _input_handle(object value, xrt_device_t* device, bint host,
     cdef xrt_status_t status
     cdef int32_t ndim
     if host and type(value) is np.ndarray:
-        code_obj = _CODES.get(value.dtype)
+        code_obj = _code_of(value.dtype)
         # Fast path: writable C-contiguous arrays with a supported dtype.
         if code_obj is not None and (<object>value).flags.c_contiguous \
                 and (<object>value).flags.writeable and (<object>value).ndim <= XRT_MAX_DIMS:
