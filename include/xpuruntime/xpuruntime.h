@@ -460,8 +460,9 @@ typedef struct {
 } xrt_value_info_t;
 
 /* Loads a model from a file (model_data NULL) or from bytes (model_path
- * NULL). backend NULL or "auto" picks the first available backend, in the
- * order the backends are listed, that can run models on `device`. Options
+ * NULL). backend NULL or "auto" picks the backend that brought `device`
+ * when it runs models (OpenVINO for "npu:0"), else the first available
+ * backend, in the order the backends are listed, that runs models. Options
  * are backend-specific key/value strings (ONNX Runtime: intra_op_num_threads,
  * inter_op_num_threads, graph_optimization_level, enable_profiling,
  * providers, provider_option.<Provider>.<key>). With enable_profiling=1 the
