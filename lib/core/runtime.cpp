@@ -76,7 +76,7 @@ xrt_device* Runtime::device_by_name(const char* name) {
   for (const Backend& b : backends_)
     if (b.name == kind && !b.reason.empty()) why = "; backend '" + b.name + "': " + b.reason;
   fail(XRT_ERROR_NOT_FOUND, "no device named '", name, "': no loaded backend brings device kind '",
-       kind, "' (kinds there are: ", kinds, why, ")");
+       kind, "' (available kinds: ", kinds, why, ")");
 }
 
 void Runtime::register_kernels(const xrt_plugin_api_t* api, const std::string& backend) {
