@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "memory_pool.h"
 #include "xpuruntime/xpuruntime_plugin.h"
 
 struct xrt_device {
@@ -24,6 +25,10 @@ struct xrt_device {
   // The table serving memory, streams, events and copies, called with
   // `index`; never NULL.
   const xrt_device_api_t* api = nullptr;
+  // Host-memory devices: the pool behind the host table. Tensors take their
+  // blocks from it directly, so releasing one needs no lookup of the
+  // pointer (the table's free() must find the block by pointer).
+  xrt::MemoryPool* pool = nullptr;
   std::string backend;  // the backend that brought the device
 };
 
@@ -47,6 +52,8 @@ xrt_device_kind_t plugin_device_kind(const char* kind_name, const xrt_device_kin
 // ordering tokens, events that are timestamps, copies with memcpy. Work is
 // complete when its call returns.
 const xrt_device_api_t* host_device_api();
+// The pool the host table serves memory from.
+MemoryPool& host_pool();
 // The "cpu" device: CPU model and core count.
 std::unique_ptr<xrt_device> make_host_device();
 // Device `index` of a plugin's table for `kind`; host-memory devices are

@@ -15,27 +15,30 @@
 #include "error.h"
 #include "memory_pool.h"
 
-namespace xrt {
 namespace {
-
 // 64-byte alignment keeps every host tensor on its own cache lines and
 // satisfies AVX-512 loads.
 constexpr size_t kHostAlignment = 64;
+}  // namespace
 
-struct HostAllocator : RawAllocator {
-  void* alloc(size_t nbytes) override {
-    return std::aligned_alloc(kHostAlignment, (nbytes + kHostAlignment - 1) / kHostAlignment *
-                                                  kHostAlignment);
-  }
-  void free(void* ptr, size_t) override { std::free(ptr); }
-};
+namespace xrt {
 
 // One pool for all host memory, whichever host-memory device asked.
 MemoryPool& host_pool() {
-  static HostAllocator* raw = new HostAllocator();
-  static MemoryPool* pool = new MemoryPool(raw, "cpu");  // outlives static teardown
+  static MemoryPool* pool = [] {
+    struct HostAllocator : RawAllocator {
+      void* alloc(size_t nbytes) override {
+        return std::aligned_alloc(kHostAlignment, (nbytes + kHostAlignment - 1) / kHostAlignment *
+                                                      kHostAlignment);
+      }
+      void free(void* ptr, size_t) override { std::free(ptr); }
+    };
+    return new MemoryPool(new HostAllocator(), "cpu");  // outlives static teardown
+  }();
   return *pool;
 }
+
+namespace {
 
 thread_local std::string host_error;
 

@@ -34,7 +34,10 @@ std::unique_ptr<xrt_device> make_plugin_device(const xrt_device_api_t* api, xrt_
   device->compute_capability = props.compute_capability;
   // Host memory is served by the host's table from here on.
   const bool host_memory = XRT_HAS_FIELD(api, flags) && (api->flags & XRT_DEVICE_HOST_MEMORY);
-  if (host_memory) device->api = host_device_api();
+  if (host_memory) {
+    device->api = host_device_api();
+    device->pool = &host_pool();
+  }
   device->host_memory = host_memory;
   return device;
 }

@@ -138,9 +138,14 @@ xrt_tensor* tensor_create(xrt_device* device, xrt_dtype_t dtype, int32_t ndim,
                           const int64_t* shape, void* stream, const int64_t* strides) {
   xrt_tensor* t = new_tensor_header(device, dtype, ndim, shape, strides);
   try {
-    t->data = device_alloc(device, tensor_nbytes(t), stream);
-    t->deleter = free_device_memory;
-    t->deleter_context = device;
+    if (device->pool) {
+      t->block = device->pool->allocate(tensor_nbytes(t));
+      t->data = t->block->ptr;
+    } else {
+      t->data = device_alloc(device, tensor_nbytes(t), stream);
+      t->deleter = free_device_memory;
+      t->deleter_context = device;
+    }
   } catch (...) {
     delete t;
     throw;
@@ -165,6 +170,7 @@ void tensor_retain(xrt_tensor* t) { t->refcount.fetch_add(1, std::memory_order_r
 void tensor_release(xrt_tensor* t) {
   if (!t) return;
   if (t->refcount.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (t->block) t->device->pool->release(t->block);
   if (t->deleter) t->deleter(t->data, t->deleter_context);
   delete t;
 }

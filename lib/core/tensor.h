@@ -1,12 +1,14 @@
 // Tensors: metadata fixed at creation, an atomic reference count, and
-// memory released by a deleter: the device's table for memory the tensor
-// allocated, the caller's for memory it wraps.
+// memory that is a block of the device's pool (host memory), or released by
+// a deleter: the device's table for memory the tensor allocated there, the
+// caller's for memory it wraps.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 
 #include "device.h"
+#include "memory_pool.h"
 #include "xpuruntime/xpuruntime.h"
 
 struct xrt_tensor {
@@ -20,7 +22,9 @@ struct xrt_tensor {
   int64_t numel = 1;
   bool contiguous = true;
   bool read_only = false;
-  xrt_deleter_t deleter = nullptr;  // NULL: nothing to release
+  // At most one owner of the memory: a pool block, or a deleter.
+  xrt::MemoryPool::Block* block = nullptr;
+  xrt_deleter_t deleter = nullptr;
   void* deleter_context = nullptr;
 };
 
