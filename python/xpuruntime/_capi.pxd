@@ -132,6 +132,7 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
         int32_t compute_units
         int32_t compute_capability
         const char* kind_name
+        int32_t host_memory
 
     xrt_status_t xrt_device_count(int32_t* count)
     xrt_status_t xrt_device_get(int32_t ordinal, xrt_device_t** out)

@@ -4,9 +4,12 @@
 cdef tuple _dlpack_device(Tensor tensor):
     tensor._live()
     cdef Device device = _device_from_handle(tensor.info.device)
+    if device.host_memory:
+        return (kDLCPU, 0)
     if device._kind == XRT_DEVICE_CUDA:
         return (kDLCUDA, device.index)
-    return (kDLCPU, 0)
+    raise Unsupported(f"DLPack has no device type for {device.name} "
+                      "(exported are host-memory and cuda devices)")
 
 
 cdef object _device_for_dlpack(object dl_device):

@@ -28,7 +28,7 @@ cdef class Tensor:
 
     cdef inline bint _on_host(self) except -1:
         self._live()
-        return _device_from_handle(self.info.device)._kind == XRT_DEVICE_CPU
+        return _device_from_handle(self.info.device).host_memory
 
     @property
     def shape(self):

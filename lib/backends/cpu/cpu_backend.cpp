@@ -21,7 +21,7 @@ constexpr const char* kMatmulName = "cpu.matmul";
 
 constexpr xrt_kernel_def_t def(const char* op, const char* name, xrt_kernel_run_fn run) {
   return {sizeof(xrt_kernel_def_t), op, name, XRT_DEVICE_CPU, kFloatTypes, kPriority, nullptr,
-          run, 0u};
+          run, 0u, "cpu"};
 }
 
 const xrt_kernel_def_t kKernels[] = {
@@ -56,6 +56,8 @@ const xrt_plugin_api_t kApi = {
     nullptr,  // the host device is built in
     nullptr,  // needs none of the runtime's services
     nullptr,  // its ops are the built-in ones (op_schemas.cpp)
+    0,
+    nullptr,  // the host device table is the runtime's own (host_device.cpp)
     0,
 };
 

@@ -31,7 +31,7 @@ constexpr uint32_t kHalves = XRT_DTYPE_BIT(XRT_FLOAT16) | XRT_DTYPE_BIT(XRT_BFLO
 #define XRT_CUDA_KERNEL_AT(op, name, dtypes, priority, supports, fn, flags)                \
   xrt_kernel_def_t {                                                                        \
     sizeof(xrt_kernel_def_t), op, name, XRT_DEVICE_CUDA, dtypes, priority, supports,         \
-        on_output_device<fn>, flags                                                         \
+        on_output_device<fn>, flags, "cuda"                                                 \
   }
 #define XRT_CUDA_KERNEL(op, name, dtypes, fn) \
   XRT_CUDA_KERNEL_AT(op, name, dtypes, 50, nullptr, fn, 0u)
