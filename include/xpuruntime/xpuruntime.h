@@ -85,8 +85,11 @@ extern "C" {
 
 /* Version of this C API; bumped when a function, struct field or enum code
  * is added. 3: xrt_api_version, xrt_device_info_t.kind_name. 4: dtypes
- * uint16/32/64 and the four float8 types (codes 10..16). 6: values other than
- * tensors (xrt_value_t, xrt_session_run_values, xrt_value_info_t.kind/type). */
+ * uint16/32/64 and the four float8 types (codes 10..16). 5: device kinds
+ * that plugins bring by name, xrt_device_info_t.host_memory, run options
+ * (xrt_run_options_*, xrt_session_run_with_options) and
+ * xrt_session_end_profiling. 6: values other than tensors (xrt_value_t,
+ * xrt_session_run_values, xrt_value_info_t.kind/type). */
 #define XRT_API_VERSION 6
 #define XRT_MAX_DIMS 8
 
@@ -169,6 +172,18 @@ XRT_API xrt_status_t xrt_dtype_name(xrt_dtype_t dtype, const char** name);
 
 typedef struct xrt_device xrt_device_t;
 
+/* A device kind is a name a backend brings ("cpu", "cuda", "npu", "gpu",
+ * ...); xrt_device_info_t.kind_name and device names ("npu:0") carry it.
+ * The integer kind is a code for the name within one process: "cpu" and
+ * "cuda" keep the codes below in every process; any other kind gets the
+ * next free code (2, 3, ...) when the first plugin that names it loads, so
+ * its code may differ between runs: compare kinds by name.
+ *
+ * Migration (API 5, plugin ABI 1.6): C callers that switch on kind keep
+ * working for CPU and CUDA and should treat any other code as a device
+ * they may not know, described by kind_name; host_memory says whether its
+ * tensors can be read directly. Plugin authors name their kinds with
+ * kind_name in the device table and kernel entries (xpuruntime_plugin.h). */
 typedef enum XRT_ENUM_INT32 {
   XRT_DEVICE_CPU = 0,
   XRT_DEVICE_CUDA = 1,
@@ -176,22 +191,29 @@ typedef enum XRT_ENUM_INT32 {
 
 typedef struct {
   size_t struct_size;
-  xrt_device_kind_t kind;
+  xrt_device_kind_t kind;     /* the code of kind_name (see above) */
   int32_t index;              /* ordinal within its kind */
-  const char* name;           /* "cpu", "cuda:0" */
+  const char* name;           /* "cpu", "cuda:0", "npu:0" */
   const char* description;    /* model name, e.g. the CPU brand string */
   uint64_t total_memory;      /* bytes */
   int32_t compute_units;      /* cores or multiprocessors */
   int32_t compute_capability; /* major*10+minor for CUDA, 0 otherwise */
   /* API 3: the kind as a name ("cpu", "cuda"), as in the device's name. */
   const char* kind_name;
+  /* API 5: 1 when the device's tensors live in ordinary host memory (the
+   * CPU, and devices such as an NPU reached through OpenVINO), so the host
+   * may read and write them directly. */
+  int32_t host_memory;
 } xrt_device_info_t;
 
 /* Device handles belong to the runtime and stay valid until the process
  * exits; they need no retain or release. */
 XRT_API xrt_status_t xrt_device_count(int32_t* count);
 XRT_API xrt_status_t xrt_device_get(int32_t ordinal, xrt_device_t** out);
-/* "cpu", "cpu:0", "cuda" (= "cuda:0"), "cuda:1", ... */
+/* "<kind>:<index>" or "<kind>" (= index 0) for any kind a loaded backend
+ * brings: "cpu", "cuda:1", "npu:0". A kind no loaded backend brings is
+ * XRT_ERROR_NOT_FOUND naming it and the kinds there are; a known kind with
+ * no such index is XRT_ERROR_NOT_FOUND listing that kind's devices. */
 XRT_API xrt_status_t xrt_device_by_name(const char* name, xrt_device_t** out);
 /* Strings in info live as long as the device. */
 XRT_API xrt_status_t xrt_device_info(const xrt_device_t* device, xrt_device_info_t* info);
@@ -488,8 +510,9 @@ typedef struct xrt_value {
 XRT_API void xrt_value_release(xrt_value_t* value);
 
 /* Loads a model from a file (model_data NULL) or from bytes (model_path
- * NULL). backend NULL or "auto" picks the first available backend, in the
- * order the backends are listed, that can run models on `device`. Options
+ * NULL). backend NULL or "auto" picks the backend that brought `device`
+ * when it runs models (OpenVINO for "npu:0"), else the first available
+ * backend, in the order the backends are listed, that runs models. Options
  * are backend-specific key/value strings (ONNX Runtime: intra_op_num_threads,
  * inter_op_num_threads, graph_optimization_level, enable_profiling,
  * providers, provider_option.<Provider>.<key>, log_severity_level,

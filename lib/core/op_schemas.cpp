@@ -133,30 +133,61 @@ void prepare_softmax(PreparedCall& call) {
   prepare_same_shape(call);
 }
 
-// weight/bias of a norm: absent, or 1-D with the length of x's last axis.
-void check_norm_params(const PreparedCall& call, const char* op) {
+// A norm's parameter at input `index`: absent, or 1-D with the length n of
+// x's last axis.
+void check_norm_param(const PreparedCall& call, const char* op, size_t index, const char* name) {
+  if (!call.inputs[index]) return;
   const OperandView& x = call.views[0];
-  XRT_REQUIRE(x.ndim >= 1, op, ": x needs at least one dimension, got shape ", shape_of(x));
+  const OperandView& p = call.views[index];
   const int64_t n = x.shape[x.ndim - 1];
-  for (size_t i = 1; i < call.num_inputs; ++i) {
-    if (!call.inputs[i]) continue;
-    const OperandView& p = call.views[i];
-    XRT_REQUIRE(p.ndim == 1 && p.shape[0] == n, op, ": ", i == 1 ? "weight" : "bias", " has shape ",
-                shape_of(p), ", expected (", n, ",) to match the last axis of x ", shape_of(x));
-  }
+  XRT_REQUIRE(p.ndim == 1 && p.shape[0] == n, op, ": ", name, " has shape ", shape_of(p),
+              ", expected (", n, ",) to match the last axis of x ", shape_of(x));
+}
+
+void check_eps(const PreparedCall& call, const char* op) {
   const double eps = call.float_attr("eps");
   XRT_REQUIRE(std::isfinite(eps) && eps >= 0, op, ": eps must be finite and >= 0, got ", eps);
 }
 
+bool same_shape(const OperandView& a, const OperandView& b) {
+  bool same = a.ndim == b.ndim;
+  for (int32_t i = 0; same && i < a.ndim; ++i) same = a.shape[i] == b.shape[i];
+  return same;
+}
+
+// Inputs (x, [residual,] weight[, bias]) from `first_param` on.
+void check_norm_params(const PreparedCall& call, const char* op, size_t first_param) {
+  const OperandView& x = call.views[0];
+  XRT_REQUIRE(x.ndim >= 1, op, ": x needs at least one dimension, got shape ", shape_of(x));
+  check_norm_param(call, op, first_param, "weight");
+  if (first_param + 1 < call.num_inputs) check_norm_param(call, op, first_param + 1, "bias");
+  check_eps(call, op);
+}
+
 void prepare_layer_norm(PreparedCall& call) {
-  check_norm_params(call, "layer_norm");
+  check_norm_params(call, "layer_norm", 1);
   prepare_same_shape(call);
 }
 
 void prepare_rms_norm(PreparedCall& call) {
-  check_norm_params(call, "rms_norm");
+  check_norm_params(call, "rms_norm", 1);
   prepare_same_shape(call);
 }
+
+// Residual add fused into a norm: inputs (x, residual, weight[, bias]),
+// outputs the norm of s = x + residual and s itself, both of x's shape.
+void prepare_add_norm(PreparedCall& call, const char* op) {
+  check_norm_params(call, op, 2);
+  const OperandView& x = call.views[0];
+  XRT_REQUIRE(same_shape(call.views[1], x), op, ": residual has shape ",
+              shape_of(call.views[1]), ", expected x's shape ", shape_of(x));
+  set_output(call, x.ndim, x.shape, 0);
+  set_output(call, x.ndim, x.shape, 1);
+}
+
+void prepare_add_layer_norm(PreparedCall& call) { prepare_add_norm(call, "add_layer_norm"); }
+
+void prepare_add_rms_norm(PreparedCall& call) { prepare_add_norm(call, "add_rms_norm"); }
 
 // Backward of a norm: inputs (dy, x, weight); dy has x's shape. Outputs are
 // dx, then a gradient of the last axis's length per parameter.
@@ -164,17 +195,20 @@ void prepare_norm_backward(PreparedCall& call, const char* op, size_t num_param_
   const OperandView& dy = call.views[0];
   const OperandView& x = call.views[1];
   XRT_REQUIRE(x.ndim >= 1, op, ": x needs at least one dimension, got shape ", shape_of(x));
-  bool same = dy.ndim == x.ndim;
-  for (int32_t i = 0; same && i < x.ndim; ++i) same = dy.shape[i] == x.shape[i];
-  XRT_REQUIRE(same, op, ": grad has shape ", shape_of(dy), ", expected x's shape ", shape_of(x));
+  XRT_REQUIRE(same_shape(dy, x), op, ": grad has shape ", shape_of(dy), ", expected x's shape ",
+              shape_of(x));
   const int64_t n = x.shape[x.ndim - 1];
   if (call.inputs[2]) {
     const OperandView& w = call.views[2];
     XRT_REQUIRE(w.ndim == 1 && w.shape[0] == n, op, ": weight has shape ", shape_of(w),
                 ", expected (", n, ",) to match the last axis of x ", shape_of(x));
   }
-  const double eps = call.float_attr("eps");
-  XRT_REQUIRE(std::isfinite(eps) && eps >= 0, op, ": eps must be finite and >= 0, got ", eps);
+  // The fused ops' gradient of the sum output, added to dx.
+  if (call.num_inputs > 3 && call.inputs[3]) {
+    XRT_REQUIRE(same_shape(call.views[3], x), op, ": grad_sum has shape ",
+                shape_of(call.views[3]), ", expected the sum's shape ", shape_of(x));
+  }
+  check_eps(call, op);
   set_output(call, x.ndim, x.shape, 0);
   for (size_t i = 1; i <= num_param_grads; ++i) set_output(call, 1, &n, i);
 }
@@ -185,6 +219,40 @@ void prepare_layer_norm_backward(PreparedCall& call) {
 
 void prepare_rms_norm_backward(PreparedCall& call) {
   prepare_norm_backward(call, "rms_norm_backward", 1);
+}
+
+void prepare_add_layer_norm_backward(PreparedCall& call) {
+  prepare_norm_backward(call, "add_layer_norm_backward", 2);
+}
+
+void prepare_add_rms_norm_backward(PreparedCall& call) {
+  prepare_norm_backward(call, "add_rms_norm_backward", 1);
+}
+
+// bias_gelu: gelu(x + bias), bias 1-D with the length of x's last axis.
+void check_bias(const PreparedCall& call, const char* op, size_t x_index) {
+  const OperandView& x = call.views[x_index];
+  const OperandView& b = call.views[x_index + 1];
+  XRT_REQUIRE(x.ndim >= 1, op, ": x needs at least one dimension, got shape ", shape_of(x));
+  const int64_t n = x.shape[x.ndim - 1];
+  XRT_REQUIRE(b.ndim == 1 && b.shape[0] == n, op, ": bias has shape ", shape_of(b),
+              ", expected (", n, ",) to match the last axis of x ", shape_of(x));
+}
+
+void prepare_bias_gelu(PreparedCall& call) {
+  check_bias(call, "bias_gelu", 0);
+  prepare_same_shape(call);
+}
+
+// Inputs (grad, x, bias); outputs dx (x's shape) and dbias.
+void prepare_bias_gelu_backward(PreparedCall& call) {
+  const char* op = "bias_gelu_backward";
+  check_bias(call, op, 1);
+  const OperandView& x = call.views[1];
+  XRT_REQUIRE(same_shape(call.views[0], x), op, ": grad has shape ", shape_of(call.views[0]),
+              ", expected x's shape ", shape_of(x));
+  set_output(call, x.ndim, x.shape, 0);
+  set_output(call, 1, &x.shape[x.ndim - 1], 1);
 }
 
 // q, k, v at views[first..first+2]: checks them and settles the scale.
@@ -294,6 +362,27 @@ const OpSchema kSchemas[] = {
      {{"eps", XRT_ATTR_FLOAT, 0, 1e-5}}, prepare_layer_norm_backward, kNone},
     {"rms_norm_backward", 3, {"grad", "x", "weight"}, 2, 0b100, InputLayout::kContiguous, 1,
      {{"eps", XRT_ATTR_FLOAT, 0, 1e-6}}, prepare_rms_norm_backward, kNone},
+    // A residual add fused into the norm: outputs the norm of s = x +
+    // residual and s itself (the residual stream's next value).
+    {"add_layer_norm", 4, {"x", "residual", "weight", "bias"}, 2, 0b1100, InputLayout::kContiguous,
+     1, {{"eps", XRT_ATTR_FLOAT, 0, 1e-5}}, prepare_add_layer_norm, kNone},
+    {"add_rms_norm", 3, {"x", "residual", "weight"}, 2, 0b100, InputLayout::kContiguous, 1,
+     {{"eps", XRT_ATTR_FLOAT, 0, 1e-6}}, prepare_add_rms_norm, kNone},
+    // Their gradients: the norm's backward at the sum, plus grad_sum (the
+    // gradient reaching the sum output directly) when given. Outputs: the
+    // gradient of the sum (x's and residual's alike), then the parameters'.
+    {"add_layer_norm_backward", 4, {"grad", "sum", "weight", "grad_sum"}, 3, 0b1100,
+     InputLayout::kContiguous, 1, {{"eps", XRT_ATTR_FLOAT, 0, 1e-5}},
+     prepare_add_layer_norm_backward, kNone},
+    {"add_rms_norm_backward", 4, {"grad", "sum", "weight", "grad_sum"}, 2, 0b1100,
+     InputLayout::kContiguous, 1, {{"eps", XRT_ATTR_FLOAT, 0, 1e-6}},
+     prepare_add_rms_norm_backward, kNone},
+    // gelu(x + bias) with bias along the last axis; its backward gives dx
+    // and dbias.
+    {"bias_gelu", 2, {"x", "bias"}, 1, kNone, InputLayout::kContiguous, 0, {}, prepare_bias_gelu,
+     kNone},
+    {"bias_gelu_backward", 3, {"grad", "x", "bias"}, 2, kNone, InputLayout::kContiguous, 0, {},
+     prepare_bias_gelu_backward, kNone},
     {"attention", 3, {"q", "k", "v"}, 1, kNone, InputLayout::kStrided, 2,
      {{"causal", XRT_ATTR_INT, 0, 0}, {"scale", XRT_ATTR_FLOAT, 0, 0}}, prepare_attention, kNone},
     // attention's output and the natural log-sum-exp of every query's scaled

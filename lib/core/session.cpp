@@ -248,9 +248,19 @@ xrt_session* session_create(const char* path, const void* data, size_t size, con
   span.arg("backend", b.name);
   char error[1024] = {0};
   xrt_plugin_session_t* impl = nullptr;
-  check_status(b.sessions->create(path, data, size, device->kind, device->index, options,
-                                  num_options, &impl, error, sizeof error),
-               error, b.name.c_str(), "could not create the session and gave no message");
+  const xrt_session_api_t* api = b.sessions;
+  xrt_status_t created;
+  if (XRT_HAS_FIELD(api, create_on) && api->create_on) {
+    created = api->create_on(path, data, size, device->kind_name.c_str(), device->index, options,
+                             num_options, &impl, error, sizeof error);
+  } else if (device->kind == XRT_DEVICE_CPU || device->kind == XRT_DEVICE_CUDA) {
+    created = api->create(path, data, size, device->kind, device->index, options, num_options,
+                          &impl, error, sizeof error);
+  } else {
+    fail(XRT_ERROR_UNSUPPORTED, "backend '", b.name, "' runs models on cpu and cuda devices only, "
+         "not on ", device->name, " (its plugin predates device kinds by name, ABI 1.6)");
+  }
+  check_status(created, error, b.name.c_str(), "could not create the session and gave no message");
   if (!impl)
     fail(XRT_ERROR_BACKEND, "backend '", b.name, "' reported success creating a session but "
          "handed back none");

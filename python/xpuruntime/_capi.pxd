@@ -55,6 +55,21 @@ cdef extern from "xpuruntime/xpuruntime_dlpack.h" nogil:
         uint64_t flags
         DLTensor dl_tensor
 
+    # DLPack's C exchange API (1.2): a producer's table of conversions
+    # without Python objects per call; Python objects pass as void*, each
+    # returns 0 or -1 with a Python exception set.
+    ctypedef struct DLPackExchangeAPIHeader:
+        DLPackVersion version
+
+    ctypedef struct DLPackExchangeAPI:
+        DLPackExchangeAPIHeader header
+        int (*managed_tensor_from_py_object_no_sync)(void* py_object,
+                                                     DLManagedTensorVersioned** out) noexcept
+        int (*managed_tensor_to_py_object_no_sync)(DLManagedTensorVersioned* tensor,
+                                                   void** out_py_object) noexcept
+        int (*current_work_stream)(DLDeviceType device_type, int32_t device_id,
+                                   void** out_current_stream) noexcept
+
     uint64_t DLPACK_FLAG_BITMASK_READ_ONLY
     uint64_t DLPACK_FLAG_BITMASK_IS_COPIED
     int DLPACK_MAJOR_VERSION
@@ -117,6 +132,7 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
         int32_t compute_units
         int32_t compute_capability
         const char* kind_name
+        int32_t host_memory
 
     xrt_status_t xrt_device_count(int32_t* count)
     xrt_status_t xrt_device_get(int32_t ordinal, xrt_device_t** out)
@@ -131,6 +147,7 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
         pass
 
     xrt_status_t xrt_stream_create(xrt_device_t* device, xrt_stream_t** out)
+    xrt_status_t xrt_stream_retain(xrt_stream_t* stream)
     void xrt_stream_release(xrt_stream_t* stream)
     xrt_status_t xrt_stream_synchronize(xrt_stream_t* stream)
     xrt_status_t xrt_stream_wrap(xrt_device_t* device, void* native, xrt_stream_t** out)
@@ -335,3 +352,10 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
     xrt_status_t xrt_profiler_stop()
     xrt_status_t xrt_profiler_export(const char* path)
     xrt_status_t xrt_profiler_summary(char* buf, size_t capacity, size_t* length)
+
+
+cdef extern from "xpuruntime/xpuruntime_plugin.h" nogil:
+    # The most inputs, outputs and attributes an op has.
+    enum: XRT_OP_MAX_INPUTS
+    enum: XRT_OP_MAX_OUTPUTS
+    enum: XRT_OP_MAX_ATTRS

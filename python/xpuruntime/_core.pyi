@@ -18,6 +18,7 @@ class Device:
     total_memory: int
     compute_units: int
     compute_capability: int
+    host_memory: bool
     def __init__(self, name: _DeviceLike) -> None: ...
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
@@ -151,6 +152,17 @@ def run(
 def run(
     op: str, *inputs: Any, stream: Stream | None = None, num_outputs: int, **attrs: int | float | bool
 ) -> Tensor | tuple[Tensor, ...]: ...
+
+class ExchangeOp:
+    def __init__(
+        self,
+        op: str,
+        inputs: tuple[str, ...],
+        attrs: tuple[tuple[str, Literal["int", "float", "scale"]], ...] = (),
+        num_outputs: int = 1,
+        impl: str | None = None,
+    ) -> None: ...
+    def __call__(self, *args: Any) -> Any: ...
 
 class Profiler:
     def __init__(self) -> None: ...

@@ -48,7 +48,7 @@ cdef NodeArg _node_arg(xrt_value_info_t* info):
     arg.shape = shape
     arg.type = _text(info.type)
     arg._kind = info.kind
-    arg.dtype = _DTYPES[info.dtype] if info.kind == XRT_VALUE_TENSOR else None
+    arg.dtype = _dtype_of(info.dtype) if info.kind == XRT_VALUE_TENSOR else None
     return arg
 
 
@@ -139,7 +139,7 @@ cdef xrt_tensor_t* _input_handle(object value, xrt_device_t* device, bint host,
     cdef xrt_status_t status
     cdef int32_t ndim
     if host and type(value) is np.ndarray:
-        code_obj = _CODES.get(value.dtype)
+        code_obj = _code_of(value.dtype)
         # Fast path: writable C-contiguous arrays with a supported dtype.
         if code_obj is not None and (<object>value).flags.c_contiguous \
                 and (<object>value).flags.writeable and (<object>value).ndim <= XRT_MAX_DIMS:
@@ -166,30 +166,12 @@ cdef xrt_tensor_t* _input_handle(object value, xrt_device_t* device, bint host,
     if not host and tensor.info.device != device:
         # Host data is copied to the session's GPU once; another GPU's
         # tensor is a mistake a silent copy would hide.
-        if tensor.device.kind != "cpu":
+        if not tensor.device.host_memory:
             raise InvalidArgument(f"input is on {tensor.device.name}, the session runs on "
                                   f"{_device_from_handle(device).name} (move it with .to())")
         tensor = tensor.to(_device_from_handle(device))
     check(xrt_tensor_retain(tensor._live()))
     return tensor.handle
-
-
-# Devices only OpenVINO reaches (Intel NPUs and GPUs): named like xrt devices,
-# they run the model there with inputs and outputs in host memory.
-cdef dict _OPENVINO_DEVICE_KINDS = {"npu": "NPU", "gpu": "GPU"}
-
-
-cdef object _openvino_target(object device):
-    """OpenVINO's name for "npu:N" / "gpu:N" ("NPU", "GPU.1"), else None."""
-    if not isinstance(device, str):
-        return None
-    kind, _, index = device.partition(":")
-    target = _OPENVINO_DEVICE_KINDS.get(kind)
-    if target is None:
-        return None
-    if index and not index.isdigit():
-        raise InvalidArgument(f"device {device!r}: the index must be a number, e.g. '{kind}:0'")
-    return target if index in ("", "0") else f"{target}.{index}"
 
 
 cdef bint _has_backend(str name):
@@ -259,9 +241,9 @@ cdef class InferenceSession:
     ``InferenceSession(model, backend="auto", device="cpu", **options)``:
     ``model`` is a path or the model's bytes; ``backend`` a backend name
     (``xpuruntime.backends()``) or "auto" for the first that can run models
-    on ``device``. ``device="npu:N"`` or ``"gpu:N"`` runs the model on
-    OpenVINO's NPU or (Intel) GPU N with inputs and outputs in host memory,
-    so the session's ``device`` is cpu (``NotFound`` where OpenVINO lacks it).
+    on ``device`` (the backend that brought the device first: OpenVINO
+    for the ``"npu:N"`` and ``"gpu:N"`` devices it registers, whose inputs
+    and outputs are in host memory; ``NotFound`` where there is none).
     ``backend="tensorrt"`` without a native TensorRT plugin is ONNX
     Runtime's TensorRT provider (then its CUDA provider) on a CUDA device.
     Options use ONNX Runtime's names: ``intra_op_num_threads``,
@@ -297,15 +279,6 @@ cdef class InferenceSession:
     def __init__(self, model, backend="auto", device="cpu", **options):
         if backend == "tensorrt" and not _has_backend("tensorrt"):
             backend, options = "onnxruntime", _through_ort_tensorrt(device, options)
-        target = _openvino_target(device)
-        if target is not None:
-            if backend not in (None, "auto", "openvino"):
-                raise InvalidArgument(f"device {device!r} is reached through OpenVINO; "
-                                      f"use backend='openvino' (or 'auto'), not {backend!r}")
-            if "openvino_device" in options:
-                raise InvalidArgument(f"device {device!r} and openvino_device="
-                                      f"{options['openvino_device']!r} both name the device")
-            backend, device, options["openvino_device"] = "openvino", "cpu", target
         cdef xrt_device_t* dev = _device_handle(device)
         cdef bytes path_bytes
         cdef const char* c_path = NULL
@@ -371,7 +344,7 @@ cdef class InferenceSession:
         self.backend = _text(name)
         check(xrt_session_device(self.handle, &dev))
         self.device = _device_from_handle(dev)
-        self._host = self.device._kind == XRT_DEVICE_CPU
+        self._host = self.device.host_memory
         self._inputs = []
         check(xrt_session_input_count(self.handle, &count))
         for i in range(count):

@@ -341,7 +341,9 @@ def test_attention(data, dtype, causal, scale, dims):
 
 
 OP_NAMES = ["add", "matmul", "gelu", "softmax", "layer_norm", "rms_norm", "layer_norm_backward",
-            "rms_norm_backward", "attention", "attention_lse", "attention_backward"]
+            "rms_norm_backward", "add_layer_norm", "add_rms_norm", "add_layer_norm_backward",
+            "add_rms_norm_backward", "bias_gelu", "bias_gelu_backward", "attention",
+            "attention_lse", "attention_backward"]
 attr_values = st.one_of(st.integers(-2**63, 2**63 - 1), st.floats(allow_nan=True),
                         st.booleans(), st.text(max_size=3), st.none())
 

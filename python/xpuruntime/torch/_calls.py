@@ -1,47 +1,38 @@
-"""xpuruntime's kernels called on torch tensors: inputs cross over through
-DLPack, results come back the same way, and on CUDA the kernels run on
-torch's current stream. No autograd here: the custom ops (ops.py) and the
-eager path (functional.py) both build on these calls."""
+"""xpuruntime's ops as plain calls on torch tensors (no autograd): the
+custom ops (ops.py) and the eager path (functional.py) both build on
+these. Each is a C-level callable (see _bridge): arguments are the op's
+inputs (a tensor or None), then its attributes, positionally; the
+shape, dtype and device checks happen in the runtime's op schemas."""
 
-from xpuruntime import ops as _xrt_ops
+from ._bridge import op
 
-from ._bridge import stream_for, to_torch, to_xrt
+_EPS = (("eps", "float"),)
+_ATTENTION = (("causal", "int"), ("scale", "scale"))
 
+layer_norm = op("layer_norm", ("x", "weight", "bias"), _EPS)
+layer_norm_backward = op("layer_norm_backward", ("grad", "x", "weight"), _EPS, 3)
+rms_norm = op("rms_norm", ("x", "weight"), _EPS)
+rms_norm_backward = op("rms_norm_backward", ("grad", "x", "weight"), _EPS, 2)
 
-def layer_norm(x, weight, bias, eps):
-    return to_torch(_xrt_ops.layer_norm(to_xrt(x), to_xrt(weight), to_xrt(bias), eps,
-                                        stream=stream_for(x)))
+# (out, sum): the norm of sum = x + residual, and sum itself.
+add_layer_norm = op("add_layer_norm", ("x", "residual", "weight", "bias"), _EPS, 2)
+add_rms_norm = op("add_rms_norm", ("x", "residual", "weight"), _EPS, 2)
+# (dsum, dweight[, dbias]); grad_sum, the gradient reaching sum directly, may be None.
+add_layer_norm_backward = op("add_layer_norm_backward", ("grad", "sum", "weight", "grad_sum"),
+                             _EPS, 3)
+add_rms_norm_backward = op("add_rms_norm_backward", ("grad", "sum", "weight", "grad_sum"),
+                           _EPS, 2)
 
+bias_gelu = op("bias_gelu", ("x", "bias"))
+bias_gelu_backward = op("bias_gelu_backward", ("grad", "x", "bias"), (), 2)
 
-def layer_norm_backward(grad, x, weight, eps):
-    out = _xrt_ops.layer_norm_backward(to_xrt(grad), to_xrt(x), to_xrt(weight), eps,
-                                       stream=stream_for(x))
-    return tuple(to_torch(t) for t in out)
-
-
-def rms_norm(x, weight, eps):
-    return to_torch(_xrt_ops.rms_norm(to_xrt(x), to_xrt(weight), eps, stream=stream_for(x)))
-
-
-def rms_norm_backward(grad, x, weight, eps):
-    out = _xrt_ops.rms_norm_backward(to_xrt(grad), to_xrt(x), to_xrt(weight), eps,
-                                     stream=stream_for(x))
-    return tuple(to_torch(t) for t in out)
-
-
-def attention(q, k, v, causal, scale):
-    return to_torch(_xrt_ops.attention(to_xrt(q), to_xrt(k), to_xrt(v), causal, scale,
-                                       stream=stream_for(q)))
-
-
-def attention_lse(q, k, v, causal, scale):
-    out, lse = _xrt_ops.attention(to_xrt(q), to_xrt(k), to_xrt(v), causal, scale,
-                                  stream=stream_for(q), return_lse=True)
-    return to_torch(out), to_torch(lse)
+attention = op("attention", ("q", "k", "v"), _ATTENTION)
+attention_lse = op("attention_lse", ("q", "k", "v"), _ATTENTION, 2)
+_attention_backward = op("attention_backward", ("grad", "q", "k", "v", "output", "lse"),
+                         _ATTENTION, 3)
 
 
 def attention_backward(grad, q, k, v, causal, scale, output=None, lse=None):
-    out = _xrt_ops.attention_backward(to_xrt(grad), to_xrt(q), to_xrt(k), to_xrt(v), causal,
-                                      scale, output=to_xrt(output), lse=to_xrt(lse),
-                                      stream=stream_for(q))
-    return tuple(to_torch(t) for t in out)
+    """(dq, dk, dv); output and lse: attention_lse's, or both None to
+    recompute the forward."""
+    return _attention_backward(grad, q, k, v, output, lse, causal, scale)

@@ -36,6 +36,50 @@ def rms_norm_grad(backward):
     return grad_of
 
 
+def add_layer_norm_setup(ctx, inputs, output):
+    _x, _residual, weight, bias, eps = inputs
+    ctx.save_for_backward(output[1], weight)  # the sum: all the backward needs of x
+    ctx.eps = eps
+    ctx.has_bias = bias is not None
+
+
+def add_layer_norm_grad(backward):
+    def grad_of(ctx, grad, grad_sum):
+        total, weight = ctx.saved_tensors
+        dsum, dweight, dbias = backward(grad.contiguous(), total, weight,
+                                        None if grad_sum is None else grad_sum.contiguous(),
+                                        ctx.eps)
+        return (dsum, dsum, dweight if weight is not None else None,
+                dbias if ctx.has_bias else None, None)
+    return grad_of
+
+
+def add_rms_norm_setup(ctx, inputs, output):
+    _x, _residual, weight, eps = inputs
+    ctx.save_for_backward(output[1], weight)
+    ctx.eps = eps
+
+
+def add_rms_norm_grad(backward):
+    def grad_of(ctx, grad, grad_sum):
+        total, weight = ctx.saved_tensors
+        dsum, dweight = backward(grad.contiguous(), total, weight,
+                                 None if grad_sum is None else grad_sum.contiguous(), ctx.eps)
+        return dsum, dsum, dweight if weight is not None else None, None
+    return grad_of
+
+
+def bias_gelu_setup(ctx, inputs, output):
+    ctx.save_for_backward(*inputs)
+
+
+def bias_gelu_grad(backward):
+    def grad_of(ctx, grad):
+        x, bias = ctx.saved_tensors
+        return backward(grad.contiguous(), x, bias)
+    return grad_of
+
+
 def attention_setup(ctx, inputs, output):
     q, k, v, causal, scale = inputs
     ctx.save_for_backward(q, k, v)

@@ -1,7 +1,7 @@
-"""Drop-in modules: subclasses of torch's LayerNorm, RMSNorm and
-MultiheadAttention whose forward runs xpuruntime's kernels. Parameters,
-state dicts and constructor arguments are torch's own, so a trained torch
-model loads into them unchanged."""
+"""Drop-in modules: subclasses of torch's LayerNorm, RMSNorm,
+MultiheadAttention and TransformerEncoderLayer whose forward runs
+xpuruntime's kernels. Parameters, state dicts and constructor arguments
+are torch's own, so a trained torch model loads into them unchanged."""
 
 import math
 
@@ -86,3 +86,65 @@ class Attention(torch.nn.MultiheadAttention):
     def _heads(self, x):
         batch, seq, _ = x.shape
         return x.view(batch, seq, self.num_heads, self.head_dim).transpose(1, 2)
+
+
+def _is_exact_gelu(activation):
+    return activation is F.gelu or (isinstance(activation, torch.nn.GELU)
+                                    and activation.approximate == "none")
+
+
+class TransformerEncoderLayer(torch.nn.TransformerEncoderLayer):
+    """torch.nn.TransformerEncoderLayer computed with xpuruntime's kernels:
+    the attention (:class:`Attention`), each residual add fused into the
+    norm after it (:func:`functional.add_layer_norm`) and, for the exact
+    GELU, the first linear layer's bias fused into the activation
+    (:func:`functional.bias_gelu`). Same constructor, parameters and state
+    dict as torch's. Dropout of the attention weights is not supported:
+    in training mode the layer needs ``dropout=0.0`` (the other dropouts,
+    which act on activations, run as torch's)."""
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=F.relu,
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
+                 device=None, dtype=None):
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                         batch_first, norm_first, bias, device, dtype)
+        # Our attention takes (batch, seq, width); forward transposes
+        # seq-first inputs. The parameters keep torch's names and shapes.
+        self.self_attn = Attention(d_model, nhead, dropout=0.0, bias=bias, batch_first=True,
+                                   device=device, dtype=dtype)
+        self.attention_dropout = dropout
+        self.batch_first = batch_first
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        if self.training and self.attention_dropout:
+            raise NotImplementedError(
+                "xpuruntime.torch.TransformerEncoderLayer: dropout of the attention weights is "
+                f"not supported (dropout={self.attention_dropout}); construct the layer with "
+                "dropout=0.0 or call eval()")
+        if is_causal and src_key_padding_mask is None:
+            src_mask = None  # the hint stands for the mask, as in torch's own attention
+        x = src if self.batch_first else src.transpose(0, 1)
+        n1, n2 = self.norm1, self.norm2
+        if self.norm_first:
+            h = self._sa_block(functional.layer_norm(x, n1.weight, n1.bias, n1.eps), src_mask,
+                               src_key_padding_mask, is_causal)
+            y, x = functional.add_layer_norm(h, x, n2.weight, n2.bias, n2.eps)
+            x = x + self._ff_block(y)
+        else:
+            h = self._sa_block(x, src_mask, src_key_padding_mask, is_causal)
+            x, _ = functional.add_layer_norm(h, x, n1.weight, n1.bias, n1.eps)
+            x, _ = functional.add_layer_norm(self._ff_block(x), x, n2.weight, n2.bias, n2.eps)
+        return x if self.batch_first else x.transpose(0, 1)
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
+        out = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                             need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(out)
+
+    def _ff_block(self, x):
+        first = self.linear1
+        if first.bias is not None and _is_exact_gelu(self.activation):
+            h = functional.bias_gelu(F.linear(x, first.weight), first.bias)
+        else:
+            h = self.activation(first(x))
+        return self.dropout2(self.linear2(self.dropout(h)))

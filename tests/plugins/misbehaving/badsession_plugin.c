@@ -123,7 +123,7 @@ static xrt_status_t run_values(xrt_plugin_session_t* s, const xrt_plugin_value_t
 
 static const xrt_session_api_t sessions = {
     sizeof(xrt_session_api_t), create, destroy, one, one, input_info, output_info, run,
-    NULL, NULL, NULL, NULL, run_values,
+    NULL, NULL, NULL, NULL, NULL, run_values,
 };
 
 static const xrt_plugin_api_t api = {
