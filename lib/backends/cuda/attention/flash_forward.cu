@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "attention/attention.h"
+#include "attention/mask_support.h"
 #include "attention/mma.h"
 #include "kernels/kernel_util.h"
 #include "kernels/launch_check.h"
@@ -248,6 +249,11 @@ xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first) {
   const xrt_kernel_tensor_t& k = ctx->inputs[first + 1];
   const xrt_kernel_tensor_t& v = ctx->inputs[first + 2];
   const char* op = op_name(ctx);
+  const std::string feature = unsupported_features(ctx, first);
+  if (!feature.empty()) {
+    return fail(ctx, XRT_ERROR_UNSUPPORTED, "cuda %s: %s is not supported by this kernel", op,
+                feature.c_str());
+  }
   if (q.dtype != XRT_FLOAT16 && q.dtype != XRT_BFLOAT16) {
     return fail(ctx, XRT_ERROR_UNSUPPORTED,
                 "cuda %s: dtype %s is not supported (float16 and bfloat16 are)", op,

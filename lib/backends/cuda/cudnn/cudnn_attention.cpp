@@ -19,6 +19,7 @@
 
 #include "cuda_status.h"
 #include "cudnn_library.h"
+#include "attention/mask_support.h"
 #include "kernels/kernel_util.h"
 #include "kernels/vec.h"
 #include "scratch.h"
@@ -261,6 +262,11 @@ Plans plans_for(const xrt_kernel_context_t* ctx, Pass pass) {
   Plans out;
   out.problem = problem_of(ctx, backward);
   const Problem& p = out.problem;
+  const std::string feature = attn::unsupported_features(ctx, first);
+  if (!feature.empty()) {
+    out.error = feature + " is not wired to cuDNN's attention";
+    return out;
+  }
   if (p.dtype != XRT_FLOAT16 && p.dtype != XRT_BFLOAT16) {
     out.error = std::string("dtype ") + dtype_name(p.dtype) +
                 " is not supported (float16 and bfloat16 are)";
