@@ -271,8 +271,8 @@ void prepare_kv_cache_append(PreparedCall& call) {
               "and head_dim: k_cache ", shape_of(call.views[0]), ", v_cache ",
               shape_of(call.views[1]));
   for (size_t i = 0; i < 2; ++i) {
-    XRT_REQUIRE(!call.temps[i].get(), op, ": ", i ? "v_cache" : "k_cache", " must be contiguous and "
-                "aligned: it is written in place");
+    XRT_REQUIRE(!call.temps[i].get(), op, ": ", i ? "v_cache" : "k_cache",
+                " must be contiguous and aligned: it is written in place");
   }
   set_output(call, 1, &k.shape[0]);
   call.out_dtype[0] = XRT_INT32;

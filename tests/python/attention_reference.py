@@ -41,7 +41,7 @@ def _weights(q, k, seen, add, scale):
     if add is not None:
         s = s + add
     s = np.where(seen, s, -np.inf)
-    top = s.max(-1, keepdims=True)
+    top = s.max(-1, keepdims=True, initial=-np.inf)
     top = np.where(np.isfinite(top), top, 0.0)
     e = np.exp(s - top)
     total = e.sum(-1, keepdims=True)

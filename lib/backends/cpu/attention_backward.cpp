@@ -95,7 +95,8 @@ class QuerySlice {
       accumulate_transposed(ds_.data(), rows, cols, q_.data(), d, dk_.data());
       gemm_blocked(rows, d, cols, ds_.data(), cols, k_.data(), d, prod_.data(), d, false);
       for (int64_t i = 0; i < rows; ++i)
-        for (int64_t c = 0; c < d; ++c) store(dq + i * h.out_stride + c, prod_[size(i * d + c)] * scale);
+        for (int64_t c = 0; c < d; ++c)
+          store(dq + i * h.out_stride + c, prod_[size(i * d + c)] * scale);
     }
   }
 

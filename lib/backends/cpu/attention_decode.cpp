@@ -47,8 +47,8 @@ xrt_status_t check_cache(const xrt_kernel_context_t* ctx, const Cache& c, int64_
     const int64_t len = c.seqlens[b];
     if (len < 0 || len + extra > c.capacity()) {
       return fail(ctx, XRT_ERROR_INVALID_ARGUMENT,
-                  "%s: cache_seqlens[%lld] is %lld%s, expected 0 to %lld (the cache's capacity%s)",
-                  op_name(ctx), static_cast<long long>(b), static_cast<long long>(len),
+                  "cache_seqlens[%lld] is %lld%s, expected 0 to %lld (the cache's capacity%s)",
+                  static_cast<long long>(b), static_cast<long long>(len),
                   extra ? " before the new rows" : "",
                   static_cast<long long>(c.capacity() - extra),
                   extra ? " less the new rows" : "");
@@ -59,8 +59,8 @@ xrt_status_t check_cache(const xrt_kernel_context_t* ctx, const Cache& c, int64_
       const int32_t block = c.table[b * c.max_blocks + i];
       if (block < 0 || block >= c.k.shape[0]) {
         return fail(ctx, XRT_ERROR_INVALID_ARGUMENT,
-                    "%s: block_table[%lld][%lld] is %d, outside the cache's %lld blocks",
-                    op_name(ctx), static_cast<long long>(b), static_cast<long long>(i), block,
+                    "block_table[%lld][%lld] is %d, outside the cache's %lld blocks",
+                    static_cast<long long>(b), static_cast<long long>(i), block,
                     static_cast<long long>(c.k.shape[0]));
       }
     }

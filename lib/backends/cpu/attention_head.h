@@ -81,8 +81,8 @@ inline xrt_status_t check_key_lengths(const xrt_kernel_context_t* ctx, size_t in
   for (int64_t b = 0; b < t.shape[0]; ++b) {
     if (n[b] < 0 || n[b] > lk) {
       return fail(ctx, XRT_ERROR_INVALID_ARGUMENT,
-                  "%s: key_lengths[%lld] is %d, expected 0 to %lld (the key length)",
-                  op_name(ctx), static_cast<long long>(b), n[b], static_cast<long long>(lk));
+                  "key_lengths[%lld] is %d, expected 0 to %lld (the key length)",
+                  static_cast<long long>(b), n[b], static_cast<long long>(lk));
     }
   }
   return XRT_OK;

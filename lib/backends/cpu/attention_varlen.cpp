@@ -20,27 +20,27 @@ xrt_status_t check_cu_seqlens(const xrt_kernel_context_t* ctx, size_t index, con
   const int32_t* cu = static_cast<const int32_t*>(t.data);
   const int64_t n = t.shape[0];
   if (cu[0] != 0) {
-    return fail(ctx, XRT_ERROR_INVALID_ARGUMENT, "%s: %s[0] is %d, expected 0", op_name(ctx),
+    return fail(ctx, XRT_ERROR_INVALID_ARGUMENT, "%s[0] is %d, expected 0",
                 name, cu[0]);
   }
   for (int64_t b = 1; b < n; ++b) {
     const int64_t len = int64_t{cu[b]} - cu[b - 1];
     if (len < 0) {
       return fail(ctx, XRT_ERROR_INVALID_ARGUMENT,
-                  "%s: %s is not monotonic: entry %lld is %d, below entry %lld (%d)",
-                  op_name(ctx), name, static_cast<long long>(b), cu[b],
+                  "%s is not monotonic: entry %lld is %d, below entry %lld (%d)",
+                  name, static_cast<long long>(b), cu[b],
                   static_cast<long long>(b - 1), cu[b - 1]);
     }
     if (max_len >= 0 && len > max_len) {
       return fail(ctx, XRT_ERROR_INVALID_ARGUMENT,
-                  "%s: sequence %lld of %s has length %lld, above max_seqlen %lld", op_name(ctx),
+                  "sequence %lld of %s has length %lld, above max_seqlen %lld",
                   static_cast<long long>(b - 1), name, static_cast<long long>(len),
                   static_cast<long long>(max_len));
     }
   }
   if (cu[n - 1] != total) {
     return fail(ctx, XRT_ERROR_INVALID_ARGUMENT,
-                "%s: %s ends at %d, expected the token count %lld", op_name(ctx), name,
+                "%s ends at %d, expected the token count %lld", name,
                 cu[n - 1], static_cast<long long>(total));
   }
   return XRT_OK;
