@@ -29,19 +29,30 @@ def rms_norm_backward(grad, x, weight, eps):
     return tuple(to_torch(t) for t in out)
 
 
-def attention(q, k, v, causal, scale):
+def _masks(attn_mask, key_lengths, window_left, causal_align):
+    return dict(attn_mask=to_xrt(attn_mask), key_lengths=to_xrt(key_lengths),
+                window_left=window_left, causal_align=causal_align)
+
+
+def attention(q, k, v, causal, scale, attn_mask=None, key_lengths=None, window_left=None,
+              causal_align="top_left"):
     return to_torch(_xrt_ops.attention(to_xrt(q), to_xrt(k), to_xrt(v), causal, scale,
-                                       stream=stream_for(q)))
+                                       stream=stream_for(q),
+                                       **_masks(attn_mask, key_lengths, window_left, causal_align)))
 
 
-def attention_lse(q, k, v, causal, scale):
+def attention_lse(q, k, v, causal, scale, attn_mask=None, key_lengths=None, window_left=None,
+                  causal_align="top_left"):
     out, lse = _xrt_ops.attention(to_xrt(q), to_xrt(k), to_xrt(v), causal, scale,
-                                  stream=stream_for(q), return_lse=True)
+                                  stream=stream_for(q), return_lse=True,
+                                  **_masks(attn_mask, key_lengths, window_left, causal_align))
     return to_torch(out), to_torch(lse)
 
 
-def attention_backward(grad, q, k, v, causal, scale, output=None, lse=None):
+def attention_backward(grad, q, k, v, causal, scale, output=None, lse=None, attn_mask=None,
+                       key_lengths=None, window_left=None, causal_align="top_left"):
     out = _xrt_ops.attention_backward(to_xrt(grad), to_xrt(q), to_xrt(k), to_xrt(v), causal,
                                       scale, output=to_xrt(output), lse=to_xrt(lse),
-                                      stream=stream_for(q))
+                                      stream=stream_for(q),
+                                      **_masks(attn_mask, key_lengths, window_left, causal_align))
     return tuple(to_torch(t) for t in out)

@@ -36,33 +36,42 @@ def rms_norm_grad(backward):
     return grad_of
 
 
+def _save_attention(ctx, inputs, *extra):
+    q, k, v, causal, scale, attn_mask, key_lengths, window_left, causal_align = inputs
+    if attn_mask is not None and attn_mask.requires_grad:
+        raise NotImplementedError("xpuruntime attention: attn_mask gets no gradient; detach it")
+    ctx.save_for_backward(q, k, v, attn_mask, key_lengths, *extra)
+    ctx.attrs = (causal, scale)
+    ctx.masks = dict(window_left=window_left, causal_align=causal_align)
+
+
+# q, k, v get gradients; causal, scale and the masks do not.
+_NO_GRADS = (None,) * 6
+
+
 def attention_setup(ctx, inputs, output):
-    q, k, v, causal, scale = inputs
-    ctx.save_for_backward(q, k, v)
-    ctx.causal = causal
-    ctx.scale = scale
+    _save_attention(ctx, inputs)
 
 
 def attention_grad(backward):
     def grad_of(ctx, grad):
-        q, k, v = ctx.saved_tensors
-        dq, dk, dv = backward(grad, q, k, v, ctx.causal, ctx.scale)
-        return dq, dk, dv, None, None
+        q, k, v, attn_mask, key_lengths = ctx.saved_tensors
+        dq, dk, dv = backward(grad, q, k, v, *ctx.attrs, None, None, attn_mask, key_lengths,
+                              **ctx.masks)
+        return (dq, dk, dv) + _NO_GRADS
     return grad_of
 
 
 def attention_lse_setup(ctx, inputs, output):
-    q, k, v, causal, scale = inputs
     out, lse = output
     ctx.mark_non_differentiable(lse)
-    ctx.save_for_backward(q, k, v, out, lse)
-    ctx.causal = causal
-    ctx.scale = scale
+    _save_attention(ctx, inputs, out, lse)
 
 
 def attention_lse_grad(backward):
     def grad_of(ctx, grad, _grad_lse):
-        q, k, v, out, lse = ctx.saved_tensors
-        dq, dk, dv = backward(grad, q, k, v, ctx.causal, ctx.scale, out, lse)
-        return dq, dk, dv, None, None
+        q, k, v, attn_mask, key_lengths, out, lse = ctx.saved_tensors
+        dq, dk, dv = backward(grad, q, k, v, *ctx.attrs, out, lse, attn_mask, key_lengths,
+                              **ctx.masks)
+        return (dq, dk, dv) + _NO_GRADS
     return grad_of

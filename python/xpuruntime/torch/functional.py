@@ -92,24 +92,38 @@ def rms_norm(x: torch.Tensor, weight: Optional[torch.Tensor] = None,
 
 
 def attention_lse(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = False,
-                  scale: Optional[float] = None) -> tuple[torch.Tensor, torch.Tensor]:
+                  scale: Optional[float] = None, *, attn_mask: Optional[torch.Tensor] = None,
+                  key_lengths: Optional[torch.Tensor] = None, window_left: Optional[int] = None,
+                  causal_align: str = "top_left") -> tuple[torch.Tensor, torch.Tensor]:
     """Attention's output over (batch, heads, seq, head_dim) and the float32
     log-sum-exp of each query's scores (``torch.ops.xpuruntime.attention_lse``);
-    the backward reuses both instead of recomputing the forward."""
-    if not _eager(q, k, v):
-        return _ops.attention_lse(q, k, v, causal, scale)
+    the backward reuses both instead of recomputing the forward. Masks and
+    grouped heads as :func:`attention`."""
+    args = (q, k, v, causal, scale, attn_mask, key_lengths, window_left, causal_align)
+    if not _eager(q, k, v, attn_mask, key_lengths):
+        return _ops.attention_lse(*args)
     if _wants_grad(q, k, v):
-        return _AttentionLse.apply(q, k, v, causal, scale)
-    return _calls.attention_lse(q, k, v, causal, scale)
+        return _AttentionLse.apply(*args)
+    return _calls.attention_lse(*args)
 
 
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = False,
-              scale: Optional[float] = None) -> torch.Tensor:
+              scale: Optional[float] = None, *, attn_mask: Optional[torch.Tensor] = None,
+              key_lengths: Optional[torch.Tensor] = None, window_left: Optional[int] = None,
+              causal_align: str = "top_left") -> torch.Tensor:
     """Scaled dot-product attention over (batch, heads, seq, head_dim), as
-    torch's scaled_dot_product_attention (causal masks top-left aligned).
-    With a gradient to compute it keeps the log-sum-exp for the backward."""
+    torch's scaled_dot_product_attention (causal masks top-left aligned
+    unless ``causal_align="bottom_right"``). k and v may have fewer heads
+    than q (grouped-query attention); ``attn_mask`` is bool (True = attend)
+    or additive, broadcastable to (batch, heads, Lq, Lk); ``key_lengths``
+    int32 (batch,) counts each entry's valid keys; ``window_left`` limits
+    each query to that many keys before its diagonal. A query that sees no
+    key gets zeros. With a gradient to compute it keeps the log-sum-exp for
+    the backward."""
+    masks = dict(attn_mask=attn_mask, key_lengths=key_lengths, window_left=window_left,
+                 causal_align=causal_align)
     if _wants_grad(q, k, v):
-        return attention_lse(q, k, v, causal, scale)[0]
-    if not _eager(q, k, v):
-        return _ops.attention(q, k, v, causal, scale)
-    return _calls.attention(q, k, v, causal, scale)
+        return attention_lse(q, k, v, causal, scale, **masks)[0]
+    if not _eager(q, k, v, attn_mask, key_lengths):
+        return _ops.attention(q, k, v, causal, scale, *masks.values())
+    return _calls.attention(q, k, v, causal, scale, *masks.values())

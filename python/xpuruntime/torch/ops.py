@@ -90,30 +90,44 @@ rms_norm.register_autograd(_formulas.rms_norm_grad(rms_norm_backward),
 
 # ---- attention --------------------------------------------------------------
 
+# Masks as xpuruntime.ops.attention takes them: attn_mask bool (True =
+# attend) or additive, broadcastable to (batch, heads, Lq, Lk); key_lengths
+# int32 (batch,); window_left; causal_align "top_left" or "bottom_right".
+# k and v may have fewer heads than q (grouped-query attention).
+
 @torch.library.custom_op(f"{_LIB}::attention", mutates_args=())
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool,
-              scale: Optional[float]) -> torch.Tensor:
+              scale: Optional[float], attn_mask: Optional[torch.Tensor] = None,
+              key_lengths: Optional[torch.Tensor] = None, window_left: Optional[int] = None,
+              causal_align: str = "top_left") -> torch.Tensor:
     """Scaled dot-product attention over (batch, heads, seq, head_dim), as
-    torch's scaled_dot_product_attention (causal masks top-left aligned)."""
-    return _calls.attention(q, k, v, causal, scale)
+    torch's scaled_dot_product_attention (causal masks top-left aligned
+    unless causal_align says otherwise)."""
+    return _calls.attention(q, k, v, causal, scale, attn_mask, key_lengths, window_left,
+                            causal_align)
 
 
 @attention.register_fake
-def _(q, k, v, causal, scale):
+def _(q, k, v, causal, scale, attn_mask=None, key_lengths=None, window_left=None,
+      causal_align="top_left"):
     return _empty_in_axis_order_of(q, (*q.shape[:-1], v.shape[-1]))
 
 
 @torch.library.custom_op(f"{_LIB}::attention_lse", mutates_args=())
 def attention_lse(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool,
-                  scale: Optional[float]) -> tuple[torch.Tensor, torch.Tensor]:
+                  scale: Optional[float], attn_mask: Optional[torch.Tensor] = None,
+                  key_lengths: Optional[torch.Tensor] = None, window_left: Optional[int] = None,
+                  causal_align: str = "top_left") -> tuple[torch.Tensor, torch.Tensor]:
     """attention's output and the float32 log-sum-exp of each query's scores,
     (batch, heads, seq); the backward takes both instead of recomputing the
     forward, which is what training wants."""
-    return _calls.attention_lse(q, k, v, causal, scale)
+    return _calls.attention_lse(q, k, v, causal, scale, attn_mask, key_lengths, window_left,
+                                causal_align)
 
 
 @attention_lse.register_fake
-def _(q, k, v, causal, scale):
+def _(q, k, v, causal, scale, attn_mask=None, key_lengths=None, window_left=None,
+      causal_align="top_left"):
     return (_empty_in_axis_order_of(q, (*q.shape[:-1], v.shape[-1])),
             q.new_empty(q.shape[:-1], dtype=torch.float32))
 
@@ -121,16 +135,21 @@ def _(q, k, v, causal, scale):
 @torch.library.custom_op(f"{_LIB}::attention_backward", mutates_args=())
 def attention_backward(grad: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                        causal: bool, scale: Optional[float],
-                       output: Optional[torch.Tensor] = None, lse: Optional[torch.Tensor] = None
+                       output: Optional[torch.Tensor] = None, lse: Optional[torch.Tensor] = None,
+                       attn_mask: Optional[torch.Tensor] = None,
+                       key_lengths: Optional[torch.Tensor] = None,
+                       window_left: Optional[int] = None, causal_align: str = "top_left"
                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(dq, dk, dv) of attention for the output gradient ``grad``; with the
     forward's ``output`` and ``lse`` (attention_lse) the weights come from
     them instead of a recomputed forward."""
-    return _calls.attention_backward(grad, q, k, v, causal, scale, output, lse)
+    return _calls.attention_backward(grad, q, k, v, causal, scale, output, lse, attn_mask,
+                                     key_lengths, window_left, causal_align)
 
 
 @attention_backward.register_fake
-def _(grad, q, k, v, causal, scale, output=None, lse=None):
+def _(grad, q, k, v, causal, scale, output=None, lse=None, attn_mask=None, key_lengths=None,
+      window_left=None, causal_align="top_left"):
     return tuple(_empty_in_axis_order_of(x, x.shape) for x in (q, k, v))
 
 
