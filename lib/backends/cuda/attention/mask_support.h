@@ -13,11 +13,14 @@ namespace xrt::cuda::attn {
 
 // "" when q, k, v at inputs[first..first+2] and the mask inputs after them
 // (attn_mask, key_lengths at first + 3, + 4 forward; 6, 7 backward) use
-// nothing outside plain (or top-left causal) attention with equal heads.
-inline std::string unsupported_features(const xrt_kernel_context_t* ctx, size_t first) {
+// nothing outside plain (or top-left causal) attention, with equal heads
+// unless grouped_heads (k and v's heads a divisor of q's, which the schema
+// checked).
+inline std::string unsupported_features(const xrt_kernel_context_t* ctx, size_t first,
+                                        bool grouped_heads) {
   const xrt_kernel_tensor_t& q = ctx->inputs[first];
   const xrt_kernel_tensor_t& k = ctx->inputs[first + 1];
-  if (q.shape[1] != k.shape[1]) {
+  if (!grouped_heads && q.shape[1] != k.shape[1]) {
     return "grouped-query attention (q has " + std::to_string(q.shape[1]) + " heads, k and v " +
            std::to_string(k.shape[1]) + ")";
   }
