@@ -173,7 +173,7 @@ static void test_unknown_ops(void) {
   const xrt_tensor_t* inputs[] = {x};
   xrt_tensor_t* out = NULL;
   CHECK_ERROR(xrt_op_run("testops.missing", inputs, 1, NULL, 0, NULL, &out), XRT_ERROR_NOT_FOUND,
-              "attention_backward, testops.scale_shift, testops.row_stats)");
+              "kv_cache_append, testops.scale_shift, testops.row_stats)");
   /* Ops of a plugin that was refused are not registered. */
   CHECK_ERROR(xrt_op_run("badops.twice", inputs, 1, NULL, 0, NULL, &out), XRT_ERROR_NOT_FOUND,
               "unknown op 'badops.twice'");
