@@ -82,3 +82,57 @@ def test_module_masks_match_multihead_attention(masks):
     for a, b in zip(torch.autograd.grad(got.sum(), [x] + list(ours.parameters())),
                     torch.autograd.grad(want.sum(), [x] + list(theirs.parameters()))):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def _packed_reference(q, k, v, cu_q, cu_k, causal):
+    pieces = []
+    for b in range(len(cu_q) - 1):
+        per_seq = [x[s:e].transpose(0, 1)[None] for x, (s, e) in
+                   ((q, (cu_q[b], cu_q[b + 1])), (k, (cu_k[b], cu_k[b + 1])),
+                    (v, (cu_k[b], cu_k[b + 1])))]
+        out = torch.nn.functional.scaled_dot_product_attention(*per_seq, is_causal=causal,
+                                                               enable_gqa=True)
+        pieces.append(out[0].transpose(0, 1))
+    return torch.cat(pieces)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_varlen_custom_op_with_gradients(compiled):
+    gen = torch.Generator().manual_seed(3)
+    q = torch.randn(10, 4, 8, dtype=torch.float64, generator=gen, requires_grad=True)
+    k, v = (torch.randn(12, 2, 8, dtype=torch.float64, generator=gen, requires_grad=True)
+            for _ in range(2))
+    cu_q = torch.tensor([0, 4, 10], dtype=torch.int32)
+    cu_k = torch.tensor([0, 5, 12], dtype=torch.int32)
+    op = torch.ops.xpuruntime.attention_varlen
+    if compiled:
+        op = torch.compile(op, fullgraph=True, backend="aot_eager")
+    got, lse = op(q, k, v, cu_q, cu_k, 6, 7, True, None)
+    assert lse.shape == (4, 10)
+    want = _packed_reference(q, k, v, cu_q, cu_k, True)
+    torch.testing.assert_close(got, want)
+    # The backward takes the float32 lse.
+    for a, b in zip(_grads(got, (q, k, v)), _grads(want, (q, k, v))):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_decode_and_append_custom_ops_compile():
+    k_cache, v_cache = torch.zeros(2, 8, 2, 8), torch.zeros(2, 8, 2, 8)
+    lengths = torch.tensor([3, 0], dtype=torch.int32)
+    new = torch.randn(2, 1, 2, 8)
+
+    def step(q, k_cache, v_cache, new, lengths):
+        lengths = torch.ops.xpuruntime.kv_cache_append(k_cache, v_cache, new, new, lengths)
+        return torch.ops.xpuruntime.attention_decode(q, k_cache, v_cache, lengths, None, None)
+
+    q = torch.randn(2, 1, 4, 8)
+    got = torch.compile(step, fullgraph=True, backend="aot_eager")(q, k_cache, v_cache, new,
+                                                                   lengths)
+    torch.testing.assert_close(k_cache[0, 3], new[0, 0])
+    torch.testing.assert_close(v_cache[1, 0], new[1, 0])
+    for b, n in enumerate((4, 1)):
+        keys = k_cache[b, :n].transpose(0, 1)[None]
+        want = torch.nn.functional.scaled_dot_product_attention(
+            q[b].transpose(0, 1)[None], keys, v_cache[b, :n].transpose(0, 1)[None],
+            enable_gqa=True)
+        torch.testing.assert_close(got[b], want[0].transpose(0, 1))

@@ -75,3 +75,21 @@ def attention_lse_grad(backward):
                               **ctx.masks)
         return (dq, dk, dv) + _NO_GRADS
     return grad_of
+
+
+def attention_varlen_setup(ctx, inputs, output):
+    q, k, v, cu_q, cu_k, max_q, max_k, causal, scale, window_left, causal_align = inputs
+    out, lse = output
+    ctx.mark_non_differentiable(lse)
+    ctx.save_for_backward(q, k, v, cu_q, cu_k, out, lse)
+    ctx.attrs = (max_q, max_k, causal, scale)
+    ctx.masks = dict(window_left=window_left, causal_align=causal_align)
+
+
+def attention_varlen_grad(backward):
+    def grad_of(ctx, grad, _grad_lse):
+        q, k, v, cu_q, cu_k, out, lse = ctx.saved_tensors
+        dq, dk, dv = backward(grad.contiguous(), q, k, v, cu_q, cu_k, *ctx.attrs, out, lse,
+                              **ctx.masks)
+        return (dq, dk, dv) + (None,) * 8
+    return grad_of

@@ -157,3 +157,78 @@ attention.register_autograd(_formulas.attention_grad(attention_backward),
                             setup_context=_formulas.attention_setup)
 attention_lse.register_autograd(_formulas.attention_lse_grad(attention_backward),
                                 setup_context=_formulas.attention_lse_setup)
+
+
+# ---- packed sequences and decoding ---------------------------------------------
+
+@torch.library.custom_op(f"{_LIB}::attention_varlen", mutates_args=())
+def attention_varlen(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                     cu_seqlens_q: torch.Tensor, cu_seqlens_k: torch.Tensor,
+                     max_seqlen_q: Optional[int], max_seqlen_k: Optional[int], causal: bool,
+                     scale: Optional[float], window_left: Optional[int] = None,
+                     causal_align: str = "top_left") -> tuple[torch.Tensor, torch.Tensor]:
+    """Attention over packed sequences (xpuruntime.ops.attention_varlen): the
+    output (total_q, heads, head_dim_v) and the float32 lse (heads, total_q)."""
+    return _calls.attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q,
+                                   max_seqlen_k, causal, scale, window_left, causal_align)
+
+
+@attention_varlen.register_fake
+def _(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k, causal, scale,
+      window_left=None, causal_align="top_left"):
+    return (q.new_empty((*q.shape[:-1], v.shape[-1])),
+            q.new_empty((q.shape[1], q.shape[0]), dtype=torch.float32))
+
+
+@torch.library.custom_op(f"{_LIB}::attention_varlen_backward", mutates_args=())
+def attention_varlen_backward(grad: torch.Tensor, q: torch.Tensor, k: torch.Tensor,
+                              v: torch.Tensor, cu_seqlens_q: torch.Tensor,
+                              cu_seqlens_k: torch.Tensor, max_seqlen_q: Optional[int],
+                              max_seqlen_k: Optional[int], causal: bool, scale: Optional[float],
+                              output: torch.Tensor, lse: torch.Tensor,
+                              window_left: Optional[int] = None, causal_align: str = "top_left"
+                              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(dq, dk, dv) of attention_varlen, packed like q, k, v."""
+    return _calls.attention_varlen_backward(grad, q, k, v, cu_seqlens_q, cu_seqlens_k,
+                                            max_seqlen_q, max_seqlen_k, causal, scale, output,
+                                            lse, window_left, causal_align)
+
+
+@attention_varlen_backward.register_fake
+def _(grad, q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k, causal, scale,
+      output, lse, window_left=None, causal_align="top_left"):
+    return tuple(_empty_like_contiguous(x) for x in (q, k, v))
+
+
+attention_varlen.register_autograd(_formulas.attention_varlen_grad(attention_varlen_backward),
+                                   setup_context=_formulas.attention_varlen_setup)
+
+
+@torch.library.custom_op(f"{_LIB}::attention_decode", mutates_args=())
+def attention_decode(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
+                     cache_seqlens: torch.Tensor, block_table: Optional[torch.Tensor],
+                     scale: Optional[float], causal: bool = True,
+                     window_left: Optional[int] = None) -> torch.Tensor:
+    """New queries against a contiguous or paged KV cache
+    (xpuruntime.ops.attention_decode); forward only."""
+    return _calls.attention_decode(q, k_cache, v_cache, cache_seqlens, block_table, scale, causal,
+                                   window_left)
+
+
+@attention_decode.register_fake
+def _(q, k_cache, v_cache, cache_seqlens, block_table, scale, causal=True, window_left=None):
+    return q.new_empty((*q.shape[:-1], v_cache.shape[-1]))
+
+
+@torch.library.custom_op(f"{_LIB}::kv_cache_append", mutates_args=("k_cache", "v_cache"))
+def kv_cache_append(k_cache: torch.Tensor, v_cache: torch.Tensor, k: torch.Tensor,
+                    v: torch.Tensor, cache_seqlens: torch.Tensor,
+                    block_table: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Writes k and v into the caches in place (xpuruntime.ops.kv_cache_append)
+    and returns cache_seqlens + new_len."""
+    return _calls.kv_cache_append(k_cache, v_cache, k, v, cache_seqlens, block_table)
+
+
+@kv_cache_append.register_fake
+def _(k_cache, v_cache, k, v, cache_seqlens, block_table=None):
+    return torch.empty_like(cache_seqlens)
