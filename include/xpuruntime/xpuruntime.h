@@ -382,9 +382,18 @@ XRT_API xrt_status_t xrt_layer_norm(const xrt_tensor_t* x, const xrt_tensor_t* w
                                     xrt_tensor_t** out);
 XRT_API xrt_status_t xrt_rms_norm(const xrt_tensor_t* x, const xrt_tensor_t* weight, double eps,
                                   xrt_stream_t* stream, xrt_tensor_t** out);
-/* q (B, H, Lq, D), k (B, H, Lk, D), v (B, H, Lk, Dv) → (B, H, Lq, Dv).
- * causal masks key j for query i when j > i (top-left aligned, as torch's
- * scaled_dot_product_attention). scale <= 0 means 1/sqrt(D).
+/* q (B, H, Lq, D), k (B, Hkv, Lk, D), v (B, Hkv, Lk, Dv) → (B, H, Lq, Dv),
+ * Hkv dividing H (grouped-query attention: q head h reads kv head
+ * h / (H / Hkv)). causal masks key j for query i when j > i (top-left
+ * aligned, as torch's scaled_dot_product_attention). scale <= 0 means
+ * 1/sqrt(D). The op "attention" (xrt_op_run) also takes optional inputs
+ * attn_mask (bool, True = attend, or added to the scores; broadcastable to
+ * (B, H, Lq, Lk)) and key_lengths (int32 (B,)), and attributes window_left
+ * (keys more than that many before the diagonal are masked; -1: none) and
+ * causal_align (0 top-left, 1 bottom-right: query i sits on key
+ * i + Lk - Lq). A query that sees no key gets zeros. Packed sequences:
+ * "attention_varlen"; decoding from a (paged) KV cache: "attention_decode"
+ * and "kv_cache_append" (lib/core/op_schemas.cpp lists their operands).
  * Layout: q, k and v may be strided views, e.g. (B, L, H, D) memory seen
  * as (B, H, L, D); kernels read them in place. The output (and the
  * gradients of attention_backward: dq, dk, dv) keep the axis order of q
@@ -420,8 +429,9 @@ XRT_API xrt_status_t xrt_op_run(const char* op, const xrt_tensor_t* const* input
  * dbias; "rms_norm_backward": dx, dweight; "attention_lse" with inputs q,
  * k, v and attributes causal, scale: the output and the float32 (batch,
  * heads, seq) natural log-sum-exp of each query's scaled scores;
- * "attention_backward" with inputs grad, q, k, v and, optionally together,
- * attention_lse's output and lse: dq, dk, dv); num_outputs must match. */
+ * "attention_backward" with inputs grad, q, k, v, optionally together
+ * attention_lse's output and lse, then attention's attn_mask and
+ * key_lengths: dq, dk, dv); num_outputs must match. */
 XRT_API xrt_status_t xrt_op_run_outputs(const char* op, const xrt_tensor_t* const* inputs,
                                         size_t num_inputs, const xrt_attr_t* attrs,
                                         size_t num_attrs, xrt_stream_t* stream,

@@ -12,6 +12,10 @@ cdef enum:
     _EXCHANGE_MAX_TYPES = 8
     _EXCHANGE_MAX_STREAMS = 32
     _EXCHANGE_MAX_DEVICES = 64
+    # Built-in ops go past the plugin ABI's XRT_OP_MAX_INPUTS and _ATTRS:
+    # attention_backward takes 8 inputs, attention_varlen 6 attributes.
+    _EXCHANGE_MAX_INPUTS = 8
+    _EXCHANGE_MAX_ATTRS = 8
 
 # type → its table. The types are kept (strong references) so a cached
 # address always names the type it was looked up for.
@@ -135,14 +139,14 @@ cdef class ExchangeOp:
     cdef size_t num_outputs
     cdef size_t num_attrs
     cdef tuple attr_names  # bytes, kept for the attrs' name pointers
-    cdef _AttrKind attr_kinds[XRT_OP_MAX_ATTRS]
+    cdef _AttrKind attr_kinds[_EXCHANGE_MAX_ATTRS]
 
     def __init__(self, str op, tuple inputs, tuple attrs=(), size_t num_outputs=1, impl=None):
-        if not 1 <= len(inputs) <= XRT_OP_MAX_INPUTS:
-            raise InvalidArgument(f"ExchangeOp {op!r}: 1 to {XRT_OP_MAX_INPUTS} inputs, "
+        if not 1 <= len(inputs) <= _EXCHANGE_MAX_INPUTS:
+            raise InvalidArgument(f"ExchangeOp {op!r}: 1 to {_EXCHANGE_MAX_INPUTS} inputs, "
                                   f"got {len(inputs)}")
-        if len(attrs) > XRT_OP_MAX_ATTRS:
-            raise InvalidArgument(f"ExchangeOp {op!r}: at most {XRT_OP_MAX_ATTRS} attributes")
+        if len(attrs) > _EXCHANGE_MAX_ATTRS:
+            raise InvalidArgument(f"ExchangeOp {op!r}: at most {_EXCHANGE_MAX_ATTRS} attributes")
         if not 1 <= num_outputs <= XRT_OP_MAX_OUTPUTS:
             raise InvalidArgument(f"ExchangeOp {op!r}: 1 to {XRT_OP_MAX_OUTPUTS} outputs, "
                                   f"got {num_outputs}")
@@ -166,7 +170,7 @@ cdef class ExchangeOp:
             raise TypeError(f"{self.op.decode()}() takes {self.num_inputs} inputs and "
                             f"{self.num_attrs} attributes, got {num_args} arguments")
         # Attributes first: their __float__/__int__ run before any handle is taken.
-        cdef xrt_attr_t attrs[XRT_OP_MAX_ATTRS]
+        cdef xrt_attr_t attrs[_EXCHANGE_MAX_ATTRS]
         cdef size_t i
         for i in range(self.num_attrs):
             self._attr(&attrs[i], i, args[self.num_inputs + i])
@@ -175,7 +179,7 @@ cdef class ExchangeOp:
         cdef const DLPackExchangeAPI* table = NULL
         cdef DLManagedTensorVersioned* managed = NULL
         cdef DLDevice device
-        cdef xrt_tensor_t* handles[XRT_OP_MAX_INPUTS]
+        cdef xrt_tensor_t* handles[_EXCHANGE_MAX_INPUTS]
         cdef xrt_tensor_t* outs[XRT_OP_MAX_OUTPUTS]
         cdef xrt_stream_t* stream = NULL
         cdef xrt_status_t status = XRT_OK

@@ -42,6 +42,12 @@ const xrt_kernel_def_t kKernels[] = {
     def("attention", "cpu.attention", run_attention),
     def("attention_lse", "cpu.attention_lse", run_attention),
     def("attention_backward", "cpu.attention_backward", run_attention_backward),
+    def("attention_varlen", "cpu.attention_varlen", run_attention_varlen),
+    def("attention_varlen_lse", "cpu.attention_varlen_lse", run_attention_varlen),
+    def("attention_varlen_backward", "cpu.attention_varlen_backward",
+        run_attention_varlen_backward),
+    def("attention_decode", "cpu.attention_decode", run_attention_decode),
+    def("kv_cache_append", "cpu.kv_cache_append", run_kv_cache_append),
 };
 
 const xrt_plugin_api_t kApi = {

@@ -22,6 +22,10 @@ xrt_status_t run_bias_gelu(const xrt_kernel_context_t* ctx) noexcept;
 xrt_status_t run_bias_gelu_backward(const xrt_kernel_context_t* ctx) noexcept;
 xrt_status_t run_attention(const xrt_kernel_context_t* ctx) noexcept;
 xrt_status_t run_attention_backward(const xrt_kernel_context_t* ctx) noexcept;
+xrt_status_t run_attention_varlen(const xrt_kernel_context_t* ctx) noexcept;
+xrt_status_t run_attention_varlen_backward(const xrt_kernel_context_t* ctx) noexcept;
+xrt_status_t run_attention_decode(const xrt_kernel_context_t* ctx) noexcept;
+xrt_status_t run_kv_cache_append(const xrt_kernel_context_t* ctx) noexcept;
 
 }  // namespace xrt::cpu
 

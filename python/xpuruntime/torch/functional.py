@@ -98,6 +98,9 @@ _bias_gelu = _function("BiasGelu", _calls.bias_gelu, _formulas.bias_gelu_setup,
                        _formulas.bias_gelu_grad(_calls.bias_gelu_backward))
 _attention_lse = _function("AttentionLse", _calls.attention_lse, _formulas.attention_lse_setup,
                            _formulas.attention_lse_grad(_calls.attention_backward))
+_masked_attention_lse = _function("MaskedAttentionLse", _calls.masked_attention_lse,
+                                  _formulas.attention_lse_setup,
+                                  _formulas.attention_lse_grad(_calls.attention_backward))
 
 
 def layer_norm(x: torch.Tensor, weight: Optional[torch.Tensor] = None,
@@ -160,28 +163,58 @@ def bias_gelu(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
 
 
 def attention_lse(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = False,
-                  scale: Optional[float] = None) -> tuple[torch.Tensor, torch.Tensor]:
+                  scale: Optional[float] = None, *, attn_mask: Optional[torch.Tensor] = None,
+                  key_lengths: Optional[torch.Tensor] = None, window_left: Optional[int] = None,
+                  causal_align: str = "top_left") -> tuple[torch.Tensor, torch.Tensor]:
     """Attention's output over (batch, heads, seq, head_dim) and the float32
     log-sum-exp of each query's scores (``torch.ops.xpuruntime.attention_lse``);
-    the backward reuses both instead of recomputing the forward."""
-    route = _route(q, k, v)
+    the backward reuses both instead of recomputing the forward. Masks and
+    grouped heads as :func:`attention`."""
+    if (attn_mask is None and key_lengths is None and window_left is None
+            and causal_align == "top_left"):
+        route = _route(q, k, v)
+        if route == _PLAIN:
+            return _calls.attention_lse(q, k, v, causal, scale)
+        if route == _AUTOGRAD:
+            return _attention_lse(q, k, v, causal, scale)
+        return _ops.attention_lse(q, k, v, causal, scale)
+    masks = (attn_mask, key_lengths, window_left, causal_align)
+    route = _route(q, k, v, attn_mask, key_lengths)
     if route == _PLAIN:
-        return _calls.attention_lse(q, k, v, causal, scale)
+        return _calls.masked_attention_lse(q, k, v, causal, scale, *masks)
     if route == _AUTOGRAD:
-        return _attention_lse(q, k, v, causal, scale)
-    return _ops.attention_lse(q, k, v, causal, scale)
+        return _masked_attention_lse(q, k, v, causal, scale, *masks)
+    return _ops.attention_lse(q, k, v, causal, scale, *masks)
 
 
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = False,
-              scale: Optional[float] = None) -> torch.Tensor:
+              scale: Optional[float] = None, *, attn_mask: Optional[torch.Tensor] = None,
+              key_lengths: Optional[torch.Tensor] = None, window_left: Optional[int] = None,
+              causal_align: str = "top_left") -> torch.Tensor:
     """Scaled dot-product attention over (batch, heads, seq, head_dim), as
-    torch's scaled_dot_product_attention (causal masks top-left aligned).
-    With a gradient to compute it keeps the log-sum-exp for the backward."""
-    route = _route(q, k, v)
-    if route == _PLAIN:
-        return _calls.attention(q, k, v, causal, scale)
-    if route == _AUTOGRAD:
-        return _attention_lse(q, k, v, causal, scale)[0]
+    torch's scaled_dot_product_attention (causal masks top-left aligned
+    unless ``causal_align="bottom_right"``). k and v may have fewer heads
+    than q (grouped-query attention); ``attn_mask`` is bool (True = attend)
+    or additive, broadcastable to (batch, heads, Lq, Lk); ``key_lengths``
+    int32 (batch,) counts each entry's valid keys; ``window_left`` limits
+    each query to that many keys before its diagonal. A query that sees no
+    key gets zeros. With a gradient to compute it keeps the log-sum-exp for
+    the backward."""
+    if (attn_mask is None and key_lengths is None and window_left is None
+            and causal_align == "top_left"):
+        route = _route(q, k, v)
+        if route == _PLAIN:
+            return _calls.attention(q, k, v, causal, scale)
+        if route == _AUTOGRAD:
+            return _attention_lse(q, k, v, causal, scale)[0]
+        masks = ()
+    else:
+        masks = (attn_mask, key_lengths, window_left, causal_align)
+        route = _route(q, k, v, attn_mask, key_lengths)
+        if route == _PLAIN:
+            return _calls.masked_attention(q, k, v, causal, scale, *masks)
+        if route == _AUTOGRAD:
+            return _masked_attention_lse(q, k, v, causal, scale, *masks)[0]
     if torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v)):
-        return _ops.attention_lse(q, k, v, causal, scale)[0]
-    return _ops.attention(q, k, v, causal, scale)
+        return _ops.attention_lse(q, k, v, causal, scale, *masks)[0]
+    return _ops.attention(q, k, v, causal, scale, *masks)

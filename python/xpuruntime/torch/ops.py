@@ -198,30 +198,95 @@ _autograd(bias_gelu, _calls.bias_gelu, _formulas.bias_gelu_grad(bias_gelu_backwa
 
 # ---- attention ------------------------------------------------------------------
 # Over (batch, heads, seq, head_dim), as torch's scaled_dot_product_attention
-# (causal masks top-left aligned). attention_lse adds the float32 log-sum-exp
-# of each query's scores, (batch, heads, seq), which attention_backward takes
-# (with the output) instead of recomputing the forward.
+# (causal masks top-left aligned unless causal_align is "bottom_right"); k
+# and v may have fewer heads than q (grouped-query attention). Masks as
+# xpuruntime.ops.attention takes them: attn_mask bool (True = attend) or
+# additive, broadcastable to (batch, heads, Lq, Lk); key_lengths int32
+# (batch,); window_left keys before the diagonal (None: unlimited).
+# attention_lse adds the float32 log-sum-exp of each query's scores,
+# (batch, heads, seq), which attention_backward takes (with the output)
+# instead of recomputing the forward.
+
+_MASKS = ("Tensor? attn_mask=None, Tensor? key_lengths=None, int? window_left=None,"
+          " str causal_align=\"top_left\"")
+
+
+def _attention_out(q, v):
+    return _empty_in_axis_order_of(q, (*q.shape[:-1], v.shape[-1]))
+
 
 attention = _define(
-    "attention(Tensor q, Tensor k, Tensor v, bool causal, float? scale) -> Tensor",
-    _calls.attention,
-    lambda q, k, v, causal, scale: _empty_in_axis_order_of(q, (*q.shape[:-1], v.shape[-1])))
+    f"attention(Tensor q, Tensor k, Tensor v, bool causal, float? scale, {_MASKS}) -> Tensor",
+    _calls.attention_op, lambda q, k, v, causal, scale, *masks: _attention_out(q, v))
 attention_lse = _define(
-    "attention_lse(Tensor q, Tensor k, Tensor v, bool causal, float? scale) -> (Tensor, Tensor)",
-    _calls.attention_lse,
-    lambda q, k, v, causal, scale: (_empty_in_axis_order_of(q, (*q.shape[:-1], v.shape[-1])),
-                                    q.new_empty(q.shape[:-1], dtype=torch.float32)))
+    f"attention_lse(Tensor q, Tensor k, Tensor v, bool causal, float? scale, {_MASKS})"
+    " -> (Tensor, Tensor)",
+    _calls.attention_lse_op,
+    lambda q, k, v, causal, scale, *masks: (_attention_out(q, v),
+                                            q.new_empty(q.shape[:-1], dtype=torch.float32)))
 attention_backward = _define(
     "attention_backward(Tensor grad, Tensor q, Tensor k, Tensor v, bool causal, float? scale,"
-    " Tensor? output=None, Tensor? lse=None) -> (Tensor, Tensor, Tensor)",
+    f" Tensor? output=None, Tensor? lse=None, {_MASKS}) -> (Tensor, Tensor, Tensor)",
     _calls.attention_backward,
-    lambda grad, q, k, v, causal, scale, output=None, lse=None: tuple(
+    lambda grad, q, k, v, causal, scale, *rest: tuple(
         _empty_in_axis_order_of(x, x.shape) for x in (q, k, v)))
-_autograd(attention, _calls.attention, _formulas.attention_grad(attention_backward),
+_autograd(attention, _calls.attention_op, _formulas.attention_grad(attention_backward),
           _formulas.attention_setup)
-_autograd(attention_lse, _calls.attention_lse, _formulas.attention_lse_grad(attention_backward),
-          _formulas.attention_lse_setup)
+_autograd(attention_lse, _calls.attention_lse_op,
+          _formulas.attention_lse_grad(attention_backward), _formulas.attention_lse_setup)
+
+# ---- packed sequences and decoding -------------------------------------------------
+# attention_varlen (xpuruntime.ops.attention_varlen): sequences packed as
+# (total, heads, head_dim) rows at cu_seqlens offsets; returns the output
+# and the float32 lse (heads, total_q). attention_decode: new queries
+# against a contiguous or paged KV cache, forward only. kv_cache_append
+# writes k and v into the caches in place and returns cache_seqlens + new_len.
+
+_WINDOW = "int? window_left=None, str causal_align=\"top_left\""
+
+attention_varlen = _define(
+    "attention_varlen(Tensor q, Tensor k, Tensor v, Tensor cu_seqlens_q, Tensor cu_seqlens_k,"
+    f" int? max_seqlen_q, int? max_seqlen_k, bool causal, float? scale, {_WINDOW})"
+    " -> (Tensor, Tensor)",
+    _calls.attention_varlen,
+    lambda q, k, v, *rest: (q.new_empty((*q.shape[:-1], v.shape[-1])),
+                            q.new_empty((q.shape[1], q.shape[0]), dtype=torch.float32)))
+attention_varlen_backward = _define(
+    "attention_varlen_backward(Tensor grad, Tensor q, Tensor k, Tensor v,"
+    " Tensor cu_seqlens_q, Tensor cu_seqlens_k, int? max_seqlen_q, int? max_seqlen_k,"
+    f" bool causal, float? scale, Tensor output, Tensor lse, {_WINDOW})"
+    " -> (Tensor, Tensor, Tensor)",
+    _calls.attention_varlen_backward,
+    lambda grad, q, k, v, *rest: tuple(_empty_like_contiguous(x) for x in (q, k, v)))
+_autograd(attention_varlen, _calls.attention_varlen,
+          _formulas.attention_varlen_grad(attention_varlen_backward),
+          _formulas.attention_varlen_setup)
+
+attention_decode = _define(
+    "attention_decode(Tensor q, Tensor k_cache, Tensor v_cache, Tensor cache_seqlens,"
+    " Tensor? block_table, float? scale, bool causal=True, int? window_left=None) -> Tensor",
+    _calls.attention_decode,
+    lambda q, k_cache, v_cache, *rest: q.new_empty((*q.shape[:-1], v_cache.shape[-1])))
+
+kv_cache_append = _define(
+    "kv_cache_append(Tensor(a!) k_cache, Tensor(b!) v_cache, Tensor k, Tensor v,"
+    " Tensor cache_seqlens, Tensor? block_table=None) -> Tensor",
+    _calls.kv_cache_append, lambda k_cache, v_cache, k, v, cache_seqlens, *rest: torch.empty_like(
+        cache_seqlens))
+
+
+def _bump_cache_versions(keyset, k_cache, v_cache, *args):
+    """kv_cache_append's ADInplaceOrView kernel: the caches change in place,
+    so autograd must see their versions move (as for torch's in-place ops)."""
+    torch.autograd.graph.increment_version((k_cache, v_cache))
+    with torch._C._AutoDispatchBelowADInplaceOrView():
+        return kv_cache_append.redispatch(keyset & torch._C._after_ADInplaceOrView_keyset,
+                                          k_cache, v_cache, *args)
+
+
+_LIB.impl("kv_cache_append", _bump_cache_versions, "ADInplaceOrView", with_keyset=True)
 
 for _backward in (layer_norm_backward, rms_norm_backward, add_layer_norm_backward,
-                  add_rms_norm_backward, bias_gelu_backward, attention_backward):
+                  add_rms_norm_backward, bias_gelu_backward, attention_backward,
+                  attention_varlen_backward):
     _not_differentiable(_backward, getattr(_calls, _backward._opname))
