@@ -332,16 +332,21 @@ const char* session_property(const xrt_plugin_session_t* session, const char* ke
 
 namespace {
 
+// Both run paths (tensors, value trees) take one input per model input.
+xrt_status_t check_input_count(const xrt_plugin_session_t* session, size_t num_inputs,
+                               char* error, size_t capacity) {
+  if (num_inputs == session->inputs.size()) return XRT_OK;
+  return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+              "onnxruntime: the model takes %zu inputs, got %zu", session->inputs.size(),
+              num_inputs);
+}
+
 xrt_status_t run_with(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* inputs,
                       size_t num_inputs, const size_t* output_indices, size_t num_outputs,
                       const xrt_session_outputs_t* outputs, const OrtRunOptions* run_options,
                       char* error, size_t capacity) {
   const Functions& f = api();
-  if (num_inputs != session->inputs.size()) {
-    return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
-                "onnxruntime: the model takes %zu inputs, got %zu", session->inputs.size(),
-                num_inputs);
-  }
+  if (xrt_status_t s = check_input_count(session, num_inputs, error, capacity)) return s;
   if (outputs->struct_size < offsetof(xrt_session_outputs_t, adopt_output) + sizeof(void*) ||
       !outputs->adopt_output) {
     return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
@@ -486,11 +491,7 @@ xrt_status_t session_run_values(xrt_plugin_session_t* session,
                                 const xrt_session_outputs_t* outputs, const xrt_run_stop_t* stop,
                                 char* error, size_t capacity) {
   const Functions& f = api();
-  if (num_inputs != session->inputs.size()) {
-    return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
-                "onnxruntime: the model takes %zu inputs, got %zu", session->inputs.size(),
-                num_inputs);
-  }
+  if (xrt_status_t s = check_input_count(session, num_inputs, error, capacity)) return s;
   if (outputs->struct_size < offsetof(xrt_session_outputs_t, put_value) + sizeof(void*) ||
       !outputs->put_value) {
     return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
