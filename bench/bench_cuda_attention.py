@@ -6,6 +6,10 @@ FlashAttention and cuDNN backends, in TFLOP/s, measured in the same run.
 
     python bench/bench_cuda_attention.py [--no-save]
 
+A second table times grouped-query attention (q heads a multiple of k and
+v's) against torch's SDPA with enable_gqa=True on each backend that takes
+it.
+
 Counts 4*B*H*N^2*D FLOPs for the forward (halved when causal) and 2.5 times
 that for the backward. The backward gets the forward's output and
 log-sum-exp (attention(..., return_lse=True)), as torch's autograd does.
@@ -32,23 +36,31 @@ from cudabench import DEVICE, event_medians, gpu_line
 CASES = [(4, 16, 4096, 128, False), (4, 16, 4096, 128, True),
          (2, 16, 16384, 128, False), (8, 16, 2048, 64, False)]
 XRT_IMPLS = [None, "xrt_sm90", "xrt_sm80"]
+# (batch, q heads, kv heads, seq, head_dim, causal)
+GQA_CASES = [(4, 32, 8, 4096, 128, False), (4, 32, 8, 4096, 128, True),
+             (8, 32, 4, 2048, 64, False)]
+GQA_IMPLS = [None, "xrt"]
+GQA_BACKENDS = [("flash", SDPBackend.FLASH_ATTENTION),
+                ("cudnn", SDPBackend.CUDNN_ATTENTION),
+                ("efficient", SDPBackend.EFFICIENT_ATTENTION)]
 BACKENDS = [("flash", SDPBackend.FLASH_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION)]
 
 
-def torch_fns(q, k, v, grad, causal, backend):
+def torch_fns(q, k, v, grad, causal, backend, gqa=False):
     """Forward and backward closures of torch SDPA on one backend, or
     (None, None) when that backend cannot run the case."""
     qr, kr, vr = (x.detach().requires_grad_(True) for x in (q, k, v))
+    extra = {"enable_gqa": True} if gqa else {}
     try:
         with sdpa_kernel(backend):
-            out = F.scaled_dot_product_attention(qr, kr, vr, is_causal=causal)
+            out = F.scaled_dot_product_attention(qr, kr, vr, is_causal=causal, **extra)
     except RuntimeError as error:
         print(f"torch {backend}: {error}".splitlines()[0], file=sys.stderr)
         return None, None
 
     def forward():
         with sdpa_kernel(backend):
-            F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+            F.scaled_dot_product_attention(q, k, v, is_causal=causal, **extra)
 
     def backward():
         torch.autograd.grad(out, (qr, kr, vr), grad, retain_graph=True)
@@ -71,7 +83,45 @@ def xrt_fns(xq, xk, xv, xg, causal, impl):
     def backward():
         ops.attention_backward(xg, xq, xk, xv, causal=causal, output=out, lse=lse, impl=impl)
 
+    try:
+        backward()
+    except xrt.Unsupported as error:
+        print(f"impl={impl} backward: {error}".splitlines()[0], file=sys.stderr)
+        return forward, None
     return forward, backward
+
+
+def gqa_rows(b: int, h: int, hk: int, n: int, d: int, causal: bool) -> list[tuple]:
+    """Our GQA attention (dispatched, and impl='xrt') and torch SDPA with
+    enable_gqa on each backend, forward and backward, in TFLOP/s."""
+    q, grad = (torch.randn(b, h, n, d, device=DEVICE, dtype=torch.bfloat16) for _ in range(2))
+    k, v = (torch.randn(b, hk, n, d, device=DEVICE, dtype=torch.bfloat16) for _ in range(2))
+    xq, xk, xv, xg = (xrt.from_dlpack(x) for x in (q, k, v, grad))
+    flops = 4 * b * h * n * n * d * (0.5 if causal else 1.0)
+    fwd_fns, bwd_fns = [], []
+    for impl in GQA_IMPLS:
+        fwd, bwd = xrt_fns(xq, xk, xv, xg, causal, impl)
+        fwd_fns.append(fwd)
+        bwd_fns.append(bwd)
+    chosen = []
+    with xrt.Profiler() as prof:
+        for fn in (fwd_fns[0], bwd_fns[0]):
+            if fn:
+                fn()
+    chosen = [e["args"]["impl"].removeprefix("cuda.") for e in prof.events()
+              if e.get("ph") == "X" and e["name"].startswith("attention")]
+    for _, backend in GQA_BACKENDS:
+        fwd, bwd = torch_fns(q, k, v, grad, causal, backend, gqa=True)
+        fwd_fns.append(fwd)
+        bwd_fns.append(bwd)
+    iters = max(1, int(2e13 // flops))
+    name = f"B{b} H{h}/{hk} N{n} D{d}{' causal' if causal else ''}"
+    rows = []
+    for label, fns, work in (("fwd", fwd_fns, flops), ("bwd", bwd_fns, 2.5 * flops)):
+        times = event_medians(fns, iters=iters, repeats=5)
+        impl = (chosen[0] if label == "fwd" else chosen[-1]) if chosen else "-"
+        rows.append((f"{name} {label}", impl, *(work / t / 1e12 for t in times)))
+    return rows
 
 
 def case_rows(b: int, h: int, n: int, d: int, causal: bool) -> list[tuple]:
@@ -121,6 +171,16 @@ def main() -> int:
         lines.append(f"| {name} | {impl} | {ours:.1f} | {hopper:.1f} | {sm80:.1f} | {flash:.1f} "
                      f"| {cudnn:.1f} | {ours / flash:.2f} | {ours / cudnn:.2f} "
                      f"| {best / cudnn:.2f} |")
+    lines += ["", "Grouped-query attention (heads q/kv), bf16, TFLOP/s:", "",
+              "| case | dispatched to | xpuruntime | impl='xrt' | torch flash | torch cuDNN "
+              "| torch efficient | xpuruntime vs best torch |",
+              "|---|---|---|---|---|---|---|---|"]
+    for case in GQA_CASES:
+        for name, impl, ours, xrt_own, *theirs in gqa_rows(*case):
+            best = max((x for x in theirs if x == x), default=float("nan"))
+            cells = " | ".join(f"{x:.1f}" for x in (ours, xrt_own, *theirs))
+            lines.append(f"| {name} | {impl} | {cells} | {ours / best:.2f} |")
+        torch.cuda.synchronize()
     table = "\n".join(lines)
     print(table)
     if not args.no_save:

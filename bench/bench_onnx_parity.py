@@ -41,7 +41,7 @@ def main() -> int:
         if kind == "wrong":
             wrong.append(f"{case.id}: {result}")
     total = collections.Counter()
-    lines = ["| suite | bit-identical | refused: non-tensor values | wrong or failed "
+    lines = ["| suite | bit-identical | refused: empty sequence inputs | wrong or failed "
              "| onnxruntime cannot run |", "|---|---|---|---|---|"]
     for suite, row in counts.items():
         total.update(row)

@@ -1,15 +1,18 @@
-"""One transformer block trained with xpuruntime's kernels inside PyTorch
-(xpuruntime.torch: LayerNorm, Attention) against the same block in torch
-eager with scaled_dot_product_attention, measured in the same run.
+"""Transformer encoder training steps with xpuruntime's kernels inside
+PyTorch (xt.TransformerEncoderLayer: our attention, the residual adds
+fused into the norms, the bias fused into the GELU) against torch's own
+nn.TransformerEncoderLayer with the same weights, eager and, with
+--compile, under torch.compile (default mode), measured in the same run.
 
-    python bench/bench_torch_block.py [--quick] [--no-save] [--kernels]
+    python bench/bench_torch_block.py [--quick] [--no-save] [--kernels] [--compile]
 
-Forward+backward of a pre-norm block (width 1024, 16 heads, seq 2048,
-batch 8, bf16) on cuda:0; prints the time per step, the ratio, and the
-per-op breakdown of our step from the xrt Profiler (host-side spans), the
-host time to queue a step and, with --kernels, the GPU time per kernel and
-the host time per call (CUDA runtime calls included) of one step of each
-block from torch's profiler. Writes bench/results/<date>-torch-block.md.
+Forward+backward of one pre-norm layer and of a 6-layer encoder (width
+1024, 16 heads, seq 2048, batch 8, causal, bf16, no dropout) on cuda:0:
+wall time per step (CUDA events), GPU kernel time per step (torch's
+profiler, the sum over kernels), the host time to queue a step, the
+ratios, and the xrt Profiler's per-op spans of our layer. --kernels adds
+the per-kernel GPU time and the host time per call of one step of each
+layer. Writes bench/results/<date>-torch-block.md.
 """
 from __future__ import annotations
 
@@ -18,7 +21,6 @@ import sys
 import time
 
 import torch
-import torch.nn.functional as F
 
 import xpuruntime as xrt
 import xpuruntime.torch as xt
@@ -26,68 +28,54 @@ import xpuruntime.torch as xt
 from benchlib import save_results
 from cudabench import DEVICE, event_medians, gpu_line
 
-class TorchAttention(torch.nn.MultiheadAttention):
-    """torch's own attention through SDPA (what a torch user writes)."""
-
-    def forward(self, x):
-        batch, seq, width = x.shape
-        q, k, v = F.linear(x, self.in_proj_weight, self.in_proj_bias).chunk(3, dim=-1)
-        q, k, v = (t.view(batch, seq, self.num_heads, self.head_dim).transpose(1, 2)
-                   for t in (q, k, v))
-        out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        return self.out_proj(out.transpose(1, 2).reshape(batch, seq, width))
+WIDTH, HEADS, SEQ, LAYERS = 1024, 16, 2048, 6
 
 
-class OurAttention(xt.Attention):
-    def forward(self, x):
-        return super().forward(x, x, x, is_causal=True)[0]
+def make_models(layer_cls, num_layers):
+    """One layer (num_layers 1) or an encoder stack of layer_cls, seeded
+    so every class gets the same weights."""
+    torch.manual_seed(0)
+    layer = layer_cls(WIDTH, HEADS, 4 * WIDTH, dropout=0.0, activation="gelu",
+                      batch_first=True, norm_first=True, device=DEVICE, dtype=torch.bfloat16)
+    if num_layers == 1:
+        return layer
+    return torch.nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
 
 
-class Block(torch.nn.Module):
-    def __init__(self, width, heads, norm, attention):
-        super().__init__()
-        self.norm1, self.norm2 = norm(width), norm(width)
-        self.attn = attention(width, heads, batch_first=True)
-        self.mlp = torch.nn.Sequential(torch.nn.Linear(width, 4 * width), torch.nn.GELU(),
-                                       torch.nn.Linear(4 * width, width))
-
-    def forward(self, x):
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
+def step_of(model, x, grad, mask):
+    def step():
+        x.grad = None
+        model(x, mask, is_causal=True).backward(grad)
+    return step
 
 
-def step(block, x, grad):
-    x.grad = None
-    block(x).backward(grad)
-
-
-def kernel_table(block, x, grad) -> str:
-    """GPU time per kernel of one step, from torch's profiler (CUPTI)."""
+def gpu_kernel_seconds(step) -> float:
+    """GPU time of the kernels of one step (their sum), from torch's profiler."""
     from torch.profiler import ProfilerActivity, profile
     with profile(activities=[ProfilerActivity.CUDA]) as prof:
-        step(block, x, grad)
+        step()
         torch.cuda.synchronize()
-    return prof.key_averages().table(sort_by="self_device_time_total", row_limit=14,
-                                     max_name_column_width=60)
+    return sum(e.self_device_time_total for e in prof.key_averages()) / 1e6
 
 
-def host_table(block, x, grad) -> str:
-    """Host time per call of one step, CUDA runtime calls included: where
-    the host spends a step it must queue faster than the GPU runs it."""
+def profiler_table(step, cpu: bool) -> str:
+    """Per-kernel GPU time, or (cpu) host time per call with CUDA runtime calls."""
     from torch.profiler import ProfilerActivity, profile
-    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
-        step(block, x, grad)
+    activities = [ProfilerActivity.CPU, ProfilerActivity.CUDA] if cpu else [ProfilerActivity.CUDA]
+    with profile(activities=activities) as prof:
+        step()
         torch.cuda.synchronize()
-    return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=16,
-                                     max_name_column_width=60)
+    return prof.key_averages().table(
+        sort_by="self_cpu_time_total" if cpu else "self_device_time_total",
+        row_limit=16 if cpu else 14, max_name_column_width=60)
 
 
-def host_queue_seconds(block, x, grad, steps=5) -> float:
+def host_queue_seconds(step, steps=5) -> float:
     """Host seconds per step to queue `steps` steps, from an idle GPU."""
     torch.cuda.synchronize()
     start = time.perf_counter()
     for _ in range(steps):
-        step(block, x, grad)
+        step()
     queued = time.perf_counter() - start
     torch.cuda.synchronize()
     return queued / steps
@@ -98,44 +86,64 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="batch 1, few repeats")
     parser.add_argument("--no-save", action="store_true", help="print only")
     parser.add_argument("--kernels", action="store_true",
-                        help="GPU time per kernel of both blocks (torch profiler)")
+                        help="per-kernel GPU time and host time per call of one layer step")
+    parser.add_argument("--compile", action="store_true",
+                        help="also torch.compile (default mode) of torch's layer and encoder")
     args = parser.parse_args()
-    width, heads, seq, batch = 1024, 16, 2048, 1 if args.quick else 8
-    torch.manual_seed(0)
-    theirs = Block(width, heads, torch.nn.LayerNorm, TorchAttention).to(DEVICE, torch.bfloat16)
-    ours = Block(width, heads, xt.LayerNorm, OurAttention).to(DEVICE, torch.bfloat16)
-    ours.load_state_dict(theirs.state_dict())
-    x = torch.randn(batch, seq, width, device=DEVICE, dtype=torch.bfloat16, requires_grad=True)
+    batch = 1 if args.quick else 8
+    repeats = 5 if args.quick else 11
+    x = torch.randn(batch, SEQ, WIDTH, device=DEVICE, dtype=torch.bfloat16, requires_grad=True)
     grad = torch.randn_like(x)
-    ours_s, theirs_s = event_medians([lambda: step(ours, x, grad), lambda: step(theirs, x, grad)],
-                                     iters=5, repeats=5 if args.quick else 11)
-
-    allocs = xrt.memory_stats(DEVICE)["num_device_allocs"]
-    ours_host, theirs_host = (host_queue_seconds(b, x, grad) for b in (ours, theirs))
-    allocs = xrt.memory_stats(DEVICE)["num_device_allocs"] - allocs
-    with xrt.Profiler() as profiler:
-        step(ours, x, grad)
-        torch.cuda.synchronize()
-    table = (f"| block (width {width}, {heads} heads, seq {seq}, batch {batch}, bf16) | "
-             f"xpuruntime | torch eager + SDPA | ratio (theirs / ours) |\n|---|---|---|---|\n"
-             f"| forward+backward | {ours_s * 1e3:.2f} ms | {theirs_s * 1e3:.2f} ms | "
-             f"{theirs_s / ours_s:.2f} |\n| host time to queue a step | {ours_host * 1e3:.2f} ms "
-             f"| {theirs_host * 1e3:.2f} ms | |\n\nxpuruntime's device allocations in 5 steps "
-             f"after warm-up: {allocs}.\n\nxrt Profiler, one step of ours (host-side "
-             f"spans: GPU work is asynchronous):\n\n```\n{profiler.summary()}\n```")
-    if args.kernels:
-        table += "".join(f"\n\nGPU kernels, one step of {name}:\n\n```\n"
-                         f"{kernel_table(block, x, grad)}\n```\n\nHost time, one step of "
-                         f"{name}:\n\n```\n{host_table(block, x, grad)}\n```"
-                         for name, block in (("ours", ours), ("torch", theirs)))
+    mask = torch.nn.Transformer.generate_square_subsequent_mask(SEQ, device=DEVICE,
+                                                                 dtype=torch.bfloat16)
+    lines = [f"width {WIDTH}, {HEADS} heads, seq {SEQ}, batch {batch}, causal, bf16, "
+             "forward+backward per step", "",
+             "| model | candidate | wall ms | GPU kernel ms | host ms to queue | "
+             "wall ratio (candidate / ours) |", "|---|---|---|---|---|---|"]
+    extras = []
+    for label, num_layers in (("one layer", 1), (f"{LAYERS}-layer encoder", LAYERS)):
+        theirs = make_models(torch.nn.TransformerEncoderLayer, num_layers)
+        ours = make_models(xt.TransformerEncoderLayer, num_layers)
+        ours.load_state_dict(theirs.state_dict())
+        candidates = [("xpuruntime.torch", step_of(ours, x, grad, mask)),
+                      ("torch eager", step_of(theirs, x, grad, mask))]
+        if args.compile:
+            compiled = torch.compile(theirs)
+            candidates.append(("torch.compile", step_of(compiled, x, grad, mask)))
+        walls = event_medians([fn for _, fn in candidates], iters=5, repeats=repeats)
+        for (name, fn), wall in zip(candidates, walls):
+            kernels = gpu_kernel_seconds(fn)
+            host = host_queue_seconds(fn)
+            lines.append(f"| {label} | {name} | {wall * 1e3:.2f} | {kernels * 1e3:.2f} | "
+                         f"{host * 1e3:.2f} | {wall / walls[0]:.2f} |")
+        if num_layers == 1:
+            allocs = xrt.memory_stats(DEVICE)["num_device_allocs"]
+            for _ in range(5):
+                candidates[0][1]()
+            allocs = xrt.memory_stats(DEVICE)["num_device_allocs"] - allocs
+            with xrt.Profiler() as profiler:
+                candidates[0][1]()
+                torch.cuda.synchronize()
+            extras.append(f"xpuruntime's device allocations in 5 steps of one layer after "
+                          f"warm-up: {allocs}.\n\nxrt Profiler, one step of our layer "
+                          f"(host-side spans: GPU work is asynchronous):\n\n```\n"
+                          f"{profiler.summary()}\n```")
+            if args.kernels:
+                extras += [f"{what}, one step of one layer, {name}:\n\n```\n"
+                           f"{profiler_table(fn, cpu)}\n```"
+                           for name, fn in candidates[:2]
+                           for what, cpu in (("GPU kernels", False), ("Host time", True))]
+        del theirs, ours, candidates
+        torch.cuda.empty_cache()
+    table = "\n".join(lines) + "\n\n" + "\n\n".join(extras)
     print(table)
     if not args.no_save:
-        save_results("torch-block", "Transformer block with xpuruntime.torch",
-                     f"torch {torch.__version__}",
-                     "python bench/bench_torch_block.py" + (" --kernels" if args.kernels else ""),
-                     "CUDA events around 5 steps, median of alternating repeats after warm-up; "
-                     "ratio above 1 means xpuruntime is faster.", table,
-                     device=gpu_line())
+        flags = "".join(f" --{f}" for f in ("quick", "kernels", "compile") if getattr(args, f))
+        save_results("torch-block", "Transformer encoder training with xpuruntime.torch",
+                     f"torch {torch.__version__}", "python bench/bench_torch_block.py" + flags,
+                     "CUDA events around 5 steps, median of alternating repeats after warm-up "
+                     "(wall); torch profiler's kernel times summed over one step (GPU kernel); "
+                     "ratio above 1 means xpuruntime is faster.", table, device=gpu_line())
     return 0
 
 

@@ -85,8 +85,12 @@ extern "C" {
 
 /* Version of this C API; bumped when a function, struct field or enum code
  * is added. 3: xrt_api_version, xrt_device_info_t.kind_name. 4: dtypes
- * uint16/32/64 and the four float8 types (codes 10..16). */
-#define XRT_API_VERSION 5
+ * uint16/32/64 and the four float8 types (codes 10..16). 5: device kinds
+ * that plugins bring by name, xrt_device_info_t.host_memory, run options
+ * (xrt_run_options_*, xrt_session_run_with_options) and
+ * xrt_session_end_profiling. 6: values other than tensors (xrt_value_t,
+ * xrt_session_run_values, xrt_value_info_t.kind/type). */
+#define XRT_API_VERSION 6
 #define XRT_MAX_DIMS 8
 
 /* ------------------------------------------------------------------------ */
@@ -168,6 +172,18 @@ XRT_API xrt_status_t xrt_dtype_name(xrt_dtype_t dtype, const char** name);
 
 typedef struct xrt_device xrt_device_t;
 
+/* A device kind is a name a backend brings ("cpu", "cuda", "npu", "gpu",
+ * ...); xrt_device_info_t.kind_name and device names ("npu:0") carry it.
+ * The integer kind is a code for the name within one process: "cpu" and
+ * "cuda" keep the codes below in every process; any other kind gets the
+ * next free code (2, 3, ...) when the first plugin that names it loads, so
+ * its code may differ between runs: compare kinds by name.
+ *
+ * Migration (API 5, plugin ABI 1.6): C callers that switch on kind keep
+ * working for CPU and CUDA and should treat any other code as a device
+ * they may not know, described by kind_name; host_memory says whether its
+ * tensors can be read directly. Plugin authors name their kinds with
+ * kind_name in the device table and kernel entries (xpuruntime_plugin.h). */
 typedef enum XRT_ENUM_INT32 {
   XRT_DEVICE_CPU = 0,
   XRT_DEVICE_CUDA = 1,
@@ -175,22 +191,29 @@ typedef enum XRT_ENUM_INT32 {
 
 typedef struct {
   size_t struct_size;
-  xrt_device_kind_t kind;
+  xrt_device_kind_t kind;     /* the code of kind_name (see above) */
   int32_t index;              /* ordinal within its kind */
-  const char* name;           /* "cpu", "cuda:0" */
+  const char* name;           /* "cpu", "cuda:0", "npu:0" */
   const char* description;    /* model name, e.g. the CPU brand string */
   uint64_t total_memory;      /* bytes */
   int32_t compute_units;      /* cores or multiprocessors */
   int32_t compute_capability; /* major*10+minor for CUDA, 0 otherwise */
   /* API 3: the kind as a name ("cpu", "cuda"), as in the device's name. */
   const char* kind_name;
+  /* API 5: 1 when the device's tensors live in ordinary host memory (the
+   * CPU, and devices such as an NPU reached through OpenVINO), so the host
+   * may read and write them directly. */
+  int32_t host_memory;
 } xrt_device_info_t;
 
 /* Device handles belong to the runtime and stay valid until the process
  * exits; they need no retain or release. */
 XRT_API xrt_status_t xrt_device_count(int32_t* count);
 XRT_API xrt_status_t xrt_device_get(int32_t ordinal, xrt_device_t** out);
-/* "cpu", "cpu:0", "cuda" (= "cuda:0"), "cuda:1", ... */
+/* "<kind>:<index>" or "<kind>" (= index 0) for any kind a loaded backend
+ * brings: "cpu", "cuda:1", "npu:0". A kind no loaded backend brings is
+ * XRT_ERROR_NOT_FOUND naming it and the kinds there are; a known kind with
+ * no such index is XRT_ERROR_NOT_FOUND listing that kind's devices. */
 XRT_API xrt_status_t xrt_device_by_name(const char* name, xrt_device_t** out);
 /* Strings in info live as long as the device. */
 XRT_API xrt_status_t xrt_device_info(const xrt_device_t* device, xrt_device_info_t* info);
@@ -359,9 +382,18 @@ XRT_API xrt_status_t xrt_layer_norm(const xrt_tensor_t* x, const xrt_tensor_t* w
                                     xrt_tensor_t** out);
 XRT_API xrt_status_t xrt_rms_norm(const xrt_tensor_t* x, const xrt_tensor_t* weight, double eps,
                                   xrt_stream_t* stream, xrt_tensor_t** out);
-/* q (B, H, Lq, D), k (B, H, Lk, D), v (B, H, Lk, Dv) → (B, H, Lq, Dv).
- * causal masks key j for query i when j > i (top-left aligned, as torch's
- * scaled_dot_product_attention). scale <= 0 means 1/sqrt(D).
+/* q (B, H, Lq, D), k (B, Hkv, Lk, D), v (B, Hkv, Lk, Dv) → (B, H, Lq, Dv),
+ * Hkv dividing H (grouped-query attention: q head h reads kv head
+ * h / (H / Hkv)). causal masks key j for query i when j > i (top-left
+ * aligned, as torch's scaled_dot_product_attention). scale <= 0 means
+ * 1/sqrt(D). The op "attention" (xrt_op_run) also takes optional inputs
+ * attn_mask (bool, True = attend, or added to the scores; broadcastable to
+ * (B, H, Lq, Lk)) and key_lengths (int32 (B,)), and attributes window_left
+ * (keys more than that many before the diagonal are masked; -1: none) and
+ * causal_align (0 top-left, 1 bottom-right: query i sits on key
+ * i + Lk - Lq). A query that sees no key gets zeros. Packed sequences:
+ * "attention_varlen"; decoding from a (paged) KV cache: "attention_decode"
+ * and "kv_cache_append" (lib/core/op_schemas.cpp lists their operands).
  * Layout: q, k and v may be strided views, e.g. (B, L, H, D) memory seen
  * as (B, H, L, D); kernels read them in place. The output (and the
  * gradients of attention_backward: dq, dk, dv) keep the axis order of q
@@ -397,8 +429,9 @@ XRT_API xrt_status_t xrt_op_run(const char* op, const xrt_tensor_t* const* input
  * dbias; "rms_norm_backward": dx, dweight; "attention_lse" with inputs q,
  * k, v and attributes causal, scale: the output and the float32 (batch,
  * heads, seq) natural log-sum-exp of each query's scaled scores;
- * "attention_backward" with inputs grad, q, k, v and, optionally together,
- * attention_lse's output and lse: dq, dk, dv); num_outputs must match. */
+ * "attention_backward" with inputs grad, q, k, v, optionally together
+ * attention_lse's output and lse, then attention's attn_mask and
+ * key_lengths: dq, dk, dv); num_outputs must match. */
 XRT_API xrt_status_t xrt_op_run_outputs(const char* op, const xrt_tensor_t* const* inputs,
                                         size_t num_inputs, const xrt_attr_t* attrs,
                                         size_t num_attrs, xrt_stream_t* stream,
@@ -429,9 +462,24 @@ typedef struct {
   const char* value;
 } xrt_option_t;
 
+/* API 6: what a model value is. ONNX models may take and give more than
+ * tensors of numbers: string tensors, sequences, maps and optionals. */
+typedef enum XRT_ENUM_INT32 {
+  XRT_VALUE_TENSOR = 0,   /* a tensor of a dtype above */
+  XRT_VALUE_STRINGS = 1,  /* a tensor of UTF-8 strings */
+  XRT_VALUE_SEQUENCE = 2, /* a list of values of one type */
+  XRT_VALUE_MAP = 3,      /* keys and values, two 1-D values of one length */
+  XRT_VALUE_OPTIONAL = 4, /* a value or none */
+} xrt_value_kind_t;
+
 /* One model input or output. shape[i] is -1 for a dimension fixed only at
  * run time; dim_names[i] is then its symbolic name ("batch") or "".
- * Pointers live as long as the session. */
+ * Pointers live as long as the session. API 6: kind, and type, ONNX
+ * Runtime's name of the value's type ("tensor(float)", "tensor(string)",
+ * "seq(tensor(float))", "map(int64,tensor(float))",
+ * "optional(tensor(float))"). dtype, ndim and shape describe TENSOR and
+ * STRINGS values (dtype is meaningless for STRINGS); other kinds have
+ * ndim 0. */
 typedef struct {
   size_t struct_size;
   const char* name;
@@ -439,17 +487,49 @@ typedef struct {
   int32_t ndim;
   const int64_t* shape;
   const char* const* dim_names;
+  xrt_value_kind_t kind;
+  const char* type;
 } xrt_value_info_t;
 
+/* API 6: a model value of any kind, as a tree.
+ *   TENSOR:   tensor.
+ *   STRINGS:  ndim and shape; strings[i] and lengths[i] (bytes, UTF-8, no
+ *             terminator needed) for each element in row-major order.
+ *   SEQUENCE: items[0..num_items), every item of one type.
+ *   MAP:      num_items 2: items[0] the keys (a 1-D TENSOR of int64 or a
+ *             1-D STRINGS), items[1] the values (a 1-D TENSOR or STRINGS
+ *             of the same length).
+ *   OPTIONAL: num_items 0 (none) or 1 (the value).
+ * Fields a kind does not use are ignored. Trees the caller builds are only
+ * read during the call; trees the runtime returns are owned by the caller
+ * and dropped, whole, with xrt_value_release. */
+typedef struct xrt_value {
+  size_t struct_size;
+  xrt_value_kind_t kind;
+  xrt_tensor_t* tensor;
+  int32_t ndim;
+  const int64_t* shape;
+  const char* const* strings;
+  const size_t* lengths;
+  const struct xrt_value* const* items;
+  size_t num_items;
+} xrt_value_t;
+
+/* Drops a tree the runtime returned, with every tensor and string in it
+ * (NULL is accepted). Never pass a tree the caller built. */
+XRT_API void xrt_value_release(xrt_value_t* value);
+
 /* Loads a model from a file (model_data NULL) or from bytes (model_path
- * NULL). backend NULL or "auto" creates the model on every available
- * backend (and variant: ONNX Runtime's TensorRT provider on CUDA, OpenVINO's
- * NPU or GPU) that can serve `device`, runs each on zero inputs of the
- * model's shapes for a bounded time (about 40 ms after a warm-up run) and
- * keeps the one the option "policy" prefers: "latency" (default, lowest
- * median run time), "throughput" (most runs a second from one thread per
- * core), "prefer_npu" (an NPU when one can run the model, else latency) or
- * "first" (the first backend listed that runs models, unmeasured). The
+ * NULL). backend NULL or "auto" on a device a backend brought (OpenVINO's
+ * "npu:0") uses that backend when it runs models. Otherwise it creates the
+ * model on every available backend (and variant: ONNX Runtime's TensorRT
+ * provider on CUDA, OpenVINO's NPU or GPU) that can serve `device`, runs
+ * each on zero inputs of the model's shapes for a bounded time (about 40 ms
+ * after a warm-up run) and keeps the one the option "policy" prefers:
+ * "latency" (default, lowest median run time), "throughput" (most runs a
+ * second from one thread per core), "prefer_npu" (an NPU when one can run
+ * the model, else latency) or "first" (the first backend listed that runs
+ * models, unmeasured). Only one candidate: it is created unmeasured. The
  * choice is cached under $XRT_CACHE_DIR/auto (default
  * ~/.cache/xpuruntime/auto), keyed by the model, options, policy, backend
  * versions and device, so a later session of the same model creates only
@@ -527,6 +607,21 @@ XRT_API xrt_status_t xrt_session_run_with_options(
     xrt_session_t* session, xrt_run_options_t* run_options, const char* const* input_names,
     const xrt_tensor_t* const* inputs, size_t num_inputs, const char* const* output_names,
     size_t num_outputs, xrt_tensor_t** outputs);
+
+/* API 6: xrt_session_run_with_options for models whose inputs or outputs
+ * may be values other than tensors (run_options may be NULL). Each input's
+ * tree must have the model's type (an empty sequence or an absent optional
+ * fits any of its kind); a tensor in it follows xrt_session_run's rules,
+ * and the top-level value's shape is checked against the model's.
+ * outputs[i] receives a new tree (tensors on the session's device), which
+ * the caller drops with xrt_value_release; nothing is left allocated when
+ * the call fails. A backend that runs only tensors fails with
+ * XRT_ERROR_UNSUPPORTED naming the value and its type; xrt_session_run
+ * refuses models with values other than tensors the same way. */
+XRT_API xrt_status_t xrt_session_run_values(
+    xrt_session_t* session, xrt_run_options_t* run_options, const char* const* input_names,
+    const xrt_value_t* const* inputs, size_t num_inputs, const char* const* output_names,
+    size_t num_outputs, xrt_value_t** outputs);
 
 /* ------------------------------------------------------------------------ */
 /* Backends and plugins                                                     */

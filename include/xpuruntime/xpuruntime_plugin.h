@@ -13,7 +13,19 @@
  * minor when fields are appended. The host reads only the fields that fit in
  * the plugin's struct_size, so a plugin built against an older minor keeps
  * working. The built-in CPU backend registers its kernels through this same
- * table, so there is one kernel interface for every backend.
+ * table, so there is one kernel interface for every backend, and the host
+ * device is served by a device table like any plugin's.
+ *
+ * Migration to ABI 1.6 (device kinds by name): a plugin names the kind of
+ * its devices and kernels with `kind_name` ("npu"); the runtime assigns
+ * such a kind its integer code when the plugin loads, and that code is what
+ * xrt_kernel_tensor_t.device_kind and xrt_host_api_t carry for it. A table
+ * that leaves kind_name NULL (every table built before 1.6) is read by its
+ * integer kind, which must then be XRT_DEVICE_CPU or XRT_DEVICE_CUDA. A
+ * plugin may bring several kinds (device_tables), devices whose memory is
+ * host memory (XRT_DEVICE_HOST_MEMORY), and sessions on named kinds
+ * (xrt_session_api_t.create_on). Plugins built against 1.5 and older load
+ * unchanged.
  */
 #ifndef XPURUNTIME_PLUGIN_H_
 #define XPURUNTIME_PLUGIN_H_
@@ -25,7 +37,7 @@ extern "C" {
 #endif
 
 #define XRT_PLUGIN_ABI_MAJOR 1
-#define XRT_PLUGIN_ABI_MINOR 7
+#define XRT_PLUGIN_ABI_MINOR 8
 #define XRT_PLUGIN_ENTRY_SYMBOL "xrt_plugin_get_api"
 
 /* One operand as a kernel sees it. Strides are in elements and may be 0
@@ -37,7 +49,7 @@ typedef struct {
   int32_t ndim;
   const int64_t* shape;
   const int64_t* strides;
-  xrt_device_kind_t device_kind;
+  xrt_device_kind_t device_kind; /* the code the runtime gave the kind */
   int32_t device_index;
 } xrt_kernel_tensor_t;
 
@@ -88,11 +100,28 @@ typedef struct {
   xrt_kernel_supports_fn supports; /* NULL: every call of a listed dtype */
   xrt_kernel_run_fn run;
   uint32_t flags;          /* ABI 1.4: XRT_KERNEL_STRIDED or 0 */
+  /* ABI 1.6: the device kind by name ("npu"); NULL: device_kind says it
+   * (XRT_DEVICE_CPU or XRT_DEVICE_CUDA). When set, device_kind is ignored. */
+  const char* kind_name;
 } xrt_kernel_def_t;
 
 /* ---- Model sessions (ABI 1.1) ------------------------------------------ */
 
 typedef struct xrt_plugin_session xrt_plugin_session_t; /* the plugin's own */
+
+/* ABI 1.8: a model value of any kind as a plugin sees it (xrt_value_t's
+ * layout, with tensors as kernel views). TENSOR: `tensor`, contiguous.
+ * STRINGS: tensor.ndim and tensor.shape, then strings/lengths per element.
+ * SEQUENCE, MAP (keys, values) and OPTIONAL (0 or 1): items. */
+typedef struct xrt_plugin_value {
+  size_t struct_size;
+  xrt_value_kind_t kind;
+  xrt_kernel_tensor_t tensor;
+  const char* const* strings;
+  const size_t* lengths;
+  const struct xrt_plugin_value* const* items;
+  size_t num_items;
+} xrt_plugin_value_t;
 
 /* Lets a plugin hand outputs to the runtime: allocates a contiguous tensor
  * for output `index` (the position in the run call's output list) from the
@@ -109,6 +138,10 @@ typedef struct {
   xrt_status_t (*adopt_output)(void* context, size_t index, xrt_dtype_t dtype, int32_t ndim,
                                const int64_t* shape, void* data,
                                void (*release)(void* release_context), void* release_context);
+  /* ABI 1.8: output `index` as a value tree, for run_values. The runtime
+   * checks and copies it (tensors in it are in host memory) before it
+   * returns; a malformed tree fails with XRT_ERROR_BACKEND. */
+  xrt_status_t (*put_value)(void* context, size_t index, const xrt_plugin_value_t* value);
 } xrt_session_outputs_t;
 
 /* Receives spans a backend timed itself (its per-node profile). start is
@@ -171,20 +204,39 @@ typedef struct {
    * priority order); NULL for a key the backend does not answer. The text
    * lives as long as the session. May be NULL. */
   const char* (*property)(const xrt_plugin_session_t* session, const char* key);
+  /* ABI 1.6: create() for a device named by kind ("cpu", "cuda", "npu")
+   * and index; the runtime calls it instead of create() when present. A
+   * backend without it runs models on cpu and cuda devices only. A kind
+   * the backend cannot run on must fail with XRT_ERROR_UNSUPPORTED. */
+  xrt_status_t (*create_on)(const char* path, const void* data, size_t size,
+                            const char* device_kind_name, int32_t device_index,
+                            const xrt_option_t* options, size_t num_options,
+                            xrt_plugin_session_t** out, char* error, size_t error_capacity);
   /* ABI 1.7: run, stoppable through `stop` (see xrt_run_stop_t). May be
    * NULL: the runtime then runs `run` and reports a stop once it returns. */
   xrt_status_t (*run_stoppable)(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* inputs,
                                 size_t num_inputs, const size_t* output_indices,
                                 size_t num_outputs, const xrt_session_outputs_t* outputs,
                                 const xrt_run_stop_t* stop, char* error, size_t error_capacity);
+  /* ABI 1.8: run with inputs and outputs of any kind (input_info's kind
+   * and type say which). inputs[i] is model input i, checked by the
+   * runtime against the model's type; each output goes through
+   * outputs->put_value. `stop` as for run_stoppable, may be NULL. May be
+   * NULL: the runtime then runs only models whose values are all tensors. */
+  xrt_status_t (*run_values)(xrt_plugin_session_t* session,
+                             const xrt_plugin_value_t* const* inputs, size_t num_inputs,
+                             const size_t* output_indices, size_t num_outputs,
+                             const xrt_session_outputs_t* outputs, const xrt_run_stop_t* stop,
+                             char* error, size_t error_capacity);
 } xrt_session_api_t;
 
 /* ---- Devices, memory, streams and copies (ABI 1.2) ----------------------
  *
- * A plugin that brings devices of its own (CUDA GPUs) fills this table. The
- * runtime lists one device per index below device_count() and routes every
- * allocation, stream, event and copy of those devices through it. Devices
- * are numbered by the plugin from 0. Streams and events are the plugin's
+ * A plugin that brings devices of its own (CUDA GPUs) fills this table, one
+ * table per device kind. The runtime lists one device per index below
+ * device_count(), named "<kind>:<index>", and routes every allocation,
+ * stream, event and copy of those devices through it. Devices are numbered
+ * by the plugin from 0. Streams and events are the plugin's
  * native handles (cudaStream_t, cudaEvent_t); a NULL stream is the device's
  * default stream. Every function may be called from many threads at once.
  * A failing function returns its status and leaves a message for
@@ -245,7 +297,24 @@ typedef struct {
   /* Page-locked host memory from the plugin's pool, for fast copies. */
   xrt_status_t (*host_alloc)(size_t nbytes, void** out);
   xrt_status_t (*host_free)(void* ptr);
+
+  /* ABI 1.6: the kind by name: lower-case letters, digits and '_', starting
+   * with a letter, at most 31 characters ("npu", "gpu"). NULL: `kind` says
+   * it (XRT_DEVICE_CUDA; plugins cannot add "cpu" devices). No two loaded
+   * tables may bring the same kind. */
+  const char* kind_name;
+  /* ABI 1.6: XRT_DEVICE_HOST_MEMORY or 0. */
+  uint32_t flags;
 } xrt_device_api_t;
+
+/* Device flag (ABI 1.6): the devices work on ordinary host memory (an NPU
+ * or integrated GPU behind a runtime that takes host buffers). The runtime
+ * then serves their memory, streams, events and copies as it does the
+ * CPU's (one host pool; work is complete when its call returns), and of
+ * the table reads only kind/kind_name, flags, last_error,
+ * unavailable_reason, device_count and device_props; the rest may be NULL.
+ * Their tensors are host tensors to xrt_tensor_info, numpy and DLPack. */
+#define XRT_DEVICE_HOST_MEMORY 1u
 
 /* ---- Services of the runtime (ABI 1.3) ----------------------------------
  *
@@ -351,6 +420,11 @@ typedef struct {
    * brings" above); its kernels for them come through `kernels`. */
   const xrt_op_schema_t* ops;
   size_t num_ops;
+  /* ABI 1.6: further device tables, one per kind, for a plugin that
+   * brings several kinds (OpenVINO: "npu" and "gpu"); read after
+   * `devices`. A plugin lists only the kinds it found devices of. */
+  const xrt_device_api_t* const* device_tables;
+  size_t num_device_tables;
 } xrt_plugin_api_t;
 
 typedef const xrt_plugin_api_t* (*xrt_plugin_get_api_fn)(uint32_t host_abi_major);

@@ -1,5 +1,5 @@
 // The public structs and plugin tables as this release freezes them (API 1.0,
-// plugin ABI 1.5), on LP64 targets: fields are only ever appended, so a
+// plugin ABI 1.6), on LP64 targets: fields are only ever appended, so a
 // reorder, a removal or a changed type fails the build here. Struct sizes
 // are not frozen: appending a field is how a minor version grows a struct.
 #include <cstddef>
@@ -17,6 +17,8 @@ static_assert(offsetof(xrt_device_info_t, description) == 24);
 static_assert(offsetof(xrt_device_info_t, total_memory) == 32);
 static_assert(offsetof(xrt_device_info_t, compute_units) == 40);
 static_assert(offsetof(xrt_device_info_t, compute_capability) == 44);
+static_assert(offsetof(xrt_device_info_t, kind_name) == 48);
+static_assert(offsetof(xrt_device_info_t, host_memory) == 56);
 
 static_assert(offsetof(xrt_memory_stats_t, struct_size) == 0);
 static_assert(offsetof(xrt_memory_stats_t, allocated_bytes) == 8);
@@ -54,6 +56,8 @@ static_assert(offsetof(xrt_value_info_t, dtype) == 16);
 static_assert(offsetof(xrt_value_info_t, ndim) == 20);
 static_assert(offsetof(xrt_value_info_t, shape) == 24);
 static_assert(offsetof(xrt_value_info_t, dim_names) == 32);
+static_assert(offsetof(xrt_value_info_t, kind) == 40);
+static_assert(offsetof(xrt_value_info_t, type) == 48);
 
 static_assert(offsetof(xrt_backend_info_t, struct_size) == 0);
 static_assert(offsetof(xrt_backend_info_t, name) == 8);
@@ -94,11 +98,13 @@ static_assert(offsetof(xrt_kernel_def_t, priority) == 32);
 static_assert(offsetof(xrt_kernel_def_t, supports) == 40);
 static_assert(offsetof(xrt_kernel_def_t, run) == 48);
 static_assert(offsetof(xrt_kernel_def_t, flags) == 56);
+static_assert(offsetof(xrt_kernel_def_t, kind_name) == 64);
 
 static_assert(offsetof(xrt_session_outputs_t, struct_size) == 0);
 static_assert(offsetof(xrt_session_outputs_t, context) == 8);
 static_assert(offsetof(xrt_session_outputs_t, alloc_output) == 16);
 static_assert(offsetof(xrt_session_outputs_t, adopt_output) == 24);
+static_assert(offsetof(xrt_session_outputs_t, put_value) == 32);
 
 static_assert(offsetof(xrt_span_sink_t, struct_size) == 0);
 static_assert(offsetof(xrt_span_sink_t, context) == 8);
@@ -115,7 +121,27 @@ static_assert(offsetof(xrt_session_api_t, run) == 56);
 static_assert(offsetof(xrt_session_api_t, details) == 64);
 static_assert(offsetof(xrt_session_api_t, collect_spans) == 72);
 static_assert(offsetof(xrt_session_api_t, property) == 80);
-static_assert(offsetof(xrt_session_api_t, run_stoppable) == 88);
+static_assert(offsetof(xrt_session_api_t, create_on) == 88);
+static_assert(offsetof(xrt_session_api_t, run_stoppable) == 96);
+static_assert(offsetof(xrt_session_api_t, run_values) == 104);
+
+static_assert(offsetof(xrt_plugin_value_t, struct_size) == 0);
+static_assert(offsetof(xrt_plugin_value_t, kind) == 8);
+static_assert(offsetof(xrt_plugin_value_t, tensor) == 16);
+static_assert(offsetof(xrt_plugin_value_t, strings) == 56);
+static_assert(offsetof(xrt_plugin_value_t, lengths) == 64);
+static_assert(offsetof(xrt_plugin_value_t, items) == 72);
+static_assert(offsetof(xrt_plugin_value_t, num_items) == 80);
+
+static_assert(offsetof(xrt_value_t, struct_size) == 0);
+static_assert(offsetof(xrt_value_t, kind) == 8);
+static_assert(offsetof(xrt_value_t, tensor) == 16);
+static_assert(offsetof(xrt_value_t, ndim) == 24);
+static_assert(offsetof(xrt_value_t, shape) == 32);
+static_assert(offsetof(xrt_value_t, strings) == 40);
+static_assert(offsetof(xrt_value_t, lengths) == 48);
+static_assert(offsetof(xrt_value_t, items) == 56);
+static_assert(offsetof(xrt_value_t, num_items) == 64);
 
 static_assert(offsetof(xrt_run_stop_t, struct_size) == 0);
 static_assert(offsetof(xrt_run_stop_t, context) == 8);
@@ -154,6 +180,8 @@ static_assert(offsetof(xrt_device_api_t, copy_strided) == 176);
 static_assert(offsetof(xrt_device_api_t, fill_zero) == 184);
 static_assert(offsetof(xrt_device_api_t, host_alloc) == 192);
 static_assert(offsetof(xrt_device_api_t, host_free) == 200);
+static_assert(offsetof(xrt_device_api_t, kind_name) == 208);
+static_assert(offsetof(xrt_device_api_t, flags) == 216);
 
 static_assert(offsetof(xrt_host_api_t, struct_size) == 0);
 static_assert(offsetof(xrt_host_api_t, memory_alloc) == 8);
@@ -171,6 +199,8 @@ static_assert(offsetof(xrt_plugin_api_t, devices) == 56);
 static_assert(offsetof(xrt_plugin_api_t, attach_host) == 64);
 static_assert(offsetof(xrt_plugin_api_t, ops) == 72);
 static_assert(offsetof(xrt_plugin_api_t, num_ops) == 80);
+static_assert(offsetof(xrt_plugin_api_t, device_tables) == 88);
+static_assert(offsetof(xrt_plugin_api_t, num_device_tables) == 96);
 
 static_assert(offsetof(xrt_op_output_desc_t, dtype) == 0);
 static_assert(offsetof(xrt_op_output_desc_t, ndim) == 4);

@@ -80,14 +80,22 @@ Candidate candidate(const Backend& b, std::string label, Options extra) {
   return c;
 }
 
-// Every backend that runs models, and the variants a backend can offer on
-// this device unless the caller's options already pin one.
+bool runs_models(const Backend& b) { return b.sessions && b.reason.empty(); }
+
+// A device a backend brought (OpenVINO's "npu:0") is served by that backend
+// alone when it runs models. Otherwise every backend that runs models, and
+// the variants a backend can offer on this device unless the caller's
+// options already pin one.
 std::vector<Candidate> candidates(const xrt_device* device, const Options& options) {
   std::vector<Candidate> out;
   Runtime& runtime = Runtime::get();
   for (size_t i = 0; i < runtime.backend_count(); ++i) {
     const Backend& b = runtime.backend(i);
-    if (!b.sessions || !b.reason.empty()) continue;
+    if (b.name == device->backend && runs_models(b)) return {candidate(b, b.name, {})};
+  }
+  for (size_t i = 0; i < runtime.backend_count(); ++i) {
+    const Backend& b = runtime.backend(i);
+    if (!runs_models(b)) continue;
     out.push_back(candidate(b, b.name, {}));
     const char* details_text = session_details(b.sessions);
     const std::string details = details_text ? details_text : "";
@@ -96,7 +104,8 @@ std::vector<Candidate> candidates(const xrt_device* device, const Options& optio
         details.find("TensorrtExecutionProvider") != std::string::npos)
       out.push_back(candidate(b, "onnxruntime+tensorrt",
                               {{"providers", "TensorrtExecutionProvider,CUDAExecutionProvider"}}));
-    if (b.name == "openvino" && !cuda && !has_option(options, "openvino_device")) {
+    if (b.name == "openvino" && device->kind == XRT_DEVICE_CPU &&
+        !has_option(options, "openvino_device")) {
       for (const char* target : {"NPU", "GPU"}) {
         if (details.find(target) == std::string::npos) continue;
         Candidate c = candidate(b, std::string("openvino:") + target, {{"openvino_device", target}});
@@ -128,6 +137,9 @@ struct Inputs {
 Inputs make_inputs(xrt_session* s) {
   Inputs in;
   for (const xrt_value_info_t& v : s->inputs) {
+    if (v.kind != XRT_VALUE_TENSOR)  // strings, sequences, maps: no zero value to run on
+      fail(XRT_ERROR_UNSUPPORTED, "input '", v.name, "' is ", v.type ? v.type : "not a tensor",
+           ", which is not measured");
     std::vector<int64_t> shape(v.shape, v.shape + v.ndim);
     for (int64_t& d : shape) d = d < 0 ? 1 : d;
     TensorRef t(tensor_create(s->device, v.dtype, v.ndim, shape.data()));

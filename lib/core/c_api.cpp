@@ -9,11 +9,13 @@
 #include "dtype.h"
 #include "enum_code.h"
 #include "error.h"
+#include "memory.h"
 #include "file_write.h"
 #include "plugin_loader.h"
 #include "profiler.h"
 #include "runtime.h"
 #include "session.h"
+#include "session_values.h"
 #include "stream.h"
 #include "struct_access.h"
 #include "tensor.h"
@@ -61,11 +63,10 @@ xrt_device* require_device(xrt_device_t* device) {
   return device;
 }
 
-// A copy runs on the destination's plugin device when it has one, else on
-// the source's; the stream, if given, must belong to that device.
+// The stream, if given, must belong to the device the copy runs on.
 void* copy_stream(const xrt_device* dst, const xrt_device* src, const xrt_stream* stream) {
   if (!stream) return nullptr;
-  const xrt_device* runs_on = dst->api ? dst : src;
+  const xrt_device* runs_on = xrt::copy_device(dst, src);
   XRT_REQUIRE(stream->device == runs_on, "copy from ", src->name, " to ", dst->name, " runs on ",
               runs_on->name, ", but the stream belongs to ", stream->device->name);
   return stream->native;
@@ -154,7 +155,8 @@ xrt_status_t xrt_device_info(const xrt_device_t* device, xrt_device_info_t* info
     XRT_SET_FIELD(info, total_memory, device->total_memory);
     XRT_SET_FIELD(info, compute_units, device->compute_units);
     XRT_SET_FIELD(info, compute_capability, device->compute_capability);
-    XRT_SET_FIELD(info, kind_name, xrt::device_kind_name(device->kind));
+    XRT_SET_FIELD(info, kind_name, device->kind_name.c_str());
+    XRT_SET_FIELD(info, host_memory, device->host_memory ? 1 : 0);
   });
 }
 
@@ -163,26 +165,14 @@ xrt_status_t xrt_device_info(const xrt_device_t* device, xrt_device_info_t* info
 xrt_status_t xrt_stream_create(xrt_device_t* device, xrt_stream_t** out) {
   return guarded([&] {
     require_out(out, "out");
-    xrt_device* d = require_device(device);
-    void* native = nullptr;
-    if (d->api) xrt::check_device_call(d, d->api->stream_create(d->index, &native), "creating a stream");
-    auto* stream = new xrt_stream();
-    stream->device = d;
-    stream->native = native;
-    stream->owned = true;
-    *out = stream;
+    *out = xrt::stream_create(require_device(device));
   });
 }
 
 xrt_status_t xrt_stream_wrap(xrt_device_t* device, void* native, xrt_stream_t** out) {
   return guarded([&] {
     require_out(out, "out");
-    xrt_device* d = require_device(device);
-    XRT_REQUIRE(d->api || native == nullptr, "the CPU has no native streams to wrap");
-    auto* stream = new xrt_stream();
-    stream->device = d;
-    stream->native = native;
-    *out = stream;
+    *out = xrt::stream_wrap(require_device(device), native);
   });
 }
 
@@ -201,28 +191,17 @@ xrt_status_t xrt_stream_retain(xrt_stream_t* stream) {
   });
 }
 
-void xrt_stream_release(xrt_stream_t* stream) {
-  if (stream && stream->refcount.fetch_sub(1, std::memory_order_acq_rel) == 1) delete stream;
-}
+void xrt_stream_release(xrt_stream_t* stream) { xrt::stream_release(stream); }
 
 xrt_status_t xrt_stream_synchronize(xrt_stream_t* stream) {
   return guarded([&] {
     XRT_REQUIRE(stream != nullptr, "stream is NULL");
-    xrt_device* d = stream->device;
-    // CPU work is complete when its call returns: nothing is pending.
-    if (d->api)
-      xrt::check_device_call(d, d->api->stream_synchronize(d->index, stream->native),
-                             "synchronizing a stream");
+    xrt::stream_synchronize(stream);
   });
 }
 
 xrt_status_t xrt_device_synchronize(xrt_device_t* device) {
-  return guarded([&] {
-    xrt_device* d = require_device(device);
-    if (d->api)
-      xrt::check_device_call(d, d->api->stream_synchronize(d->index, nullptr),
-                             "synchronizing the default stream");
-  });
+  return guarded([&] { xrt::device_synchronize(require_device(device)); });
 }
 
 xrt_status_t xrt_stream_device(const xrt_stream_t* stream, xrt_device_t** out) {
@@ -237,29 +216,14 @@ xrt_status_t xrt_stream_wait_event(xrt_stream_t* stream, xrt_event_t* event) {
   return guarded([&] {
     XRT_REQUIRE(stream != nullptr, "stream is NULL");
     XRT_REQUIRE(event != nullptr, "event is NULL");
-    // One backend's devices can wait on each other (a cuda:1 stream on a
-    // cuda:0 event); across backends there is no shared notion of an event.
-    XRT_REQUIRE(stream->device->api == event->device->api, "the stream belongs to ",
-                stream->device->name, ", the event to ", event->device->name,
-                " (another backend)");
-    XRT_REQUIRE(event->recorded.load(std::memory_order_acquire), "the event was never recorded");
-    xrt_device* d = stream->device;
-    if (d->api)
-      xrt::check_device_call(d, d->api->stream_wait_event(d->index, stream->native, event->native),
-                             "waiting for an event");
+    xrt::stream_wait_event(stream, event);
   });
 }
 
 xrt_status_t xrt_event_create(xrt_device_t* device, xrt_event_t** out) {
   return guarded([&] {
     require_out(out, "out");
-    xrt_device* d = require_device(device);
-    void* native = nullptr;
-    if (d->api) xrt::check_device_call(d, d->api->event_create(d->index, &native), "creating an event");
-    auto* event = new xrt_event();
-    event->device = d;
-    event->native = native;
-    *out = event;
+    *out = xrt::event_create(require_device(device));
   });
 }
 
@@ -270,32 +234,19 @@ xrt_status_t xrt_event_retain(xrt_event_t* event) {
   });
 }
 
-void xrt_event_release(xrt_event_t* event) {
-  if (event && event->refcount.fetch_sub(1, std::memory_order_acq_rel) == 1) delete event;
-}
+void xrt_event_release(xrt_event_t* event) { xrt::event_release(event); }
 
 xrt_status_t xrt_event_record(xrt_event_t* event, xrt_stream_t* stream) {
   return guarded([&] {
     XRT_REQUIRE(event != nullptr, "event is NULL");
-    XRT_REQUIRE(!stream || stream->device == event->device, "the event belongs to ",
-                event->device->name, ", the stream to ", stream ? stream->device->name : "");
-    xrt_device* d = event->device;
-    if (d->api)
-      xrt::check_device_call(
-          d, d->api->event_record(d->index, event->native, xrt::native_stream(stream)),
-          "recording an event");
-    event->time = std::chrono::steady_clock::now();
-    event->recorded.store(true, std::memory_order_release);
+    xrt::event_record(event, stream);
   });
 }
 
 xrt_status_t xrt_event_synchronize(xrt_event_t* event) {
   return guarded([&] {
     XRT_REQUIRE(event != nullptr, "event is NULL");
-    xrt_device* d = event->device;
-    if (d->api && event->recorded.load(std::memory_order_acquire))
-      xrt::check_device_call(d, d->api->event_synchronize(d->index, event->native),
-                             "waiting for an event");
+    xrt::event_synchronize(event);
   });
 }
 
@@ -303,11 +254,7 @@ xrt_status_t xrt_event_query(xrt_event_t* event, int32_t* done) {
   return guarded([&] {
     XRT_REQUIRE(event != nullptr, "event is NULL");
     require_out(done, "done");
-    xrt_device* d = event->device;
-    *done = 1;
-    if (d->api && event->recorded.load(std::memory_order_acquire))
-      xrt::check_device_call(d, d->api->event_query(d->index, event->native, done),
-                             "querying an event");
+    *done = xrt::event_query(event);
   });
 }
 
@@ -315,18 +262,7 @@ xrt_status_t xrt_event_elapsed_time(xrt_event_t* start, xrt_event_t* end, float*
   return guarded([&] {
     XRT_REQUIRE(start != nullptr && end != nullptr, "event is NULL");
     require_out(ms, "ms");
-    XRT_REQUIRE(start->recorded.load(std::memory_order_acquire),
-                "the start event was never recorded");
-    XRT_REQUIRE(end->recorded.load(std::memory_order_acquire), "the end event was never recorded");
-    XRT_REQUIRE(start->device == end->device, "events belong to different devices: ",
-                start->device->name, " and ", end->device->name);
-    xrt_device* d = start->device;
-    if (d->api) {
-      xrt::check_device_call(d, d->api->event_elapsed_ms(d->index, start->native, end->native, ms),
-                             "timing events");
-      return;
-    }
-    *ms = std::chrono::duration<float, std::milli>(end->time - start->time).count();
+    *ms = xrt::event_elapsed_ms(start, end);
   });
 }
 
@@ -349,13 +285,7 @@ xrt_status_t xrt_memory_stats(xrt_device_t* device, xrt_memory_stats_t* stats) {
   return guarded([&] {
     require_out(stats, "stats");
     xrt::check_struct_size(stats->struct_size, xrt::kFirstMemoryStatsSize, "xrt_memory_stats_t");
-    xrt_device* d = require_device(device);
-    xrt_memory_stats_t s{};
-    s.struct_size = sizeof s;
-    if (d->api)
-      xrt::check_device_call(d, d->api->memory_stats(d->index, &s), "reading memory stats");
-    else
-      s = d->pool->stats();
+    const xrt_memory_stats_t s = xrt::memory_stats(require_device(device));
     XRT_SET_FIELD(stats, allocated_bytes, s.allocated_bytes);
     XRT_SET_FIELD(stats, reserved_bytes, s.reserved_bytes);
     XRT_SET_FIELD(stats, peak_allocated_bytes, s.peak_allocated_bytes);
@@ -368,25 +298,11 @@ xrt_status_t xrt_memory_stats(xrt_device_t* device, xrt_memory_stats_t* stats) {
 }
 
 xrt_status_t xrt_memory_empty_cache(xrt_device_t* device) {
-  return guarded([&] {
-    xrt_device* d = require_device(device);
-    if (d->api) {
-      xrt::check_device_call(d, d->api->empty_cache(d->index), "emptying the cache");
-      return;
-    }
-    d->pool->empty_cache();
-  });
+  return guarded([&] { xrt::memory_empty_cache(require_device(device)); });
 }
 
 xrt_status_t xrt_memory_reset_peak(xrt_device_t* device) {
-  return guarded([&] {
-    xrt_device* d = require_device(device);
-    if (d->api) {
-      xrt::check_device_call(d, d->api->reset_peak(d->index), "resetting the peak");
-      return;
-    }
-    d->pool->reset_peak();
-  });
+  return guarded([&] { xrt::memory_reset_peak(require_device(device)); });
 }
 
 /* Tensors ---------------------------------------------------------------- */
@@ -491,7 +407,7 @@ xrt_status_t xrt_tensor_to(const xrt_tensor_t* src, xrt_device_t* device, xrt_st
     xrt_device* d = require_device(device);
     void* native = copy_stream(d, src->device, stream);
     xrt::TensorRef t(xrt::tensor_create(d, src->dtype, src->ndim, src->shape,
-                                        d->api ? native : nullptr));
+                                        xrt::copy_device(d, src->device) == d ? native : nullptr));
     xrt::tensor_copy(t.get(), src, native);
     *out = t.release();
   });
@@ -698,6 +614,8 @@ void copy_value_info(const std::vector<xrt_value_info_t>& values, size_t index,
   XRT_SET_FIELD(info, ndim, value.ndim);
   XRT_SET_FIELD(info, shape, value.shape);
   XRT_SET_FIELD(info, dim_names, value.dim_names);
+  XRT_SET_FIELD(info, kind, value.kind);
+  XRT_SET_FIELD(info, type, value.type);
 }
 
 }  // namespace
@@ -740,6 +658,20 @@ xrt_status_t xrt_session_run_with_options(xrt_session_t* session, xrt_run_option
                      num_outputs, outputs);
   });
 }
+
+xrt_status_t xrt_session_run_values(xrt_session_t* session, xrt_run_options_t* run_options,
+                                    const char* const* input_names,
+                                    const xrt_value_t* const* inputs, size_t num_inputs,
+                                    const char* const* output_names, size_t num_outputs,
+                                    xrt_value_t** outputs) {
+  return guarded([&] {
+    XRT_REQUIRE(session != nullptr, "session is NULL");
+    xrt::session_run_values(session, run_options, input_names, inputs, num_inputs, output_names,
+                            num_outputs, outputs);
+  });
+}
+
+void xrt_value_release(xrt_value_t* value) { xrt::value_release(value); }
 
 xrt_status_t xrt_run_options_create(xrt_run_options_t** out) {
   return guarded([&] {

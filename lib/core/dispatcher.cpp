@@ -37,6 +37,18 @@ void check_operands(const OpSchema& schema, PreparedCall& call,
     XRT_REQUIRE(t->device == lead->device, schema.name, ": inputs are on different devices: ",
                 schema.input_names[0], " on ", lead->device->name, ", ", schema.input_names[i],
                 " on ", t->device->name);
+    if (schema.int32_inputs >> i & 1u) {
+      XRT_REQUIRE(t->dtype == XRT_INT32, schema.name, ": ", schema.input_names[i], " is ",
+                  dtype_name(t->dtype), ", expected int32");
+      continue;
+    }
+    if (schema.mask_inputs >> i & 1u) {
+      XRT_REQUIRE(t->dtype == XRT_BOOL || t->dtype == lead->dtype || t->dtype == XRT_FLOAT32,
+                  schema.name, ": ", schema.input_names[i], " is ", dtype_name(t->dtype),
+                  ", expected bool (True = attend) or an additive ", dtype_name(lead->dtype),
+                  " or float32 mask");
+      continue;
+    }
     if (schema.float32_inputs >> i & 1u) {
       XRT_REQUIRE(t->dtype == XRT_FLOAT32, schema.name, ": ", schema.input_names[i], " is ",
                   dtype_name(t->dtype), ", expected float32");
@@ -115,9 +127,10 @@ bool misaligned(const xrt_tensor* t) {
   return reinterpret_cast<uintptr_t>(t->data) % dtype_size(t->dtype) != 0;
 }
 
-bool needs_copy(InputLayout layout, const xrt_tensor* t) {
+bool needs_copy(InputLayout layout, bool row_major, const xrt_tensor* t) {
   if (misaligned(t)) return true;
   if (t->contiguous) return false;
+  if (row_major) return true;
   switch (layout) {
     case InputLayout::kContiguous: return true;
     case InputLayout::kBroadcast: return false;
@@ -191,7 +204,8 @@ void run_op(const char* op, const char* impl, const xrt_tensor_t* const* inputs,
 
   for (size_t i = 0; i < call.num_inputs; ++i) {
     if (!call.inputs[i]) continue;
-    if (needs_copy(schema->layout, call.inputs[i])) make_contiguous(call, i, native);
+    const bool row_major = ((schema->int32_inputs | schema->mask_inputs) >> i & 1u) != 0;
+    if (needs_copy(schema->layout, row_major, call.inputs[i])) make_contiguous(call, i, native);
     const xrt_tensor* t = call.inputs[i];
     OperandView& view = call.views[i];
     view.ndim = t->ndim;

@@ -64,8 +64,10 @@ xrt_dtype_t from_dl_dtype(DLDataType t) {
 }
 
 DLDevice to_dl_device(const xrt_device* device) {
+  if (device->host_memory) return {kDLCPU, 0};
   if (device->kind == XRT_DEVICE_CUDA) return {kDLCUDA, device->index};
-  return {kDLCPU, 0};
+  fail(XRT_ERROR_UNSUPPORTED, "DLPack has no device type for ", device->name,
+       " (exported are host-memory and cuda devices)");
 }
 
 xrt_device* from_dl_device(const DLDevice& d) {

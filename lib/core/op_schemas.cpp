@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "attention_schemas.h"
 #include "error.h"
 
 namespace xrt {
@@ -33,6 +34,19 @@ void set_output(PreparedCall& call, int32_t ndim, const int64_t* shape, size_t i
   contiguous_strides(ndim, shape, view.strides);
 }
 
+// Re-expresses a view in the broadcast shape: stride 0 on stretched axes.
+void broadcast_view(OperandView& v, int32_t ndim, const int64_t* shape) {
+  OperandView out;
+  out.ndim = ndim;
+  const int32_t lead = ndim - v.ndim;
+  for (int32_t i = 0; i < ndim; ++i) {
+    out.shape[i] = shape[i];
+    const bool own = i >= lead && v.shape[i - lead] == shape[i] && shape[i] != 1;
+    out.strides[i] = own ? v.strides[i - lead] : 0;
+  }
+  v = out;
+}
+
 namespace {
 
 std::string shape_of(const OperandView& v) { return shape_string(v.ndim, v.shape); }
@@ -49,19 +63,6 @@ bool broadcast_shapes(int32_t an, const int64_t* a, int32_t bn, const int64_t* b
   }
   *on = n;
   return true;
-}
-
-// Re-expresses a view in the broadcast shape: stride 0 on stretched axes.
-void broadcast_view(OperandView& v, int32_t ndim, const int64_t* shape) {
-  OperandView out;
-  out.ndim = ndim;
-  const int32_t lead = ndim - v.ndim;
-  for (int32_t i = 0; i < ndim; ++i) {
-    out.shape[i] = shape[i];
-    const bool own = i >= lead && v.shape[i - lead] == shape[i] && shape[i] != 1;
-    out.strides[i] = own ? v.strides[i - lead] : 0;
-  }
-  v = out;
 }
 
 void prepare_add(PreparedCall& call) {
@@ -133,30 +134,61 @@ void prepare_softmax(PreparedCall& call) {
   prepare_same_shape(call);
 }
 
-// weight/bias of a norm: absent, or 1-D with the length of x's last axis.
-void check_norm_params(const PreparedCall& call, const char* op) {
+// A norm's parameter at input `index`: absent, or 1-D with the length n of
+// x's last axis.
+void check_norm_param(const PreparedCall& call, const char* op, size_t index, const char* name) {
+  if (!call.inputs[index]) return;
   const OperandView& x = call.views[0];
-  XRT_REQUIRE(x.ndim >= 1, op, ": x needs at least one dimension, got shape ", shape_of(x));
+  const OperandView& p = call.views[index];
   const int64_t n = x.shape[x.ndim - 1];
-  for (size_t i = 1; i < call.num_inputs; ++i) {
-    if (!call.inputs[i]) continue;
-    const OperandView& p = call.views[i];
-    XRT_REQUIRE(p.ndim == 1 && p.shape[0] == n, op, ": ", i == 1 ? "weight" : "bias", " has shape ",
-                shape_of(p), ", expected (", n, ",) to match the last axis of x ", shape_of(x));
-  }
+  XRT_REQUIRE(p.ndim == 1 && p.shape[0] == n, op, ": ", name, " has shape ", shape_of(p),
+              ", expected (", n, ",) to match the last axis of x ", shape_of(x));
+}
+
+void check_eps(const PreparedCall& call, const char* op) {
   const double eps = call.float_attr("eps");
   XRT_REQUIRE(std::isfinite(eps) && eps >= 0, op, ": eps must be finite and >= 0, got ", eps);
 }
 
+bool same_shape(const OperandView& a, const OperandView& b) {
+  bool same = a.ndim == b.ndim;
+  for (int32_t i = 0; same && i < a.ndim; ++i) same = a.shape[i] == b.shape[i];
+  return same;
+}
+
+// Inputs (x, [residual,] weight[, bias]) from `first_param` on.
+void check_norm_params(const PreparedCall& call, const char* op, size_t first_param) {
+  const OperandView& x = call.views[0];
+  XRT_REQUIRE(x.ndim >= 1, op, ": x needs at least one dimension, got shape ", shape_of(x));
+  check_norm_param(call, op, first_param, "weight");
+  if (first_param + 1 < call.num_inputs) check_norm_param(call, op, first_param + 1, "bias");
+  check_eps(call, op);
+}
+
 void prepare_layer_norm(PreparedCall& call) {
-  check_norm_params(call, "layer_norm");
+  check_norm_params(call, "layer_norm", 1);
   prepare_same_shape(call);
 }
 
 void prepare_rms_norm(PreparedCall& call) {
-  check_norm_params(call, "rms_norm");
+  check_norm_params(call, "rms_norm", 1);
   prepare_same_shape(call);
 }
+
+// Residual add fused into a norm: inputs (x, residual, weight[, bias]),
+// outputs the norm of s = x + residual and s itself, both of x's shape.
+void prepare_add_norm(PreparedCall& call, const char* op) {
+  check_norm_params(call, op, 2);
+  const OperandView& x = call.views[0];
+  XRT_REQUIRE(same_shape(call.views[1], x), op, ": residual has shape ",
+              shape_of(call.views[1]), ", expected x's shape ", shape_of(x));
+  set_output(call, x.ndim, x.shape, 0);
+  set_output(call, x.ndim, x.shape, 1);
+}
+
+void prepare_add_layer_norm(PreparedCall& call) { prepare_add_norm(call, "add_layer_norm"); }
+
+void prepare_add_rms_norm(PreparedCall& call) { prepare_add_norm(call, "add_rms_norm"); }
 
 // Backward of a norm: inputs (dy, x, weight); dy has x's shape. Outputs are
 // dx, then a gradient of the last axis's length per parameter.
@@ -164,17 +196,20 @@ void prepare_norm_backward(PreparedCall& call, const char* op, size_t num_param_
   const OperandView& dy = call.views[0];
   const OperandView& x = call.views[1];
   XRT_REQUIRE(x.ndim >= 1, op, ": x needs at least one dimension, got shape ", shape_of(x));
-  bool same = dy.ndim == x.ndim;
-  for (int32_t i = 0; same && i < x.ndim; ++i) same = dy.shape[i] == x.shape[i];
-  XRT_REQUIRE(same, op, ": grad has shape ", shape_of(dy), ", expected x's shape ", shape_of(x));
+  XRT_REQUIRE(same_shape(dy, x), op, ": grad has shape ", shape_of(dy), ", expected x's shape ",
+              shape_of(x));
   const int64_t n = x.shape[x.ndim - 1];
   if (call.inputs[2]) {
     const OperandView& w = call.views[2];
     XRT_REQUIRE(w.ndim == 1 && w.shape[0] == n, op, ": weight has shape ", shape_of(w),
                 ", expected (", n, ",) to match the last axis of x ", shape_of(x));
   }
-  const double eps = call.float_attr("eps");
-  XRT_REQUIRE(std::isfinite(eps) && eps >= 0, op, ": eps must be finite and >= 0, got ", eps);
+  // The fused ops' gradient of the sum output, added to dx.
+  if (call.num_inputs > 3 && call.inputs[3]) {
+    XRT_REQUIRE(same_shape(call.views[3], x), op, ": grad_sum has shape ",
+                shape_of(call.views[3]), ", expected the sum's shape ", shape_of(x));
+  }
+  check_eps(call, op);
   set_output(call, x.ndim, x.shape, 0);
   for (size_t i = 1; i <= num_param_grads; ++i) set_output(call, 1, &n, i);
 }
@@ -187,94 +222,47 @@ void prepare_rms_norm_backward(PreparedCall& call) {
   prepare_norm_backward(call, "rms_norm_backward", 1);
 }
 
-// q, k, v at views[first..first+2]: checks them and settles the scale.
-// Returns the output shape (B, H, Lq, Dv).
-std::array<int64_t, 4> check_attention_operands(PreparedCall& call, size_t first,
-                                                const char* op) {
-  const OperandView& q = call.views[first];
-  const OperandView& k = call.views[first + 1];
-  const OperandView& v = call.views[first + 2];
-  // For messages only: built when a check fails, not on every call.
-  const auto shapes = [&] {
-    return cat("q ", shape_of(q), ", k ", shape_of(k), ", v ", shape_of(v));
-  };
-  XRT_REQUIRE(q.ndim == 4 && k.ndim == 4 && v.ndim == 4, op,
-              ": q, k and v must be (batch, heads, seq, head_dim); got ", shapes());
-  XRT_REQUIRE(q.shape[0] == k.shape[0] && k.shape[0] == v.shape[0], op,
-              ": batch sizes differ: ", shapes());
-  XRT_REQUIRE(q.shape[1] == k.shape[1] && k.shape[1] == v.shape[1], op,
-              ": head counts differ: ", shapes());
-  XRT_REQUIRE(q.shape[3] == k.shape[3], op, ": head_dim of q and k differ: ", shapes());
-  XRT_REQUIRE(k.shape[2] == v.shape[2], op, ": sequence lengths of k and v differ: ", shapes());
-  XRT_REQUIRE(q.shape[3] > 0, op, ": head_dim is 0: ", shapes());
-  XRT_REQUIRE(k.shape[2] > 0, op, ": k and v have sequence length 0: ", shapes());
-  const double scale = call.float_attr("scale");
-  XRT_REQUIRE(!std::isnan(scale), op, ": scale is NaN");
-  if (scale <= 0) call.set_float_attr("scale", 1.0 / std::sqrt(static_cast<double>(q.shape[3])));
-  return {q.shape[0], q.shape[1], q.shape[2], v.shape[3]};
+void prepare_add_layer_norm_backward(PreparedCall& call) {
+  prepare_norm_backward(call, "add_layer_norm_backward", 2);
 }
 
-// Output index in the axis order of `like` (attention's layout rule):
-// (B, L, H, D) memory when like's head stride is below its sequence stride
-// and both axes are longer than 1, else contiguous.
-void follow_axis_order(PreparedCall& call, size_t index, const OperandView& like) {
-  OperandView& out = call.out_view[index];
-  if (like.shape[1] < 2 || like.shape[2] < 2 || like.strides[1] >= like.strides[2]) return;
-  out.strides[3] = 1;
-  out.strides[1] = out.shape[3];
-  out.strides[2] = out.shape[1] * out.shape[3];
-  out.strides[0] = out.shape[2] * out.strides[2];
+void prepare_add_rms_norm_backward(PreparedCall& call) {
+  prepare_norm_backward(call, "add_rms_norm_backward", 1);
 }
 
-void prepare_attention(PreparedCall& call) {
-  const std::array<int64_t, 4> out = check_attention_operands(call, 0, "attention");
-  set_output(call, 4, out.data());
-  follow_axis_order(call, 0, call.views[0]);
+// bias_gelu: gelu(x + bias), bias 1-D with the length of x's last axis.
+void check_bias(const PreparedCall& call, const char* op, size_t x_index) {
+  const OperandView& x = call.views[x_index];
+  const OperandView& b = call.views[x_index + 1];
+  XRT_REQUIRE(x.ndim >= 1, op, ": x needs at least one dimension, got shape ", shape_of(x));
+  const int64_t n = x.shape[x.ndim - 1];
+  XRT_REQUIRE(b.ndim == 1 && b.shape[0] == n, op, ": bias has shape ", shape_of(b),
+              ", expected (", n, ",) to match the last axis of x ", shape_of(x));
 }
 
-// Outputs (B, H, Lq, Dv) and the float32 log-sum-exp of each query's scaled
-// scores, (B, H, Lq).
-void prepare_attention_lse(PreparedCall& call) {
-  const std::array<int64_t, 4> out = check_attention_operands(call, 0, "attention_lse");
-  set_output(call, 4, out.data(), 0);
-  follow_axis_order(call, 0, call.views[0]);
-  set_output(call, 3, out.data(), 1);
-  call.out_dtype[1] = XRT_FLOAT32;
+void prepare_bias_gelu(PreparedCall& call) {
+  check_bias(call, "bias_gelu", 0);
+  prepare_same_shape(call);
 }
 
-bool has_shape(const OperandView& view, int32_t ndim, const int64_t* shape) {
-  if (view.ndim != ndim) return false;
-  for (int32_t i = 0; i < ndim; ++i) {
-    if (view.shape[i] != shape[i]) return false;
-  }
-  return true;
-}
-
-// Inputs (grad, q, k, v[, output, lse]), grad and output shaped like
-// attention's output, lse like attention_lse's; outputs dq, dk, dv shaped
-// like q, k, v.
-void prepare_attention_backward(PreparedCall& call) {
-  const char* op = "attention_backward";
-  const std::array<int64_t, 4> out = check_attention_operands(call, 1, op);
-  const std::string want = shape_string(4, out.data());
-  XRT_REQUIRE(has_shape(call.views[0], 4, out.data()), op, ": grad has shape ",
-              shape_of(call.views[0]), ", expected ", want, " (the attention output's)");
-  const bool has_output = call.inputs[4] != nullptr, has_lse = call.inputs[5] != nullptr;
-  XRT_REQUIRE(has_output == has_lse, op, ": give output and lse together (got ",
-              has_output ? "output" : "lse", " alone)");
-  if (has_output) {
-    XRT_REQUIRE(has_shape(call.views[4], 4, out.data()), op, ": output has shape ",
-                shape_of(call.views[4]), ", expected ", want);
-    XRT_REQUIRE(has_shape(call.views[5], 3, out.data()), op, ": lse has shape ",
-                shape_of(call.views[5]), ", expected ", shape_string(3, out.data()));
-  }
-  for (size_t i = 0; i < 3; ++i) {
-    set_output(call, 4, call.views[i + 1].shape, i);
-    follow_axis_order(call, i, call.views[i + 1]);
-  }
+// Inputs (grad, x, bias); outputs dx (x's shape) and dbias.
+void prepare_bias_gelu_backward(PreparedCall& call) {
+  const char* op = "bias_gelu_backward";
+  check_bias(call, op, 1);
+  const OperandView& x = call.views[1];
+  XRT_REQUIRE(same_shape(call.views[0], x), op, ": grad has shape ", shape_of(call.views[0]),
+              ", expected x's shape ", shape_of(x));
+  set_output(call, x.ndim, x.shape, 0);
+  set_output(call, 1, &x.shape[x.ndim - 1], 1);
 }
 
 constexpr uint32_t kNone = 0;
+constexpr xrt_attr_t kCausal{"causal", XRT_ATTR_INT, 0, 0};
+constexpr xrt_attr_t kScale{"scale", XRT_ATTR_FLOAT, 0, 0};
+constexpr xrt_attr_t kWindow{"window_left", XRT_ATTR_INT, -1, 0};
+constexpr xrt_attr_t kAlign{"causal_align", XRT_ATTR_INT, 0, 0};
+constexpr xrt_attr_t kMaxQ{"max_seqlen_q", XRT_ATTR_INT, -1, 0};
+constexpr xrt_attr_t kMaxK{"max_seqlen_k", XRT_ATTR_INT, -1, 0};
 
 const OpSchema kSchemas[] = {
     {"add", 2, {"a", "b"}, 1, kNone, InputLayout::kBroadcast, 0, {}, prepare_add, kNone},
@@ -294,18 +282,77 @@ const OpSchema kSchemas[] = {
      {{"eps", XRT_ATTR_FLOAT, 0, 1e-5}}, prepare_layer_norm_backward, kNone},
     {"rms_norm_backward", 3, {"grad", "x", "weight"}, 2, 0b100, InputLayout::kContiguous, 1,
      {{"eps", XRT_ATTR_FLOAT, 0, 1e-6}}, prepare_rms_norm_backward, kNone},
-    {"attention", 3, {"q", "k", "v"}, 1, kNone, InputLayout::kStrided, 2,
-     {{"causal", XRT_ATTR_INT, 0, 0}, {"scale", XRT_ATTR_FLOAT, 0, 0}}, prepare_attention, kNone},
+    // A residual add fused into the norm: outputs the norm of s = x +
+    // residual and s itself (the residual stream's next value).
+    {"add_layer_norm", 4, {"x", "residual", "weight", "bias"}, 2, 0b1100, InputLayout::kContiguous,
+     1, {{"eps", XRT_ATTR_FLOAT, 0, 1e-5}}, prepare_add_layer_norm, kNone},
+    {"add_rms_norm", 3, {"x", "residual", "weight"}, 2, 0b100, InputLayout::kContiguous, 1,
+     {{"eps", XRT_ATTR_FLOAT, 0, 1e-6}}, prepare_add_rms_norm, kNone},
+    // Their gradients: the norm's backward at the sum, plus grad_sum (the
+    // gradient reaching the sum output directly) when given. Outputs: the
+    // gradient of the sum (x's and residual's alike), then the parameters'.
+    {"add_layer_norm_backward", 4, {"grad", "sum", "weight", "grad_sum"}, 3, 0b1100,
+     InputLayout::kContiguous, 1, {{"eps", XRT_ATTR_FLOAT, 0, 1e-5}},
+     prepare_add_layer_norm_backward, kNone},
+    {"add_rms_norm_backward", 4, {"grad", "sum", "weight", "grad_sum"}, 2, 0b1100,
+     InputLayout::kContiguous, 1, {{"eps", XRT_ATTR_FLOAT, 0, 1e-6}},
+     prepare_add_rms_norm_backward, kNone},
+    // gelu(x + bias) with bias along the last axis; its backward gives dx
+    // and dbias.
+    {"bias_gelu", 2, {"x", "bias"}, 1, kNone, InputLayout::kContiguous, 0, {}, prepare_bias_gelu,
+     kNone},
+    {"bias_gelu_backward", 3, {"grad", "x", "bias"}, 2, kNone, InputLayout::kContiguous, 0, {},
+     prepare_bias_gelu_backward, kNone},
+    // Masks of every attention op: causal (causal_align 0: query i sees keys
+    // j <= i, torch's; 1: j <= i + Lk - Lq, the queries at the end), a
+    // window of window_left keys before that diagonal (-1: unlimited), and
+    // for the dense ops an attn_mask broadcastable to (B, H, Lq, Lk) (bool,
+    // True = attend, or added to the scores) and key_lengths (B,) int32
+    // valid keys per batch entry. k and v may have fewer heads than q
+    // (grouped-query attention): q head h reads kv head h / (H / Hkv).
+    {"attention", 5, {"q", "k", "v", "attn_mask", "key_lengths"}, 1, 0b11000,
+     InputLayout::kStrided, 4, {kCausal, kScale, kWindow, kAlign}, prepare_attention, kNone,
+     nullptr, 0b10000, 0b01000},
     // attention's output and the natural log-sum-exp of every query's scaled
     // (and masked) scores, which attention_backward takes to skip a forward.
-    {"attention_lse", 3, {"q", "k", "v"}, 2, kNone, InputLayout::kStrided, 2,
-     {{"causal", XRT_ATTR_INT, 0, 0}, {"scale", XRT_ATTR_FLOAT, 0, 0}}, prepare_attention_lse, kNone},
+    {"attention_lse", 5, {"q", "k", "v", "attn_mask", "key_lengths"}, 2, 0b11000,
+     InputLayout::kStrided, 4, {kCausal, kScale, kWindow, kAlign}, prepare_attention_lse, kNone,
+     nullptr, 0b10000, 0b01000},
     // Gradients of attention for a given output gradient: dq, dk, dv. With
     // attention_lse's output and lse the weights come from them; without,
     // they are recomputed from q and k.
-    {"attention_backward", 6, {"grad", "q", "k", "v", "output", "lse"}, 3, 0b110000, InputLayout::kStrided, 2,
-     {{"causal", XRT_ATTR_INT, 0, 0}, {"scale", XRT_ATTR_FLOAT, 0, 0}}, prepare_attention_backward,
-     0b100000},
+    {"attention_backward", 8,
+     {"grad", "q", "k", "v", "output", "lse", "attn_mask", "key_lengths"}, 3, 0b11110000,
+     InputLayout::kStrided, 4, {kCausal, kScale, kWindow, kAlign}, prepare_attention_backward,
+     0b100000, nullptr, 0b10000000, 0b01000000},
+    // Packed sequences: q (total_q, H, D), k and v (total_k, Hkv, D), sequence
+    // b at rows cu_seqlens[b]..cu_seqlens[b+1] (int32, batch + 1 entries from
+    // 0); max_seqlen_* bound every length. The _lse variant's lse is
+    // (H, total_q).
+    {"attention_varlen", 5, {"q", "k", "v", "cu_seqlens_q", "cu_seqlens_k"}, 1, kNone,
+     InputLayout::kContiguous, 6, {kCausal, kScale, kWindow, kAlign, kMaxQ, kMaxK},
+     prepare_attention_varlen, kNone, nullptr, 0b11000, kNone},
+    {"attention_varlen_lse", 5, {"q", "k", "v", "cu_seqlens_q", "cu_seqlens_k"}, 2, kNone,
+     InputLayout::kContiguous, 6, {kCausal, kScale, kWindow, kAlign, kMaxQ, kMaxK},
+     prepare_attention_varlen_lse, kNone, nullptr, 0b11000, kNone},
+    {"attention_varlen_backward", 8,
+     {"grad", "q", "k", "v", "cu_seqlens_q", "cu_seqlens_k", "output", "lse"}, 3, 0b11000000,
+     InputLayout::kContiguous, 6, {kCausal, kScale, kWindow, kAlign, kMaxQ, kMaxK},
+     prepare_attention_varlen_backward, 0b10000000, nullptr, 0b110000, kNone},
+    // New queries q (B, Lq, H, D) at the end of each cached sequence against
+    // its first cache_seqlens[b] keys: a contiguous cache (B, capacity, Hkv,
+    // D), or a paged one (num_blocks, block_size, Hkv, D) with block_table
+    // (B, max_blocks) int32. causal (default on) is bottom-right aligned.
+    {"attention_decode", 5, {"q", "k_cache", "v_cache", "cache_seqlens", "block_table"}, 1,
+     0b10000, InputLayout::kContiguous, 3,
+     {{"causal", XRT_ATTR_INT, 1, 0}, kScale, kWindow}, prepare_attention_decode, kNone, nullptr,
+     0b11000, kNone},
+    // Writes k and v (B, L, Hkv, D) into the caches (laid out as
+    // attention_decode's) at positions cache_seqlens[b]..+L, in place; the
+    // caches must be contiguous. Returns cache_seqlens + L.
+    {"kv_cache_append", 6, {"k_cache", "v_cache", "k", "v", "cache_seqlens", "block_table"}, 1,
+     0b100000, InputLayout::kContiguous, 0, {}, prepare_kv_cache_append, kNone, nullptr,
+     0b110000, kNone},
 };
 
 }  // namespace

@@ -12,8 +12,13 @@
 
 namespace xrt {
 
-constexpr size_t kMaxOpInputs = XRT_OP_MAX_INPUTS;
-constexpr size_t kMaxOpAttrs = XRT_OP_MAX_ATTRS;
+// Built-in ops take up to 8 inputs (attention_backward with its masks);
+// plugin ops up to XRT_OP_MAX_INPUTS.
+constexpr size_t kMaxOpInputs = 8;
+static_assert(kMaxOpInputs >= XRT_OP_MAX_INPUTS);
+// Likewise up to 8 attributes (attention_varlen), plugin ops XRT_OP_MAX_ATTRS.
+constexpr size_t kMaxOpAttrs = 8;
+static_assert(kMaxOpAttrs >= XRT_OP_MAX_ATTRS);
 constexpr size_t kMaxOpOutputs = XRT_OP_MAX_OUTPUTS;
 
 struct OperandView {
@@ -66,12 +71,21 @@ struct OpSchema {
   void (*prepare)(PreparedCall& call);
   uint32_t float32_inputs;  // bit i set: input i is float32 whatever the others are
   xrt_op_infer_fn infer = nullptr;  // a plugin op's shape rule; NULL: element-wise
+  // Inputs that are row-major whatever the layout (copied when not), with
+  // their own dtype rule: bit i of int32_inputs set: input i is int32
+  // (lengths, offsets, block tables); of mask_inputs: bool (True = keep) or
+  // a float dtype added to the scores.
+  uint32_t int32_inputs = 0;
+  uint32_t mask_inputs = 0;
 };
 
 // The built-in op called name, or nullptr.
 const OpSchema* find_builtin_op(const char* name);
 // "add, matmul, ..." for error messages.
 std::string builtin_op_names();
+
+// Re-expresses a view in the broadcast shape: stride 0 on stretched axes.
+void broadcast_view(OperandView& v, int32_t ndim, const int64_t* shape);
 
 // Sets the call's output shape: the kernel writes contiguous `shape`.
 void set_output(PreparedCall& call, int32_t ndim, const int64_t* shape, size_t index = 0);

@@ -3,6 +3,7 @@
 #include "device.h"
 #include "error.h"
 #include "plugin_result.h"
+#include "struct_access.h"
 
 namespace xrt {
 
@@ -14,12 +15,13 @@ void check_device_call(const xrt_device* device, xrt_status_t returned, const ch
        message && *message ? message : "the backend gave no message");
 }
 
-std::unique_ptr<xrt_device> make_plugin_device(const xrt_device_api_t* api, int32_t index,
-                                               const std::string& backend) {
+std::unique_ptr<xrt_device> make_plugin_device(const xrt_device_api_t* api, xrt_device_kind_t kind,
+                                               int32_t index, const std::string& backend) {
   auto device = std::make_unique<xrt_device>();
-  device->kind = api->kind;
+  device->kind = kind;
   device->index = index;
-  device->name = std::string(device_kind_name(api->kind)) + ":" + std::to_string(index);
+  device->kind_name = device_kind_name(kind);
+  device->name = device->kind_name + ":" + std::to_string(index);
   device->api = api;
   device->backend = backend;
   xrt_plugin_device_props_t props{};
@@ -30,11 +32,17 @@ std::unique_ptr<xrt_device> make_plugin_device(const xrt_device_api_t* api, int3
   device->total_memory = props.total_memory;
   device->compute_units = props.compute_units;
   device->compute_capability = props.compute_capability;
+  // Host memory is served by the host's table from here on.
+  const bool host_memory = XRT_HAS_FIELD(api, flags) && (api->flags & XRT_DEVICE_HOST_MEMORY);
+  if (host_memory) {
+    device->api = host_device_api();
+    device->pool = &host_pool();
+  }
+  device->host_memory = host_memory;
   return device;
 }
 
 void* device_alloc(xrt_device* device, size_t nbytes, void* stream) {
-  if (!device->api) return device->pool->allocate(nbytes)->ptr;
   void* ptr = nullptr;
   check_device_call(device, device->api->alloc(device->index, nbytes, stream, &ptr),
                     "allocating memory");
@@ -42,10 +50,6 @@ void* device_alloc(xrt_device* device, size_t nbytes, void* stream) {
 }
 
 void device_free(xrt_device* device, void* ptr) {
-  if (!device->api) {
-    device->pool->release_pointer(ptr);
-    return;
-  }
   check_device_call(device, device->api->free(device->index, ptr), "freeing memory");
 }
 

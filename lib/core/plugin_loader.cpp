@@ -59,20 +59,33 @@ void check_sessions(const xrt_plugin_api_t* api, const std::string& path) {
          "' has an incomplete session table (every function up to run is required)");
 }
 
-void check_devices(const xrt_plugin_api_t* api, const std::string& path) {
-  const xrt_device_api_t* d = plugin_devices(api);
-  if (!d) return;
+void check_device_table(const xrt_device_api_t* d, const std::string& path) {
+  if (!d) fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "' lists a NULL device table");
   if (d->struct_size < kFirstDeviceApiSize || !d->last_error || !d->device_count ||
-      !d->device_props || !d->alloc || !d->free || !d->memory_stats || !d->empty_cache ||
-      !d->reset_peak || !d->stream_create || !d->stream_destroy || !d->stream_synchronize ||
+      !d->device_props)
+    fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "' has an incomplete device table (",
+         d->struct_size, " bytes, at least ", kFirstDeviceApiSize,
+         "; last_error, device_count and device_props are required)");
+  // Host-memory devices are served by the host's own table.
+  if (XRT_HAS_FIELD(d, flags) && (d->flags & XRT_DEVICE_HOST_MEMORY)) return;
+  if (!d->alloc || !d->free || !d->memory_stats || !d->empty_cache || !d->reset_peak ||
+      !d->stream_create || !d->stream_destroy || !d->stream_synchronize ||
       !d->stream_wait_event || !d->event_create || !d->event_destroy || !d->event_record ||
       !d->event_synchronize || !d->event_query || !d->event_elapsed_ms || !d->copy ||
       !d->copy_strided || !d->fill_zero)
     fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path,
          "' has an incomplete device table (every function but unavailable_reason and the "
-         "page-locked host pair is required)");
-  if (enum_code(d->kind) == XRT_DEVICE_CPU)
+         "page-locked host pair is required, unless the table has XRT_DEVICE_HOST_MEMORY)");
+  const bool named = XRT_HAS_FIELD(d, kind_name) && d->kind_name;
+  if (!named && enum_code(d->kind) == XRT_DEVICE_CPU)
     fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "' cannot add cpu devices");
+}
+
+void check_devices(const xrt_plugin_api_t* api, const std::string& path) {
+  if (XRT_HAS_FIELD(api, num_device_tables) && api->num_device_tables && !api->device_tables)
+    fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "' lists ", api->num_device_tables,
+         " device tables but no array");
+  for (const xrt_device_api_t* d : plugin_device_tables(api)) check_device_table(d, path);
 }
 
 }  // namespace
@@ -98,8 +111,12 @@ const char* plugin_details(const xrt_plugin_api_t* api) {
   return session_details(plugin_sessions(api));
 }
 
-const xrt_device_api_t* plugin_devices(const xrt_plugin_api_t* api) {
-  return XRT_HAS_FIELD(api, devices) ? api->devices : nullptr;
+std::vector<const xrt_device_api_t*> plugin_device_tables(const xrt_plugin_api_t* api) {
+  std::vector<const xrt_device_api_t*> tables;
+  if (XRT_HAS_FIELD(api, devices) && api->devices) tables.push_back(api->devices);
+  if (XRT_HAS_FIELD(api, num_device_tables) && api->device_tables)
+    for (size_t i = 0; i < api->num_device_tables; ++i) tables.push_back(api->device_tables[i]);
+  return tables;
 }
 
 void plugin_attach_host(const xrt_plugin_api_t* api, const xrt_host_api_t* host) {

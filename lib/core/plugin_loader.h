@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "xpuruntime/xpuruntime_plugin.h"
 
@@ -22,8 +23,9 @@ const char* plugin_details(const xrt_plugin_api_t* api);
 // The session table's details() text, or NULL (no table, an older table
 // without the field, or no function).
 const char* session_details(const xrt_session_api_t* sessions);
-// The plugin's device table (ABI 1.2), or NULL.
-const xrt_device_api_t* plugin_devices(const xrt_plugin_api_t* api);
+// The plugin's device tables: `devices` (ABI 1.2) then `device_tables`
+// (ABI 1.6); empty when it brings none.
+std::vector<const xrt_device_api_t*> plugin_device_tables(const xrt_plugin_api_t* api);
 // Kernel #i of the table, read with the entry size the plugin declares
 // (entries before ABI 1.4 end before flags, which reads as 0).
 xrt_kernel_def_t plugin_kernel(const xrt_plugin_api_t* api, size_t i);

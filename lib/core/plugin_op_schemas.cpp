@@ -35,8 +35,8 @@ bool namespaced(const char* name) {
 bool same(const char* a, const char* b) { return std::strcmp(a, b) == 0; }
 
 void check_inputs(const xrt_op_schema_t& def, const std::string& what) {
-  XRT_REQUIRE(def.num_inputs >= 1 && def.num_inputs <= kMaxOpInputs, what, " has ", def.num_inputs,
-              " inputs, expected 1 to ", kMaxOpInputs);
+  XRT_REQUIRE(def.num_inputs >= 1 && def.num_inputs <= XRT_OP_MAX_INPUTS, what, " has ",
+              def.num_inputs, " inputs, expected 1 to ", XRT_OP_MAX_INPUTS);
   XRT_REQUIRE(def.input_names != nullptr, what, " has no input_names");
   for (size_t i = 0; i < def.num_inputs; ++i) {
     XRT_REQUIRE(def.input_names[i] && *def.input_names[i], what, ": input #", i, " has no name");
@@ -56,8 +56,8 @@ void check_inputs(const xrt_op_schema_t& def, const std::string& what) {
 }
 
 void check_attrs(const xrt_op_schema_t& def, const std::string& what) {
-  XRT_REQUIRE(def.num_attrs <= kMaxOpAttrs, what, " has ", def.num_attrs,
-              " attributes, expected at most ", kMaxOpAttrs);
+  XRT_REQUIRE(def.num_attrs <= XRT_OP_MAX_ATTRS, what, " has ", def.num_attrs,
+              " attributes, expected at most ", XRT_OP_MAX_ATTRS);
   XRT_REQUIRE(def.num_attrs == 0 || def.attrs != nullptr, what, " lists ", def.num_attrs,
               " attributes but no attribute array");
   for (size_t i = 0; i < def.num_attrs; ++i) {

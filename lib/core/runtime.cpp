@@ -44,28 +44,47 @@ xrt_device* Runtime::device_at(size_t index) {
   return devices_[index].get();
 }
 
+namespace {
+
+// "npu:1" -> ("npu", "1"); "npu" -> ("npu", "0").
+std::pair<std::string, std::string> split_device_name(const std::string& name) {
+  const auto colon = name.find(':');
+  if (colon == std::string::npos) return {name, "0"};
+  return {name.substr(0, colon), name.substr(colon + 1)};
+}
+
+}  // namespace
+
 xrt_device* Runtime::device_by_name(const char* name) {
   XRT_REQUIRE(name != nullptr, "device name is NULL");
   std::lock_guard<std::mutex> lock(backends_mutex_);
-  std::string wanted = name;
-  if (wanted == "cpu:0") wanted = "cpu";
-  if (wanted == "cuda") wanted = "cuda:0";
-  for (const auto& device : devices_)
-    if (device->name == wanted) return device.get();
-  std::string known;
-  for (const auto& device : devices_) known += (known.empty() ? "" : ", ") + device->name;
+  const auto [kind, index] = split_device_name(name);
+  std::string kinds, of_kind;
+  for (const auto& device : devices_) {
+    if (device->kind_name == kind) {
+      // The host device is "cpu", also reached as "cpu:0".
+      if (device->name == name || std::to_string(device->index) == index) return device.get();
+      of_kind += (of_kind.empty() ? "" : ", ") + device->name;
+    } else if (kinds.find("'" + device->kind_name + "'") == std::string::npos) {
+      kinds += (kinds.empty() ? "'" : ", '") + device->kind_name + "'";
+    }
+  }
+  if (!of_kind.empty())
+    fail(XRT_ERROR_NOT_FOUND, "no device named '", name, "' (", kind, " devices: ", of_kind, ")");
   // Say why a backend's devices are missing, e.g. no GPU driver.
   std::string why;
-  const std::string kind = wanted.substr(0, wanted.find(':'));
   for (const Backend& b : backends_)
     if (b.name == kind && !b.reason.empty()) why = "; backend '" + b.name + "': " + b.reason;
-  fail(XRT_ERROR_NOT_FOUND, "no device named '", name, "' (available: ", known, why, ")");
+  fail(XRT_ERROR_NOT_FOUND, "no device named '", name, "': no loaded backend brings device kind '",
+       kind, "' (available kinds: ", kinds, why, ")");
 }
 
 void Runtime::register_kernels(const xrt_plugin_api_t* api, const std::string& backend) {
   for (size_t i = 0; i < api->num_kernels; ++i) {
     const xrt_kernel_def_t def = plugin_kernel(api, i);
-    registry_.add(Kernel{def.op, def.name, backend, def.device_kind, def.dtype_mask, def.priority,
+    const xrt_device_kind_t kind =
+        plugin_device_kind(def.kind_name, def.device_kind, cat("kernel '", def.name, "'"));
+    registry_.add(Kernel{def.op, def.name, backend, kind, def.dtype_mask, def.priority,
                          def.supports, def.run, def.flags});
   }
 }
@@ -105,7 +124,8 @@ void Runtime::load_plugin(const std::string& path) {
     ops_.check_unused(ops, path);
     for (size_t i = 0; i < api->num_kernels; ++i) {
       const xrt_kernel_def_t def = plugin_kernel(api, i);
-      checked_device_kind(def.device_kind, cat("plugin '", path, "': kernel '", def.name, "'"));
+      plugin_device_kind(def.kind_name, def.device_kind,
+                         cat("plugin '", path, "': kernel '", def.name, "'"));
       const bool own_op = std::any_of(ops.begin(), ops.end(), [&](const OpSchema& schema) {
         return std::strcmp(schema.name, def.op) == 0;
       });
@@ -122,8 +142,7 @@ void Runtime::load_plugin(const std::string& path) {
     const std::string unavailable = "unavailable: ";
     if (details && std::string(details).rfind(unavailable, 0) == 0)
       fail(XRT_ERROR_BACKEND, details + unavailable.size());
-    const xrt_device_api_t* devices = plugin_devices(api);
-    if (devices) add_plugin_devices(devices, entry.name, path);
+    add_plugin_devices(plugin_device_tables(api), entry.name, path);
     ops_.add(ops, entry.name);
     register_kernels(api, entry.name);
     backends_.push_back(entry);
@@ -135,24 +154,33 @@ void Runtime::load_plugin(const std::string& path) {
   }
 }
 
-void Runtime::add_plugin_devices(const xrt_device_api_t* api, const std::string& backend,
-                                 const std::string& path) {
-  const xrt_device_kind_t kind =
-      checked_device_kind(api->kind, cat("plugin '", path, "': device table"));
-  const char* reason = api->unavailable_reason ? api->unavailable_reason() : nullptr;
-  if (reason) fail(XRT_ERROR_BACKEND, reason);
-  for (const auto& device : devices_)
-    if (device->kind == kind)
-      fail(XRT_ERROR_UNSUPPORTED, device_kind_name(kind), " devices are already provided by backend '",
-           device->backend, "'");
-  const int32_t count = api->device_count();
-  if (count <= 0)
-    fail(XRT_ERROR_BACKEND, "no ", device_kind_name(kind), " device is present");
+void Runtime::add_plugin_devices(const std::vector<const xrt_device_api_t*>& tables,
+                                 const std::string& backend, const std::string& path) {
+  // Every table is checked before any device is listed.
   std::vector<std::unique_ptr<xrt_device>> added;
-  for (int32_t i = 0; i < count; ++i) added.push_back(make_plugin_device(api, i, backend));
+  for (const xrt_device_api_t* api : tables) {
+    const xrt_device_kind_t kind =
+        plugin_device_kind(XRT_HAS_FIELD(api, kind_name) ? api->kind_name : nullptr, api->kind,
+                           cat("plugin '", path, "': device table"));
+    const char* name = device_kind_name(kind);
+    for (const auto& device : devices_)
+      if (device->kind == kind)
+        fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "' brings device kind '", name,
+             "', which backend '", device->backend, "' already provides");
+    for (const auto& device : added)
+      if (device->kind == kind)
+        fail(XRT_ERROR_INVALID_ARGUMENT, "plugin '", path, "' brings device kind '", name,
+             "' in two device tables");
+    const char* reason = api->unavailable_reason ? api->unavailable_reason() : nullptr;
+    if (reason) fail(XRT_ERROR_BACKEND, reason);
+    const int32_t count = api->device_count();
+    if (count <= 0) fail(XRT_ERROR_BACKEND, "no ", name, " device is present");
+    for (int32_t i = 0; i < count; ++i) added.push_back(make_plugin_device(api, kind, i, backend));
+  }
   for (auto& device : added) devices_.push_back(std::move(device));
-  if (!pinned_host_ && XRT_HAS_FIELD(api, host_free) && api->host_alloc && api->host_free)
-    pinned_host_ = api;
+  for (const xrt_device_api_t* api : tables)
+    if (!pinned_host_ && XRT_HAS_FIELD(api, host_free) && api->host_alloc && api->host_free)
+      pinned_host_ = api;
 }
 
 namespace {
@@ -189,19 +217,18 @@ xrt_tensor* Runtime::create_pinned_tensor(xrt_dtype_t dtype, int32_t ndim, const
 
 const Backend& Runtime::session_backend(const char* name) {
   std::lock_guard<std::mutex> lock(backends_mutex_);
-  std::string runs_models;
+  auto runs_models = [](const Backend& b) { return b.sessions && b.reason.empty(); };
+  std::string models;
   for (const Backend& b : backends_) {
-    if (b.sessions && b.reason.empty())
-      runs_models += (runs_models.empty() ? "" : ", ") + b.name;
+    if (runs_models(b)) models += (models.empty() ? "" : ", ") + b.name;
     if (b.name != name) continue;
     if (!b.reason.empty())
       fail(XRT_ERROR_BACKEND, "backend '", b.name, "' is unavailable: ", b.reason);
-    if (!b.sessions)
-      fail(XRT_ERROR_UNSUPPORTED, "backend '", b.name, "' does not run models");
+    if (!b.sessions) fail(XRT_ERROR_UNSUPPORTED, "backend '", b.name, "' does not run models");
     return b;
   }
   fail(XRT_ERROR_NOT_FOUND, "no backend named '", name, "' (backends that run models: ",
-       runs_models.empty() ? "none" : runs_models, ")");
+       models.empty() ? "none" : models, ")");
 }
 
 namespace {

@@ -51,10 +51,11 @@ class Runtime {
  private:
   Runtime();
   void register_kernels(const xrt_plugin_api_t* api, const std::string& backend);
-  // Adds the devices of the plugin at `path`; throws when the plugin says it
-  // has none or its table names an unknown device kind.
-  void add_plugin_devices(const xrt_device_api_t* api, const std::string& backend,
-                          const std::string& path);
+  // Adds the devices of the plugin at `path`, all or none: throws when a
+  // table says it has none, names a malformed kind, or brings a kind that
+  // is already there.
+  void add_plugin_devices(const std::vector<const xrt_device_api_t*>& tables,
+                          const std::string& backend, const std::string& path);
   void scan_plugin_folders();
 
   // Guarded by backends_mutex_; entries are never removed, so device

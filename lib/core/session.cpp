@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "auto_select.h"
 #include "dtype.h"
@@ -14,6 +15,7 @@
 #include "plugin_result.h"
 #include "profiler.h"
 #include "runtime.h"
+#include "session_values.h"
 #include "struct_access.h"
 #include "tensor.h"
 
@@ -50,18 +52,83 @@ void check_status(xrt_status_t returned, char (&error)[N], const char* backend, 
   fail(status, plugin_message(error, N, returned, fallback.c_str()));
 }
 
-std::vector<xrt_value_info_t> describe(const xrt_session* s, bool inputs) {
+// Plugins before ABI 1.8 describe tensors only: their kind stays TENSOR
+// and the runtime names the type.
+std::vector<xrt_value_info_t> describe(xrt_session* s, bool inputs) {
   const size_t count = inputs ? s->api->input_count(s->impl) : s->api->output_count(s->impl);
   std::vector<xrt_value_info_t> values(count);
   for (size_t i = 0; i < count; ++i) {
+    values[i] = xrt_value_info_t{};
     values[i].struct_size = sizeof(xrt_value_info_t);
     const xrt_status_t status = inputs ? s->api->input_info(s->impl, i, &values[i])
                                        : s->api->output_info(s->impl, i, &values[i]);
-    if (status != XRT_OK || !values[i].name || !dtype_valid(values[i].dtype))
+    xrt_value_info_t& v = values[i];
+    const bool tensor = v.kind == XRT_VALUE_TENSOR;
+    const bool known = static_cast<int32_t>(v.kind) >= XRT_VALUE_TENSOR &&
+                       static_cast<int32_t>(v.kind) <= XRT_VALUE_OPTIONAL;
+    if (status != XRT_OK || !v.name || !known || (tensor && !dtype_valid(v.dtype)) ||
+        (!tensor && !v.type) || v.ndim < 0 || v.ndim > XRT_MAX_DIMS || (v.ndim > 0 && !v.shape))
       fail(XRT_ERROR_BACKEND, "backend '", s->backend, "' could not describe ",
            inputs ? "input " : "output ", i);
+    if (tensor && !v.type) v.type = s->type_names.emplace_back(tensor_type_name(v.dtype)).c_str();
+    if (v.kind == XRT_VALUE_SEQUENCE || v.kind == XRT_VALUE_MAP || v.kind == XRT_VALUE_OPTIONAL)
+      v.ndim = 0;
   }
   return values;
+}
+
+// Runs that carry tensors only refuse models whose values are other kinds.
+void require_tensor(const xrt_value_info_t& v, const char* role) {
+  if (v.kind != XRT_VALUE_TENSOR)
+    fail(XRT_ERROR_UNSUPPORTED, role, " '", v.name, "' has type ", v.type,
+         "; this run takes and gives tensors only (run it with xrt_session_run_values, "
+         "or InferenceSession.run in Python)");
+}
+
+// A backend without run_values runs tensors only.
+void require_backend_values(const xrt_session* s, const xrt_value_info_t& v, const char* role) {
+  if (v.kind != XRT_VALUE_TENSOR)
+    fail(XRT_ERROR_UNSUPPORTED, "backend '", s->backend, "' cannot run ", role, " '", v.name,
+         "' of type ", v.type, ": it takes and gives tensors only");
+}
+
+// Where `name` is among the model's inputs, or InvalidArgument listing them.
+size_t input_index(const xrt_session* s, const char* name) {
+  size_t k = 0;
+  while (k < s->inputs.size() && std::strcmp(s->inputs[k].name, name) != 0) ++k;
+  XRT_REQUIRE(k < s->inputs.size(), "unknown input '", name, "' (model inputs: ",
+              value_names(s->inputs), ")");
+  return k;
+}
+
+// The model output indices a call asks for (output_names NULL: all).
+std::vector<size_t> wanted_outputs(const xrt_session* s, const char* const* output_names,
+                                   size_t num_outputs) {
+  std::vector<size_t> wanted(num_outputs);
+  if (!output_names) {
+    XRT_REQUIRE(num_outputs == s->outputs.size(), "asked for all ", s->outputs.size(),
+                " outputs with room for ", num_outputs);
+    for (size_t i = 0; i < num_outputs; ++i) wanted[i] = i;
+    return wanted;
+  }
+  for (size_t i = 0; i < num_outputs; ++i) {
+    XRT_REQUIRE(output_names[i] != nullptr, "output name #", i, " is NULL");
+    size_t k = 0;
+    while (k < s->outputs.size() && std::strcmp(s->outputs[k].name, output_names[i]) != 0) ++k;
+    XRT_REQUIRE(k < s->outputs.size(), "unknown output '", output_names[i], "' (model outputs: ",
+                value_names(s->outputs), ")");
+    wanted[i] = k;
+  }
+  return wanted;
+}
+
+void check_dims(const xrt_value_info_t& want, int32_t ndim, const int64_t* shape) {
+  XRT_REQUIRE(ndim == want.ndim, "input '", want.name, "' has shape ", shape_string(ndim, shape),
+              ", the model expects rank ", want.ndim, " ", model_shape(want));
+  for (int32_t d = 0; d < want.ndim; ++d)
+    XRT_REQUIRE(want.shape[d] < 0 || want.shape[d] == shape[d], "input '", want.name,
+                "' has shape ", shape_string(ndim, shape), ", the model expects ",
+                model_shape(want), " (dimension ", d, " differs)");
 }
 
 void check_input(const xrt_value_info_t& want, const xrt_tensor* t, const xrt_device* device) {
@@ -70,13 +137,7 @@ void check_input(const xrt_value_info_t& want, const xrt_tensor* t, const xrt_de
               ", the session runs on ", device->name);
   XRT_REQUIRE(t->dtype == want.dtype, "input '", want.name, "' has dtype ", dtype_name(t->dtype),
               ", the model expects ", dtype_name(want.dtype));
-  XRT_REQUIRE(t->ndim == want.ndim, "input '", want.name, "' has shape ",
-              shape_string(t->ndim, t->shape), ", the model expects rank ", want.ndim, " ",
-              model_shape(want));
-  for (int32_t d = 0; d < want.ndim; ++d)
-    XRT_REQUIRE(want.shape[d] < 0 || want.shape[d] == t->shape[d], "input '", want.name,
-                "' has shape ", shape_string(t->ndim, t->shape), ", the model expects ",
-                model_shape(want), " (dimension ", d, " differs)");
+  check_dims(want, t->ndim, t->shape);
 }
 
 // Where a backend's outputs go: tensors from the device's pool, released
@@ -200,9 +261,19 @@ xrt_session* session_create_on(const Backend& b, const char* path, const void* d
   span.arg("backend", b.name);
   char error[1024] = {0};
   xrt_plugin_session_t* impl = nullptr;
-  check_status(b.sessions->create(path, data, size, device->kind, device->index, options,
-                                  num_options, &impl, error, sizeof error),
-               error, b.name.c_str(), "could not create the session and gave no message");
+  const xrt_session_api_t* api = b.sessions;
+  xrt_status_t created;
+  if (XRT_HAS_FIELD(api, create_on) && api->create_on) {
+    created = api->create_on(path, data, size, device->kind_name.c_str(), device->index, options,
+                             num_options, &impl, error, sizeof error);
+  } else if (device->kind == XRT_DEVICE_CPU || device->kind == XRT_DEVICE_CUDA) {
+    created = api->create(path, data, size, device->kind, device->index, options, num_options,
+                          &impl, error, sizeof error);
+  } else {
+    fail(XRT_ERROR_UNSUPPORTED, "backend '", b.name, "' runs models on cpu and cuda devices only, "
+         "not on ", device->name, " (its plugin predates device kinds by name, ABI 1.6)");
+  }
+  check_status(created, error, b.name.c_str(), "could not create the session and gave no message");
   if (!impl)
     fail(XRT_ERROR_BACKEND, "backend '", b.name, "' reported success creating a session but "
          "handed back none");
@@ -338,11 +409,9 @@ void session_run(xrt_session* s, xrt_run_options* options, const char* const* in
   std::vector<const xrt_tensor*> ordered(model_inputs, nullptr);
   for (size_t i = 0; i < num_inputs; ++i) {
     XRT_REQUIRE(input_names[i] != nullptr, "input name #", i, " is NULL");
-    size_t k = 0;
-    while (k < model_inputs && std::strcmp(s->inputs[k].name, input_names[i]) != 0) ++k;
-    XRT_REQUIRE(k < model_inputs, "unknown input '", input_names[i], "' (model inputs: ",
-                value_names(s->inputs), ")");
+    const size_t k = input_index(s, input_names[i]);
     XRT_REQUIRE(ordered[k] == nullptr, "input '", input_names[i], "' is given twice");
+    require_tensor(s->inputs[k], "input");
     check_input(s->inputs[k], inputs[i], s->device);
     ordered[k] = inputs[i];
   }
@@ -350,21 +419,8 @@ void session_run(xrt_session* s, xrt_run_options* options, const char* const* in
     XRT_REQUIRE(ordered[k] != nullptr, "missing input '", s->inputs[k].name, "' (model inputs: ",
                 value_names(s->inputs), ")");
 
-  std::vector<size_t> wanted(num_outputs);
-  if (!output_names) {
-    XRT_REQUIRE(num_outputs == s->outputs.size(), "asked for all ", s->outputs.size(),
-                " outputs with room for ", num_outputs);
-    for (size_t i = 0; i < num_outputs; ++i) wanted[i] = i;
-  } else {
-    for (size_t i = 0; i < num_outputs; ++i) {
-      XRT_REQUIRE(output_names[i] != nullptr, "output name #", i, " is NULL");
-      size_t k = 0;
-      while (k < s->outputs.size() && std::strcmp(s->outputs[k].name, output_names[i]) != 0) ++k;
-      XRT_REQUIRE(k < s->outputs.size(), "unknown output '", output_names[i], "' (model outputs: ",
-                  value_names(s->outputs), ")");
-      wanted[i] = k;
-    }
-  }
+  const std::vector<size_t> wanted = wanted_outputs(s, output_names, num_outputs);
+  for (size_t k : wanted) require_tensor(s->outputs[k], "output");
 
   std::vector<TensorRef> contiguous(model_inputs);
   std::vector<xrt_kernel_tensor_t> views(model_inputs);
@@ -381,7 +437,7 @@ void session_run(xrt_session* s, xrt_run_options* options, const char* const* in
 
   OutputSink sink{s->device, std::vector<TensorRef>(num_outputs)};
   const xrt_session_outputs_t sink_api{sizeof(xrt_session_outputs_t), &sink, alloc_output,
-                                       adopt_output};
+                                       adopt_output, nullptr};
   char error[1024] = {0};
   {
     ProfileSpan span("session", "session.run");
@@ -409,6 +465,108 @@ void session_run(xrt_session* s, xrt_run_options* options, const char* const* in
            s->outputs[wanted[i]].name, "'");
   unalias_outputs(ordered, sink);
   for (size_t i = 0; i < num_outputs; ++i) outputs[i] = sink.tensors[i].release();
+}
+
+namespace {
+
+// Where a backend's value trees go: copied into caller-owned trees as they
+// arrive, dropped unless the run succeeds.
+struct ValueSink {
+  xrt_session* session;
+  const std::vector<size_t>* wanted;
+  std::vector<ValuePtr> values;
+  std::string error;  // why a tree was refused: said by the run's error
+  xrt_status_t status = XRT_OK;
+};
+
+xrt_status_t put_value(void* context, size_t index, const xrt_plugin_value_t* value) noexcept {
+  auto* sink = static_cast<ValueSink*>(context);
+  try {
+    XRT_REQUIRE(index < sink->values.size(), "output index ", index, " is out of range");
+    const xrt_session* s = sink->session;
+    sink->values[index] = ValuePtr(value_from_plugin(
+        value, s->device, s->backend, s->outputs[(*sink->wanted)[index]].name));
+    return XRT_OK;
+  } catch (const Error& e) {
+    sink->error = e.what();
+    sink->status = e.status();
+  } catch (...) {
+    sink->error = "out of memory copying an output";
+    sink->status = XRT_ERROR_OUT_OF_MEMORY;
+  }
+  return sink->status;
+}
+
+xrt_status_t no_tensor_outputs(void*, size_t, xrt_dtype_t, int32_t, const int64_t*,
+                               void**) noexcept {
+  return XRT_ERROR_INVALID_ARGUMENT;
+}
+
+xrt_status_t no_adopted_outputs(void*, size_t, xrt_dtype_t, int32_t, const int64_t*, void*,
+                                void (*release)(void*), void* release_context) noexcept {
+  release(release_context);
+  return XRT_ERROR_INVALID_ARGUMENT;
+}
+
+}  // namespace
+
+void session_run_values(xrt_session* s, xrt_run_options* options, const char* const* input_names,
+                        const xrt_value_t* const* inputs, size_t num_inputs,
+                        const char* const* output_names, size_t num_outputs,
+                        xrt_value_t** outputs) {
+  XRT_REQUIRE(num_inputs == 0 || (input_names && inputs), "input_names or inputs is NULL");
+  XRT_REQUIRE(num_outputs == 0 || outputs, "outputs is NULL");
+  const size_t model_inputs = s->inputs.size();
+  std::vector<const xrt_plugin_value_t*> ordered(model_inputs, nullptr);
+  InputValues views;
+  for (size_t i = 0; i < num_inputs; ++i) {
+    XRT_REQUIRE(input_names[i] != nullptr, "input name #", i, " is NULL");
+    const size_t k = input_index(s, input_names[i]);
+    XRT_REQUIRE(ordered[k] == nullptr, "input '", input_names[i], "' is given twice");
+    const xrt_value_info_t& want = s->inputs[k];
+    std::string type;
+    const xrt_plugin_value_t* view = views.add(inputs[i], s->device, want.name, &type);
+    XRT_REQUIRE(type_fits(type, want.type), "input '", want.name, "' is ", type,
+                ", the model expects ", want.type);
+    if (view->kind == XRT_VALUE_TENSOR || view->kind == XRT_VALUE_STRINGS)
+      check_dims(want, view->tensor.ndim, view->tensor.shape);
+    ordered[k] = view;
+  }
+  for (size_t k = 0; k < model_inputs; ++k)
+    XRT_REQUIRE(ordered[k] != nullptr, "missing input '", s->inputs[k].name, "' (model inputs: ",
+                value_names(s->inputs), ")");
+  const std::vector<size_t> wanted = wanted_outputs(s, output_names, num_outputs);
+  if (!XRT_HAS_FIELD(s->api, run_values) || !s->api->run_values) {
+    for (size_t k = 0; k < model_inputs; ++k) require_backend_values(s, s->inputs[k], "input");
+    for (size_t k : wanted) require_backend_values(s, s->outputs[k], "output");
+    fail(XRT_ERROR_UNSUPPORTED, "backend '", s->backend,
+         "' runs tensors only; use xrt_session_run");
+  }
+
+  ValueSink sink{s, &wanted, std::vector<ValuePtr>(num_outputs), {}, XRT_OK};
+  const xrt_session_outputs_t sink_api{sizeof(xrt_session_outputs_t), &sink, no_tensor_outputs,
+                                       no_adopted_outputs, put_value};
+  char error[1024] = {0};
+  {
+    ProfileSpan span("session", "session.run");
+    span.arg("backend", s->backend);
+    xrt_status_t status;
+    std::optional<RunStop> stop;
+    if (options) {
+      stop_if_terminated(options);
+      stop.emplace(options);
+    }
+    status = s->api->run_values(s->impl, ordered.data(), model_inputs, wanted.data(), num_outputs,
+                                &sink_api, stop ? stop->get() : nullptr, error, sizeof error);
+    if (options) stop_if_terminated(options);
+    if (status != XRT_OK && sink.status != XRT_OK) fail(sink.status, sink.error);
+    check_status(status, error, s->backend, "failed to run the session without a message");
+  }
+  for (size_t i = 0; i < num_outputs; ++i)
+    if (!sink.values[i])
+      fail(XRT_ERROR_BACKEND, "backend '", s->backend, "' produced no value for output '",
+           s->outputs[wanted[i]].name, "'");
+  for (size_t i = 0; i < num_outputs; ++i) outputs[i] = sink.values[i].release();
 }
 
 }  // namespace xrt

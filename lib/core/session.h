@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,9 @@ struct xrt_session {
   xrt_plugin_session_t* impl = nullptr;
   std::vector<xrt_value_info_t> inputs;
   std::vector<xrt_value_info_t> outputs;
-  std::atomic<bool> spans_taken{false};
-  std::string selection;  // backend "auto": the candidates measured and the choice  // the backend's collect_spans runs at most once
+  std::deque<std::string> type_names;  // types the runtime named for older plugins
+  std::atomic<bool> spans_taken{false};  // the backend's collect_spans runs at most once
+  std::string selection;  // backend "auto": the candidates measured and the choice
 };
 
 namespace xrt {
@@ -47,5 +49,13 @@ const char* session_property(const xrt_session* session, const char* key);
 void session_run(xrt_session* session, xrt_run_options* options, const char* const* input_names,
                  const xrt_tensor_t* const* inputs, size_t num_inputs,
                  const char* const* output_names, size_t num_outputs, xrt_tensor_t** outputs);
+
+// session_run for values of every kind: outputs[i] receives a tree the
+// caller drops with xrt_value_release; nothing is left allocated when it
+// throws.
+void session_run_values(xrt_session* session, xrt_run_options* options,
+                        const char* const* input_names, const xrt_value_t* const* inputs,
+                        size_t num_inputs, const char* const* output_names, size_t num_outputs,
+                        xrt_value_t** outputs);
 
 }  // namespace xrt

@@ -1,11 +1,9 @@
-// Streams and events. On the CPU work completes before the call that
-// submitted it returns, so a stream is an ordering token and an event is a
-// timestamp taken when it is recorded. On a plugin device both wrap the
-// plugin's native handles (NULL native stream: the default stream).
+// Streams and events wrap the native handles of their device's table
+// (host_device.cpp for the CPU: no native stream, an event is a timestamp).
+// A NULL native stream is the device's default stream.
 #pragma once
 
 #include <atomic>
-#include <chrono>
 
 #include "device.h"
 
@@ -24,7 +22,6 @@ struct xrt_event {
   xrt_device* device = nullptr;
   void* native = nullptr;
   std::atomic<bool> recorded{false};
-  std::chrono::steady_clock::time_point time;
   ~xrt_event() {
     if (native) device->api->event_destroy(device->index, native);
   }
@@ -33,4 +30,22 @@ struct xrt_event {
 namespace xrt {
 // The native handle work on `stream` goes to (NULL: default stream).
 inline void* native_stream(const xrt_stream* stream) { return stream ? stream->native : nullptr; }
+
+xrt_stream* stream_create(xrt_device* device);
+// Wraps a native stream the caller owns.
+xrt_stream* stream_wrap(xrt_device* device, void* native);
+void stream_release(xrt_stream* stream);
+void stream_synchronize(xrt_stream* stream);
+void device_synchronize(xrt_device* device);
+void stream_wait_event(xrt_stream* stream, xrt_event* event);
+
+xrt_event* event_create(xrt_device* device);
+void event_release(xrt_event* event);
+// `stream` NULL: the event's device's default stream.
+void event_record(xrt_event* event, xrt_stream* stream);
+void event_synchronize(xrt_event* event);
+// 1 when the work before the recorded point has finished (or it was never
+// recorded).
+int32_t event_query(xrt_event* event);
+float event_elapsed_ms(xrt_event* start, xrt_event* end);
 }  // namespace xrt

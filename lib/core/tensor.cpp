@@ -1,7 +1,6 @@
 #include "tensor.h"
 
 #include <cstdint>
-#include <cstring>
 #include <memory>
 
 #include "dtype.h"
@@ -126,11 +125,11 @@ void check_wrapped_span(const xrt_tensor* t) {
 }  // namespace
 
 namespace {
-void free_plugin_memory(void* data, void* device) {
+void free_device_memory(void* data, void* device) {
   try {
     device_free(static_cast<xrt_device*>(device), data);
   } catch (const Error&) {
-    // Release paths cannot report; the plugin keeps the block accounted.
+    // Release paths cannot report; the device keeps the block accounted.
   }
 }
 }  // namespace
@@ -139,13 +138,13 @@ xrt_tensor* tensor_create(xrt_device* device, xrt_dtype_t dtype, int32_t ndim,
                           const int64_t* shape, void* stream, const int64_t* strides) {
   xrt_tensor* t = new_tensor_header(device, dtype, ndim, shape, strides);
   try {
-    if (device->api) {
-      t->data = device_alloc(device, tensor_nbytes(t), stream);
-      t->deleter = free_plugin_memory;
-      t->deleter_context = device;
-    } else {
+    if (device->pool) {
       t->block = device->pool->allocate(tensor_nbytes(t));
       t->data = t->block->ptr;
+    } else {
+      t->data = device_alloc(device, tensor_nbytes(t), stream);
+      t->deleter = free_device_memory;
+      t->deleter_context = device;
     }
   } catch (...) {
     delete t;
@@ -178,74 +177,28 @@ void tensor_release(xrt_tensor* t) {
 
 namespace {
 
-// Copies element by element along the innermost axis, walking the others
-// with an index counter; contiguous pairs take one memcpy.
-void host_strided_copy(xrt_tensor* dst, const xrt_tensor* src) {
-  const size_t item = dtype_size(src->dtype);
-  if (dst->numel == 0) return;
-  if (dst->contiguous && src->contiguous) {
-    std::memcpy(dst->data, src->data, tensor_nbytes(src));
-    return;
-  }
-  const int32_t ndim = src->ndim;
-  const int64_t inner = ndim ? src->shape[ndim - 1] : 1;
-  const int64_t ds = ndim ? dst->strides[ndim - 1] : 1;
-  const int64_t ss = ndim ? src->strides[ndim - 1] : 1;
-  int64_t index[XRT_MAX_DIMS] = {};
-  const int64_t rows = src->numel / inner;
-  auto* d0 = static_cast<char*>(dst->data);
-  auto* s0 = static_cast<const char*>(src->data);
-  for (int64_t row = 0; row < rows; ++row) {
-    int64_t doff = 0, soff = 0;
-    for (int32_t i = 0; i + 1 < ndim; ++i) {
-      doff += index[i] * dst->strides[i];
-      soff += index[i] * src->strides[i];
-    }
-    char* d = d0 + doff * static_cast<int64_t>(item);
-    const char* s = s0 + soff * static_cast<int64_t>(item);
-    if (ds == 1 && ss == 1) {
-      std::memcpy(d, s, static_cast<size_t>(inner) * item);
-    } else {
-      for (int64_t j = 0; j < inner; ++j)
-        std::memcpy(d + j * ds * static_cast<int64_t>(item), s + j * ss * static_cast<int64_t>(item),
-                    item);
-    }
-    for (int32_t i = ndim - 2; i >= 0; --i) {
-      if (++index[i] < src->shape[i]) break;
-      index[i] = 0;
-    }
-  }
-}
-
-}  // namespace
-
-namespace {
-
 xrt_kernel_tensor_t kernel_view(const xrt_tensor* t) {
   return xrt_kernel_tensor_t{t->data, t->dtype, t->ndim, t->shape, t->strides, t->device->kind,
                              t->device->index};
 }
 
-// The plugin device a copy runs on: the destination's when it has one.
-xrt_device* copy_device(xrt_tensor* dst, const xrt_tensor* src) {
-  return dst->device->api ? dst->device : src->device;
-}
-
-int32_t plugin_index(const xrt_device* d) { return d->api ? d->index : -1; }
+// The copy table's number for one side: -1 for host memory.
+int32_t copy_index(const xrt_device* d) { return d->host_memory ? -1 : d->index; }
 
 void check_copy_path(const xrt_tensor* dst, const xrt_tensor* src) {
   const xrt_device* a = dst->device;
   const xrt_device* b = src->device;
-  if (a->api && b->api && a->api != b->api)
+  if (!a->host_memory && !b->host_memory && a->api != b->api)
     fail(XRT_ERROR_UNSUPPORTED, "copy: no path from ", b->name, " to ", a->name,
          " (different backends)");
 }
 
-// Any strides, through a contiguous copy on the side that has them.
-void plugin_copy(xrt_tensor* dst, const xrt_tensor* src, void* stream) {
-  xrt_device* device = copy_device(dst, src);
+// Any strides, through a contiguous copy on the side that has them. Views of
+// one device, or of host memory on both sides, take one strided copy.
+void device_copy(xrt_tensor* dst, const xrt_tensor* src, void* stream) {
+  auto* device = const_cast<xrt_device*>(copy_device(dst->device, src->device));
   const xrt_device_api_t* api = device->api;
-  if (dst->device == src->device) {
+  if (dst->device == src->device || (dst->device->host_memory && src->device->host_memory)) {
     const xrt_kernel_tensor_t d = kernel_view(dst), s = kernel_view(src);
     check_device_call(device, api->copy_strided(device->index, stream, &d, &s), "copy");
     return;
@@ -254,23 +207,27 @@ void plugin_copy(xrt_tensor* dst, const xrt_tensor* src, void* stream) {
     // The stream belongs to the device the copy runs on; packing on another
     // device uses that device's default stream.
     TensorRef packed(tensor_contiguous(src, src->device == device ? stream : nullptr));
-    plugin_copy(dst, packed.get(), stream);
+    device_copy(dst, packed.get(), stream);
     return;
   }
   if (!dst->contiguous) {
     TensorRef staged(tensor_create(dst->device, dst->dtype, dst->ndim, dst->shape,
-                                   dst->device->api ? stream : nullptr));
-    plugin_copy(staged.get(), src, stream);
+                                   dst->device == device ? stream : nullptr));
+    device_copy(staged.get(), src, stream);
     tensor_copy(dst, staged.get(), stream);
     return;
   }
   check_device_call(device,
-                    api->copy(device->index, stream, dst->data, plugin_index(dst->device),
-                              src->data, plugin_index(src->device), tensor_nbytes(src)),
+                    api->copy(device->index, stream, dst->data, copy_index(dst->device),
+                              src->data, copy_index(src->device), tensor_nbytes(src)),
                     "copy");
 }
 
 }  // namespace
+
+const xrt_device* copy_device(const xrt_device* dst, const xrt_device* src) {
+  return dst->host_memory && !src->host_memory ? src : dst;
+}
 
 void tensor_copy(xrt_tensor* dst, const xrt_tensor* src, void* stream) {
   XRT_REQUIRE(dst->dtype == src->dtype, "copy: dtype mismatch: destination is ",
@@ -288,23 +245,14 @@ void tensor_copy(xrt_tensor* dst, const xrt_tensor* src, void* stream) {
     span.arg("bytes", std::to_string(tensor_nbytes(src)));
   }
   if (dst->numel == 0) return;
-  if (dst->device->api || src->device->api) {
-    plugin_copy(dst, src, stream);
-  } else {
-    host_strided_copy(dst, src);
-  }
+  device_copy(dst, src, stream);
 }
 
 void tensor_fill_zero(xrt_tensor* t, void* stream) {
   const size_t nbytes = tensor_nbytes(t);
   if (nbytes == 0) return;
-  if (t->device->api) {
-    check_device_call(t->device,
-                      t->device->api->fill_zero(t->device->index, stream, t->data, nbytes),
-                      "zero fill");
-  } else {
-    std::memset(t->data, 0, nbytes);
-  }
+  check_device_call(t->device, t->device->api->fill_zero(t->device->index, stream, t->data, nbytes),
+                    "zero fill");
 }
 
 xrt_tensor* tensor_contiguous(const xrt_tensor* src, void* stream) {

@@ -1,5 +1,7 @@
 // Tensors: metadata fixed at creation, an atomic reference count, and
-// memory that is either a pool block or external memory with a deleter.
+// memory that is a block of the device's pool (host memory), or released by
+// a deleter: the device's table for memory the tensor allocated there, the
+// caller's for memory it wraps.
 #pragma once
 
 #include <atomic>
@@ -20,7 +22,7 @@ struct xrt_tensor {
   int64_t numel = 1;
   bool contiguous = true;
   bool read_only = false;
-  // Exactly one owner of the memory: a pool block, or a deleter.
+  // At most one owner of the memory: a pool block, or a deleter.
   xrt::MemoryPool::Block* block = nullptr;
   xrt_deleter_t deleter = nullptr;
   void* deleter_context = nullptr;
@@ -49,6 +51,10 @@ xrt_tensor* tensor_wrap(xrt_device* device, xrt_dtype_t dtype, int32_t ndim, con
                         const int64_t* strides, void* data, xrt_deleter_t deleter, void* context);
 void tensor_retain(xrt_tensor* t);
 void tensor_release(xrt_tensor* t);
+
+// The device a copy between two devices runs on: the one whose memory is
+// not host memory (the destination when neither or both are).
+const xrt_device* copy_device(const xrt_device* dst, const xrt_device* src);
 
 // Copies contents between tensors of equal shape and dtype, any strides,
 // on any pair of devices a plugin connects; queued on `stream` (a plugin

@@ -38,7 +38,7 @@ from ._core import (
     version as _version,
     zeros,
 )
-from ._paths import get_include, get_lib_dir, get_pkgconfig_dir
+from ._paths import get_cmake_dir, get_include, get_lib_dir, get_pkgconfig_dir
 from .errors import (
     BackendError,
     Error,
@@ -78,6 +78,7 @@ __all__ = [
     "empty_cache",
     "synchronize",
     "from_dlpack",
+    "get_cmake_dir",
     "get_include",
     "get_lib_dir",
     "get_pkgconfig_dir",

@@ -55,6 +55,21 @@ cdef extern from "xpuruntime/xpuruntime_dlpack.h" nogil:
         uint64_t flags
         DLTensor dl_tensor
 
+    # DLPack's C exchange API (1.2): a producer's table of conversions
+    # without Python objects per call; Python objects pass as void*, each
+    # returns 0 or -1 with a Python exception set.
+    ctypedef struct DLPackExchangeAPIHeader:
+        DLPackVersion version
+
+    ctypedef struct DLPackExchangeAPI:
+        DLPackExchangeAPIHeader header
+        int (*managed_tensor_from_py_object_no_sync)(void* py_object,
+                                                     DLManagedTensorVersioned** out) noexcept
+        int (*managed_tensor_to_py_object_no_sync)(DLManagedTensorVersioned* tensor,
+                                                   void** out_py_object) noexcept
+        int (*current_work_stream)(DLDeviceType device_type, int32_t device_id,
+                                   void** out_current_stream) noexcept
+
     uint64_t DLPACK_FLAG_BITMASK_READ_ONLY
     uint64_t DLPACK_FLAG_BITMASK_IS_COPIED
     int DLPACK_MAJOR_VERSION
@@ -117,6 +132,7 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
         int32_t compute_units
         int32_t compute_capability
         const char* kind_name
+        int32_t host_memory
 
     xrt_status_t xrt_device_count(int32_t* count)
     xrt_status_t xrt_device_get(int32_t ordinal, xrt_device_t** out)
@@ -131,6 +147,7 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
         pass
 
     xrt_status_t xrt_stream_create(xrt_device_t* device, xrt_stream_t** out)
+    xrt_status_t xrt_stream_retain(xrt_stream_t* stream)
     void xrt_stream_release(xrt_stream_t* stream)
     xrt_status_t xrt_stream_synchronize(xrt_stream_t* stream)
     xrt_status_t xrt_stream_wrap(xrt_device_t* device, void* native, xrt_stream_t** out)
@@ -245,9 +262,19 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
     ctypedef struct xrt_session_t:
         pass
 
+    ctypedef struct xrt_run_options_t:
+        pass
+
     ctypedef struct xrt_option_t:
         const char* key
         const char* value
+
+    ctypedef enum xrt_value_kind_t:
+        XRT_VALUE_TENSOR
+        XRT_VALUE_STRINGS
+        XRT_VALUE_SEQUENCE
+        XRT_VALUE_MAP
+        XRT_VALUE_OPTIONAL
 
     ctypedef struct xrt_value_info_t:
         size_t struct_size
@@ -256,6 +283,25 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
         int32_t ndim
         const int64_t* shape
         const char* const* dim_names
+        xrt_value_kind_t kind
+        const char* type
+
+    ctypedef struct xrt_value_t:
+        size_t struct_size
+        xrt_value_kind_t kind
+        xrt_tensor_t* tensor
+        int32_t ndim
+        const int64_t* shape
+        const char* const* strings
+        const size_t* lengths
+        const xrt_value_t* const* items
+        size_t num_items
+
+    void xrt_value_release(xrt_value_t* value)
+    xrt_status_t xrt_session_run_values(
+        xrt_session_t* session, xrt_run_options_t* run_options, const char* const* input_names,
+        const xrt_value_t* const* inputs, size_t num_inputs, const char* const* output_names,
+        size_t num_outputs, xrt_value_t** outputs)
 
     xrt_status_t xrt_session_create(const char* model_path, const void* model_data,
                                     size_t model_size, const char* backend,
@@ -267,8 +313,6 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
     xrt_status_t xrt_session_device(const xrt_session_t* session, xrt_device_t** out)
     xrt_status_t xrt_session_property(const xrt_session_t* session, const char* key,
                                       const char** value)
-    ctypedef struct xrt_run_options_t:
-        pass
     xrt_status_t xrt_run_options_create(xrt_run_options_t** out)
     void xrt_run_options_release(xrt_run_options_t* options)
     xrt_status_t xrt_run_options_set_terminate(xrt_run_options_t* options, int32_t terminate)
@@ -308,3 +352,10 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
     xrt_status_t xrt_profiler_stop()
     xrt_status_t xrt_profiler_export(const char* path)
     xrt_status_t xrt_profiler_summary(char* buf, size_t capacity, size_t* length)
+
+
+cdef extern from "xpuruntime/xpuruntime_plugin.h" nogil:
+    # The most inputs, outputs and attributes an op has.
+    enum: XRT_OP_MAX_INPUTS
+    enum: XRT_OP_MAX_OUTPUTS
+    enum: XRT_OP_MAX_ATTRS

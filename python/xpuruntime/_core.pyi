@@ -18,6 +18,7 @@ class Device:
     total_memory: int
     compute_units: int
     compute_capability: int
+    host_memory: bool
     def __init__(self, name: _DeviceLike) -> None: ...
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
@@ -122,7 +123,11 @@ def attention(
     causal: bool = False,
     scale: float | None = None,
     *,
-    impl: Literal["xrt", "cudnn"] | None = None,
+    attn_mask: Any = None,
+    key_lengths: Any = None,
+    window_left: int | None = None,
+    causal_align: Literal["top_left", "bottom_right"] = "top_left",
+    impl: Literal["xrt", "xrt_sm90", "xrt_sm80", "cudnn"] | None = None,
     stream: Stream | None = None,
     return_lse: bool = False,
 ) -> Tensor | tuple[Tensor, Tensor]: ...
@@ -136,9 +141,69 @@ def attention_backward(
     *,
     output: Any = None,
     lse: Any = None,
-    impl: Literal["xrt", "cudnn"] | None = None,
+    attn_mask: Any = None,
+    key_lengths: Any = None,
+    window_left: int | None = None,
+    causal_align: Literal["top_left", "bottom_right"] = "top_left",
+    impl: Literal["xrt", "xrt_sm90", "xrt_sm80", "cudnn"] | None = None,
     stream: Stream | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]: ...
+def attention_varlen(
+    q: Any,
+    k: Any,
+    v: Any,
+    cu_seqlens_q: Any,
+    cu_seqlens_k: Any,
+    max_seqlen_q: int | None = None,
+    max_seqlen_k: int | None = None,
+    causal: bool = False,
+    scale: float | None = None,
+    *,
+    window_left: int | None = None,
+    causal_align: Literal["top_left", "bottom_right"] = "top_left",
+    stream: Stream | None = None,
+    return_lse: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]: ...
+def attention_varlen_backward(
+    grad: Any,
+    q: Any,
+    k: Any,
+    v: Any,
+    cu_seqlens_q: Any,
+    cu_seqlens_k: Any,
+    max_seqlen_q: int | None = None,
+    max_seqlen_k: int | None = None,
+    causal: bool = False,
+    scale: float | None = None,
+    *,
+    output: Any = None,
+    lse: Any = None,
+    window_left: int | None = None,
+    causal_align: Literal["top_left", "bottom_right"] = "top_left",
+    stream: Stream | None = None,
+) -> tuple[Tensor, Tensor, Tensor]: ...
+def attention_decode(
+    q: Any,
+    k_cache: Any,
+    v_cache: Any,
+    cache_seqlens: Any,
+    block_table: Any = None,
+    scale: float | None = None,
+    *,
+    causal: bool = True,
+    window_left: int | None = None,
+    stream: Stream | None = None,
+) -> Tensor: ...
+def kv_cache_append(
+    k_cache: Any,
+    v_cache: Any,
+    k: Any,
+    v: Any,
+    cache_seqlens: Any,
+    block_table: Any = None,
+    *,
+    stream: Stream | None = None,
+) -> Tensor: ...
 @overload
 def run(
     op: str,
@@ -151,6 +216,17 @@ def run(
 def run(
     op: str, *inputs: Any, stream: Stream | None = None, num_outputs: int, **attrs: int | float | bool
 ) -> Tensor | tuple[Tensor, ...]: ...
+
+class ExchangeOp:
+    def __init__(
+        self,
+        op: str,
+        inputs: tuple[str, ...],
+        attrs: tuple[tuple[str, Literal["int", "float", "scale"]], ...] = (),
+        num_outputs: int = 1,
+        impl: str | None = None,
+    ) -> None: ...
+    def __call__(self, *args: Any) -> Any: ...
 
 class Profiler:
     def __init__(self) -> None: ...
@@ -189,7 +265,7 @@ class InferenceSession:
         output_names: Sequence[str] | None,
         input_feed: Mapping[str, Any],
         run_options: Any = None,
-    ) -> list[np.ndarray[Any, np.dtype[Any]]]: ...
+    ) -> list[Any]: ...
     def run_tensors(
         self,
         output_names: Sequence[str] | None,

@@ -4,8 +4,8 @@
 # can block, allocate or run a kernel runs without the GIL; check() takes the
 # GIL back only to raise. The .pxi files below each cover one concern.
 
-from libc.stdint cimport int32_t, int64_t, uintptr_t
-from libc.stdlib cimport malloc, free
+from libc.stdint cimport INT32_MAX, int32_t, int64_t, uintptr_t
+from libc.stdlib cimport calloc, malloc, free
 from libc.string cimport memset
 from cpython.buffer cimport (
     PyBUF_ANY_CONTIGUOUS, PyBUF_C_CONTIGUOUS, PyBUF_F_CONTIGUOUS, PyBUF_FORMAT, PyBUF_ND,
@@ -17,19 +17,17 @@ from cpython.pycapsule cimport (
     PyCapsule_CheckExact, PyCapsule_GetPointer, PyCapsule_IsValid, PyCapsule_New, PyCapsule_SetName,
 )
 from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
-from cpython cimport array
 
 from ._capi cimport *
 
-import array
 import collections
 import collections.abc
 import json
 import os
+import sys
 import tempfile
 from operator import index as operator_index
 
-import ml_dtypes
 import numpy as np
 
 from .errors import (
@@ -47,8 +45,10 @@ include "_create.pxi"
 include "_dlpack.pxi"
 include "_memory.pxi"
 include "_ops.pxi"
+include "_exchange.pxi"
 include "_profiler.pxi"
 include "_backends.pxi"
+include "_session_values.pxi"
 include "_session.pxi"
 
 

@@ -64,55 +64,74 @@ cdef xrt_dtype_t _spec_code(object spec) except XRT_DTYPE_COUNT:
 
 
 cdef Tensor _new_tensor(object shape, object dtype, object device, bint zeros):
-    cdef int64_t extents[XRT_MAX_DIMS]
-    cdef array.array dims
-    cdef const int64_t* c_extents = extents
-    cdef Py_ssize_t ndim, i
-    if isinstance(shape, tuple) and len(shape) <= XRT_MAX_DIMS:
-        ndim = len(shape)
-        try:
-            for i in range(ndim):
-                extents[i] = operator_index(shape[i])
-        except OverflowError:
-            _shape_array(shape)  # raises InvalidArgument naming the shape
-    else:  # ints, lists, long shapes: the runtime names what is wrong
-        dims = _shape_array(shape)
-        ndim = len(dims)
-        c_extents = <int64_t*>dims.data.as_longlongs if ndim else extents
-    cdef xrt_dtype_t code = _spec_code(dtype)
-    cdef xrt_device_t* dev = _device_handle("cpu" if device is None else device)
+    cdef int64_t inline_extents[XRT_MAX_DIMS]
+    cdef int32_t ndim = 0
+    cdef int64_t* extents = _read_extents(shape, inline_extents, &ndim)
+    cdef xrt_dtype_t code
+    cdef xrt_device_t* dev
     cdef xrt_tensor_t* out = NULL
-    with nogil:
-        if zeros:
-            check(xrt_tensor_zeros(dev, code, <int32_t>ndim, c_extents, &out))
-        else:
-            check(xrt_tensor_create(dev, code, <int32_t>ndim, c_extents, &out))
+    try:
+        code = _spec_code(dtype)
+        dev = _device_handle("cpu" if device is None else device)
+        with nogil:
+            if zeros:
+                check(xrt_tensor_zeros(dev, code, ndim, extents, &out))
+            else:
+                check(xrt_tensor_create(dev, code, ndim, extents, &out))
+    finally:
+        if extents != inline_extents:
+            PyMem_Free(extents)
     return _tensor_from_handle(out)
 
 
 cdef Tensor _new_pinned(object shape, object dtype, object device):
     if _device_handle("cpu" if device is None else device) != _cpu_handle():
         raise InvalidArgument(f"pinned memory is host memory; device must be 'cpu', got {device!r}")
-    cdef array.array dims = _shape_array(shape)
-    cdef int32_t ndim = len(dims)
-    cdef int64_t* extents = <int64_t*>dims.data.as_longlongs
-    cdef xrt_dtype_t code = _spec_code(dtype)
+    cdef int64_t inline_extents[XRT_MAX_DIMS]
+    cdef int32_t ndim = 0
+    cdef int64_t* extents = _read_extents(shape, inline_extents, &ndim)
+    cdef xrt_dtype_t code
     cdef xrt_tensor_t* out = NULL
-    with nogil:
-        check(xrt_tensor_create_pinned(code, ndim, extents, &out))
+    try:
+        code = _spec_code(dtype)
+        with nogil:
+            check(xrt_tensor_create_pinned(code, ndim, extents, &out))
+    finally:
+        if extents != inline_extents:
+            PyMem_Free(extents)
     return _tensor_from_handle(out)
 
 
-cdef array.array _shape_array(object shape):
-    """int64 extents from an int or a sequence of ints; the runtime validates them."""
+cdef int64_t* _read_extents(object shape, int64_t* inline_extents, int32_t* ndim) except NULL:
+    """int64 extents of a shape (an int or a sequence of ints) into
+    inline_extents, or, beyond XRT_MAX_DIMS (where the runtime names the
+    limit), into a PyMem_Malloc'd array the caller frees."""
+    if type(shape) is not tuple:
+        try:
+            shape = (operator_index(shape),)
+        except TypeError:
+            shape = tuple(shape)
+    cdef Py_ssize_t count = len(shape), i
+    if count > INT32_MAX:
+        raise InvalidArgument(f"shape has {count} dimensions; at most {XRT_MAX_DIMS} are supported")
+    cdef int64_t* extents = inline_extents
+    if count > XRT_MAX_DIMS:
+        extents = <int64_t*>PyMem_Malloc(count * sizeof(int64_t))
+        if extents == NULL:
+            raise MemoryError()
     try:
-        shape = (operator_index(shape),)
-    except TypeError:
-        shape = tuple(shape)
-    try:
-        return array.array("q", [operator_index(d) for d in shape])
+        for i in range(count):
+            extents[i] = operator_index(shape[i])
     except OverflowError:
+        if extents != inline_extents:
+            PyMem_Free(extents)
         raise InvalidArgument(f"shape {shape} has an extent that does not fit in int64") from None
+    except BaseException:
+        if extents != inline_extents:
+            PyMem_Free(extents)
+        raise
+    ndim[0] = <int32_t>count
+    return extents
 
 
 def _wrap_address(address, shape, dtype, device, owner=None):

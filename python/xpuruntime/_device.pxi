@@ -7,10 +7,14 @@ cdef str _text(const char* value):
 
 
 cdef class Device:
-    """A device of the runtime: ``Device("cpu")``, ``Device("cuda:0")``."""
+    """A device of the runtime: ``Device("cpu")``, ``Device("cuda:0")``, or
+    one of any kind a plugin brings, ``Device("npu:0")``. ``kind`` is the
+    kind's name; ``host_memory`` says whether its tensors are host memory
+    (numpy reads them directly)."""
 
     cdef xrt_device_t* handle
     cdef xrt_device_kind_t _kind
+    cdef readonly bint host_memory
     cdef readonly str name
     cdef readonly str kind
     cdef readonly int index
@@ -30,7 +34,8 @@ cdef class Device:
         self.handle = handle
         self._kind = info.kind
         self.name = info.name.decode()
-        self.kind = "cuda" if info.kind == XRT_DEVICE_CUDA else "cpu"
+        self.kind = _text(info.kind_name)
+        self.host_memory = info.host_memory != 0
         self.index = info.index
         self.description = _text(info.description)
         self.total_memory = info.total_memory

@@ -4,9 +4,12 @@
 cdef tuple _dlpack_device(Tensor tensor):
     tensor._live()
     cdef Device device = _device_from_handle(tensor.info.device)
+    if device.host_memory:
+        return (kDLCPU, 0)
     if device._kind == XRT_DEVICE_CUDA:
         return (kDLCUDA, device.index)
-    return (kDLCPU, 0)
+    raise Unsupported(f"DLPack has no device type for {device.name} "
+                      "(exported are host-memory and cuda devices)")
 
 
 cdef object _device_for_dlpack(object dl_device):
@@ -148,7 +151,7 @@ cdef dict _cuda_array_interface(Tensor tensor):
     cdef xrt_tensor_info_t* info = &tensor.info
     if _device_from_handle(info.device)._kind != XRT_DEVICE_CUDA:
         raise AttributeError("__cuda_array_interface__ exists only for CUDA tensors")
-    dtype = _DTYPES[info.dtype]
+    dtype = _dtype_of(info.dtype)
     itemsize = dtype.itemsize
     return {
         "version": 3,

@@ -239,29 +239,68 @@ cdef bytes _attention_kernel(str op, object impl, Tensor lead):
     return ",".join(name + suffix for name in names).encode()
 
 
-cdef tuple _run_attention(str op, list operands, bint causal, object scale, object impl,
-                          object stream, size_t num_outputs):
+_CAUSAL_ALIGN = {"top_left": 0, "bottom_right": 1}
+
+
+cdef object _mask_attrs(str op, object scale, object window_left, object causal_align):
+    """The attributes every attention op shares, checked, as (name, value)."""
     cdef double c_scale = 0.0  # the C API's "default"
     if scale is not None:
         c_scale = scale
         if not c_scale > 0.0:
             raise InvalidArgument(f"{op} scale must be > 0, got {scale!r}")
-    # q goes where k (forward) or grad (backward) is when q is a plain array.
-    cdef bint backward = op == "attention_backward"
-    cdef Tensor lead = _operand(operands[1] if backward else operands[0],
-                                _tensor_or_none(operands[0] if backward else operands[1]))
-    cdef list tensors = [None if value is None else _operand(value, lead) for value in operands]
+    cdef long long window = -1
+    if window_left is not None:
+        window = window_left
+        if window < 0:
+            raise InvalidArgument(f"{op}: window_left must be None or >= 0, got {window_left!r}")
+    attrs = [(b"scale", c_scale), (b"window_left", window)]
+    if causal_align is not None:
+        align = _CAUSAL_ALIGN.get(causal_align)
+        if align is None:
+            raise InvalidArgument(f"{op}: causal_align must be 'top_left' or 'bottom_right', "
+                                  f"got {causal_align!r}")
+        attrs.append((b"causal_align", align))
+    return attrs
+
+
+cdef Tensor _index_operand(object value, Tensor lead):
+    """Lengths, offsets and block tables: int32 Tensors; lists become them."""
+    if isinstance(value, (list, tuple)):
+        return asarray(value, device=lead.device, dtype="int32")
+    return _operand(value, lead)
+
+
+cdef tuple _run_attention(str op, list operands, list attrs, object impl, object stream,
+                          size_t num_outputs, size_t lead_index, tuple index_inputs):
+    """Runs attention op `op`: operands[lead_index] gives the device (and
+    converts the others), those at index_inputs are int32; attrs are
+    (name, value) pairs, float values as XRT_ATTR_FLOAT."""
+    cdef Tensor lead = _operand(operands[lead_index],
+                                _tensor_or_none(operands[1 if lead_index == 0 else 0]))
+    cdef list tensors = []
+    for i, value in enumerate(operands):
+        if value is None:
+            tensors.append(None)
+        elif i in index_inputs:
+            tensors.append(_index_operand(value, lead))
+        else:
+            tensors.append(_operand(value, lead))
     cdef bytes kernel = _attention_kernel(op, impl, lead)
     cdef const char* c_kernel = NULL if kernel is None else <const char*>kernel
     cdef bytes c_op_name = op.encode()
     cdef const char* c_op = c_op_name
-    cdef xrt_attr_t attrs[2]
-    attrs[0].name = b"causal"
-    attrs[0].type = XRT_ATTR_INT
-    attrs[0].i = causal
-    attrs[1].name = b"scale"
-    attrs[1].type = XRT_ATTR_FLOAT
-    attrs[1].f = c_scale
+    cdef xrt_attr_t c_attrs[8]
+    cdef size_t num_attrs = len(attrs)
+    names = [name for name, _ in attrs]  # keeps the bytes alive for the call
+    for i, (name, value) in enumerate(attrs):
+        c_attrs[i].name = <const char*>names[i]
+        if isinstance(value, float):
+            c_attrs[i].type = XRT_ATTR_FLOAT
+            c_attrs[i].f = value
+        else:
+            c_attrs[i].type = XRT_ATTR_INT
+            c_attrs[i].i = value
     cdef xrt_stream_t* s = _stream_handle(stream)
     cdef xrt_tensor_t* outs[3]
     cdef xrt_status_t status = XRT_OK
@@ -272,18 +311,29 @@ cdef tuple _run_attention(str op, list operands, bint causal, object scale, obje
             _hold(&held, tensor)
         with nogil:
             status = xrt_op_run_impl(c_op, c_kernel, <const xrt_tensor_t**>held.handles,
-                                     held.count, attrs, 2, s, outs, num_outputs)
+                                     held.count, c_attrs, num_attrs, s, outs, num_outputs)
     finally:
         _release_held(&held)
     check(status)
     return tuple([_tensor_from_handle(outs[i]) for i in range(num_outputs)])
 
 
-def attention(q, k, v, bint causal=False, scale=None, *, impl=None, stream=None,
+def attention(q, k, v, bint causal=False, scale=None, *, attn_mask=None, key_lengths=None,
+              window_left=None, causal_align="top_left", impl=None, stream=None,
               bint return_lse=False):
     """Scaled dot-product attention over (batch, heads, seq, head_dim) operands,
-    as torch's scaled_dot_product_attention. ``causal`` masks key j for query
-    i when j > i (top-left aligned); ``scale`` defaults to 1/sqrt(head_dim).
+    as torch's scaled_dot_product_attention. k and v may have fewer heads than
+    q, a divisor of them (grouped-query attention: q head h reads kv head
+    h // (heads / heads_kv)). ``scale`` defaults to 1/sqrt(head_dim).
+
+    Masks, combined: ``causal`` masks key j for query i when j > i
+    (``causal_align="top_left"``, torch's) or j > i + Lk - Lq
+    (``"bottom_right"``, the queries at the end of the keys); ``window_left``
+    also masks keys more than that many before the diagonal (sliding-window
+    attention); ``attn_mask`` broadcastable to (batch, heads, Lq, Lk) is bool
+    (True = attend) or float (added to the scores); ``key_lengths`` int32
+    (batch,) keeps the first key_lengths[b] keys (key padding). A query that
+    sees no key gets zeros.
 
     ``return_lse=True`` returns ``(out, lse)``: lse (batch, heads, seq) float32
     is the natural log-sum-exp of each query's scaled, masked scores, which
@@ -296,22 +346,94 @@ def attention(q, k, v, bint causal=False, scale=None, *, impl=None, stream=None,
     ones), ``"xrt_sm90"`` / ``"xrt_sm80"`` one of those two kinds,
     ``"cudnn"`` cuDNN's
     (``Unsupported`` when it cannot run the call)."""
+    attrs = [(b"causal", int(causal))] + _mask_attrs("attention", scale, window_left, causal_align)
+    operands = [q, k, v, attn_mask, key_lengths]
     if return_lse:
-        return _run_attention("attention_lse", [q, k, v], causal, scale, impl, stream, 2)
-    return _run_attention("attention", [q, k, v], causal, scale, impl, stream, 1)[0]
+        return _run_attention("attention_lse", operands, attrs, impl, stream, 2,
+                              0, (4,))
+    return _run_attention("attention", operands, attrs, impl, stream, 1, 0, (4,))[0]
 
 
 def attention_backward(grad, q, k, v, bint causal=False, scale=None, *, output=None, lse=None,
-                       impl=None, stream=None):
-    """Gradients of ``attention(q, k, v, causal, scale)`` for the output
-    gradient ``grad``: ``(dq, dk, dv)``. With the forward's ``output`` and
-    ``lse`` (``attention(..., return_lse=True)``) the attention weights come
-    from them; without, they are recomputed from q and k. ``impl`` as for
+                       attn_mask=None, key_lengths=None, window_left=None,
+                       causal_align="top_left", impl=None, stream=None):
+    """Gradients of ``attention(q, k, v, causal, scale, ...)`` (the same mask
+    keywords) for the output gradient ``grad``: ``(dq, dk, dv)``, dk and dv
+    with k and v's heads. With the forward's ``output`` and ``lse``
+    (``attention(..., return_lse=True)``) the attention weights come from
+    them; without, they are recomputed from q and k. ``impl`` as for
     :func:`attention`."""
-    operands = [grad, q, k, v]
-    if output is not None or lse is not None:
-        operands += [output, lse]
-    return _run_attention("attention_backward", operands, causal, scale, impl, stream, 3)
+    attrs = ([(b"causal", int(causal))] +
+             _mask_attrs("attention_backward", scale, window_left, causal_align))
+    operands = [grad, q, k, v, output, lse, attn_mask, key_lengths]
+    return _run_attention("attention_backward", operands, attrs, impl, stream, 3, 1, (7,))
+
+
+def _max_seqlen_attrs(max_seqlen_q, max_seqlen_k):
+    return [(b"max_seqlen_q", -1 if max_seqlen_q is None else int(max_seqlen_q)),
+            (b"max_seqlen_k", -1 if max_seqlen_k is None else int(max_seqlen_k))]
+
+
+def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q=None, max_seqlen_k=None,
+                     bint causal=False, scale=None, *, window_left=None,
+                     causal_align="top_left", stream=None, bint return_lse=False):
+    """Attention over packed sequences of different lengths, as
+    FlashAttention's varlen API: q (total_q, heads, head_dim), k and v
+    (total_k, heads_kv, head_dim); sequence b is rows cu_seqlens_q[b] ..
+    cu_seqlens_q[b + 1] of q against rows cu_seqlens_k[b] .. of k and v
+    (int32, batch + 1 entries starting at 0 and ending at the totals). No
+    sequence may be longer than ``max_seqlen_*`` when given. Masks and
+    grouped heads as :func:`attention`. Returns (total_q, heads, head_dim_v),
+    with ``return_lse=True`` also lse (heads, total_q) float32."""
+    attrs = ([(b"causal", int(causal))] +
+             _mask_attrs("attention_varlen", scale, window_left, causal_align) +
+             _max_seqlen_attrs(max_seqlen_q, max_seqlen_k))
+    operands = [q, k, v, cu_seqlens_q, cu_seqlens_k]
+    if return_lse:
+        return _run_attention("attention_varlen_lse", operands, attrs, None, stream, 2,
+                              0, (3, 4))
+    return _run_attention("attention_varlen", operands, attrs, None, stream, 1,
+                          0, (3, 4))[0]
+
+
+def attention_varlen_backward(grad, q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q=None,
+                              max_seqlen_k=None, bint causal=False, scale=None, *, output=None,
+                              lse=None, window_left=None, causal_align="top_left",
+                              stream=None):
+    """Gradients of :func:`attention_varlen` for the output gradient
+    ``grad``: ``(dq, dk, dv)`` packed like q, k, v. ``output`` and ``lse`` as
+    for :func:`attention_backward`."""
+    attrs = ([(b"causal", int(causal))] +
+             _mask_attrs("attention_varlen_backward", scale, window_left, causal_align) +
+             _max_seqlen_attrs(max_seqlen_q, max_seqlen_k))
+    operands = [grad, q, k, v, cu_seqlens_q, cu_seqlens_k, output, lse]
+    return _run_attention("attention_varlen_backward", operands, attrs, None, stream, 3,
+                          1, (4, 5))
+
+
+def attention_decode(q, k_cache, v_cache, cache_seqlens, block_table=None, scale=None, *,
+                     bint causal=True, window_left=None, stream=None):
+    """Attention of a few new queries per sequence against a KV cache, as
+    FlashAttention's kv-cache API: q (batch, q_len, heads, head_dim) are the
+    last q_len positions of sequences whose first cache_seqlens[b] (int32)
+    keys and values are cached (the new ones included, see
+    :func:`kv_cache_append`). The cache is contiguous (batch, capacity,
+    heads_kv, head_dim), or paged (num_blocks, block_size, heads_kv,
+    head_dim) with ``block_table`` int32 (batch, max_blocks) naming the
+    blocks of each sequence in order (unused entries -1). ``causal``
+    (default) is bottom-right aligned. Returns an array shaped like q."""
+    attrs = [(b"causal", int(causal))] + _mask_attrs("attention_decode", scale, window_left, None)
+    return _run_attention("attention_decode", [q, k_cache, v_cache, cache_seqlens, block_table],
+                          attrs, None, stream, 1, 0, (3, 4))[0]
+
+
+def kv_cache_append(k_cache, v_cache, k, v, cache_seqlens, block_table=None, *, stream=None):
+    """Writes k and v (batch, new_len, heads_kv, head_dim) into the caches
+    (laid out as :func:`attention_decode`'s; contiguous Tensors, changed in
+    place) at positions cache_seqlens[b] .. + new_len, and returns the new
+    lengths, cache_seqlens + new_len (int32)."""
+    return _run_attention("kv_cache_append", [k_cache, v_cache, k, v, cache_seqlens, block_table],
+                          [], None, stream, 1, 0, (4, 5))[0]
 
 
 cdef enum:

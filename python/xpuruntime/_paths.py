@@ -1,6 +1,7 @@
 """Folders a C or C++ program needs to build against the installed runtime.
 
-A wheel carries them inside the package (include/, lib/, lib/pkgconfig/).
+A wheel carries them inside the package (include/, lib/, lib/pkgconfig/,
+lib/cmake/xpuruntime/).
 An editable install has none there; it falls back to the build tree that
 _build_info records.
 """
@@ -32,3 +33,8 @@ def get_lib_dir():
 def get_pkgconfig_dir():
     """Folder holding ``xpuruntime.pc``, for ``PKG_CONFIG_PATH``."""
     return _installed_or_built(os.path.join("lib", "pkgconfig"))
+
+
+def get_cmake_dir():
+    """Folder holding ``xpuruntimeConfig.cmake``, for ``-Dxpuruntime_DIR=``."""
+    return _installed_or_built(os.path.join("lib", "cmake", "xpuruntime"))

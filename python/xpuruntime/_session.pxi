@@ -28,6 +28,7 @@ cdef class NodeArg:
     cdef readonly list shape
     cdef readonly str type
     cdef readonly object dtype
+    cdef xrt_value_kind_t _kind
 
     def __repr__(self):
         return f"NodeArg(name={self.name!r}, type={self.type!r}, shape={self.shape!r})"
@@ -45,8 +46,9 @@ cdef NodeArg _node_arg(xrt_value_info_t* info):
         else:
             shape.append(None)
     arg.shape = shape
-    arg.type = _ORT_TYPES[info.dtype] if <int>info.dtype < XRT_DTYPE_COUNT else "unknown"
-    arg.dtype = _DTYPES[info.dtype] if <int>info.dtype < XRT_DTYPE_COUNT else None
+    arg.type = _text(info.type)
+    arg._kind = info.kind
+    arg.dtype = _dtype_of(info.dtype) if info.kind == XRT_VALUE_TENSOR else None
     return arg
 
 
@@ -137,7 +139,7 @@ cdef xrt_tensor_t* _input_handle(object value, xrt_device_t* device, bint host,
     cdef xrt_status_t status
     cdef int32_t ndim
     if host and type(value) is np.ndarray:
-        code_obj = _CODES.get(value.dtype)
+        code_obj = _code_of(value.dtype)
         # Fast path: writable C-contiguous arrays with a supported dtype.
         if code_obj is not None and (<object>value).flags.c_contiguous \
                 and (<object>value).flags.writeable and (<object>value).ndim <= XRT_MAX_DIMS:
@@ -164,30 +166,12 @@ cdef xrt_tensor_t* _input_handle(object value, xrt_device_t* device, bint host,
     if not host and tensor.info.device != device:
         # Host data is copied to the session's GPU once; another GPU's
         # tensor is a mistake a silent copy would hide.
-        if tensor.device.kind != "cpu":
+        if not tensor.device.host_memory:
             raise InvalidArgument(f"input is on {tensor.device.name}, the session runs on "
                                   f"{_device_from_handle(device).name} (move it with .to())")
         tensor = tensor.to(_device_from_handle(device))
     check(xrt_tensor_retain(tensor._live()))
     return tensor.handle
-
-
-# Devices only OpenVINO reaches (Intel NPUs and GPUs): named like xrt devices,
-# they run the model there with inputs and outputs in host memory.
-cdef dict _OPENVINO_DEVICE_KINDS = {"npu": "NPU", "gpu": "GPU"}
-
-
-cdef object _openvino_target(object device):
-    """OpenVINO's name for "npu:N" / "gpu:N" ("NPU", "GPU.1"), else None."""
-    if not isinstance(device, str):
-        return None
-    kind, _, index = device.partition(":")
-    target = _OPENVINO_DEVICE_KINDS.get(kind)
-    if target is None:
-        return None
-    if index and not index.isdigit():
-        raise InvalidArgument(f"device {device!r}: the index must be a number, e.g. '{kind}:0'")
-    return target if index in ("", "0") else f"{target}.{index}"
 
 
 cdef bint _has_backend(str name):
@@ -273,13 +257,13 @@ cdef class InferenceSession:
 
     ``InferenceSession(model, backend="auto", device="cpu", **options)``:
     ``model`` is a path or the model's bytes; ``backend`` a backend name
-    (``xpuruntime.backends()``) or "auto", which runs the model on every
-    backend that can serve ``device`` and keeps the best by ``policy``
-    ("latency", the default; "throughput"; "prefer_npu"; "first", the
-    first that runs models, unmeasured), cached per model (see
-    ``selection``). ``device="npu:N"`` or ``"gpu:N"`` runs the model on
-    OpenVINO's NPU or (Intel) GPU N with inputs and outputs in host memory,
-    so the session's ``device`` is cpu (``NotFound`` where OpenVINO lacks it).
+    (``xpuruntime.backends()``) or "auto": on the ``"npu:N"`` and
+    ``"gpu:N"`` devices OpenVINO registers (inputs and outputs in host
+    memory; ``NotFound`` where OpenVINO lacks one) OpenVINO; elsewhere it
+    runs the model on every backend that can serve ``device`` and keeps the
+    best by ``policy`` ("latency", the default; "throughput"; "prefer_npu";
+    "first", the first that runs models, unmeasured), cached per model (see
+    ``selection``).
     ``backend="tensorrt"`` without a native TensorRT plugin is ONNX
     Runtime's TensorRT provider (then its CUDA provider) on a CUDA device.
     Options use ONNX Runtime's names: ``intra_op_num_threads``,
@@ -305,6 +289,7 @@ cdef class InferenceSession:
     cdef size_t _num_inputs
     cdef size_t _num_outputs
     cdef bint _initialised    # once: a run may point into the name lists
+    cdef bint _values         # some input or output is not a tensor: run() takes trees
     cdef object __weakref__
 
     def __cinit__(self):
@@ -314,15 +299,6 @@ cdef class InferenceSession:
     def __init__(self, model, backend="auto", device="cpu", **options):
         if backend == "tensorrt" and not _has_backend("tensorrt"):
             backend, options = "onnxruntime", _through_ort_tensorrt(device, options)
-        target = _openvino_target(device)
-        if target is not None:
-            if backend not in (None, "auto", "openvino"):
-                raise InvalidArgument(f"device {device!r} is reached through OpenVINO; "
-                                      f"use backend='openvino' (or 'auto'), not {backend!r}")
-            if "openvino_device" in options:
-                raise InvalidArgument(f"device {device!r} and openvino_device="
-                                      f"{options['openvino_device']!r} both name the device")
-            backend, device, options["openvino_device"] = "openvino", "cpu", target
         cdef xrt_device_t* dev = _device_handle(device)
         cdef bytes path_bytes
         cdef const char* c_path = NULL
@@ -388,7 +364,7 @@ cdef class InferenceSession:
         self.backend = _text(name)
         check(xrt_session_device(self.handle, &dev))
         self.device = _device_from_handle(dev)
-        self._host = self.device._kind == XRT_DEVICE_CPU
+        self._host = self.device.host_memory
         self._inputs = []
         check(xrt_session_input_count(self.handle, &count))
         for i in range(count):
@@ -405,6 +381,8 @@ cdef class InferenceSession:
             self._outputs.append(_node_arg(&info))
         self._num_inputs = len(self._inputs)
         self._num_outputs = len(self._outputs)
+        self._values = any((<NodeArg>arg)._kind != XRT_VALUE_TENSOR
+                           for arg in self._inputs + self._outputs)
         self._input_names = [arg.name.encode() for arg in self._inputs]
         self._output_names = [arg.name.encode() for arg in self._outputs]
         self._input_index = {arg.name: i for i, arg in enumerate(self._inputs)}
@@ -572,8 +550,12 @@ cdef class InferenceSession:
                     encoded = name.encode()
                     keep.append(encoded)
                     in_names[num_inputs] = <bytes>encoded
-                inputs[num_inputs] = _input_handle(value, self.device.handle, self._host,
-                                                      expected)
+                if index is not None and \
+                        (<NodeArg>self._inputs[<Py_ssize_t>index])._kind != XRT_VALUE_TENSOR:
+                    inputs[num_inputs] = NULL  # the runtime refuses it, naming its type
+                else:
+                    inputs[num_inputs] = _input_handle(value, self.device.handle, self._host,
+                                                       expected)
                 num_inputs += 1
             run_options = control.handle if control is not None else NULL
             with nogil:
@@ -603,14 +585,75 @@ cdef class InferenceSession:
             if out_names != out_names_stack and out_names != self._c_output_names:
                 free(out_names)
 
+    cdef list _run_values(self, object output_names, object input_feed, _RunControl control):
+        """run() for models with values other than tensors: onnxruntime's
+        Python forms in and out, through xrt_session_run_values."""
+        cdef _ValueTrees trees = _ValueTrees()
+        cdef xrt_status_t status
+        cdef size_t i
+        cdef xrt_run_options_t* run_options
+        if not isinstance(input_feed, collections.abc.Mapping):
+            raise TypeError(f"input_feed must be a dict of name -> value, "
+                            f"not {type(input_feed).__name__}")
+        feed = list(input_feed.items())
+        if output_names is None:
+            output_names = [arg.name for arg in self._outputs]
+        elif isinstance(output_names, str):
+            raise TypeError("output_names must be a list of names or None")
+        output_names = list(output_names)
+        cdef size_t num_inputs = len(feed)
+        cdef size_t num_outputs = len(output_names)
+        cdef const char** in_names = <const char**>trees.alloc(num_inputs, sizeof(char*))
+        cdef const xrt_value_t** inputs = <const xrt_value_t**>trees.alloc(
+            num_inputs, sizeof(xrt_value_t*))
+        cdef const char** out_names = <const char**>trees.alloc(num_outputs, sizeof(char*))
+        cdef xrt_value_t** outputs = <xrt_value_t**>trees.alloc(num_outputs,
+                                                                sizeof(xrt_value_t*))
+        for i in range(num_outputs):
+            name = output_names[i]
+            if not isinstance(name, str):
+                raise TypeError(f"output names must be str, not {type(name).__name__}")
+            out_names[i] = trees.keep_bytes(name.encode())
+        cdef xrt_session_t* handle = self._live()
+        check(xrt_session_retain(handle))
+        try:
+            for i in range(num_inputs):
+                name, value = feed[i]
+                if not isinstance(name, str):
+                    raise TypeError(f"input names must be str, not {type(name).__name__}")
+                in_names[i] = trees.keep_bytes(name.encode())
+                index = self._input_index.get(name)
+                where = f"input '{name}'"
+                if index is not None:
+                    inputs[i] = trees.value(value, (<NodeArg>self._inputs[index]).type,
+                                            self.device.handle, self._host, where)
+                else:  # the runtime names it unknown
+                    inputs[i] = trees.tensor(value, None, self.device.handle, self._host,
+                                             where, "a tensor")
+            run_options = control.handle if control is not None else NULL
+            with nogil:
+                status = xrt_session_run_values(handle, run_options, in_names, inputs,
+                                                num_inputs, out_names, num_outputs, outputs)
+            check(status)
+            return [_value_to_python(outputs[i]) for i in range(num_outputs)]
+        finally:
+            xrt_session_release(handle)
+            for i in range(num_outputs):
+                xrt_value_release(outputs[i])
+
     def run(self, output_names, input_feed, run_options=None):
         """Runs the model; returns the outputs asked for (None: all) as numpy arrays.
 
         ``input_feed`` maps input names to numpy arrays, Tensors or anything
         :func:`asarray` takes (host arrays are used without copying).
         ``run_options`` is an ``xpuruntime.onnxruntime.RunOptions``: its
-        ``terminate`` stops the run, also from another thread.
+        ``terminate`` stops the run, also from another thread. Models with
+        values other than tensors take and give them as onnxruntime does:
+        string tensors as str/object arrays, sequences as lists, maps as
+        dicts, optionals as None or the value.
         """
+        if self._values:
+            return self._run_values(output_names, input_feed, _run_control(run_options))
         outputs = self._run(output_names, input_feed, _run_control(run_options))
         for i in range(len(outputs)):
             outputs[i] = (<Tensor>outputs[i]).numpy()
@@ -624,5 +667,7 @@ cdef class InferenceSession:
         the session's GPU once, and a tensor on another GPU raises
         InvalidArgument. The run is queued on the device's default stream,
         in order with the ops there, and returns without waiting for it.
+        Tensors only: an input or output of another type raises Unsupported
+        naming it and its type.
         """
         return self._run(output_names, input_feed, _run_control(run_options))

@@ -28,7 +28,7 @@ cdef class Tensor:
 
     cdef inline bint _on_host(self) except -1:
         self._live()
-        return _device_from_handle(self.info.device)._kind == XRT_DEVICE_CPU
+        return _device_from_handle(self.info.device).host_memory
 
     @property
     def shape(self):
@@ -44,7 +44,7 @@ cdef class Tensor:
     @property
     def dtype(self):
         self._live()
-        return _DTYPES[self.info.dtype]
+        return _dtype_of(self.info.dtype)
 
     @property
     def device(self):
@@ -94,7 +94,7 @@ cdef class Tensor:
             # exported buffer holds its own reference to the tensor.
             return _np_asarray(PyMemoryView_FromObject(self))
         array = np.asarray(_HostView.of(self))
-        dtype = _DTYPES[self.info.dtype]
+        dtype = _dtype_of(self.info.dtype)
         return array if array.dtype == dtype else array.view(dtype)
 
     def __array__(self, dtype=None, copy=None):
@@ -178,7 +178,7 @@ cdef class _HostView:
     cdef _HostView of(Tensor tensor):
         cdef _HostView view = _HostView.__new__(_HostView)
         cdef xrt_tensor_info_t* info = &tensor.info
-        cdef object dtype = _DTYPES[info.dtype]
+        cdef object dtype = _dtype_of(info.dtype)
         check(xrt_tensor_retain(tensor.handle))
         view.handle = tensor.handle
         itemsize = dtype.itemsize
@@ -220,7 +220,7 @@ cdef int _export_buffer(Tensor tensor, Py_buffer* buffer, int flags) except -1:
     if not tensor._on_host():
         raise BufferError(f"a tensor on {tensor.device.name} has no host buffer; use .to('cpu') or DLPack")
     if _buffer_format(info.dtype) == NULL:
-        raise BufferError(f"{_DTYPES[info.dtype].name} has no buffer-protocol format; "
+        raise BufferError(f"{_dtype_of(info.dtype).name} has no buffer-protocol format; "
                           "use .numpy() or DLPack")
     if _wants(flags, PyBUF_WRITABLE) and info.read_only:
         raise BufferError("tensor is read-only; a writable buffer was requested")
@@ -237,7 +237,7 @@ cdef int _export_buffer(Tensor tensor, Py_buffer* buffer, int flags) except -1:
         PyMem_Free(dims)
         check(status)
     dims.handle = tensor.handle
-    itemsize = _DTYPES[info.dtype].itemsize
+    itemsize = _dtype_of(info.dtype).itemsize
     for i in range(info.ndim):
         dims.shape[i] = info.shape[i]
         dims.strides[i] = info.strides[i] * itemsize

@@ -540,6 +540,7 @@ def _model_options(parser, seed=True):
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="xpuruntime", description="xpuruntime: tensors, ops and models on every device")
+    parser.add_argument("--version", action="version", version=f"xpuruntime {xrt.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("info", help="version, devices, backends and memory").set_defaults(run=info)
     demo_parser = commands.add_parser(

@@ -173,7 +173,9 @@ static void test_unknown_ops(void) {
   const xrt_tensor_t* inputs[] = {x};
   xrt_tensor_t* out = NULL;
   CHECK_ERROR(xrt_op_run("testops.missing", inputs, 1, NULL, 0, NULL, &out), XRT_ERROR_NOT_FOUND,
-              "attention_backward, testops.scale_shift, testops.row_stats)");
+              "bias_gelu, bias_gelu_backward, attention, attention_lse, attention_backward, "
+              "attention_varlen, attention_varlen_lse, attention_varlen_backward, "
+              "attention_decode, kv_cache_append, testops.scale_shift, testops.row_stats)");
   /* Ops of a plugin that was refused are not registered. */
   CHECK_ERROR(xrt_op_run("badops.twice", inputs, 1, NULL, 0, NULL, &out), XRT_ERROR_NOT_FOUND,
               "unknown op 'badops.twice'");

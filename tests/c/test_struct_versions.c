@@ -19,7 +19,26 @@ typedef struct {
   int32_t compute_capability;
 } device_info_v2;
 
+/* xrt_device_info_t as API version 4 laid it out (before host_memory). */
+typedef struct {
+  device_info_v2 v2;
+  const char* kind_name;
+} device_info_v4;
+
 #define GUARD 0xA5A5A5A5A5A5A5A5ULL
+
+static void test_api4_device_info(xrt_device_t* cpu) {
+  struct {
+    device_info_v4 info;
+    uint64_t guard; /* where host_memory would be written */
+  } older;
+  memset(&older, 0, sizeof older);
+  older.info.v2.struct_size = sizeof older.info;
+  older.guard = GUARD;
+  CHECK_OK(xrt_device_info(cpu, (xrt_device_info_t*)&older.info));
+  CHECK(older.info.kind_name && strcmp(older.info.kind_name, "cpu") == 0);
+  CHECK(older.guard == GUARD);
+}
 
 static void test_older_device_info(xrt_device_t* cpu) {
   struct {
@@ -144,6 +163,7 @@ int main(int argc, char** argv) {
   CHECK_OK(xrt_device_by_name("cpu", &cpu));
   test_older_device_info(cpu);
   test_newer_device_info(cpu);
+  test_api4_device_info(cpu);
   test_too_small(cpu);
   test_abi11_plugin(argv[1], cpu);
   return check_report("struct_versions");

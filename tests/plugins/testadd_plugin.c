@@ -53,7 +53,7 @@ static const kernel_def_abi10_t kernels[] = {
 static const xrt_plugin_api_t api = {
     offsetof(xrt_plugin_api_t, sessions), XRT_PLUGIN_ABI_MAJOR, 0, "testadd", "1.2.3",
     (const xrt_kernel_def_t*)kernels, sizeof kernels / sizeof kernels[0], NULL, NULL, NULL,
-    NULL, 0,
+    NULL, 0, NULL, 0,
 };
 
 __attribute__((visibility("default"))) const xrt_plugin_api_t* xrt_plugin_get_api(

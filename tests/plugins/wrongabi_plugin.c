@@ -3,7 +3,7 @@
 
 static const xrt_plugin_api_t api = {
     sizeof(xrt_plugin_api_t), XRT_PLUGIN_ABI_MAJOR + 1, 0, "wrongabi", "0.0.1", NULL, 0, NULL, NULL,
-    NULL, NULL, 0,
+    NULL, NULL, 0, NULL, 0,
 };
 
 __attribute__((visibility("default"))) const xrt_plugin_api_t* xrt_plugin_get_api(

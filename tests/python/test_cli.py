@@ -19,6 +19,12 @@ def test_info():
         assert heading in result.stdout
 
 
+def test_version():
+    result = run_module("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"xpuruntime {xrt.__version__}"
+
+
 def test_demo_checks_every_op():
     result = run_module("demo", "--runs", "2")
     assert result.returncode == 0, result.stderr

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
+import attention_reference as aref  # noqa: E402
 import reference as ref  # noqa: E402
 import xpuruntime as xrt  # noqa: E402
 from xpuruntime import ops  # noqa: E402
@@ -330,25 +331,31 @@ def test_attention(data, dtype, causal, scale, dims):
     v = data.draw(operand(dtype, (batch, heads, lk, data.draw(st.integers(1, 3)))))
 
     def reference():
-        if q.ndim != 4 or q.shape[:2] != k.shape[:2] or q.shape[3] != k.shape[3] or d == 0 or lk == 0:
+        # k's heads must divide q's (grouped-query attention).
+        if (q.ndim != 4 or q.shape[0] != k.shape[0] or k.shape[1] == 0
+                or q.shape[1] % k.shape[1] or q.shape[3] != k.shape[3] or d == 0 or lk == 0):
             raise ValueError("invalid attention call")
         if scale is not None and not scale > 0:
             raise ValueError("the Python API wants scale > 0 (or None)")
-        return ref.attention(q.astype(np.float64), k.astype(np.float64), v.astype(np.float64),
-                             causal=causal, scale=scale)
+        return aref.forward(q.astype(np.float64), k.astype(np.float64), v.astype(np.float64),
+                            aref.visible(q.shape[2], lk, causal), scale=scale)[0]
 
     expect(lambda: ops.attention(q, k, v, causal=causal, scale=scale), reference, dtype)
 
 
 OP_NAMES = ["add", "matmul", "gelu", "softmax", "layer_norm", "rms_norm", "layer_norm_backward",
-            "rms_norm_backward", "attention", "attention_lse", "attention_backward"]
+            "rms_norm_backward", "add_layer_norm", "add_rms_norm", "add_layer_norm_backward",
+            "add_rms_norm_backward", "bias_gelu", "bias_gelu_backward", "attention",
+            "attention_lse", "attention_backward", "attention_varlen", "attention_varlen_backward",
+            "attention_decode", "kv_cache_append"]
 attr_values = st.one_of(st.integers(-2**63, 2**63 - 1), st.floats(allow_nan=True),
                         st.booleans(), st.text(max_size=3), st.none())
 
 
 @fuzz
 @given(data=st.data(), op=st.one_of(st.sampled_from(OP_NAMES), st.text(max_size=12)),
-       attrs=st.dictionaries(st.sampled_from(["axis", "eps", "causal", "scale", "allow_tf32", "x"]),
+       attrs=st.dictionaries(st.sampled_from(["axis", "eps", "causal", "scale", "allow_tf32", "x",
+                                              "window_left", "causal_align", "max_seqlen_q"]),
                              attr_values, max_size=3))
 def test_any_op_with_any_attributes(data, op, attrs):
     """ops.run with arbitrary operands and attributes: a Tensor or a typed error."""

@@ -62,6 +62,11 @@ CHILD = textwrap.dedent(r"""
         "session_describe": lambda: bad_session("describe"),
         "session_run": lambda: bad_session("run"),
         "session_no_output": lambda: bad_session("no_output"),
+        "tree_null_item": lambda: bad_session("tree_null_item"),
+        "tree_bad_kind": lambda: bad_session("tree_bad_kind"),
+        "tree_map_count": lambda: bad_session("tree_map_count"),
+        "tree_cycle": lambda: bad_session("tree_cycle"),
+        "tree_null_data": lambda: bad_session("tree_null_data"),
     }
 
     outcomes = {}
@@ -77,7 +82,8 @@ CHILD = textwrap.dedent(r"""
 
 SAFE_CALLS = ["add_silent", "gelu_declines", "softmax_undefined_status", "matmul_unterminated",
               "float_add_on_cpu", "session_works", "session_create", "session_describe",
-              "session_run", "session_no_output"]
+              "session_run", "session_no_output", "tree_null_item", "tree_bad_kind",
+              "tree_map_count", "tree_cycle", "tree_null_data"]
 
 
 def _run_child(env, *calls):
@@ -148,6 +154,11 @@ def test_kernel_leaving_its_message_unterminated(child):
     ("session_describe", "backend 'badsession' could not describe input 0"),
     ("session_run", "failed to run the session"),
     ("session_no_output", "backend 'badsession' produced no value for output 'y'"),
+    ("tree_null_item", "backend 'badsession' handed back output 'y' item 0 as NULL"),
+    ("tree_bad_kind", "backend 'badsession' handed back output 'y' with unknown value kind 77"),
+    ("tree_map_count", "backend 'badsession' handed back output 'y' as a map of 3 items"),
+    ("tree_cycle", "nested deeper than 32"),
+    ("tree_null_data", "as a tensor with NULL data"),
 ])
 def test_misbehaving_session(child, call, message):
     _error(child, call, "BackendError", message)

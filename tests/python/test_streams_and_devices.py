@@ -24,7 +24,7 @@ def test_cpu_streams_have_no_native_handle():
 
 
 def test_cpu_has_no_foreign_streams_to_wrap():
-    with pytest.raises(xrt.InvalidArgument, match="CPU has no native streams"):
+    with pytest.raises(xrt.InvalidArgument, match="cpu has no native streams"):
         xrt.Stream.wrap("cpu", 1234)
 
 

@@ -169,8 +169,12 @@ def test_attention_module_refuses_what_it_cannot_do():
     s = torch.randn(1, 3, 8)
     with pytest.raises(NotImplementedError, match="need_weights"):
         module(s, s, s, need_weights=True)
-    with pytest.raises(NotImplementedError, match="attn_mask"):
-        module(s, s, s, attn_mask=torch.zeros(3, 3))
+    with pytest.raises(ValueError, match=r"a 3-D attn_mask must be \(batch \* num_heads, L, S\)"):
+        module(s, s, s, attn_mask=torch.zeros(3, 3, 3))
+    with pytest.raises(ValueError, match=r"key_padding_mask must be \(batch, S\) = \(1, 3\)"):
+        module(s, s, s, key_padding_mask=torch.zeros(1, 4, dtype=torch.bool))
+    with pytest.raises(TypeError, match="attn_mask must be bool or float"):
+        module(s, s, s, attn_mask=torch.zeros(3, 3, dtype=torch.int32))
     with pytest.raises(ValueError, match="batch_first"):
         xt.Attention(8, 2, batch_first=False)
 

@@ -1,6 +1,7 @@
 #include "session_support.h"
 
 #include <cstdarg>
+#include <cstddef>
 #include <cstdio>
 
 namespace xrt::plugin {
@@ -26,6 +27,11 @@ void ValueInfo::describe(xrt_value_info_t* info) const {
   info->ndim = static_cast<int32_t>(shape.size());
   info->shape = shape.data();
   info->dim_names = dim_name_ptrs.data();
+  // ABI 1.8 fields, inside the runtime's struct when it has them.
+  if (info->struct_size >= offsetof(xrt_value_info_t, type) + sizeof(info->type)) {
+    info->kind = kind;
+    info->type = type.empty() ? nullptr : type.c_str();
+  }
 }
 
 xrt_status_t describe_value(const std::vector<ValueInfo>& values, size_t index,

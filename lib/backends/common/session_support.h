@@ -22,6 +22,8 @@ struct ValueInfo {
   std::vector<int64_t> shape;  // -1 where the model leaves a dimension open
   std::vector<std::string> dim_names;
   std::vector<const char*> dim_name_ptrs;  // into dim_names, filled by seal()
+  xrt_value_kind_t kind = XRT_VALUE_TENSOR;
+  std::string type;  // ONNX Runtime's type name; empty: the runtime names the tensor type
 
   // Call once dim_names is complete.
   void seal();

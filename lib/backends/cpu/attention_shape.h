@@ -1,10 +1,9 @@
-// What the CPU attention kernels (forward and backward) share: the operand
-// sizes, the scale, and the query block size that keeps every thread busy.
+// What the CPU attention kernels (forward and backward) share: the query
+// block size that keeps every thread busy.
 #ifndef XRT_CPU_ATTENTION_SHAPE_H_
 #define XRT_CPU_ATTENTION_SHAPE_H_
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 
 #include "kernel_util.h"
@@ -15,17 +14,6 @@ namespace xrt::cpu {
 struct AttentionDims {
   int64_t bh, lq, lk, d, dv;  // batch*heads, query and key lengths, head dims of q/k and v
 };
-
-inline AttentionDims attention_dims(const xrt_kernel_tensor_t& q, const xrt_kernel_tensor_t& k,
-                                    const xrt_kernel_tensor_t& v) {
-  return {q.shape[0] * q.shape[1], q.shape[2], k.shape[2], q.shape[3], v.shape[3]};
-}
-
-// The "scale" attribute (the schema resolves it), 1/sqrt(d) when absent.
-inline double attention_scale(const xrt_kernel_context_t* ctx, const AttentionDims& dims) {
-  return attr_float(ctx, "scale",
-                    1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(dims.d, 1))));
-}
 
 // Queries per block: smaller blocks when there are too few (batch, head)
 // pairs to keep every thread busy.

@@ -21,7 +21,7 @@ constexpr const char* kMatmulName = "cpu.matmul";
 
 constexpr xrt_kernel_def_t def(const char* op, const char* name, xrt_kernel_run_fn run) {
   return {sizeof(xrt_kernel_def_t), op, name, XRT_DEVICE_CPU, kFloatTypes, kPriority, nullptr,
-          run, 0u};
+          run, 0u, "cpu"};
 }
 
 const xrt_kernel_def_t kKernels[] = {
@@ -33,9 +33,21 @@ const xrt_kernel_def_t kKernels[] = {
     def("rms_norm", "cpu.rms_norm", run_rms_norm),
     def("layer_norm_backward", "cpu.layer_norm_backward", run_layer_norm_backward),
     def("rms_norm_backward", "cpu.rms_norm_backward", run_rms_norm_backward),
+    def("add_layer_norm", "cpu.add_layer_norm", run_add_layer_norm),
+    def("add_rms_norm", "cpu.add_rms_norm", run_add_rms_norm),
+    def("add_layer_norm_backward", "cpu.add_layer_norm_backward", run_layer_norm_backward),
+    def("add_rms_norm_backward", "cpu.add_rms_norm_backward", run_rms_norm_backward),
+    def("bias_gelu", "cpu.bias_gelu", run_bias_gelu),
+    def("bias_gelu_backward", "cpu.bias_gelu_backward", run_bias_gelu_backward),
     def("attention", "cpu.attention", run_attention),
     def("attention_lse", "cpu.attention_lse", run_attention),
     def("attention_backward", "cpu.attention_backward", run_attention_backward),
+    def("attention_varlen", "cpu.attention_varlen", run_attention_varlen),
+    def("attention_varlen_lse", "cpu.attention_varlen_lse", run_attention_varlen),
+    def("attention_varlen_backward", "cpu.attention_varlen_backward",
+        run_attention_varlen_backward),
+    def("attention_decode", "cpu.attention_decode", run_attention_decode),
+    def("kv_cache_append", "cpu.kv_cache_append", run_kv_cache_append),
 };
 
 const xrt_plugin_api_t kApi = {
@@ -50,6 +62,8 @@ const xrt_plugin_api_t kApi = {
     nullptr,  // the host device is built in
     nullptr,  // needs none of the runtime's services
     nullptr,  // its ops are the built-in ones (op_schemas.cpp)
+    0,
+    nullptr,  // the host device table is the runtime's own (host_device.cpp)
     0,
 };
 

@@ -1,4 +1,6 @@
-// "layer_norm" and "rms_norm" over the last axis. Row statistics are
+// "layer_norm" and "rms_norm" over the last axis, and "add_layer_norm" /
+// "add_rms_norm", which first write s = x + residual (rounded to the dtype,
+// as two separate ops would) and normalise s. Row statistics are
 // accumulated in double (two passes for the variance) whatever the dtype.
 #include <algorithm>
 #include <cmath>
@@ -43,20 +45,47 @@ void for_rows(RowShape s, F fn) {
   });
 }
 
+// The operands of a norm call; `fused`: the add_ ops' (x, residual, ...).
 template <class T>
-void layer_norm(const xrt_kernel_context_t* ctx) {
+struct NormOperands {
+  const T* x;
+  const T* residual;  // NULL unless fused
+  const T* w;
+  const T* b;
+  T* out;
+  T* sum;  // NULL unless fused
+
+  NormOperands(const xrt_kernel_context_t* ctx, bool fused) {
+    const size_t first = fused ? 2 : 1;
+    x = static_cast<const T*>(ctx->inputs[0].data);
+    residual = fused ? static_cast<const T*>(ctx->inputs[1].data) : nullptr;
+    w = ctx->num_inputs > first ? static_cast<const T*>(ctx->inputs[first].data) : nullptr;
+    b = ctx->num_inputs > first + 1 ? static_cast<const T*>(ctx->inputs[first + 1].data) : nullptr;
+    out = static_cast<T*>(ctx->outputs[0].data);
+    sum = fused ? static_cast<T*>(ctx->outputs[1].data) : nullptr;
+  }
+
+  // Row r of the values to normalise: x's, or the sum written first.
+  const T* row(int64_t r, int64_t n) const {
+    if (!residual) return x + r * n;
+    for (int64_t j = 0; j < n; ++j) store(sum + r * n + j, load(x + r * n + j) + load(residual + r * n + j));
+    return sum + r * n;
+  }
+};
+
+template <class T>
+void layer_norm(const xrt_kernel_context_t* ctx, bool fused) {
   using C = compute_t<T>;
   const RowShape s = row_shape(ctx->inputs[0]);
   if (s.rows == 0) return;
-  const T* x = static_cast<const T*>(ctx->inputs[0].data);
-  const T* w = ctx->num_inputs > 1 ? static_cast<const T*>(ctx->inputs[1].data) : nullptr;
-  const T* b = ctx->num_inputs > 2 ? static_cast<const T*>(ctx->inputs[2].data) : nullptr;
-  T* out = static_cast<T*>(ctx->outputs[0].data);
+  const NormOperands<T> op(ctx, fused);
+  const T* w = op.w;
+  const T* b = op.b;
   const double eps = attr_float(ctx, "eps", kDefaultEps);
   const int64_t n = s.n;
   for_rows(s, [&](int64_t r) {
-    const T* xr = x + r * n;
-    T* orow = out + r * n;
+    const T* xr = op.row(r, n);
+    T* orow = op.out + r * n;
     const double inv_n = 1.0 / static_cast<double>(n);
     const double mean0 = row_sum(xr, n, [](double v) { return v; }) * inv_n;
     // Corrected two-pass: the residual sum repairs the rounding error of
@@ -77,18 +106,17 @@ void layer_norm(const xrt_kernel_context_t* ctx) {
 }
 
 template <class T>
-void rms_norm(const xrt_kernel_context_t* ctx) {
+void rms_norm(const xrt_kernel_context_t* ctx, bool fused) {
   using C = compute_t<T>;
   const RowShape s = row_shape(ctx->inputs[0]);
   if (s.rows == 0) return;
-  const T* x = static_cast<const T*>(ctx->inputs[0].data);
-  const T* w = ctx->num_inputs > 1 ? static_cast<const T*>(ctx->inputs[1].data) : nullptr;
-  T* out = static_cast<T*>(ctx->outputs[0].data);
+  const NormOperands<T> op(ctx, fused);
+  const T* w = op.w;
   const double eps = attr_float(ctx, "eps", kDefaultEps);
   const int64_t n = s.n;
   for_rows(s, [&](int64_t r) {
-    const T* xr = x + r * n;
-    T* orow = out + r * n;
+    const T* xr = op.row(r, n);
+    T* orow = op.out + r * n;
     const double ms = row_sum(xr, n, [](double v) { return v * v; }) / static_cast<double>(n);
     const C rstd = static_cast<C>(1.0 / std::sqrt(ms + eps));
     for (int64_t j = 0; j < n; ++j) {
@@ -99,24 +127,36 @@ void rms_norm(const xrt_kernel_context_t* ctx) {
   });
 }
 
-}  // namespace
-
-xrt_status_t run_layer_norm(const xrt_kernel_context_t* ctx) noexcept {
+xrt_status_t run_norm(const xrt_kernel_context_t* ctx, bool fused, bool centred) noexcept {
   return guarded(ctx, [&] {
     return dispatch_float(ctx, ctx->outputs[0].dtype, [&](auto tag) {
-      layer_norm<typename decltype(tag)::type>(ctx);
+      using T = typename decltype(tag)::type;
+      if (centred) {
+        layer_norm<T>(ctx, fused);
+      } else {
+        rms_norm<T>(ctx, fused);
+      }
       return XRT_OK;
     });
   });
 }
 
+}  // namespace
+
+xrt_status_t run_layer_norm(const xrt_kernel_context_t* ctx) noexcept {
+  return run_norm(ctx, false, true);
+}
+
 xrt_status_t run_rms_norm(const xrt_kernel_context_t* ctx) noexcept {
-  return guarded(ctx, [&] {
-    return dispatch_float(ctx, ctx->outputs[0].dtype, [&](auto tag) {
-      rms_norm<typename decltype(tag)::type>(ctx);
-      return XRT_OK;
-    });
-  });
+  return run_norm(ctx, false, false);
+}
+
+xrt_status_t run_add_layer_norm(const xrt_kernel_context_t* ctx) noexcept {
+  return run_norm(ctx, true, true);
+}
+
+xrt_status_t run_add_rms_norm(const xrt_kernel_context_t* ctx) noexcept {
+  return run_norm(ctx, true, false);
 }
 
 }  // namespace xrt::cpu

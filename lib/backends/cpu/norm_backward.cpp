@@ -2,6 +2,9 @@
 // the last axis. Row statistics are recomputed from x in double; dx is
 // computed row by row, then the parameter gradients column block by column
 // block (each block sums over every row, so no thread shares an output).
+// The add_ ops' backward ("add_layer_norm_backward", "add_rms_norm_backward")
+// runs the same code with x the sum and an optional fourth input, the
+// gradient reaching the sum directly, added to dx.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -44,6 +47,7 @@ void norm_backward(const xrt_kernel_context_t* ctx, bool centred) {
   const T* dy = static_cast<const T*>(ctx->inputs[0].data);
   const T* x = static_cast<const T*>(xt.data);
   const T* w = static_cast<const T*>(ctx->inputs[2].data);  // NULL: ones
+  const T* grad_sum = ctx->num_inputs > 3 ? static_cast<const T*>(ctx->inputs[3].data) : nullptr;
   T* dx = static_cast<T*>(ctx->outputs[0].data);
   T* dw = static_cast<T*>(ctx->outputs[1].data);
   T* db = centred ? static_cast<T*>(ctx->outputs[2].data) : nullptr;
@@ -68,7 +72,9 @@ void norm_backward(const xrt_kernel_context_t* ctx, bool centred) {
       for (int64_t j = 0; j < n; ++j) {
         const double g = static_cast<double>(load(gr + j)) * (w ? static_cast<double>(load(w + j)) : 1.0);
         const double xhat = (static_cast<double>(load(xr + j)) - s.mean) * s.rstd;
-        store(dx + r * n + j, static_cast<compute_t<T>>(s.rstd * (g - mean_g - xhat * mean_gx)));
+        const double extra = grad_sum ? static_cast<double>(load(grad_sum + r * n + j)) : 0.0;
+        store(dx + r * n + j,
+              static_cast<compute_t<T>>(s.rstd * (g - mean_g - xhat * mean_gx) + extra));
       }
     }
   });

@@ -210,6 +210,7 @@ const xrt_device_api_t* device_api() {
     t.fill_zero = fill_zero;
     t.host_alloc = host_alloc;
     t.host_free = host_free;
+    t.kind_name = "cuda";
     return t;
   }();
   return &table;

@@ -31,7 +31,7 @@ constexpr uint32_t kHalves = XRT_DTYPE_BIT(XRT_FLOAT16) | XRT_DTYPE_BIT(XRT_BFLO
 #define XRT_CUDA_KERNEL_AT(op, name, dtypes, priority, supports, fn, flags)                \
   xrt_kernel_def_t {                                                                        \
     sizeof(xrt_kernel_def_t), op, name, XRT_DEVICE_CUDA, dtypes, priority, supports,         \
-        on_output_device<fn>, flags                                                         \
+        on_output_device<fn>, flags, "cuda"                                                 \
   }
 #define XRT_CUDA_KERNEL(op, name, dtypes, fn) \
   XRT_CUDA_KERNEL_AT(op, name, dtypes, 50, nullptr, fn, 0u)
@@ -47,6 +47,16 @@ const xrt_kernel_def_t kKernels[] = {
                     run_layer_norm_backward),
     XRT_CUDA_KERNEL("rms_norm_backward", "cuda.rms_norm_backward", kFloats,
                     run_rms_norm_backward),
+    XRT_CUDA_KERNEL("add_layer_norm", "cuda.add_layer_norm", kFloats, run_add_layer_norm),
+    XRT_CUDA_KERNEL("add_rms_norm", "cuda.add_rms_norm", kFloats, run_add_rms_norm),
+    XRT_CUDA_KERNEL("add_layer_norm_backward", "cuda.add_layer_norm_backward", kFloats,
+                    run_layer_norm_backward),
+    XRT_CUDA_KERNEL("add_rms_norm_backward", "cuda.add_rms_norm_backward", kFloats,
+                    run_rms_norm_backward),
+    XRT_CUDA_KERNEL("bias_gelu", "cuda.bias_gelu", kFloats | XRT_DTYPE_BIT(XRT_FLOAT64),
+                    run_bias_gelu),
+    XRT_CUDA_KERNEL("bias_gelu_backward", "cuda.bias_gelu_backward",
+                    kFloats | XRT_DTYPE_BIT(XRT_FLOAT64), run_bias_gelu_backward),
     XRT_CUDA_KERNEL("attention", "cuda.flash_attention", kHalves, run_attention),
     XRT_CUDA_KERNEL("attention_lse", "cuda.flash_attention_lse", kHalves, run_attention),
     XRT_CUDA_KERNEL("attention_backward", "cuda.flash_attention_backward", kHalves,

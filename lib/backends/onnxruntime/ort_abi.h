@@ -2,7 +2,8 @@
 // dlopen at run time, so nothing here comes from ORT's own headers: the
 // entry point returns a table of function pointers that only ever grows, and
 // each function sits at a fixed index in it. Every index used below exists
-// in API version 12; the plugin asks for version 17, which every ORT that
+// in API version 12, except those of optional types and string element
+// buffers (API 13); the plugin asks for version 17, which every ORT that
 // ships libonnxruntime in its wheel (1.19 and later) provides. Indices were
 // counted from onnxruntime_c_api.h; a wrong one fails the CPU session tests.
 #pragma once
@@ -25,6 +26,9 @@ struct OrtRunOptions;
 struct OrtIoBinding;
 struct OrtTypeInfo;
 struct OrtTensorTypeAndShapeInfo;
+struct OrtMapTypeInfo;
+struct OrtSequenceTypeInfo;
+struct OrtOptionalTypeInfo;
 struct OrtAllocator;
 struct OrtCUDAProviderOptionsV2;
 struct OrtTensorRTProviderOptionsV2;
@@ -51,7 +55,13 @@ enum ElementType : int {
   kElemFloat8E5M2FNUZ = 20,
 };
 
-enum ValueKind : int { kValueTensor = 1 };
+// ONNXType: what a value or type info is.
+enum ValueKind : int {
+  kValueTensor = 1,
+  kValueSequence = 2,
+  kValueMap = 3,
+  kValueOptional = 6,
+};
 
 enum ErrorCode : int {
   kErrInvalidArgument = 2,
@@ -95,7 +105,7 @@ inline constexpr size_t CreateEnv = 3;
 inline constexpr size_t CreateEnvWithCustomLogger = 4;
 inline constexpr size_t CreateSession = 7;
 inline constexpr size_t CreateSessionFromArray = 8;
-inline constexpr size_t Run = 9;  // bench/bench_session_c.cpp's baseline (runs use IoBinding)
+inline constexpr size_t Run = 9;  // runs of values other than tensors; tensors use IoBinding
 inline constexpr size_t CreateSessionOptions = 10;
 inline constexpr size_t SetOptimizedModelFilePath = 11;
 inline constexpr size_t SetSessionExecutionMode = 13;
@@ -119,8 +129,11 @@ inline constexpr size_t SessionGetInputName = 36;
 inline constexpr size_t SessionGetOutputName = 37;
 inline constexpr size_t CreateRunOptions = 39;
 inline constexpr size_t RunOptionsSetTerminate = 46;
+inline constexpr size_t CreateTensorAsOrtValue = 48;
 inline constexpr size_t CreateTensorWithDataAsOrtValue = 49;
 inline constexpr size_t GetTensorMutableData = 51;
+inline constexpr size_t GetStringTensorDataLength = 53;
+inline constexpr size_t GetStringTensorContent = 54;
 inline constexpr size_t CastTypeInfoToTensorInfo = 55;
 inline constexpr size_t GetOnnxTypeFromTypeInfo = 56;
 inline constexpr size_t GetTensorElementType = 60;
@@ -128,11 +141,20 @@ inline constexpr size_t GetDimensionsCount = 61;
 inline constexpr size_t GetDimensions = 62;
 inline constexpr size_t GetSymbolicDimensions = 63;
 inline constexpr size_t GetTensorTypeAndShape = 65;
+inline constexpr size_t GetValueType = 67;
 inline constexpr size_t CreateMemoryInfo = 68;
 inline constexpr size_t CreateCpuMemoryInfo = 69;
 inline constexpr size_t AllocatorFree = 76;
 inline constexpr size_t GetAllocatorWithDefaultOptions = 78;
+inline constexpr size_t GetValue = 80;
+inline constexpr size_t GetValueCount = 81;
+inline constexpr size_t CreateValue = 82;
 inline constexpr size_t ReleaseEnv = 92;
+inline constexpr size_t CastTypeInfoToMapTypeInfo = 103;
+inline constexpr size_t CastTypeInfoToSequenceTypeInfo = 104;
+inline constexpr size_t GetMapKeyType = 105;
+inline constexpr size_t GetMapValueType = 106;
+inline constexpr size_t GetSequenceElementType = 107;
 inline constexpr size_t SessionEndProfiling = 110;
 inline constexpr size_t SessionGetProfilingStartTimeNs = 146;
 inline constexpr size_t ReleaseStatus = 93;
@@ -162,7 +184,11 @@ inline constexpr size_t SessionOptionsAppendExecutionProvider_CUDA_V2 = 204;
 inline constexpr size_t CreateCUDAProviderOptions = 205;
 inline constexpr size_t UpdateCUDAProviderOptions = 206;
 inline constexpr size_t ReleaseCUDAProviderOptions = 208;
+inline constexpr size_t HasValue = 192;
 inline constexpr size_t SessionOptionsAppendExecutionProvider = 216;
+inline constexpr size_t CastTypeInfoToOptionalTypeInfo = 250;
+inline constexpr size_t GetOptionalContainedTypeInfo = 251;
+inline constexpr size_t GetResizedStringTensorElementBuffer = 252;
 }  // namespace slot
 
 // The functions, typed, with the table resolved once at load.
@@ -225,6 +251,40 @@ struct Functions {
                                                const int64_t* shape, size_t ndim, int elem_type,
                                                OrtValue** out);
   OrtStatus* (*GetTensorMutableData)(OrtValue*, void** out);
+  // Values other than tensors of numbers.
+  OrtStatus* (*Run)(OrtSession*, const OrtRunOptions*, const char* const* input_names,
+                    const OrtValue* const* inputs, size_t num_inputs,
+                    const char* const* output_names, size_t num_outputs, OrtValue** outputs);
+  // A tensor ORT allocates (string tensors: empty strings to fill).
+  OrtStatus* (*CreateTensorAsOrtValue)(OrtAllocator*, const int64_t* shape, size_t ndim,
+                                       int elem_type, OrtValue** out);
+  // Resizes string element `index` to `length` bytes and says where to write them.
+  OrtStatus* (*GetResizedStringTensorElementBuffer)(OrtValue*, size_t index, size_t length,
+                                                    char** buffer);
+  OrtStatus* (*GetStringTensorDataLength)(const OrtValue*, size_t* out);
+  // Every string's bytes back to back; offsets[i] is where string i starts.
+  OrtStatus* (*GetStringTensorContent)(const OrtValue*, void* data, size_t data_length,
+                                       size_t* offsets, size_t num_offsets);
+  OrtStatus* (*GetValueType)(const OrtValue*, int* out);
+  // Sequence element `index`, or a map's keys (0) and values (1): a new value.
+  OrtStatus* (*GetValue)(const OrtValue*, int index, OrtAllocator*, OrtValue** out);
+  OrtStatus* (*GetValueCount)(const OrtValue*, size_t* out);
+  // A sequence of copies of `values`, or a map of keys and values (2).
+  OrtStatus* (*CreateValue)(const OrtValue* const* values, size_t count, int kind,
+                            OrtValue** out);
+  // 0 for an optional that holds nothing.
+  OrtStatus* (*HasValue)(const OrtValue*, int* out);
+  // Views into the type info (NULL when it is another kind); the element
+  // and contained types are new and released by the caller.
+  OrtStatus* (*CastTypeInfoToMapTypeInfo)(const OrtTypeInfo*, const OrtMapTypeInfo** out);
+  OrtStatus* (*CastTypeInfoToSequenceTypeInfo)(const OrtTypeInfo*,
+                                               const OrtSequenceTypeInfo** out);
+  OrtStatus* (*CastTypeInfoToOptionalTypeInfo)(const OrtTypeInfo*,
+                                               const OrtOptionalTypeInfo** out);
+  OrtStatus* (*GetMapKeyType)(const OrtMapTypeInfo*, int* out);
+  OrtStatus* (*GetMapValueType)(const OrtMapTypeInfo*, OrtTypeInfo** out);
+  OrtStatus* (*GetSequenceElementType)(const OrtSequenceTypeInfo*, OrtTypeInfo** out);
+  OrtStatus* (*GetOptionalContainedTypeInfo)(const OrtOptionalTypeInfo*, OrtTypeInfo** out);
   // The result is a view into the type info: never released on its own.
   OrtStatus* (*CastTypeInfoToTensorInfo)(const OrtTypeInfo*,
                                          const OrtTensorTypeAndShapeInfo** out);

@@ -10,6 +10,7 @@
 #include "ort_device_memory.h"
 #include "ort_options.h"
 #include "ort_profile.h"
+#include "ort_values.h"
 #include "tensorrt_cache.h"
 
 using xrt::ort::ValueInfo;
@@ -35,63 +36,6 @@ struct xrt_plugin_session {
 
 namespace xrt::ort {
 namespace {
-
-struct DtypeMap {
-  xrt_dtype_t dtype;
-  int element;
-};
-
-// Indexed by xrt_dtype_t; sizes come from dtypes::kTable.
-constexpr DtypeMap kDtypes[] = {
-    {XRT_BOOL, kElemBool},
-    {XRT_UINT8, kElemUint8},
-    {XRT_INT8, kElemInt8},
-    {XRT_INT16, kElemInt16},
-    {XRT_INT32, kElemInt32},
-    {XRT_INT64, kElemInt64},
-    {XRT_FLOAT16, kElemFloat16},
-    {XRT_BFLOAT16, kElemBfloat16},
-    {XRT_FLOAT32, kElemFloat},
-    {XRT_FLOAT64, kElemDouble},
-    {XRT_UINT16, kElemUint16},
-    {XRT_UINT32, kElemUint32},
-    {XRT_UINT64, kElemUint64},
-    {XRT_FLOAT8_E4M3FN, kElemFloat8E4M3FN},
-    {XRT_FLOAT8_E5M2, kElemFloat8E5M2},
-    {XRT_FLOAT8_E4M3FNUZ, kElemFloat8E4M3FNUZ},
-    {XRT_FLOAT8_E5M2FNUZ, kElemFloat8E5M2FNUZ},
-};
-static_assert(std::size(kDtypes) == XRT_DTYPE_COUNT, "every dtype needs an ONNX element type");
-
-bool dtype_of(int element, xrt_dtype_t* out) {
-  for (const DtypeMap& d : kDtypes) {
-    if (d.element == element) {
-      *out = d.dtype;
-      return true;
-    }
-  }
-  return false;
-}
-
-const char* element_name(int element) {
-  static constexpr const char* kNames[] = {
-      "undefined",  "float",          "uint8",      "int8",           "uint16",
-      "int16",      "int32",          "int64",      "string",         "bool",
-      "float16",    "double",         "uint32",     "uint64",         "complex64",
-      "complex128", "bfloat16",       "float8e4m3fn", "float8e4m3fnuz", "float8e5m2",
-      "float8e5m2fnuz", "uint4",      "int4",       "float4e2m1",     "uint2",
-      "int2",       "float8e8m0",
-  };
-  if (element >= 0 && element < static_cast<int>(std::size(kNames))) return kNames[element];
-  return "unknown";
-}
-
-const char* kind_name(int kind) {
-  static constexpr const char* kNames[] = {"unknown", "tensor", "sequence", "map",
-                                           "opaque",  "sparse tensor", "optional"};
-  if (kind >= 0 && kind < static_cast<int>(std::size(kNames))) return kNames[kind];
-  return "unknown";
-}
 
 // A run's per-input/per-output arrays: on the stack for the usual handful.
 template <typename T, size_t N = 8>
@@ -158,10 +102,16 @@ xrt_status_t describe(const OrtSession* session, bool input, size_t index, Value
       s != XRT_OK) {
     return s;
   }
+  if (xrt_status_t s = type_name(raw_type, &value->type, error, capacity); s != XRT_OK) {
+    return fail(s, error, capacity, "onnxruntime: %s '%s' has a type xpuruntime cannot carry "
+                "(opaque or sparse)", role, value->name.c_str());
+  }
   if (kind != kValueTensor) {
-    return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
-                "onnxruntime: %s '%s' is a %s; only tensors are supported", role,
-                value->name.c_str(), kind_name(kind));
+    value->kind = kind == kValueSequence ? XRT_VALUE_SEQUENCE
+                  : kind == kValueMap    ? XRT_VALUE_MAP
+                                         : XRT_VALUE_OPTIONAL;
+    value->seal();
+    return XRT_OK;
   }
   const OrtTensorTypeAndShapeInfo* tensor = nullptr;
   int element = 0;
@@ -170,7 +120,9 @@ xrt_status_t describe(const OrtSession* session, bool input, size_t index, Value
   if (!status) status = f.GetTensorElementType(tensor, &element);
   if (!status) status = f.GetDimensionsCount(tensor, &ndim);
   if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
-  if (!dtype_of(element, &value->dtype)) {
+  if (element == kElemString) {
+    value->kind = XRT_VALUE_STRINGS;
+  } else if (!dtype_of(element, &value->dtype)) {
     return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
                 "onnxruntime: %s '%s' has element type %s, which xpuruntime tensors cannot hold",
                 role, value->name.c_str(), element_name(element));
@@ -380,16 +332,21 @@ const char* session_property(const xrt_plugin_session_t* session, const char* ke
 
 namespace {
 
+// Both run paths (tensors, value trees) take one input per model input.
+xrt_status_t check_input_count(const xrt_plugin_session_t* session, size_t num_inputs,
+                               char* error, size_t capacity) {
+  if (num_inputs == session->inputs.size()) return XRT_OK;
+  return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+              "onnxruntime: the model takes %zu inputs, got %zu", session->inputs.size(),
+              num_inputs);
+}
+
 xrt_status_t run_with(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* inputs,
                       size_t num_inputs, const size_t* output_indices, size_t num_outputs,
                       const xrt_session_outputs_t* outputs, const OrtRunOptions* run_options,
                       char* error, size_t capacity) {
   const Functions& f = api();
-  if (num_inputs != session->inputs.size()) {
-    return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
-                "onnxruntime: the model takes %zu inputs, got %zu", session->inputs.size(),
-                num_inputs);
-  }
+  if (xrt_status_t s = check_input_count(session, num_inputs, error, capacity)) return s;
   if (outputs->struct_size < offsetof(xrt_session_outputs_t, adopt_output) + sizeof(void*) ||
       !outputs->adopt_output) {
     return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
@@ -414,7 +371,7 @@ xrt_status_t run_with(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* 
     for (int32_t d = 0; d < t.ndim; ++d) bytes *= static_cast<size_t>(t.shape[d]);
     OrtStatus* status = f.CreateTensorWithDataAsOrtValue(session->memory, t.data, bytes, t.shape,
                                                          static_cast<size_t>(t.ndim),
-                                                         kDtypes[t.dtype].element, &in[i]);
+                                                         element_of(t.dtype), &in[i]);
     if (!status) status = f.BindInput(binding.get(), session->input_names[i], in[i]);
     if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
   }
@@ -526,6 +483,79 @@ xrt_status_t session_run_stoppable(xrt_plugin_session_t* session,
                                        outputs, run_options.get(), error, capacity);
   stop->unwatch(stop->context);
   return status;
+}
+
+xrt_status_t session_run_values(xrt_plugin_session_t* session,
+                                const xrt_plugin_value_t* const* inputs, size_t num_inputs,
+                                const size_t* output_indices, size_t num_outputs,
+                                const xrt_session_outputs_t* outputs, const xrt_run_stop_t* stop,
+                                char* error, size_t capacity) {
+  const Functions& f = api();
+  if (xrt_status_t s = check_input_count(session, num_inputs, error, capacity)) return s;
+  if (outputs->struct_size < offsetof(xrt_session_outputs_t, put_value) + sizeof(void*) ||
+      !outputs->put_value) {
+    return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                "onnxruntime: this runtime cannot take value outputs (plugin ABI 1.8 is needed)");
+  }
+  // Inputs as ORT values; an absent optional is left out, which ORT reads
+  // as none.
+  std::vector<Owned<OrtValue>> made;
+  std::vector<const OrtValue*> fed;
+  std::vector<const char*> fed_names;
+  for (size_t i = 0; i < num_inputs; ++i) {
+    if (inputs[i]->kind == XRT_VALUE_OPTIONAL && inputs[i]->num_items == 0) continue;
+    OrtValue* value = nullptr;
+    if (xrt_status_t s = value_to_ort(inputs[i], session->input_names[i], session->memory, &made,
+                                      &value, error, capacity);
+        s != XRT_OK) {
+      return s;
+    }
+    fed.push_back(value);
+    fed_names.push_back(session->input_names[i]);
+  }
+  std::vector<const char*> names(num_outputs);
+  for (size_t j = 0; j < num_outputs; ++j) {
+    if (output_indices[j] >= session->outputs.size()) {
+      return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                  "onnxruntime: output index %zu out of range", output_indices[j]);
+    }
+    names[j] = session->output_names[output_indices[j]];
+  }
+  Owned<OrtRunOptions> own_options;
+  const OrtRunOptions* run_options = session->run_options.get();
+  const bool stoppable =
+      stop && stop->struct_size >= offsetof(xrt_run_stop_t, unwatch) + sizeof(stop->unwatch);
+  if (stoppable) {
+    if (xrt_status_t s = make_run_options(session->on_default_stream, &own_options, error,
+                                          capacity);
+        s != XRT_OK) {
+      return s;
+    }
+    run_options = own_options.get();
+    stop->watch(stop->context, terminate_run, own_options.get());
+  }
+  std::vector<OrtValue*> results(num_outputs, nullptr);
+  OrtStatus* status = f.Run(session->session.get(), run_options, fed_names.data(), fed.data(),
+                            fed.size(), names.data(), num_outputs, results.data());
+  if (stoppable) stop->unwatch(stop->context);
+  std::vector<Owned<OrtValue>> owned_results;
+  for (OrtValue* r : results) owned_results.emplace_back(r);
+  if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
+
+  for (size_t j = 0; j < num_outputs; ++j) {
+    const ValueInfo& info = session->outputs[output_indices[j]];
+    OutputTree tree;
+    const xrt_plugin_value_t* value = nullptr;
+    if (xrt_status_t s = tree.build(results[j], info.kind == XRT_VALUE_OPTIONAL, &value, error,
+                                    capacity);
+        s != XRT_OK) {
+      return s;
+    }
+    if (xrt_status_t s = outputs->put_value(outputs->context, j, value); s != XRT_OK) {
+      return fail(s, error, capacity, "onnxruntime: could not hand over output '%s'", names[j]);
+    }
+  }
+  return XRT_OK;
 }
 
 }  // namespace xrt::ort

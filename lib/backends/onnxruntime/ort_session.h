@@ -34,6 +34,14 @@ xrt_status_t session_run_stoppable(xrt_plugin_session_t* session,
                                    const xrt_session_outputs_t* outputs,
                                    const xrt_run_stop_t* stop, char* error, size_t capacity);
 
+// Runs values of every kind through ORT's Run (ORT allocates the outputs,
+// in host memory); stoppable like session_run_stoppable when `stop` is set.
+xrt_status_t session_run_values(xrt_plugin_session_t* session,
+                                const xrt_plugin_value_t* const* inputs, size_t num_inputs,
+                                const size_t* output_indices, size_t num_outputs,
+                                const xrt_session_outputs_t* outputs, const xrt_run_stop_t* stop,
+                                char* error, size_t capacity);
+
 // "providers": the execution providers registered, in priority order.
 const char* session_property(const xrt_plugin_session_t* session, const char* key);
 

@@ -18,7 +18,9 @@ const xrt_session_api_t kSessions = {
     xrt::ort::details,
     xrt::ort::session_collect_spans,
     xrt::ort::session_property,
+    nullptr,  // runs models on cpu and cuda only, named by their codes
     xrt::ort::session_run_stoppable,
+    xrt::ort::session_run_values,
 };
 
 }  // namespace

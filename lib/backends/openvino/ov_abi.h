@@ -62,6 +62,7 @@ enum : int {
   kElemDynamic = 0, kElemBoolean = 1, kElemBf16 = 2, kElemF16 = 3, kElemF32 = 4, kElemF64 = 5,
   kElemI4 = 6, kElemI8 = 7, kElemI16 = 8, kElemI32 = 9, kElemI64 = 10, kElemU8 = 16,
   kElemU16 = 17, kElemU32 = 18, kElemU64 = 19, kElemF8E4M3 = 21, kElemF8E5M2 = 22,
+  kElemString = 23,
 };
 // Stands for a dtype OpenVINO has no element type for.
 enum : int { kElemNone = -1 };

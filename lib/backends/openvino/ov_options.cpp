@@ -36,18 +36,20 @@ bool device_available(const std::string& device) {
 }  // namespace
 
 xrt_status_t parse_options(const xrt_option_t* options, size_t num_options,
-                           xrt_device_kind_t device_kind, SessionConfig* config, char* error,
+                           const std::string& target, SessionConfig* config, char* error,
                            size_t capacity) {
-  if (device_kind != XRT_DEVICE_CPU) {
-    return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
-                "openvino: sessions take and return CPU tensors; pick the OpenVINO device "
-                "with the option openvino_device");
-  }
+  if (!target.empty()) config->device = target;
   for (size_t i = 0; i < num_options; ++i) {
     const char* key = options[i].key ? options[i].key : "";
     const char* value = options[i].value ? options[i].value : "";
     std::string_view k(key);
     if (k == "openvino_device") {
+      if (!target.empty()) {
+        return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
+                    "openvino: openvino_device='%s' and the session's device (OpenVINO's %s) "
+                    "both name the device; openvino_device is for cpu sessions",
+                    value, target.c_str());
+      }
       if (!*value) {
         return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
                     "openvino: openvino_device must not be empty");

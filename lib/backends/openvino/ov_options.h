@@ -22,10 +22,13 @@ struct SessionConfig {
   std::vector<std::pair<std::string, std::string>> properties;
 };
 
-// Unknown keys and bad values give XRT_ERROR_INVALID_ARGUMENT; a device
-// OpenVINO does not list gives XRT_ERROR_NOT_FOUND.
+// `target` is the OpenVINO device the session's device is ("NPU", "GPU.1"),
+// or "" for a cpu session, whose OpenVINO device the option openvino_device
+// picks (CPU by default). Unknown keys and bad values give
+// XRT_ERROR_INVALID_ARGUMENT; a device OpenVINO does not list gives
+// XRT_ERROR_NOT_FOUND.
 xrt_status_t parse_options(const xrt_option_t* options, size_t num_options,
-                           xrt_device_kind_t device_kind, SessionConfig* config, char* error,
+                           const std::string& target, SessionConfig* config, char* error,
                            size_t capacity);
 
 }  // namespace xrt::ov

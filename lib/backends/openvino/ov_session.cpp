@@ -18,6 +18,7 @@
 #include "dtype_table.h"
 #include "engine_cache_key.h"
 #include "log_severity.h"
+#include "ov_devices.h"
 #include "ov_options.h"
 
 using xrt::plugin::ValueInfo;
@@ -137,6 +138,13 @@ xrt_status_t describe(const ov_compiled_model_t* model, const ov_model_t* source
   if (xrt_status_t s = take(f.port_get_element_type(raw, &element), error, capacity);
       s != XRT_OK) {
     return s;
+  }
+  if (element == kElemString) {
+    return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                "openvino: %s '%s' has type tensor(string); the OpenVINO backend runs tensors "
+                "of numbers only (the onnxruntime backend runs strings, sequences, maps and "
+                "optionals)",
+                role, value->name.c_str());
   }
   if (!dtype_of(element, &value->dtype)) {
     return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
@@ -343,11 +351,33 @@ class Borrowed {
 }  // namespace
 
 xrt_status_t session_create(const char* path, const void* data, size_t size,
-                            xrt_device_kind_t device_kind, int32_t /*device_index*/,
+                            xrt_device_kind_t device_kind, int32_t device_index,
                             const xrt_option_t* options, size_t num_options,
                             xrt_plugin_session_t** out, char* error, size_t capacity) {
+  return session_create_on(path, data, size, device_kind == XRT_DEVICE_CPU ? "cpu" : "cuda",
+                           device_index, options, num_options, out, error, capacity);
+}
+
+xrt_status_t session_create_on(const char* path, const void* data, size_t size,
+                               const char* kind_name, int32_t device_index,
+                               const xrt_option_t* options, size_t num_options,
+                               xrt_plugin_session_t** out, char* error, size_t capacity) {
   if (!load()) {
     return fail(XRT_ERROR_BACKEND, error, capacity, "%s", unavailable_reason().c_str());
+  }
+  const std::string kind = kind_name ? kind_name : "";
+  std::string target;  // OpenVINO's device for an npu or gpu session
+  if (kind != "cpu") {
+    if (kind != "npu" && kind != "gpu") {
+      return fail(XRT_ERROR_UNSUPPORTED, error, capacity,
+                  "openvino: runs models on cpu, npu and gpu devices, not %s:%d (its tensors "
+                  "are in host memory)", kind.c_str(), static_cast<int>(device_index));
+    }
+    target = openvino_device(kind, device_index);
+    if (target.empty()) {
+      return fail(XRT_ERROR_NOT_FOUND, error, capacity, "openvino: OpenVINO has no %s:%d (%s)",
+                  kind.c_str(), static_cast<int>(device_index), details());
+    }
   }
   if (!out || (path == nullptr) == (data == nullptr)) {
     return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
@@ -365,7 +395,7 @@ xrt_status_t session_create(const char* path, const void* data, size_t size,
   const ov_core_t* c = core(error, capacity);
   if (!c) return XRT_ERROR_BACKEND;
   SessionConfig config;
-  if (xrt_status_t s = parse_options(options, num_options, device_kind, &config, error, capacity);
+  if (xrt_status_t s = parse_options(options, num_options, target, &config, error, capacity);
       s != XRT_OK) {
     return s;
   }

@@ -7,6 +7,13 @@
 
 namespace xrt::ov {
 
+// On "cpu" (OpenVINO's device from the option openvino_device, CPU by
+// default), or on an "npu" or "gpu" device the plugin registered.
+xrt_status_t session_create_on(const char* path, const void* data, size_t size,
+                               const char* kind_name, int32_t device_index,
+                               const xrt_option_t* options, size_t num_options,
+                               xrt_plugin_session_t** out, char* error, size_t capacity);
+// The same for hosts before plugin ABI 1.6, which name the kind by code.
 xrt_status_t session_create(const char* path, const void* data, size_t size,
                             xrt_device_kind_t device_kind, int32_t device_index,
                             const xrt_option_t* options, size_t num_options,

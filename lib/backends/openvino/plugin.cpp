@@ -1,4 +1,5 @@
 // Entry point of the OpenVINO backend plugin.
+#include "ov_devices.h"
 #include "ov_library.h"
 #include "ov_session.h"
 #include "xpuruntime_plugin.h"
@@ -17,6 +18,7 @@ const xrt_session_api_t kSessions = {
     xrt::ov::details,
     xrt::ov::session_collect_spans,
     xrt::ov::session_property,
+    xrt::ov::session_create_on,
 };
 
 }  // namespace
@@ -36,6 +38,8 @@ extern "C" __attribute__((visibility("default"))) const xrt_plugin_api_t* xrt_pl
     t.kernels = nullptr;
     t.num_kernels = 0;
     t.sessions = &kSessions;
+    // NPUs and Intel GPUs OpenVINO finds become devices "npu:N", "gpu:N".
+    t.device_tables = xrt::ov::device_tables(&t.num_device_tables);
     return t;
   }();
   return &table;

@@ -1,11 +1,62 @@
-"""Zero-copy passage of tensors between torch and xpuruntime, and the stream
-xpuruntime's kernels run on: torch's current stream, so no device-wide
-synchronisation is ever needed."""
+"""How torch tensors reach xpuruntime's ops. With DLPack's C exchange API
+(torch >= 2.10: ``torch.Tensor.__dlpack_c_exchange_api__``) an op is an
+:class:`xpuruntime._core.ExchangeOp`: inputs, outputs and torch's current
+stream cross over in C, with no Python object per tensor. Older torch
+takes :class:`DLPackOp`, the same call through ``torch.utils.dlpack``.
+Either way on CUDA the kernels run on torch's current stream, so no
+device-wide synchronisation is ever needed."""
 
 import torch
 from torch.utils import dlpack as _dlpack
 
 import xpuruntime as xrt
+from xpuruntime._core import ExchangeOp
+
+HAS_EXCHANGE_API = hasattr(torch.Tensor, "__dlpack_c_exchange_api__")
+
+
+def op(name, inputs, attrs=(), num_outputs=1):
+    """A callable running xpuruntime's op ``name`` on torch tensors:
+    arguments are the ``inputs`` (tensors or None), then the ``attrs``
+    ((name, kind) pairs, kind "int", "float", or "scale": a float > 0 or
+    None for the op's default); returns a tensor, or a tuple of
+    ``num_outputs`` tensors."""
+    if HAS_EXCHANGE_API:
+        return ExchangeOp(name, tuple(inputs), tuple(attrs), num_outputs)
+    return DLPackOp(name, tuple(inputs), tuple(attrs), num_outputs)
+
+
+class DLPackOp:
+    """The same call as ExchangeOp through Python-level DLPack, for torch
+    without the C exchange API."""
+
+    def __init__(self, name, inputs, attrs=(), num_outputs=1):
+        self._name = name
+        self._num_inputs = len(inputs)
+        self._attrs = attrs
+        self._num_outputs = num_outputs
+
+    def __call__(self, *args):
+        n = self._num_inputs
+        if len(args) != n + len(self._attrs):
+            raise TypeError(f"{self._name}() takes {n} inputs and {len(self._attrs)} "
+                            f"attributes, got {len(args)} arguments")
+        tensors = args[:n]
+        lead = next((t for t in tensors if t is not None), None)
+        if lead is None:
+            raise xrt.InvalidArgument(f"{self._name}: every input is None")
+        attrs = {}
+        for (name, kind), value in zip(self._attrs, args[n:]):
+            if kind == "scale":
+                if value is not None and not value > 0:
+                    raise xrt.InvalidArgument(f"{self._name} {name} must be > 0, got {value!r}")
+                value = 0.0 if value is None else float(value)
+            attrs[name] = int(value) if kind == "int" else float(value)
+        out = xrt.ops.run(self._name, *(to_xrt(t) for t in tensors), stream=stream_for(lead),
+                          num_outputs=self._num_outputs, **attrs)
+        if self._num_outputs == 1:
+            return to_torch(out)
+        return tuple(to_torch(t) for t in out)
 
 
 def to_xrt(tensor):

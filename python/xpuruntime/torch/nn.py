@@ -1,7 +1,7 @@
-"""Drop-in modules: subclasses of torch's LayerNorm, RMSNorm and
-MultiheadAttention whose forward runs xpuruntime's kernels. Parameters,
-state dicts and constructor arguments are torch's own, so a trained torch
-model loads into them unchanged."""
+"""Drop-in modules: subclasses of torch's LayerNorm, RMSNorm,
+MultiheadAttention and TransformerEncoderLayer whose forward runs
+xpuruntime's kernels. Parameters, state dicts and constructor arguments
+are torch's own, so a trained torch model loads into them unchanged."""
 
 import math
 
@@ -38,10 +38,38 @@ class RMSNorm(torch.nn.RMSNorm):
         return functional.rms_norm(x2, weight, eps).reshape(x.shape)
 
 
+def _keep_mask(mask, name, dtype):
+    """A MultiheadAttention mask (bool True = ignore, or float added) in
+    xpuruntime's terms: bool True = attend, or float added, in dtype."""
+    if mask.dtype == torch.bool:
+        return ~mask
+    if not mask.is_floating_point():
+        raise TypeError(f"xpuruntime.torch.Attention: {name} must be bool or float, "
+                        f"got {mask.dtype}")
+    return mask.to(dtype)
+
+
+def _merge(a, b):
+    """Both masks at once: bool masks intersect, otherwise they add (a bool
+    one as 0 / -inf)."""
+    if a is None or b is None:
+        return a if b is None else b
+    if a.dtype == torch.bool and b.dtype == torch.bool:
+        return a & b
+    dtype = a.dtype if a.dtype != torch.bool else b.dtype
+    as_float = lambda m: (torch.zeros((), dtype=dtype, device=m.device).masked_fill(
+        ~m, float("-inf")) if m.dtype == torch.bool else m)
+    return as_float(a) + as_float(b)
+
+
 class Attention(torch.nn.MultiheadAttention):
     """torch.nn.MultiheadAttention (batch_first=True) whose attention runs in
-    xpuruntime. Masks other than ``is_causal`` and returned attention weights
-    are not supported (they would need the full weight matrix)."""
+    xpuruntime, with its masks: ``attn_mask`` (L, S) or (batch * heads, L, S)
+    and ``key_padding_mask`` (batch, S), bool (True = not attended) or float
+    (added), and ``is_causal`` (with or without the causal attn_mask, which
+    it then stands for, as torch documents the hint). A query that sees no
+    key gets zeros (torch gives NaN). Returned attention weights are not
+    supported (they would need the full weight matrix)."""
 
     def __init__(self, embed_dim, num_heads, *args, batch_first=True, **kwargs):
         if not batch_first:
@@ -54,10 +82,6 @@ class Attention(torch.nn.MultiheadAttention):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=False,
                 attn_mask=None, average_attn_weights=True, is_causal=False):
-        for name, given in (("key_padding_mask", key_padding_mask), ("attn_mask", attn_mask)):
-            if given is not None:
-                raise NotImplementedError(f"xpuruntime.torch.Attention: {name} is not supported "
-                                          "(use is_causal=True for a causal mask)")
         if need_weights:
             raise NotImplementedError("xpuruntime.torch.Attention: need_weights=True is not "
                                       "supported; pass need_weights=False")
@@ -68,10 +92,37 @@ class Attention(torch.nn.MultiheadAttention):
         else:
             q, k, v = (self._heads(F.linear(t, w, b)) for t, w, b in
                        zip((query, key, value), self._projections(), self._biases()))
+        mask = _merge(None if is_causal else self._attn_mask(attn_mask, q),
+                      self._padding_mask(key_padding_mask, q, k.shape[2]))
         # (batch, heads, seq, head_dim); the lse spares the backward a forward.
-        out, _ = functional.attention_lse(q, k, v, is_causal, None)
+        out, _ = functional.attention_lse(q, k, v, is_causal, None, attn_mask=mask)
         out = out.transpose(1, 2).reshape(query.shape[0], query.shape[1], self.embed_dim)
         return self.out_proj(out), None
+
+    def _attn_mask(self, mask, q):
+        """attn_mask as (L, S) or (batch, heads, L, S)."""
+        if mask is None:
+            return None
+        batch, heads, length = q.shape[:3]
+        if mask.dim() == 3:
+            if mask.shape[0] != batch * heads:
+                raise ValueError(f"xpuruntime.torch.Attention: a 3-D attn_mask must be "
+                                 f"(batch * num_heads, L, S) = ({batch * heads}, {length}, S), "
+                                 f"got {tuple(mask.shape)}")
+            mask = mask.view(batch, heads, *mask.shape[1:])
+        elif mask.dim() != 2:
+            raise ValueError(f"xpuruntime.torch.Attention: attn_mask must be 2-D or 3-D, got "
+                             f"shape {tuple(mask.shape)}")
+        return _keep_mask(mask, "attn_mask", q.dtype)
+
+    def _padding_mask(self, mask, q, keys):
+        """key_padding_mask (batch, S) as (batch, 1, 1, S)."""
+        if mask is None:
+            return None
+        if mask.shape != (q.shape[0], keys):
+            raise ValueError(f"xpuruntime.torch.Attention: key_padding_mask must be (batch, S) = "
+                             f"({q.shape[0]}, {keys}), got {tuple(mask.shape)}")
+        return _keep_mask(mask, "key_padding_mask", q.dtype)[:, None, None, :]
 
     def _projections(self):
         if self._qkv_same_embed_dim:
@@ -86,3 +137,65 @@ class Attention(torch.nn.MultiheadAttention):
     def _heads(self, x):
         batch, seq, _ = x.shape
         return x.view(batch, seq, self.num_heads, self.head_dim).transpose(1, 2)
+
+
+def _is_exact_gelu(activation):
+    return activation is F.gelu or (isinstance(activation, torch.nn.GELU)
+                                    and activation.approximate == "none")
+
+
+class TransformerEncoderLayer(torch.nn.TransformerEncoderLayer):
+    """torch.nn.TransformerEncoderLayer computed with xpuruntime's kernels:
+    the attention (:class:`Attention`), each residual add fused into the
+    norm after it (:func:`functional.add_layer_norm`) and, for the exact
+    GELU, the first linear layer's bias fused into the activation
+    (:func:`functional.bias_gelu`). Same constructor, parameters and state
+    dict as torch's. Dropout of the attention weights is not supported:
+    in training mode the layer needs ``dropout=0.0`` (the other dropouts,
+    which act on activations, run as torch's)."""
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=F.relu,
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
+                 device=None, dtype=None):
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                         batch_first, norm_first, bias, device, dtype)
+        # Our attention takes (batch, seq, width); forward transposes
+        # seq-first inputs. The parameters keep torch's names and shapes.
+        self.self_attn = Attention(d_model, nhead, dropout=0.0, bias=bias, batch_first=True,
+                                   device=device, dtype=dtype)
+        self.attention_dropout = dropout
+        self.batch_first = batch_first
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        if self.training and self.attention_dropout:
+            raise NotImplementedError(
+                "xpuruntime.torch.TransformerEncoderLayer: dropout of the attention weights is "
+                f"not supported (dropout={self.attention_dropout}); construct the layer with "
+                "dropout=0.0 or call eval()")
+        if is_causal and src_key_padding_mask is None:
+            src_mask = None  # the hint stands for the mask, as in torch's own attention
+        x = src if self.batch_first else src.transpose(0, 1)
+        n1, n2 = self.norm1, self.norm2
+        if self.norm_first:
+            h = self._sa_block(functional.layer_norm(x, n1.weight, n1.bias, n1.eps), src_mask,
+                               src_key_padding_mask, is_causal)
+            y, x = functional.add_layer_norm(h, x, n2.weight, n2.bias, n2.eps)
+            x = x + self._ff_block(y)
+        else:
+            h = self._sa_block(x, src_mask, src_key_padding_mask, is_causal)
+            x, _ = functional.add_layer_norm(h, x, n1.weight, n1.bias, n1.eps)
+            x, _ = functional.add_layer_norm(self._ff_block(x), x, n2.weight, n2.bias, n2.eps)
+        return x if self.batch_first else x.transpose(0, 1)
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
+        out = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                             need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(out)
+
+    def _ff_block(self, x):
+        first = self.linear1
+        if first.bias is not None and _is_exact_gelu(self.activation):
+            h = functional.bias_gelu(F.linear(x, first.weight), first.bias)
+        else:
+            h = self.activation(first(x))
+        return self.dropout2(self.linear2(self.dropout(h)))

@@ -1,16 +1,117 @@
-"""``torch.ops.xpuruntime.*``: xpuruntime's kernels as torch custom ops, with
-autograd formulas that call the backward kernels and fake implementations
-that let ``torch.compile`` trace them without graph breaks. Eager code
-reaches the same kernels faster through :mod:`xpuruntime.torch.functional`,
-which calls these ops only while torch.compile traces."""
-
-from typing import Optional
+"""``torch.ops.xpuruntime.*``: xpuruntime's kernels as torch operators,
+defined with ``torch.library.Library.define`` and implemented for the CPU
+and CUDA dispatch keys by the C-level calls of _calls.py (a Python
+custom_op wrapper would cost about twice as much per call), with an
+Autograd kernel per op whose formulas call the backward operators, and
+fake implementations that let ``torch.compile`` trace them without graph
+breaks. Eager code reaches
+the same kernels faster through :mod:`xpuruntime.torch.functional`, which
+calls these operators only while torch.compile traces."""
 
 import torch
 
 from . import _calls, _formulas
 
-_LIB = "xpuruntime"
+_NAMESPACE = "xpuruntime"
+_LIB = torch.library.Library(_NAMESPACE, "DEF")
+
+
+def _define(schema, call, fake):
+    """Defines ``xpuruntime::<name>`` from its schema, runs ``call`` for CPU
+    and CUDA tensors, ``fake`` for tracing; returns its overload."""
+    name = schema.split("(", 1)[0]
+    _LIB.define(schema)
+    for key in ("CPU", "CUDA"):
+        _LIB.impl(name, call, key)
+    torch.library.register_fake(f"{_NAMESPACE}::{name}", fake, lib=_LIB)
+    return getattr(getattr(torch.ops, _NAMESPACE), name).default
+
+
+_AFTER_AUTOGRAD = torch._C._after_autograd_keyset
+_PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
+_any_requires_grad = torch._C._any_requires_grad
+_dispatch_modes = torch._C._len_torch_dispatch_stack
+_functorch_active = torch._C._are_functorch_transforms_active
+_grad_enabled = torch.is_grad_enabled
+_c_apply = torch._C._FunctionBase.__dict__["apply"]
+
+
+def _direct(args) -> bool:
+    """Whether the Autograd kernel may run the kernels itself: only plain
+    CPU or CUDA tensors, and no dispatch mode (fake tensors, tracing) or
+    functorch transform that must see the op below it."""
+    if _dispatch_modes() or _functorch_active():
+        return False
+    for a in args:
+        if isinstance(a, torch.Tensor) and (type(a) not in _PLAIN_TYPES
+                                            or not (a.is_cpu or a.is_cuda)):
+            return False
+    return True
+
+
+def _autograd(op, call, grad_of, setup):
+    """op's Autograd kernel: an autograd.Function over the op whose
+    backward is ``grad_of`` (a register_autograd backward). For plain
+    tensors it runs ``call`` (the C-level call) itself, which spares a
+    second trip through the dispatcher; for anything else it redispatches
+    below autograd, so tracers see the op. What register_autograd would
+    register, less the Python layers of Function.apply and argument
+    binding, which cost several times the kernel call."""
+    def below_autograd(keyset, args):
+        with torch._C._AutoDispatchBelowAutograd():
+            return op.redispatch(keyset & _AFTER_AUTOGRAD, *args)
+
+    def forward(ctx, keyset, direct, *args):
+        output = call(*args) if direct else below_autograd(keyset, args)
+        setup(ctx, args, output)
+        return output
+
+    def backward(ctx, *grads):
+        return (None, None, *grad_of(ctx, *grads))
+
+    function = type(f"{op._opname}_autograd", (torch.autograd.Function,), {
+        "forward": staticmethod(forward), "backward": staticmethod(backward)})
+    apply = _c_apply.__get__(None, function)
+
+    def kernel(keyset, *args):
+        direct = _direct(args)
+        if not (_grad_enabled() and _any_requires_grad(*args)):
+            return call(*args) if direct else below_autograd(keyset, args)
+        if _functorch_active():
+            return function.apply(keyset, False, *args)
+        return apply(keyset, direct, *args)
+
+    _LIB.impl(op._opname, kernel, "Autograd", with_keyset=True)
+
+
+def _not_differentiable(op, call):
+    """op's Autograd kernel for a backward op: the call itself (for plain
+    tensors, as _autograd's) or a redispatch below autograd. Where a
+    gradient through it could be wanted (create_graph=True), its outputs
+    carry a node that fails when differentiated, naming the op and the
+    inputs that require grad, instead of torch's warning."""
+    names = [argument.name for argument in op._schema.arguments]
+
+    def run(keyset, args):
+        if _direct(args):
+            return call(*args)
+        with torch._C._AutoDispatchBelowAutograd():
+            return op.redispatch(keyset & _AFTER_AUTOGRAD, *args)
+
+    def kernel(keyset, *args):
+        if not (_grad_enabled() and _any_requires_grad(*args)):
+            return run(keyset, args)
+        with torch.no_grad():
+            outputs = run(keyset, args)
+        wanting = ", ".join(name for name, value in zip(names, args)
+                            if isinstance(value, torch.Tensor) and value.requires_grad)
+        fail = torch._C._functions.DelayedError(
+            f"xpuruntime::{op._opname} is not differentiable (a second derivative of an "
+            f"xpuruntime op was asked for through its inputs {wanting})", len(outputs))
+        # DelayedError gives its outputs a grad_fn only for inputs that require grad.
+        return fail(*(t.detach().requires_grad_() for t in outputs))
+
+    _LIB.impl(op._opname, kernel, "Autograd", with_keyset=True)
 
 
 def _empty_like_contiguous(x):
@@ -28,113 +129,164 @@ def _empty_in_axis_order_of(like, shape):
     return like.new_empty(shape)
 
 
-# ---- layer_norm -------------------------------------------------------------
-
-@torch.library.custom_op(f"{_LIB}::layer_norm", mutates_args=())
-def layer_norm(x: torch.Tensor, weight: Optional[torch.Tensor], bias: Optional[torch.Tensor],
-               eps: float) -> torch.Tensor:
-    """Layer normalisation over the last axis."""
-    return _calls.layer_norm(x, weight, bias, eps)
+def _row(x):
+    return x.new_empty((x.shape[-1],))
 
 
-@layer_norm.register_fake
-def _(x, weight, bias, eps):
-    return _empty_like_contiguous(x)
+# ---- norms ------------------------------------------------------------------
+
+layer_norm = _define(
+    "layer_norm(Tensor x, Tensor? weight, Tensor? bias, float eps) -> Tensor",
+    _calls.layer_norm, lambda x, weight, bias, eps: _empty_like_contiguous(x))
+layer_norm_backward = _define(
+    "layer_norm_backward(Tensor grad, Tensor x, Tensor? weight, float eps)"
+    " -> (Tensor, Tensor, Tensor)",
+    _calls.layer_norm_backward,
+    lambda grad, x, weight, eps: (_empty_like_contiguous(x), _row(x), _row(x)))
+_autograd(layer_norm, _calls.layer_norm, _formulas.layer_norm_grad(layer_norm_backward),
+          _formulas.layer_norm_setup)
+
+rms_norm = _define(
+    "rms_norm(Tensor x, Tensor? weight, float eps) -> Tensor",
+    _calls.rms_norm, lambda x, weight, eps: _empty_like_contiguous(x))
+rms_norm_backward = _define(
+    "rms_norm_backward(Tensor grad, Tensor x, Tensor? weight, float eps) -> (Tensor, Tensor)",
+    _calls.rms_norm_backward,
+    lambda grad, x, weight, eps: (_empty_like_contiguous(x), _row(x)))
+_autograd(rms_norm, _calls.rms_norm, _formulas.rms_norm_grad(rms_norm_backward),
+          _formulas.rms_norm_setup)
+
+# ---- residual add fused into a norm: (norm of x + residual, the sum) ------------
+
+add_layer_norm = _define(
+    "add_layer_norm(Tensor x, Tensor residual, Tensor? weight, Tensor? bias, float eps)"
+    " -> (Tensor, Tensor)",
+    _calls.add_layer_norm,
+    lambda x, residual, weight, bias, eps: (_empty_like_contiguous(x),
+                                            _empty_like_contiguous(x)))
+add_layer_norm_backward = _define(
+    "add_layer_norm_backward(Tensor grad, Tensor sum, Tensor? weight, Tensor? grad_sum,"
+    " float eps) -> (Tensor, Tensor, Tensor)",
+    _calls.add_layer_norm_backward,
+    lambda grad, total, weight, grad_sum, eps: (_empty_like_contiguous(total), _row(total),
+                                                _row(total)))
+_autograd(add_layer_norm, _calls.add_layer_norm,
+          _formulas.add_layer_norm_grad(add_layer_norm_backward), _formulas.add_layer_norm_setup)
+
+add_rms_norm = _define(
+    "add_rms_norm(Tensor x, Tensor residual, Tensor? weight, float eps) -> (Tensor, Tensor)",
+    _calls.add_rms_norm,
+    lambda x, residual, weight, eps: (_empty_like_contiguous(x), _empty_like_contiguous(x)))
+add_rms_norm_backward = _define(
+    "add_rms_norm_backward(Tensor grad, Tensor sum, Tensor? weight, Tensor? grad_sum,"
+    " float eps) -> (Tensor, Tensor)",
+    _calls.add_rms_norm_backward,
+    lambda grad, total, weight, grad_sum, eps: (_empty_like_contiguous(total), _row(total)))
+_autograd(add_rms_norm, _calls.add_rms_norm,
+          _formulas.add_rms_norm_grad(add_rms_norm_backward), _formulas.add_rms_norm_setup)
+
+# ---- gelu(x + bias) ------------------------------------------------------------
+
+bias_gelu = _define(
+    "bias_gelu(Tensor x, Tensor bias) -> Tensor",
+    _calls.bias_gelu, lambda x, bias: _empty_like_contiguous(x))
+bias_gelu_backward = _define(
+    "bias_gelu_backward(Tensor grad, Tensor x, Tensor bias) -> (Tensor, Tensor)",
+    _calls.bias_gelu_backward, lambda grad, x, bias: (_empty_like_contiguous(x), _row(x)))
+_autograd(bias_gelu, _calls.bias_gelu, _formulas.bias_gelu_grad(bias_gelu_backward),
+          _formulas.bias_gelu_setup)
+
+# ---- attention ------------------------------------------------------------------
+# Over (batch, heads, seq, head_dim), as torch's scaled_dot_product_attention
+# (causal masks top-left aligned unless causal_align is "bottom_right"); k
+# and v may have fewer heads than q (grouped-query attention). Masks as
+# xpuruntime.ops.attention takes them: attn_mask bool (True = attend) or
+# additive, broadcastable to (batch, heads, Lq, Lk); key_lengths int32
+# (batch,); window_left keys before the diagonal (None: unlimited).
+# attention_lse adds the float32 log-sum-exp of each query's scores,
+# (batch, heads, seq), which attention_backward takes (with the output)
+# instead of recomputing the forward.
+
+_MASKS = ("Tensor? attn_mask=None, Tensor? key_lengths=None, int? window_left=None,"
+          " str causal_align=\"top_left\"")
 
 
-@torch.library.custom_op(f"{_LIB}::layer_norm_backward", mutates_args=())
-def layer_norm_backward(grad: torch.Tensor, x: torch.Tensor, weight: Optional[torch.Tensor],
-                        eps: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(dx, dweight, dbias) of layer_norm for the output gradient ``grad``."""
-    return _calls.layer_norm_backward(grad, x, weight, eps)
-
-
-@layer_norm_backward.register_fake
-def _(grad, x, weight, eps):
-    n = x.shape[-1]
-    return (_empty_like_contiguous(x), x.new_empty((n,)), x.new_empty((n,)))
-
-
-layer_norm.register_autograd(_formulas.layer_norm_grad(layer_norm_backward),
-                             setup_context=_formulas.layer_norm_setup)
-
-
-# ---- rms_norm ---------------------------------------------------------------
-
-@torch.library.custom_op(f"{_LIB}::rms_norm", mutates_args=())
-def rms_norm(x: torch.Tensor, weight: Optional[torch.Tensor], eps: float) -> torch.Tensor:
-    """RMS normalisation over the last axis."""
-    return _calls.rms_norm(x, weight, eps)
-
-
-@rms_norm.register_fake
-def _(x, weight, eps):
-    return _empty_like_contiguous(x)
-
-
-@torch.library.custom_op(f"{_LIB}::rms_norm_backward", mutates_args=())
-def rms_norm_backward(grad: torch.Tensor, x: torch.Tensor, weight: Optional[torch.Tensor],
-                      eps: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """(dx, dweight) of rms_norm for the output gradient ``grad``."""
-    return _calls.rms_norm_backward(grad, x, weight, eps)
-
-
-@rms_norm_backward.register_fake
-def _(grad, x, weight, eps):
-    return (_empty_like_contiguous(x), x.new_empty((x.shape[-1],)))
-
-
-rms_norm.register_autograd(_formulas.rms_norm_grad(rms_norm_backward),
-                           setup_context=_formulas.rms_norm_setup)
-
-
-# ---- attention --------------------------------------------------------------
-
-@torch.library.custom_op(f"{_LIB}::attention", mutates_args=())
-def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool,
-              scale: Optional[float]) -> torch.Tensor:
-    """Scaled dot-product attention over (batch, heads, seq, head_dim), as
-    torch's scaled_dot_product_attention (causal masks top-left aligned)."""
-    return _calls.attention(q, k, v, causal, scale)
-
-
-@attention.register_fake
-def _(q, k, v, causal, scale):
+def _attention_out(q, v):
     return _empty_in_axis_order_of(q, (*q.shape[:-1], v.shape[-1]))
 
 
-@torch.library.custom_op(f"{_LIB}::attention_lse", mutates_args=())
-def attention_lse(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool,
-                  scale: Optional[float]) -> tuple[torch.Tensor, torch.Tensor]:
-    """attention's output and the float32 log-sum-exp of each query's scores,
-    (batch, heads, seq); the backward takes both instead of recomputing the
-    forward, which is what training wants."""
-    return _calls.attention_lse(q, k, v, causal, scale)
+attention = _define(
+    f"attention(Tensor q, Tensor k, Tensor v, bool causal, float? scale, {_MASKS}) -> Tensor",
+    _calls.attention_op, lambda q, k, v, causal, scale, *masks: _attention_out(q, v))
+attention_lse = _define(
+    f"attention_lse(Tensor q, Tensor k, Tensor v, bool causal, float? scale, {_MASKS})"
+    " -> (Tensor, Tensor)",
+    _calls.attention_lse_op,
+    lambda q, k, v, causal, scale, *masks: (_attention_out(q, v),
+                                            q.new_empty(q.shape[:-1], dtype=torch.float32)))
+attention_backward = _define(
+    "attention_backward(Tensor grad, Tensor q, Tensor k, Tensor v, bool causal, float? scale,"
+    f" Tensor? output=None, Tensor? lse=None, {_MASKS}) -> (Tensor, Tensor, Tensor)",
+    _calls.attention_backward,
+    lambda grad, q, k, v, causal, scale, *rest: tuple(
+        _empty_in_axis_order_of(x, x.shape) for x in (q, k, v)))
+_autograd(attention, _calls.attention_op, _formulas.attention_grad(attention_backward),
+          _formulas.attention_setup)
+_autograd(attention_lse, _calls.attention_lse_op,
+          _formulas.attention_lse_grad(attention_backward), _formulas.attention_lse_setup)
+
+# ---- packed sequences and decoding -------------------------------------------------
+# attention_varlen (xpuruntime.ops.attention_varlen): sequences packed as
+# (total, heads, head_dim) rows at cu_seqlens offsets; returns the output
+# and the float32 lse (heads, total_q). attention_decode: new queries
+# against a contiguous or paged KV cache, forward only. kv_cache_append
+# writes k and v into the caches in place and returns cache_seqlens + new_len.
+
+_WINDOW = "int? window_left=None, str causal_align=\"top_left\""
+
+attention_varlen = _define(
+    "attention_varlen(Tensor q, Tensor k, Tensor v, Tensor cu_seqlens_q, Tensor cu_seqlens_k,"
+    f" int? max_seqlen_q, int? max_seqlen_k, bool causal, float? scale, {_WINDOW})"
+    " -> (Tensor, Tensor)",
+    _calls.attention_varlen,
+    lambda q, k, v, *rest: (q.new_empty((*q.shape[:-1], v.shape[-1])),
+                            q.new_empty((q.shape[1], q.shape[0]), dtype=torch.float32)))
+attention_varlen_backward = _define(
+    "attention_varlen_backward(Tensor grad, Tensor q, Tensor k, Tensor v,"
+    " Tensor cu_seqlens_q, Tensor cu_seqlens_k, int? max_seqlen_q, int? max_seqlen_k,"
+    f" bool causal, float? scale, Tensor output, Tensor lse, {_WINDOW})"
+    " -> (Tensor, Tensor, Tensor)",
+    _calls.attention_varlen_backward,
+    lambda grad, q, k, v, *rest: tuple(_empty_like_contiguous(x) for x in (q, k, v)))
+_autograd(attention_varlen, _calls.attention_varlen,
+          _formulas.attention_varlen_grad(attention_varlen_backward),
+          _formulas.attention_varlen_setup)
+
+attention_decode = _define(
+    "attention_decode(Tensor q, Tensor k_cache, Tensor v_cache, Tensor cache_seqlens,"
+    " Tensor? block_table, float? scale, bool causal=True, int? window_left=None) -> Tensor",
+    _calls.attention_decode,
+    lambda q, k_cache, v_cache, *rest: q.new_empty((*q.shape[:-1], v_cache.shape[-1])))
+
+kv_cache_append = _define(
+    "kv_cache_append(Tensor(a!) k_cache, Tensor(b!) v_cache, Tensor k, Tensor v,"
+    " Tensor cache_seqlens, Tensor? block_table=None) -> Tensor",
+    _calls.kv_cache_append, lambda k_cache, v_cache, k, v, cache_seqlens, *rest: torch.empty_like(
+        cache_seqlens))
 
 
-@attention_lse.register_fake
-def _(q, k, v, causal, scale):
-    return (_empty_in_axis_order_of(q, (*q.shape[:-1], v.shape[-1])),
-            q.new_empty(q.shape[:-1], dtype=torch.float32))
+def _bump_cache_versions(keyset, k_cache, v_cache, *args):
+    """kv_cache_append's ADInplaceOrView kernel: the caches change in place,
+    so autograd must see their versions move (as for torch's in-place ops)."""
+    torch.autograd.graph.increment_version((k_cache, v_cache))
+    with torch._C._AutoDispatchBelowADInplaceOrView():
+        return kv_cache_append.redispatch(keyset & torch._C._after_ADInplaceOrView_keyset,
+                                          k_cache, v_cache, *args)
 
 
-@torch.library.custom_op(f"{_LIB}::attention_backward", mutates_args=())
-def attention_backward(grad: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                       causal: bool, scale: Optional[float],
-                       output: Optional[torch.Tensor] = None, lse: Optional[torch.Tensor] = None
-                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(dq, dk, dv) of attention for the output gradient ``grad``; with the
-    forward's ``output`` and ``lse`` (attention_lse) the weights come from
-    them instead of a recomputed forward."""
-    return _calls.attention_backward(grad, q, k, v, causal, scale, output, lse)
+_LIB.impl("kv_cache_append", _bump_cache_versions, "ADInplaceOrView", with_keyset=True)
 
-
-@attention_backward.register_fake
-def _(grad, q, k, v, causal, scale, output=None, lse=None):
-    return tuple(_empty_in_axis_order_of(x, x.shape) for x in (q, k, v))
-
-
-attention.register_autograd(_formulas.attention_grad(attention_backward),
-                            setup_context=_formulas.attention_setup)
-attention_lse.register_autograd(_formulas.attention_lse_grad(attention_backward),
-                                setup_context=_formulas.attention_lse_setup)
+for _backward in (layer_norm_backward, rms_norm_backward, add_layer_norm_backward,
+                  add_rms_norm_backward, bias_gelu_backward, attention_backward,
+                  attention_varlen_backward):
+    _not_differentiable(_backward, getattr(_calls, _backward._opname))

@@ -3,7 +3,11 @@
  * zero fill, page-locked tensors) is tested on machines without a GPU. Its
  * devices are "cuda:0" and "cuda:1"; their memory is plain malloc, their
  * streams ordering tokens, and every copy completes before it returns. The
- * table also counts calls so the test can see what the runtime routed. */
+ * table also counts calls so the test can see what the runtime routed.
+ * Its tables end where plugin ABI 1.5 ended them (struct_size stops before
+ * the 1.6 fields, the kind is the integer XRT_DEVICE_CUDA), so the test
+ * also proves that a device plugin built before kinds had names loads. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,20 +188,34 @@ __attribute__((visibility("default"))) void xrt_testdevice_counts(size_t* allocs
   *pinned = live_pinned;
 }
 
-static const xrt_device_api_t devices = {
-    sizeof(xrt_device_api_t), XRT_DEVICE_CUDA, last_error, NULL, device_count, device_props,
+static const xrt_device_api_t devices_1_5 = {
+    offsetof(xrt_device_api_t, kind_name), XRT_DEVICE_CUDA, last_error, NULL, device_count, device_props,
     alloc, free_memory, memory_stats, no_op, no_op, stream_create, stream_destroy,
     stream_synchronize, stream_wait_event, event_create, event_destroy, event_record,
     event_synchronize, event_query, event_elapsed_ms, copy, copy_strided, fill_zero,
-    host_alloc, host_free,
+    host_alloc, host_free, NULL, 0,
 };
 
-static const xrt_plugin_api_t api = {
-    sizeof(xrt_plugin_api_t), XRT_PLUGIN_ABI_MAJOR, XRT_PLUGIN_ABI_MINOR, "testdevice", "0.0.1",
-    NULL, 0, NULL, &devices, NULL, NULL, 0,
+static const xrt_plugin_api_t api_1_5 = {
+    offsetof(xrt_plugin_api_t, device_tables), XRT_PLUGIN_ABI_MAJOR, 5, "testdevice", "0.0.1",
+    NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, 0,
 };
+
+/* The tables as handed out: the 1.5 part, then poison where 1.6 fields
+ * would be, so a host reading past struct_size takes a wild pointer. */
+static xrt_device_api_t devices;
+static xrt_plugin_api_t api;
+
+static void poison_tail(void* table, const void* frozen, size_t frozen_size, size_t size) {
+  memset(table, 0xA5, size);
+  memcpy(table, frozen, frozen_size);
+}
 
 __attribute__((visibility("default"))) const xrt_plugin_api_t* xrt_plugin_get_api(
     uint32_t host_abi_major) {
-  return host_abi_major == XRT_PLUGIN_ABI_MAJOR ? &api : NULL;
+  if (host_abi_major != XRT_PLUGIN_ABI_MAJOR) return NULL;
+  poison_tail(&devices, &devices_1_5, devices_1_5.struct_size, sizeof devices);
+  poison_tail(&api, &api_1_5, api_1_5.struct_size, sizeof api);
+  api.devices = &devices;
+  return &api;
 }

@@ -5,6 +5,11 @@
  *   describe     input_info() succeeds without a name
  *   run          run() fails without a message
  *   no_output    run() succeeds without producing its output
+ *   tree_*       output y is a seq(tensor(float)), and run_values hands it
+ *                back malformed: tree_null_item (a NULL item), tree_bad_kind
+ *                (kind 77), tree_map_count (a map of 3 items), tree_cycle
+ *                (a sequence holding itself), tree_null_data (a tensor
+ *                without data)
  * With no fault the session works, so a test can tell the plugin loaded. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +66,11 @@ static xrt_status_t describe(const xrt_plugin_session_t* s, size_t index, xrt_va
   info->ndim = 1;
   info->shape = kShape;
   info->dim_names = NULL;
+  if (strcmp(name, "y") == 0 && strncmp(s->fault, "tree_", 5) == 0) {
+    info->kind = XRT_VALUE_SEQUENCE;
+    info->type = "seq(tensor(float))";
+    info->ndim = 0;
+  }
   return XRT_OK;
 }
 
@@ -87,8 +97,33 @@ static xrt_status_t run(xrt_plugin_session_t* s, const xrt_kernel_tensor_t* inpu
   return XRT_OK;
 }
 
+static xrt_status_t run_values(xrt_plugin_session_t* s, const xrt_plugin_value_t* const* inputs,
+                               size_t num_inputs, const size_t* output_indices,
+                               size_t num_outputs, const xrt_session_outputs_t* outputs,
+                               const xrt_run_stop_t* stop, char* error, size_t capacity) {
+  (void)inputs, (void)num_inputs, (void)output_indices, (void)stop, (void)error, (void)capacity;
+  if (num_outputs == 0) return XRT_OK;
+  const char* fault = live(s)->fault;
+  static const float kData[2] = {1, 2};
+  xrt_plugin_value_t tensor = {sizeof tensor, XRT_VALUE_TENSOR,
+                               {(void*)kData, XRT_FLOAT32, 1, kShape, NULL, XRT_DEVICE_CPU, 0},
+                               NULL, NULL, NULL, 0};
+  if (strcmp(fault, "tree_null_data") == 0) tensor.tensor.data = NULL;
+  const xrt_plugin_value_t* items[3] = {&tensor, &tensor, &tensor};
+  xrt_plugin_value_t tree = {sizeof tree, XRT_VALUE_SEQUENCE, {0}, NULL, NULL, items, 1};
+  if (strcmp(fault, "tree_null_item") == 0) items[0] = NULL;
+  if (strcmp(fault, "tree_bad_kind") == 0) tree.kind = (xrt_value_kind_t)77;
+  if (strcmp(fault, "tree_map_count") == 0) {
+    tree.kind = XRT_VALUE_MAP;
+    tree.num_items = 3;
+  }
+  if (strcmp(fault, "tree_cycle") == 0) items[0] = &tree;
+  return outputs->put_value(outputs->context, 0, &tree);
+}
+
 static const xrt_session_api_t sessions = {
     sizeof(xrt_session_api_t), create, destroy, one, one, input_info, output_info, run,
+    NULL, NULL, NULL, NULL, NULL, run_values,
 };
 
 static const xrt_plugin_api_t api = {

@@ -76,12 +76,12 @@ static const xrt_op_schema_t ops[] = {
 
 static const xrt_kernel_def_t kernels[] = {
     {sizeof(xrt_kernel_def_t), OP, PLUGIN ".kernel", XRT_DEVICE_CPU, XRT_DTYPE_BIT(XRT_FLOAT32),
-     50, NULL, never_runs, 0},
+     50, NULL, never_runs, 0, NULL},
 };
 
 static const xrt_plugin_api_t api = {
     sizeof(xrt_plugin_api_t), XRT_PLUGIN_ABI_MAJOR, XRT_PLUGIN_ABI_MINOR, PLUGIN, "0.0.1",
-    kernels, 1, NULL, NULL, NULL, ops, sizeof ops / sizeof ops[0],
+    kernels, 1, NULL, NULL, NULL, ops, sizeof ops / sizeof ops[0], NULL, 0,
 };
 
 __attribute__((visibility("default"))) const xrt_plugin_api_t* xrt_plugin_get_api(

@@ -80,15 +80,15 @@ static const xrt_op_schema_t ops[] = {
 
 static const xrt_kernel_def_t kernels[] = {
     {sizeof(xrt_kernel_def_t), "testops.scale_shift", "testops.scale_shift_f32", XRT_DEVICE_CPU,
-     XRT_DTYPE_BIT(XRT_FLOAT32), 50, NULL, scale_shift, 0},
+     XRT_DTYPE_BIT(XRT_FLOAT32), 50, NULL, scale_shift, 0, NULL},
     {sizeof(xrt_kernel_def_t), "testops.row_stats", "testops.row_stats_f32", XRT_DEVICE_CPU,
-     XRT_DTYPE_BIT(XRT_FLOAT32), 50, NULL, row_stats, 0},
+     XRT_DTYPE_BIT(XRT_FLOAT32), 50, NULL, row_stats, 0, NULL},
 };
 
 static const xrt_plugin_api_t api = {
     sizeof(xrt_plugin_api_t), XRT_PLUGIN_ABI_MAJOR, XRT_PLUGIN_ABI_MINOR, "testops", "0.0.1",
     kernels, sizeof kernels / sizeof kernels[0], NULL, NULL, NULL,
-    ops, sizeof ops / sizeof ops[0],
+    ops, sizeof ops / sizeof ops[0], NULL, 0,
 };
 
 __attribute__((visibility("default"))) const xrt_plugin_api_t* xrt_plugin_get_api(

@@ -1,5 +1,6 @@
 // Flash attention on NVIDIA GPUs (sm_80 and newer): f16 and bf16, head_dim
-// 64 or 128 for q, k and v alike.
+// 64 or 128 for q, k and v alike; the sm_80 forward also reads k and v with
+// fewer heads than q (grouped-query attention).
 #ifndef XRT_CUDA_ATTENTION_ATTENTION_H_
 #define XRT_CUDA_ATTENTION_ATTENTION_H_
 
@@ -34,6 +35,7 @@ struct ForwardArgs {
   void* out;        // (bh, lq, d), the dtype of q
   float* lse;       // (bh, lq) natural log-sum-exp of the scaled scores, or nullptr
   int64_t bh;
+  int64_t group;  // q heads per k/v head: q head bh reads k/v head bh / group
   int64_t lq, lk;
   int d;
   float scale;
@@ -43,7 +45,9 @@ struct ForwardArgs {
 
 // XRT_OK when q, k, v (inputs[first..first+2]) fit these kernels and the
 // current device can run them; otherwise the message is in ctx->error.
-xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first);
+// grouped_heads: the kernel reads k and v with fewer heads than q.
+xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first,
+                             bool grouped_heads = false);
 
 // bytes rounded up to whole 256-byte blocks, so that buffers carved out of
 // one scratch allocation one after another stay aligned.

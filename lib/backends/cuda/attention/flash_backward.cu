@@ -372,6 +372,7 @@ ForwardArgs backward_args(const xrt_kernel_context_t* ctx) {
   fa.k = ctx->inputs[2].data;
   fa.v = ctx->inputs[3].data;
   fa.bh = q.shape[0] * q.shape[1];
+  fa.group = 1;  // the backward kernels take equal heads only
   fa.lq = q.shape[2];
   fa.lk = ctx->inputs[2].shape[2];
   fa.d = static_cast<int>(q.shape[3]);

@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "attention/attention.h"
+#include "attention/mask_support.h"
 #include "attention/mma.h"
 #include "kernels/kernel_util.h"
 #include "kernels/launch_check.h"
@@ -34,7 +35,7 @@ template <class T, int D>
 __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
     flash_forward(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v,
                   T* __restrict__ out, float* __restrict__ lse, int lq, int lk, float scale,
-                  float scale_log2, int causal) {
+                  float scale_log2, int causal, int group) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using C = Fwd<D>;
   constexpr int kBr = C::kBr, kBc = C::kBc, kStride = C::kStride, kThreads = C::kThreads;
@@ -49,8 +50,9 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
   // The last query tiles see the most keys under the causal mask: start them first.
   const int q0 = (gridDim.y - 1 - blockIdx.y) * kBr;
   const T* qh = q + bh * lq * D;
-  const T* kh = k + bh * lk * D;
-  const T* vh = v + bh * lk * D;
+  // Head bh = b * H + h reads kv head b * Hkv + h / group = bh / group.
+  const T* kh = k + bh / group * lk * D;
+  const T* vh = v + bh / group * lk * D;
   // Key 0 is visible to every row, so there is at least one tile.
   const int kv_end = causal ? min(lk, q0 + kBr) : lk;
   const int tiles = (kv_end + kBc - 1) / kBc;
@@ -229,7 +231,7 @@ xrt_status_t launch(const xrt_kernel_context_t* ctx, const ForwardArgs& a, cudaS
   kernel<<<grid, C::kThreads, C::kSmemBytes, stream>>>(
       static_cast<const T*>(a.q), static_cast<const T*>(a.k), static_cast<const T*>(a.v),
       static_cast<T*>(a.out), a.lse, static_cast<int>(a.lq), static_cast<int>(a.lk), a.scale,
-      a.scale * kLog2e, a.causal ? 1 : 0);
+      a.scale * kLog2e, a.causal ? 1 : 0, static_cast<int>(a.group));
   return check_launch(ctx);
 }
 
@@ -243,11 +245,16 @@ bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0;
 
 }  // namespace
 
-xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first) {
+xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first, bool grouped_heads) {
   const xrt_kernel_tensor_t& q = ctx->inputs[first];
   const xrt_kernel_tensor_t& k = ctx->inputs[first + 1];
   const xrt_kernel_tensor_t& v = ctx->inputs[first + 2];
   const char* op = op_name(ctx);
+  const std::string feature = unsupported_features(ctx, first, grouped_heads);
+  if (!feature.empty()) {
+    return fail(ctx, XRT_ERROR_UNSUPPORTED, "cuda %s: %s is not supported by this kernel", op,
+                feature.c_str());
+  }
   if (q.dtype != XRT_FLOAT16 && q.dtype != XRT_BFLOAT16) {
     return fail(ctx, XRT_ERROR_UNSUPPORTED,
                 "cuda %s: dtype %s is not supported (float16 and bfloat16 are)", op,
@@ -333,6 +340,7 @@ ForwardArgs forward_args(const xrt_kernel_context_t* ctx) {
   // attention_lse: the log-sum-exp of every query too.
   a.lse = ctx->num_outputs > 1 ? static_cast<float*>(ctx->outputs[1].data) : nullptr;
   a.bh = q.shape[0] * q.shape[1];
+  a.group = q.shape[1] / ctx->inputs[1].shape[1];
   a.lq = q.shape[2];
   a.lk = ctx->inputs[1].shape[2];
   a.d = static_cast<int>(q.shape[3]);
@@ -345,7 +353,7 @@ ForwardArgs forward_args(const xrt_kernel_context_t* ctx) {
 }  // namespace attn
 
 xrt_status_t run_attention(const xrt_kernel_context_t* ctx) {
-  const xrt_status_t status = attn::check_supported(ctx, 0);
+  const xrt_status_t status = attn::check_supported(ctx, 0, true);
   if (status != XRT_OK) return status;
   return attn::launch_forward(ctx, attn::forward_args(ctx), stream_of(ctx));
 }

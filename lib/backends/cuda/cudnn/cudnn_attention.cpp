@@ -19,6 +19,7 @@
 
 #include "cuda_status.h"
 #include "cudnn_library.h"
+#include "attention/mask_support.h"
 #include "kernels/kernel_util.h"
 #include "kernels/vec.h"
 #include "scratch.h"
@@ -36,6 +37,7 @@ using Strides = std::array<int64_t, 4>;
 // One attention call's sizes and layouts; the key of the plan cache.
 struct Problem {
   int64_t b, h, lq, lk, d, dv;
+  int64_t hk;  // k and v's heads: h, or a divisor of it (grouped-query attention)
   xrt_dtype_t dtype;
   bool causal;
   float scale;
@@ -43,8 +45,9 @@ struct Problem {
 
   std::string key(char kind) const {
     char text[160];
-    std::snprintf(text, sizeof text, "%c %d %lld %lld %lld %lld %lld %lld %d %a", kind,
+    std::snprintf(text, sizeof text, "%c %d %lld %lld %lld %lld %lld %lld %lld %d %a", kind,
                   static_cast<int>(dtype), static_cast<long long>(b), static_cast<long long>(h),
+                  static_cast<long long>(hk),
                   static_cast<long long>(lq), static_cast<long long>(lk),
                   static_cast<long long>(d), static_cast<long long>(dv), causal ? 1 : 0,
                   static_cast<double>(scale));
@@ -57,7 +60,7 @@ struct Problem {
 
 Strides packed(int64_t h, int64_t s, int64_t d) { return {h * s * d, s * d, d, 1}; }
 
-// A (b, h, s, d) operand's strides; an axis of length 1 is given the
+// A (b, heads, s, d) operand's strides; an axis of length 1 is given the
 // outermost stride, since any stride is right for it and cuDNN checks them.
 Strides strides_of(const xrt_kernel_tensor_t& t) {
   Strides out{};
@@ -80,7 +83,7 @@ Problem problem_of(const xrt_kernel_context_t* ctx, bool backward) {
   const xrt_kernel_tensor_t& q = ctx->inputs[first];
   const xrt_kernel_tensor_t& k = ctx->inputs[first + 1];
   const xrt_kernel_tensor_t& v = ctx->inputs[first + 2];
-  Problem p{q.shape[0], q.shape[1], q.shape[2], k.shape[2], q.shape[3], v.shape[3],
+  Problem p{q.shape[0], q.shape[1], q.shape[2], k.shape[2], q.shape[3], v.shape[3], k.shape[1],
             q.dtype,    attr_int(ctx, "causal", 0) != 0,
             static_cast<float>(attr_float(ctx, "scale", 1.0 / std::sqrt(double(q.shape[3])))),
             {}};
@@ -106,19 +109,25 @@ std::vector<int64_t> strides(const Problem& p, int64_t uid) {
   return {p.strides[uid].begin(), p.strides[uid].end()};
 }
 
+// k, v and their gradients have k's heads, the others q's.
+int64_t heads_of(const Problem& p, int64_t uid) {
+  return uid == kK || uid == kV || uid == kGradK || uid == kGradV ? p.hk : p.h;
+}
+
 std::shared_ptr<fe::graph::Tensor_attributes> input(fe::graph::Graph& g, const char* name,
                                                     int64_t uid, const Problem& p, int64_t s,
                                                     int64_t d) {
   return g.tensor(fe::graph::Tensor_attributes()
                       .set_name(name)
                       .set_uid(uid)
-                      .set_dim(dims(p.b, p.h, s, d))
+                      .set_dim(dims(p.b, heads_of(p, uid), s, d))
                       .set_stride(strides(p, uid)));
 }
 
 void output(const std::shared_ptr<fe::graph::Tensor_attributes>& t, int64_t uid, const Problem& p,
             int64_t s, int64_t d) {
-  t->set_output(true).set_uid(uid).set_dim(dims(p.b, p.h, s, d)).set_stride(strides(p, uid));
+  t->set_output(true).set_uid(uid).set_dim(dims(p.b, heads_of(p, uid), s, d))
+      .set_stride(strides(p, uid));
 }
 
 std::unique_ptr<fe::graph::Graph> new_graph(const Problem& p) {
@@ -261,6 +270,11 @@ Plans plans_for(const xrt_kernel_context_t* ctx, Pass pass) {
   Plans out;
   out.problem = problem_of(ctx, backward);
   const Problem& p = out.problem;
+  const std::string feature = attn::unsupported_features(ctx, first, true);
+  if (!feature.empty()) {
+    out.error = feature + " is not wired to cuDNN's attention";
+    return out;
+  }
   if (p.dtype != XRT_FLOAT16 && p.dtype != XRT_BFLOAT16) {
     out.error = std::string("dtype ") + dtype_name(p.dtype) +
                 " is not supported (float16 and bfloat16 are)";

@@ -37,8 +37,8 @@ Loaded load() {
   const plugin::LibrarySearch cudart{"XRT_CUDART_LIB", "nvidia/cu13/lib", "libcudart.so.13",
                                      {"libcudart.so.13"}};
   if (!open_first(cudart, attempts)) {
-    lib.reason = "the shared CUDA 13 runtime was not found (pip install nvidia-cuda-runtime, or "
-                 "set XRT_CUDART_LIB); tried: " + plugin::join_attempts(attempts);
+    lib.reason = "the shared CUDA 13 runtime was not found (pip install \"xpuruntime[cuda]\", "
+                 "or set XRT_CUDART_LIB); tried: " + plugin::join_attempts(attempts);
     return lib;
   }
   attempts.clear();
@@ -46,7 +46,7 @@ Loaded load() {
                                     {"libcudnn.so.9"}};
   lib.handle = open_first(cudnn, attempts);  // kept open for the life of the process
   if (!lib.handle) {
-    lib.reason = "cuDNN 9 was not found (pip install nvidia-cudnn-cu13, or set XRT_CUDNN_LIB); "
+    lib.reason = "cuDNN 9 was not found (pip install \"xpuruntime[cuda]\", or set XRT_CUDNN_LIB); "
                  "tried: " + plugin::join_attempts(attempts);
   }
   return lib;

@@ -14,9 +14,14 @@ namespace xrt::cuda {
 
 xrt_status_t run_add(const xrt_kernel_context_t* ctx);
 xrt_status_t run_gelu(const xrt_kernel_context_t* ctx);
+xrt_status_t run_bias_gelu(const xrt_kernel_context_t* ctx);
+xrt_status_t run_bias_gelu_backward(const xrt_kernel_context_t* ctx);
 xrt_status_t run_softmax(const xrt_kernel_context_t* ctx);
 xrt_status_t run_layer_norm(const xrt_kernel_context_t* ctx);
 xrt_status_t run_rms_norm(const xrt_kernel_context_t* ctx);
+xrt_status_t run_add_layer_norm(const xrt_kernel_context_t* ctx);
+xrt_status_t run_add_rms_norm(const xrt_kernel_context_t* ctx);
+// Also the add_ ops' backward: their extra input is added to dx when present.
 xrt_status_t run_layer_norm_backward(const xrt_kernel_context_t* ctx);
 xrt_status_t run_rms_norm_backward(const xrt_kernel_context_t* ctx);
 

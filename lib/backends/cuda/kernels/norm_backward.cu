@@ -8,6 +8,9 @@
 // dweight and dbias are column sums over rows of dy * xhat and dy: each row
 // slot (a warp or a block) accumulates its rows into one fp32 row of a
 // scratch buffer, and a second kernel adds those rows up per column.
+// The add_ ops' backward runs the same kernels with x the sum and their
+// optional fourth input, the gradient reaching the sum directly (gs), added
+// to dx.
 #include <algorithm>
 
 #include "backends/cuda/scratch.h"
@@ -30,13 +33,13 @@ constexpr int kGenericThreads = 256;
 constexpr int64_t kMaxScratchBytes = int64_t{64} << 20;
 
 template <class T>
-using BackwardKernel = void (*)(const T*, const T*, const T*, T*, float*, float*, int64_t,
-                                int64_t, float);
+using BackwardKernel = void (*)(const T*, const T*, const T*, const T*, T*, float*, float*,
+                                int64_t, int64_t, float);
 
 template <class T, int P, bool kRms>
 __global__ void __launch_bounds__(kMaxThreads)
     norm_backward_regs(const T* __restrict__ dy, const T* __restrict__ x,
-                       const T* __restrict__ w, T* __restrict__ dx, float* __restrict__ part_w,
+                       const T* __restrict__ w, const T* __restrict__ gs, T* __restrict__ dx, float* __restrict__ part_w,
                        float* __restrict__ part_b, int64_t rows, int64_t n64, float eps) {
   constexpr int V = kVec<T>;
   __shared__ RowBuf<float> bufs[2];
@@ -120,13 +123,15 @@ __global__ void __launch_bounds__(kMaxThreads)
     for (int i = 0; i < P; ++i) {
       const int p = tid + i * stride;
       if (p >= np) continue;
-      Pack<T> out;
+      Pack<T> out, gsv;
+      if (gs) gsv = load_vec<T, V>(gs + row * n + p * V);
 #pragma unroll
       for (int j = 0; j < V; ++j) {
         const float xhat = (to_acc(xv[i].v[j]) - mean) * rstd;
         const float d = to_acc(dyv[i].v[j]);
         const float g = w ? d * to_acc(wv[i].v[j]) : d;
-        out.v[j] = from_acc<T>(rstd * (g - mean_g - xhat * mean_gx));
+        const float extra = gs ? to_acc(gsv.v[j]) : 0.0f;
+        out.v[j] = from_acc<T>(rstd * (g - mean_g - xhat * mean_gx) + extra);
         acc_w[i][j] += d * xhat;
         acc_b[i][j] += d;
       }
@@ -155,7 +160,8 @@ __global__ void __launch_bounds__(kMaxThreads)
 template <class T, bool kRms>
 __global__ void __launch_bounds__(kGenericThreads)
     norm_backward_generic(const T* __restrict__ dy, const T* __restrict__ x,
-                          const T* __restrict__ w, T* __restrict__ dx, float* __restrict__ part_w,
+                          const T* __restrict__ w, const T* __restrict__ gs, T* __restrict__ dx,
+                          float* __restrict__ part_w,
                           float* __restrict__ part_b, int64_t rows, int64_t n, float eps) {
   __shared__ RowBuf<float> bufs[2];
   __shared__ RowBuf<float2> pair_buf;
@@ -203,7 +209,8 @@ __global__ void __launch_bounds__(kGenericThreads)
       const float xhat = (to_acc(xr[j]) - mean) * rstd;
       const float d = to_acc(dyr[j]);
       const float g = w ? d * to_acc(w[j]) : d;
-      dxr[j] = from_acc<T>(rstd * (g - mean_g - xhat * mean_gx));
+      const float extra = gs ? to_acc(gs[row * n + j]) : 0.0f;
+      dxr[j] = from_acc<T>(rstd * (g - mean_g - xhat * mean_gx) + extra);
       if (pw) pw[j] += d * xhat;
       if (pb) pb[j] += d;
     }
@@ -259,6 +266,7 @@ xrt_status_t norm_backward(const xrt_kernel_context_t* ctx) {
   const T* dy = static_cast<const T*>(ctx->inputs[0].data);
   const T* x = static_cast<const T*>(tx.data);
   const T* w = static_cast<const T*>(optional_input(ctx, 2));
+  const T* gs = static_cast<const T*>(optional_input(ctx, 3));
   T* dx = static_cast<T*>(ctx->outputs[0].data);
   T* dw = static_cast<T*>(optional_output(ctx, 1));
   T* db = kRms ? nullptr : static_cast<T*>(optional_output(ctx, 2));
@@ -278,6 +286,7 @@ xrt_status_t norm_backward(const xrt_kernel_context_t* ctx) {
   BackwardKernel<T> kernel;
   dim3 block;
   if (n % V == 0 && aligned16(dy) && aligned16(x) && aligned16(dx) && (!w || aligned16(w)) &&
+      (!gs || aligned16(gs)) &&
       pick_row_launch(n / V, kMaxElemsPerThread / V, kTargetThreads, kMaxThreads, &L)) {
     kernel = regs_kernel<T, kRms>(L.packs);
     block = L.block;
@@ -312,8 +321,8 @@ xrt_status_t norm_backward(const xrt_kernel_context_t* ctx) {
   }
   float* part_w = dw ? scratch : nullptr;
   float* part_b = db ? scratch + (dw ? slots * n : 0) : nullptr;
-  kernel<<<static_cast<unsigned>(grid), block, 0, stream>>>(dy, x, w, dx, part_w, part_b, rows,
-                                                             n, eps);
+  kernel<<<static_cast<unsigned>(grid), block, 0, stream>>>(dy, x, w, gs, dx, part_w, part_b,
+                                                             rows, n, eps);
   xrt_status_t status = check_launch(ctx);
   if (status == XRT_OK && num_partials > 0) {
     const dim3 col_block(kColTile, kColRows);

@@ -54,8 +54,8 @@ Loaded load() {
     }
     dlclose(handle);
   }
-  lib.reason = "cuBLASLt 13 was not found (pip install nvidia-cublas, or set XRT_CUBLASLT_LIB); "
-               "tried: " + plugin::join_attempts(attempts);
+  lib.reason = "cuBLASLt 13 was not found (pip install \"xpuruntime[cuda]\", or set "
+               "XRT_CUBLASLT_LIB); tried: " + plugin::join_attempts(attempts);
   return lib;
 }
 
