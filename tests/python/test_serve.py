@@ -51,8 +51,16 @@ def client(server):
     client.close()
 
 
-def local_outputs(path, feed):
-    with xrt.InferenceSession(str(path)) as session:
+def served_backend(client, model, version=""):
+    """The backend the server's auto chose for a model: a local session on
+    another backend could differ in the last bit."""
+    return client.get_model_metadata(model, version)["parameters"]["backend"]
+
+
+def local_outputs(client, repository, model, version, feed):
+    path = repository / model / version / "model.onnx"
+    backend = served_backend(client, model, version)
+    with xrt.InferenceSession(str(path), backend=backend) as session:
         names = [o.name for o in session.get_outputs()]
         return dict(zip(names, session.run(None, feed)))
 
@@ -124,7 +132,7 @@ def test_model_that_fails_to_load_is_not_ready_and_says_why(client):
 @pytest.mark.parametrize("binary", [False, True], ids=["json", "binary"])
 def test_outputs_equal_a_local_session(client, repository, rng, binary):
     x = rng.standard_normal((3, 8), dtype=np.float32)
-    want = local_outputs(repository / "mlp" / "2" / "model.onnx", {"x": x})
+    want = local_outputs(client, repository, "mlp", "2", {"x": x})
     outputs = [httpclient.InferRequestedOutput(n, binary_data=binary) for n in ("y", "s")]
     result = client.infer("mlp", [infer_input("x", x, binary)], outputs=outputs)
     assert result.get_response()["model_version"] == "2"
@@ -135,14 +143,15 @@ def test_outputs_equal_a_local_session(client, repository, rng, binary):
 def test_versions_are_served_apart(client, repository, rng):
     x = rng.standard_normal((2, 8), dtype=np.float32)
     for version in ("1", "2"):
-        want = local_outputs(repository / "mlp" / version / "model.onnx", {"x": x})
+        want = local_outputs(client, repository, "mlp", version, {"x": x})
         result = client.infer("mlp", [infer_input("x", x, True)], model_version=version)
         np.testing.assert_array_equal(result.as_numpy("y"), want["y"])
         assert result.get_response()["model_version"] == version
 
 
 def test_second_model_in_two_sequence_lengths(client, rng):
-    with xrt.InferenceSession(str(DEMO_MODEL)) as session:
+    backend = served_backend(client, "encoder")
+    with xrt.InferenceSession(str(DEMO_MODEL), backend=backend) as session:
         for shape in ((2, 16, 64), (1, 5, 64)):
             tokens = rng.standard_normal(shape, dtype=np.float32)
             want = session.run(None, {"tokens": tokens})[0]
@@ -160,7 +169,7 @@ def test_requested_output_only(client, rng):
 
 def test_compressed_request(client, repository, rng):
     x = rng.standard_normal((2, 8), dtype=np.float32)
-    want = local_outputs(repository / "mlp" / "2" / "model.onnx", {"x": x})
+    want = local_outputs(client, repository, "mlp", "2", {"x": x})
     for algorithm in ("gzip", "deflate"):
         result = client.infer("mlp", [infer_input("x", x, True)],
                               request_compression_algorithm=algorithm)
@@ -172,7 +181,7 @@ def test_concurrent_clients_are_batched(client, repository, rng):
     before = client.get_inference_statistics("mlp", "2")["model_stats"][0]
     pending = [client.async_infer("mlp", [infer_input("x", x, True)]) for x in rows]
     results = [p.get_result() for p in pending]
-    want = local_outputs(repository / "mlp" / "2" / "model.onnx", {"x": np.concatenate(rows)})
+    want = local_outputs(client, repository, "mlp", "2", {"x": np.concatenate(rows)})
     got = np.concatenate([r.as_numpy("y") for r in results])
     np.testing.assert_allclose(got, want["y"], rtol=1e-6, atol=1e-6)
     after = client.get_inference_statistics("mlp", "2")["model_stats"][0]
@@ -279,7 +288,7 @@ def _replicas(server, app):
 @pytest.mark.slow
 def test_replica_killed_mid_load(server, repository, client, rng):
     xs = rng.standard_normal((64, 1, 8), dtype=np.float32)
-    want = local_outputs(repository / "mlp" / "2" / "model.onnx", {"x": xs[:, 0]})["y"]
+    want = local_outputs(client, repository, "mlp", "2", {"x": xs[:, 0]})["y"]
     (victim,) = _replicas(server, "xpuruntime-mlp")
     outcomes = []  # (row, output or None, error or None, sent after the kill)
     state = {"killed": False, "stop": False}

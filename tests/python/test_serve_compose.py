@@ -54,10 +54,12 @@ class Doubler:
 def test_deployment_composes_into_a_users_application(local_ray, tmp_path, rng):
     path = tmp_path / "mlp.onnx"
     path.write_bytes(mlp_model(seed=3))
-    app = Doubler.bind(xrt_serve.deployment(path, num_cpus=0))
+    # Both sides name the backend: auto's measured choice may differ between
+    # the replica and this process, and outputs are compared bit for bit.
+    app = Doubler.bind(xrt_serve.deployment(path, num_cpus=0, backend="onnxruntime"))
     handle = serve.run(app, name="user", route_prefix=None)
     x = rng.standard_normal((4, 8), dtype=np.float32)
-    with xrt.InferenceSession(str(path)) as session:
+    with xrt.InferenceSession(str(path), backend="onnxruntime") as session:
         want = session.run(["y"], {"x": x})[0] * 2
     np.testing.assert_array_equal(handle.remote(x).result(timeout_s=120), want)
     with pytest.raises(xrt_serve.ProtocolError, match="'FP64'|FP64"):
