@@ -174,6 +174,7 @@ inline constexpr size_t ReleaseIoBinding = 135;
 inline constexpr size_t BindInput = 136;
 inline constexpr size_t BindOutputToDevice = 138;
 inline constexpr size_t GetBoundOutputValues = 140;
+inline constexpr size_t ClearBoundOutputs = 142;
 inline constexpr size_t AddRunConfigEntry = 165;
 inline constexpr size_t RegisterAllocator = 176;
 inline constexpr size_t SessionOptionsAppendExecutionProvider_TensorRT_V2 = 170;
@@ -246,6 +247,8 @@ struct Functions {
   // each value in it.
   OrtStatus* (*GetBoundOutputValues)(const OrtIoBinding*, OrtAllocator*, OrtValue*** values,
                                      size_t* count);
+  // Unbinds every output (the values stay with whoever else holds them).
+  void (*ClearBoundOutputs)(OrtIoBinding*);
   // size is in bytes; the data stays owned by the caller.
   OrtStatus* (*CreateTensorWithDataAsOrtValue)(const OrtMemoryInfo*, void* data, size_t size,
                                                const int64_t* shape, size_t ndim, int elem_type,

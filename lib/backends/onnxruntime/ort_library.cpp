@@ -69,6 +69,7 @@ void bind_all(Functions& f, const void* t) {
   bind(f.BindOutputToDevice, t, slot::BindOutputToDevice);
   bind(f.RunWithBinding, t, slot::RunWithBinding);
   bind(f.GetBoundOutputValues, t, slot::GetBoundOutputValues);
+  bind(f.ClearBoundOutputs, t, slot::ClearBoundOutputs);
   bind(f.CreateTensorWithDataAsOrtValue, t, slot::CreateTensorWithDataAsOrtValue);
   bind(f.GetTensorMutableData, t, slot::GetTensorMutableData);
   bind(f.Run, t, slot::Run);

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "dtype_table.h"
+#include "ort_binding.h"
 #include "ort_device_memory.h"
 #include "ort_options.h"
 #include "ort_profile.h"
@@ -32,6 +33,8 @@ struct xrt_plugin_session {
   bool on_default_stream = false;  // what run_options says, for stoppable runs' own
   std::string providers;    // property "providers"
   bool profiling = false;  // enable_profiling, until the spans are collected
+  // Declared after the session, so released before it.
+  xrt::ort::BindingSlot idle_binding;
 };
 
 namespace xrt::ort {
@@ -353,15 +356,19 @@ xrt_status_t run_with(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* 
                 "onnxruntime: this runtime cannot take outputs without a copy "
                 "(plugin ABI 1.3 or later is needed)");
   }
-  OrtIoBinding* raw_binding = nullptr;
-  if (xrt_status_t s = take(f.CreateIoBinding(session->session.get(), &raw_binding), error,
-                            capacity);
-      s != XRT_OK) {
-    return s;
+  std::unique_ptr<KeptBinding> kept = session->idle_binding.take();
+  if (!kept) {
+    OrtIoBinding* raw_binding = nullptr;
+    if (xrt_status_t s = take(f.CreateIoBinding(session->session.get(), &raw_binding), error,
+                              capacity);
+        s != XRT_OK) {
+      return s;
+    }
+    kept = std::make_unique<KeptBinding>(Owned<OrtIoBinding>(raw_binding),
+                                         session->inputs.size(), !session->device_memory);
   }
-  Owned<OrtIoBinding> binding(raw_binding);
+  OrtIoBinding* binding = kept->get();
 
-  ValueList in(num_inputs);
   for (size_t i = 0; i < num_inputs; ++i) {
     const xrt_kernel_tensor_t& t = inputs[i];
     if (!dtypes::known(t.dtype)) {
@@ -369,11 +376,12 @@ xrt_status_t run_with(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* 
     }
     size_t bytes = dtypes::size_of(t.dtype);
     for (int32_t d = 0; d < t.ndim; ++d) bytes *= static_cast<size_t>(t.shape[d]);
-    OrtStatus* status = f.CreateTensorWithDataAsOrtValue(session->memory, t.data, bytes, t.shape,
-                                                         static_cast<size_t>(t.ndim),
-                                                         element_of(t.dtype), &in[i]);
-    if (!status) status = f.BindInput(binding.get(), session->input_names[i], in[i]);
-    if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
+    if (xrt_status_t s = take(kept->bind_input(i, session->input_names[i], session->memory,
+                                               t.data, bytes, t.dtype, t.ndim, t.shape),
+                              error, capacity);
+        s != XRT_OK) {
+      return s;
+    }
   }
   SmallArray<const char*> names(num_outputs);
   for (size_t j = 0; j < num_outputs; ++j) {
@@ -388,13 +396,13 @@ xrt_status_t run_with(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* 
                     "onnxruntime: output '%s' is asked for twice", names[j]);
       }
     }
-    if (xrt_status_t s = take(f.BindOutputToDevice(binding.get(), names[j], session->memory),
+    if (xrt_status_t s = take(f.BindOutputToDevice(binding, names[j], session->memory),
                               error, capacity);
         s != XRT_OK) {
       return s;
     }
   }
-  if (xrt_status_t s = take(f.RunWithBinding(session->session.get(), run_options, binding.get()),
+  if (xrt_status_t s = take(f.RunWithBinding(session->session.get(), run_options, binding),
                             error, capacity);
       s != XRT_OK) {
     return s;
@@ -404,7 +412,7 @@ xrt_status_t run_with(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* 
   OrtValue** values = nullptr;
   size_t count = 0;
   OrtStatus* status = f.GetAllocatorWithDefaultOptions(&allocator);
-  if (!status) status = f.GetBoundOutputValues(binding.get(), allocator, &values, &count);
+  if (!status) status = f.GetBoundOutputValues(binding, allocator, &values, &count);
   if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
   ValueList out(count);
   for (size_t j = 0; j < count; ++j) out[j] = values[j];
@@ -415,6 +423,9 @@ xrt_status_t run_with(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* 
     return fail(XRT_ERROR_BACKEND, error, capacity,
                 "onnxruntime: the run gave %zu outputs, %zu were asked for", count, num_outputs);
   }
+  // The outputs are the caller's now: the kept binding lets go of them.
+  f.ClearBoundOutputs(binding);
+  session->idle_binding.give_back(std::move(kept));
 
   // Each output is handed over as it is: on the session's device, in memory
   // ORT allocated (from the runtime's pool on a GPU), released with its value.

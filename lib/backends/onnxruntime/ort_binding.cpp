@@ -1,0 +1,44 @@
+#include "ort_binding.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "ort_values.h"
+
+namespace xrt::ort {
+
+KeptBinding::KeptBinding(Owned<OrtIoBinding> binding, size_t num_inputs, bool reuse_inputs)
+    : binding_(std::move(binding)), inputs_(num_inputs), reuse_inputs_(reuse_inputs) {}
+
+OrtStatus* KeptBinding::bind_input(size_t index, const char* name, const OrtMemoryInfo* memory,
+                                   void* data, size_t bytes, xrt_dtype_t dtype, int32_t ndim,
+                                   const int64_t* shape) {
+  Bound& bound = inputs_[index];
+  if (reuse_inputs_ && bound.data == data && bound.dtype == dtype && bound.ndim == ndim &&
+      std::equal(shape, shape + ndim, bound.shape.begin())) {
+    return nullptr;
+  }
+  bound.ndim = -1;  // unknown until bound again
+  const Functions& f = api();
+  OrtValue* raw = nullptr;
+  OrtStatus* status = f.CreateTensorWithDataAsOrtValue(memory, data, bytes, shape,
+                                                       static_cast<size_t>(ndim),
+                                                       element_of(dtype), &raw);
+  if (status) return status;
+  // The binding holds its own reference to the value (not to the memory,
+  // which stays the caller's; it is read only while a run uses it).
+  Owned<OrtValue> value(raw);
+  if ((status = f.BindInput(binding_.get(), name, value.get()))) return status;
+  bound.data = data;
+  bound.dtype = dtype;
+  bound.ndim = ndim;
+  std::copy(shape, shape + ndim, bound.shape.begin());
+  return nullptr;
+}
+
+void BindingSlot::give_back(std::unique_ptr<KeptBinding> binding) {
+  KeptBinding* empty = nullptr;
+  if (idle_.compare_exchange_strong(empty, binding.get())) binding.release();
+}
+
+}  // namespace xrt::ort
