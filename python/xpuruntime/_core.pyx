@@ -50,6 +50,7 @@ include "_profiler.pxi"
 include "_backends.pxi"
 include "_session_values.pxi"
 include "_session.pxi"
+include "_bound_run.pxi"
 
 
 def version():

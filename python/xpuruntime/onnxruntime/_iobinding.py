@@ -4,6 +4,8 @@ Bound inputs are xrt Tensors (host arrays shared, device memory wrapped in
 place); a run leaves its outputs where the session's device is, so on a GPU
 nothing crosses to the host until ``copy_outputs_to_cpu``. An output bound
 to caller memory, or to another device, receives the result by a copy.
+Names are resolved and inputs held once, when the binding changes, not at
+every run.
 """
 
 import numpy as np
@@ -23,6 +25,9 @@ class IOBinding:
         # to, or the Tensor to fill.
         self._outputs = {}
         self._results = []
+        self._bound = None  # the _BoundRun of the bindings above, made at the next run
+        self._bound_session = None  # the xrt session it runs
+        self._copies = False  # an output goes to another device or caller memory
 
     # ---- inputs ----------------------------------------------------------
 
@@ -42,6 +47,7 @@ class IOBinding:
             raise InvalidArgument(f"bound input {name!r} is on {tensor.device.name}, the "
                                   f"session runs on {self._session._sess.device.name}")
         self._inputs[name] = tensor
+        self._bound = None
 
     def bind_cpu_input(self, name, arr_on_cpu):
         self._bind(name, _core.asarray(np.asarray(arr_on_cpu)))
@@ -60,6 +66,7 @@ class IOBinding:
 
     def clear_binding_inputs(self):
         self._inputs.clear()
+        self._bound = None
 
     # ---- outputs ---------------------------------------------------------
 
@@ -77,30 +84,49 @@ class IOBinding:
         device = _core.Device(xrt_device(device_type, device_id))
         if buffer_ptr is None:
             # Left where the session makes it, or copied to the device named.
-            self._outputs[name] = None if device == self._session._sess.device else device
+            self._set_output(name, None if device == self._session._sess.device else device)
             return
         if element_type is None or shape is None:
             raise InvalidArgument(f"bind_output({name!r}) with buffer_ptr needs element_type "
                                   "and shape")
-        self._outputs[name] = _core._wrap_address(buffer_ptr, shape, np.dtype(element_type),
-                                                  device)
+        self._set_output(name, _core._wrap_address(buffer_ptr, shape, np.dtype(element_type),
+                                                   device))
 
     def bind_ortvalue_output(self, name, ortvalue):
         self._check_output(name)
         if not isinstance(ortvalue, OrtValue):
             raise TypeError(f"bind_ortvalue_output takes an OrtValue, not "
                             f"{type(ortvalue).__name__}")
-        self._outputs[name] = ortvalue.tensor
+        self._set_output(name, ortvalue.tensor)
+
+    def _set_output(self, name, target):
+        self._outputs[name] = target
+        self._bound = None
 
     def clear_binding_outputs(self):
         self._outputs.clear()
+        self._bound = None
 
     # ---- running ---------------------------------------------------------
 
     def _run(self, run_options):
-        names = list(self._outputs)
-        results = self._session._sess.run_tensors(names, self._inputs, run_options)
-        for i, name in enumerate(names):
+        bound = self._bound
+        if bound is None or self._bound_session is not self._session._sess:
+            bound = self._rebind()
+        self._results = bound.run(run_options)
+        if self._copies:
+            self._deliver(self._results)
+
+    def _rebind(self):
+        sess = self._session._sess  # set_providers replaces it
+        self._bound = _core._BoundRun(sess, self._inputs, list(self._outputs))
+        self._bound_session = sess
+        self._copies = any(t is not None for t in self._outputs.values())
+        return self._bound
+
+    def _deliver(self, results):
+        """Outputs bound elsewhere than the session's device receive theirs."""
+        for i, name in enumerate(self._outputs):
             target = self._outputs[name]
             if target is None:
                 continue
@@ -113,7 +139,6 @@ class IOBinding:
                     f"bound buffer {target.dtype}{list(target.shape)}")
             _core._copy_into(target, results[i])
             results[i] = target
-        self._results = results
 
     def synchronize_inputs(self):
         _core.synchronize(self._session._sess.device)
@@ -126,4 +151,4 @@ class IOBinding:
         return [OrtValue(t) for t in self._results]
 
     def copy_outputs_to_cpu(self):
-        return [t.numpy() for t in self._results]
+        return _core._numpy_list(self._results)
