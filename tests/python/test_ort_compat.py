@@ -371,6 +371,47 @@ def test_custom_ops_library_that_is_missing_is_named(mlp_path, tmp_path):
         xort.InferenceSession(mlp_path, so, providers=["CPUExecutionProvider"])
 
 
+def test_iobinding_reruns_follow_changes_and_keep_earlier_outputs(mlp_path, rng):
+    sess = xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"])
+    x = rng.standard_normal((2, IN)).astype(np.float32)
+    binding = sess.io_binding()
+    binding.bind_cpu_input("x", x)
+    binding.bind_output("y")
+    sess.run_with_iobinding(binding)
+    first = binding.get_outputs()[0].numpy()
+    want_first = sess.run(["y"], {"x": x})[0]
+    x[:] = rng.standard_normal(x.shape).astype(np.float32)  # the bound memory, rewritten
+    sess.run_with_iobinding(binding)
+    np.testing.assert_array_equal(binding.copy_outputs_to_cpu()[0], sess.run(["y"], {"x": x})[0])
+    np.testing.assert_array_equal(first, want_first)
+    wider = rng.standard_normal((5, IN)).astype(np.float32)
+    binding.bind_cpu_input("x", wider)
+    binding.bind_output("total")
+    sess.run_with_iobinding(binding)
+    y, total = binding.copy_outputs_to_cpu()
+    want_y, want_total = sess.run(["y", "total"], {"x": wider})
+    np.testing.assert_array_equal(y, want_y)
+    np.testing.assert_array_equal(total, want_total)
+    binding.clear_binding_outputs()
+    binding.bind_output("total")
+    sess.run_with_iobinding(binding)
+    (only,) = binding.copy_outputs_to_cpu()
+    np.testing.assert_array_equal(only, want_total)
+
+
+def test_iobinding_runs_on_the_session_set_providers_made(mlp_path, x):
+    sess = xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"])
+    binding = sess.io_binding()
+    binding.bind_cpu_input("x", x)
+    binding.bind_output("y")
+    sess.run_with_iobinding(binding)
+    before = sess.xrt_session
+    sess.set_providers(["CPUExecutionProvider"])
+    before.close()  # a binding still running the old session would fail here
+    sess.run_with_iobinding(binding)
+    np.testing.assert_array_equal(binding.copy_outputs_to_cpu()[0], sess.run(["y"], {"x": x})[0])
+
+
 def test_iobinding_runs_from_many_threads(mlp_path, rng):
     sess = xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"])
     inputs = [rng.standard_normal((2, IN)).astype(np.float32) for _ in range(4)]

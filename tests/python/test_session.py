@@ -119,6 +119,29 @@ def test_output_names_select_and_order(session, rng):
     np.testing.assert_array_equal(only, a + b)
 
 
+def test_repeated_runs_see_what_changed(session, rng):
+    """The backend keeps its binding between runs: memory rewritten in
+    place, the same memory under another shape, and another choice of
+    outputs must each reach the next run, and no run may write into an
+    earlier run's outputs."""
+    memory = rng.standard_normal(5 * 4, dtype=np.float32)
+    b = rng.standard_normal((5, 4), dtype=np.float32)
+    a2 = memory[:8].reshape(2, 4)
+    (c1,) = session.run_tensors(["c"], {"a": a2, "b": b[:2]})
+    first = a2 + b[:2]
+    memory[:] = rng.standard_normal(memory.size, dtype=np.float32)
+    (c2,) = session.run_tensors(["c"], {"a": a2, "b": b[:2]})
+    np.testing.assert_array_equal(c2.numpy(), a2 + b[:2])
+    np.testing.assert_array_equal(c1.numpy(), first)
+    a3 = memory[:12].reshape(3, 4)  # the same address, one row more
+    (d,) = session.run_tensors(["d"], {"a": a3, "b": b[:3]})
+    np.testing.assert_array_equal(d.numpy(), a3)
+    c, d = session.run(None, {"a": a3, "b": b[:3]})
+    np.testing.assert_array_equal(c, a3 + b[:3])
+    np.testing.assert_array_equal(d, a3)
+    np.testing.assert_array_equal(c1.numpy(), first)
+
+
 def test_outputs_outlive_the_session(add_model, rng):
     # Outputs are ORT's own buffers handed over, kept until the tensor goes.
     a, b = _ab(rng, 5)
