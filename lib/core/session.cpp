@@ -1,11 +1,13 @@
 #include "session.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 
 #include "auto_select.h"
@@ -102,9 +104,9 @@ size_t input_index(const xrt_session* s, const char* name) {
 }
 
 // The model output indices a call asks for (output_names NULL: all).
-std::vector<size_t> wanted_outputs(const xrt_session* s, const char* const* output_names,
-                                   size_t num_outputs) {
-  std::vector<size_t> wanted(num_outputs);
+std::pmr::vector<size_t> wanted_outputs(const xrt_session* s, const char* const* output_names,
+                                        size_t num_outputs, std::pmr::memory_resource* memory) {
+  std::pmr::vector<size_t> wanted(num_outputs, memory);
   if (!output_names) {
     XRT_REQUIRE(num_outputs == s->outputs.size(), "asked for all ", s->outputs.size(),
                 " outputs with room for ", num_outputs);
@@ -144,7 +146,7 @@ void check_input(const xrt_value_info_t& want, const xrt_tensor* t, const xrt_de
 // unless the run succeeds.
 struct OutputSink {
   xrt_device* device;
-  std::vector<TensorRef> tensors;
+  std::pmr::vector<TensorRef> tensors;
 };
 
 xrt_status_t alloc_output(void* context, size_t index, xrt_dtype_t dtype, int32_t ndim,
@@ -214,8 +216,8 @@ ByteRange bytes_of(const xrt_tensor* t) {
 // caller's buffer without keeping it alive and ignore its read-only flag, so
 // it becomes a copy; so does an output sharing memory with an earlier one.
 // `bound` are the tensors whose memory the backend was given.
-void unalias_outputs(const std::vector<const xrt_tensor*>& bound, OutputSink& sink) {
-  std::vector<ByteRange> taken;
+void unalias_outputs(const std::pmr::vector<const xrt_tensor*>& bound, OutputSink& sink) {
+  std::pmr::vector<ByteRange> taken(bound.get_allocator());
   taken.reserve(bound.size() + sink.tensors.size());
   for (const xrt_tensor* in : bound) taken.push_back(bytes_of(in));
   for (TensorRef& out : sink.tensors) {
@@ -406,7 +408,12 @@ void session_run(xrt_session* s, xrt_run_options* options, const char* const* in
   XRT_REQUIRE(num_inputs == 0 || (input_names && inputs), "input_names or inputs is NULL");
   XRT_REQUIRE(num_outputs == 0 || outputs, "outputs is NULL");
   const size_t model_inputs = s->inputs.size();
-  std::vector<const xrt_tensor*> ordered(model_inputs, nullptr);
+  // A run's lists come from the stack for the usual handful of values: a
+  // tiny model's run is a few microseconds, and each heap list cost a tenth
+  // of one.
+  std::array<std::byte, 2048> stack;
+  std::pmr::monotonic_buffer_resource memory(stack.data(), stack.size());
+  std::pmr::vector<const xrt_tensor*> ordered(model_inputs, nullptr, &memory);
   for (size_t i = 0; i < num_inputs; ++i) {
     XRT_REQUIRE(input_names[i] != nullptr, "input name #", i, " is NULL");
     const size_t k = input_index(s, input_names[i]);
@@ -419,11 +426,11 @@ void session_run(xrt_session* s, xrt_run_options* options, const char* const* in
     XRT_REQUIRE(ordered[k] != nullptr, "missing input '", s->inputs[k].name, "' (model inputs: ",
                 value_names(s->inputs), ")");
 
-  const std::vector<size_t> wanted = wanted_outputs(s, output_names, num_outputs);
+  const std::pmr::vector<size_t> wanted = wanted_outputs(s, output_names, num_outputs, &memory);
   for (size_t k : wanted) require_tensor(s->outputs[k], "output");
 
-  std::vector<TensorRef> contiguous(model_inputs);
-  std::vector<xrt_kernel_tensor_t> views(model_inputs);
+  std::pmr::vector<TensorRef> contiguous(model_inputs, &memory);
+  std::pmr::vector<xrt_kernel_tensor_t> views(model_inputs, &memory);
   for (size_t k = 0; k < model_inputs; ++k) {
     const xrt_tensor* t = ordered[k];
     if (!t->contiguous) {
@@ -435,7 +442,7 @@ void session_run(xrt_session* s, xrt_run_options* options, const char* const* in
                                    t->strides, t->device->kind, t->device->index};
   }
 
-  OutputSink sink{s->device, std::vector<TensorRef>(num_outputs)};
+  OutputSink sink{s->device, std::pmr::vector<TensorRef>(num_outputs, &memory)};
   const xrt_session_outputs_t sink_api{sizeof(xrt_session_outputs_t), &sink, alloc_output,
                                        adopt_output, nullptr};
   char error[1024] = {0};
@@ -473,7 +480,7 @@ namespace {
 // arrive, dropped unless the run succeeds.
 struct ValueSink {
   xrt_session* session;
-  const std::vector<size_t>* wanted;
+  const std::pmr::vector<size_t>* wanted;
   std::vector<ValuePtr> values;
   std::string error;  // why a tree was refused: said by the run's error
   xrt_status_t status = XRT_OK;
@@ -535,7 +542,8 @@ void session_run_values(xrt_session* s, xrt_run_options* options, const char* co
   for (size_t k = 0; k < model_inputs; ++k)
     XRT_REQUIRE(ordered[k] != nullptr, "missing input '", s->inputs[k].name, "' (model inputs: ",
                 value_names(s->inputs), ")");
-  const std::vector<size_t> wanted = wanted_outputs(s, output_names, num_outputs);
+  const std::pmr::vector<size_t> wanted =
+      wanted_outputs(s, output_names, num_outputs, std::pmr::get_default_resource());
   if (!XRT_HAS_FIELD(s->api, run_values) || !s->api->run_values) {
     for (size_t k = 0; k < model_inputs; ++k) require_backend_values(s, s->inputs[k], "input");
     for (size_t k : wanted) require_backend_values(s, s->outputs[k], "output");
