@@ -64,15 +64,25 @@ cdef class Device:
 
 
 cdef dict _device_cache = {}
+# The device asked for last, without the dict: nearly every call (each
+# tensor's numpy(), each run's outputs) names the same one. Both entries
+# live until exit, like the handles.
+cdef xrt_device_t* _last_handle = NULL
+cdef Device _last_device = None
 
 
 cdef Device _device_from_handle(xrt_device_t* handle):
+    global _last_handle, _last_device
+    if handle == _last_handle:
+        return _last_device
     key = <size_t>handle
     device = _device_cache.get(key)
     if device is None:
         device = Device.__new__(Device)
         (<Device>device)._fill(handle)
         _device_cache[key] = device
+    _last_device = <Device>device
+    _last_handle = handle
     return <Device>device
 
 
