@@ -10,7 +10,7 @@ cdef class _BoundRun:
     ``output_names`` lists model outputs. ``run(run_options)`` returns the
     outputs as new Tensors, like ``session.run_tensors``."""
 
-    cdef InferenceSession session
+    cdef readonly InferenceSession session
     cdef size_t num_inputs
     cdef size_t num_outputs
     cdef const char** in_names    # point into session._input_names

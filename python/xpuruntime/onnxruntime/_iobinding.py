@@ -26,7 +26,6 @@ class IOBinding:
         self._outputs = {}
         self._results = []
         self._bound = None  # the _BoundRun of the bindings above, made at the next run
-        self._bound_session = None  # the xrt session it runs
         self._copies = False  # an output goes to another device or caller memory
 
     # ---- inputs ----------------------------------------------------------
@@ -109,20 +108,16 @@ class IOBinding:
 
     # ---- running ---------------------------------------------------------
 
-    def _run(self, run_options):
+    def _run(self, sess, run_options):
+        """A run on ``sess``, the session's xrt session (set_providers
+        replaces it)."""
         bound = self._bound
-        if bound is None or self._bound_session is not self._session._sess:
-            bound = self._rebind()
-        self._results = bound.run(run_options)
+        if bound is None or bound.session is not sess:
+            bound = self._bound = _core._BoundRun(sess, self._inputs, list(self._outputs))
+            self._copies = any(t is not None for t in self._outputs.values())
+        self._results = results = bound.run(run_options)
         if self._copies:
-            self._deliver(self._results)
-
-    def _rebind(self):
-        sess = self._session._sess  # set_providers replaces it
-        self._bound = _core._BoundRun(sess, self._inputs, list(self._outputs))
-        self._bound_session = sess
-        self._copies = any(t is not None for t in self._outputs.values())
-        return self._bound
+            self._deliver(results)
 
     def _deliver(self, results):
         """Outputs bound elsewhere than the session's device receive theirs."""

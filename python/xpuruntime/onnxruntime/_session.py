@@ -129,7 +129,7 @@ class InferenceSession:
         if not isinstance(iobinding, IOBinding) or iobinding._session is not self:
             raise TypeError("run_with_iobinding takes an IOBinding from this session's "
                             "io_binding()")
-        iobinding._run(run_options)
+        iobinding._run(self._sess, run_options)
 
     # ---- profiling -------------------------------------------------------
 
