@@ -338,7 +338,9 @@ class _Progress:
 def _selection_lines(report):
     """backend="auto"'s choice as a table: every candidate's time or why it
     could not run, and what choosing cost."""
-    how = "read from the cache" if report["cached"] else "measured, now cached"
+    measured = any("median_us" in c for c in report["candidates"])
+    how = ("read from the cache" if report["cached"]
+           else "measured" if measured else "chosen without measuring")
     lines = [f"backend auto, policy {report['policy']}: {report['chosen']} "
              f"({how} in {report['cost_ms']:.1f} ms)",
              f"  {'candidate':<24}{'backend':<14}{'median':>12}{'runs/s':>12}{'runs':>6}"]

@@ -142,6 +142,18 @@ def test_bench_all_backends_prints_the_selection(tmp_path):
         assert c["candidate"] in text.stdout
 
 
+@needs_model_backend
+def test_bench_all_backends_says_when_nothing_was_measured(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "xpuruntime", "bench", DEMO_MODEL, "--all-backends", "--policy",
+         "first", "--runs", "3"], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "XRT_CACHE_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    first_line = result.stdout.splitlines()[0]
+    assert "policy first" in first_line and "chosen without measuring" in first_line
+    assert "not measured (policy first)" in result.stdout
+
+
 def test_bench_all_backends_refuses_a_named_backend():
     result = run_module("bench", DEMO_MODEL, "--all-backends", "--backend", "onnxruntime")
     assert result.returncode != 0
