@@ -96,6 +96,27 @@ def test_a_candidate_that_refuses_the_options_is_reported(cache_dir):
     assert refused and all("intra_op_num_threads" in c["error"] for c in refused)
 
 
+@TWO_BACKENDS
+@pytest.mark.skipif("onnxruntime" not in MODEL_BACKENDS, reason="needs ONNX Runtime")
+def test_a_sequence_input_is_not_measured_and_the_model_still_runs(cache_dir):
+    # No zero value stands for a sequence: ONNX Runtime loads the model but
+    # is not timed; OpenVINO (tensors only) cannot load it. The one that
+    # loaded serves, and the report says why nothing was measured.
+    graph = helper.make_graph(
+        [helper.make_node("SequenceLength", ["xs"], ["n"])], "seq",
+        [helper.make_tensor_sequence_value_info("xs", TensorProto.FLOAT, None)],
+        [helper.make_tensor_value_info("n", TensorProto.INT64, [])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    sess = xrt.InferenceSession(model.SerializeToString())
+    assert sess.backend == "onnxruntime"
+    ort = next(c for c in sess.selection["candidates"] if c["candidate"] == "onnxruntime")
+    assert "'xs'" in ort["error"] and "not measured" in ort["error"]
+    (n,) = sess.run(None, {"xs": [np.zeros(3, np.float32), np.ones(2, np.float32)]})
+    assert n == 2
+    assert not (cache_dir / "auto").exists()  # nothing measured, nothing cached
+
+
 def test_first_policy_takes_the_first_backend_unmeasured(cache_dir):
     sess = xrt.InferenceSession(_model(5.0), policy="first")
     assert sess.backend == MODEL_BACKENDS[0]
