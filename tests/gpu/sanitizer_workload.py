@@ -18,6 +18,8 @@ from xpuruntime import ops
 
 GPU = "cuda:0"
 TOLERANCE = {"float32": 1e-4, "float16": 2e-2, "bfloat16": 5e-2}
+FUSED_OUTPUTS = {"add_layer_norm": 2, "add_rms_norm": 2, "add_layer_norm_backward": 3,
+                 "add_rms_norm_backward": 2, "bias_gelu": 1, "bias_gelu_backward": 2}
 
 
 def close(got, expected, dtype, what):
@@ -48,6 +50,17 @@ def main(ours_only):
                 close(got, want, dtype, "layer_norm_backward")
             for got, want in zip(ops.rms_norm_backward(dg, dx, dw), ops.rms_norm_backward(g, x, w)):
                 close(got, want, dtype, "rms_norm_backward")
+            for name, args in [("add_layer_norm", (x, g, w, b)), ("add_rms_norm", (x, g, w)),
+                               ("add_layer_norm_backward", (g, x, w, g)),
+                               ("add_rms_norm_backward", (g, x, w, None)),
+                               ("bias_gelu", (x, b)), ("bias_gelu_backward", (g, x, b))]:
+                n = FUSED_OUTPUTS[name]
+                on_gpu = [None if a is None else a.to(GPU) for a in args]
+                got, want = ops.run(name, *on_gpu, num_outputs=n), ops.run(name, *args, num_outputs=n)
+                if n == 1:
+                    got, want = (got,), (want,)
+                for one, expected in zip(got, want):
+                    close(one, expected, dtype, name)
             m = xrt.asarray(rng.standard_normal((shape[-1], 5)), dtype=dtype)
             close(ops.matmul(dx, m.to(GPU)), ops.matmul(x, m), dtype, "matmul")
     for dtype in ("float16", "bfloat16"):

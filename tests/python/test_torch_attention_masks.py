@@ -138,3 +138,16 @@ def test_decode_and_append_custom_ops_compile():
             q[b].transpose(0, 1)[None], keys, v_cache[b, :n].transpose(0, 1)[None],
             enable_gqa=True)
         torch.testing.assert_close(got[b], want[0].transpose(0, 1))
+
+
+def test_decode_refuses_a_gradient_by_name():
+    q = torch.randn(1, 1, 2, 8, requires_grad=True)
+    cache = torch.randn(1, 4, 2, 8)
+    lengths = torch.tensor([4], dtype=torch.int32)
+    out = torch.ops.xpuruntime.attention_decode(q, cache, cache, lengths, None, None)
+    with torch.no_grad():
+        plain = torch.ops.xpuruntime.attention_decode(q, cache, cache, lengths, None, None)
+    torch.testing.assert_close(out.detach(), plain, rtol=0, atol=0)
+    with pytest.raises(RuntimeError, match=r"attention_decode is not differentiable \(it is "
+                                           r"forward only.*inputs q$"):
+        out.sum().backward()

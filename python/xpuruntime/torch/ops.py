@@ -84,12 +84,13 @@ def _autograd(op, call, grad_of, setup):
     _LIB.impl(op._opname, kernel, "Autograd", with_keyset=True)
 
 
-def _not_differentiable(op, call):
-    """op's Autograd kernel for a backward op: the call itself (for plain
-    tensors, as _autograd's) or a redispatch below autograd. Where a
-    gradient through it could be wanted (create_graph=True), its outputs
-    carry a node that fails when differentiated, naming the op and the
-    inputs that require grad, instead of torch's warning."""
+def _not_differentiable(op, call, why):
+    """op's Autograd kernel for an op without a gradient (a backward op, or
+    a forward-only one): the call itself (for plain tensors, as
+    _autograd's) or a redispatch below autograd. Where a gradient through
+    it could be wanted, its outputs carry a node that fails when
+    differentiated, naming the op, ``why`` and the inputs that require
+    grad, instead of torch's warning."""
     names = [argument.name for argument in op._schema.arguments]
 
     def run(keyset, args):
@@ -105,9 +106,11 @@ def _not_differentiable(op, call):
             outputs = run(keyset, args)
         wanting = ", ".join(name for name, value in zip(names, args)
                             if isinstance(value, torch.Tensor) and value.requires_grad)
+        # One output comes back from DelayedError as a tensor, several as a tuple.
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
         fail = torch._C._functions.DelayedError(
-            f"xpuruntime::{op._opname} is not differentiable (a second derivative of an "
-            f"xpuruntime op was asked for through its inputs {wanting})", len(outputs))
+            f"xpuruntime::{op._opname} is not differentiable ({why}); a gradient was asked "
+            f"for through its inputs {wanting}", len(outputs))
         # DelayedError gives its outputs a grad_fn only for inputs that require grad.
         return fail(*(t.detach().requires_grad_() for t in outputs))
 
@@ -289,4 +292,7 @@ _LIB.impl("kv_cache_append", _bump_cache_versions, "ADInplaceOrView", with_keyse
 for _backward in (layer_norm_backward, rms_norm_backward, add_layer_norm_backward,
                   add_rms_norm_backward, bias_gelu_backward, attention_backward,
                   attention_varlen_backward):
-    _not_differentiable(_backward, getattr(_calls, _backward._opname))
+    _not_differentiable(_backward, getattr(_calls, _backward._opname),
+                        "a second derivative of an xpuruntime op")
+_not_differentiable(attention_decode, _calls.attention_decode,
+                    "it is forward only, for inference")
