@@ -8,13 +8,13 @@
 
 from . import _discovery
 
-# Plugins dlopen the library an environment variable names; point them at
-# the pip wheels' copies (explicit settings win).
+# The CPU matmul and the plugins dlopen the library an environment variable
+# names; point them at the pip wheels' copies (explicit settings win).
+_discovery.point_plugin_at("XRT_OPENBLAS_LIB", "scipy_openblas32", "lib/libscipy_openblas.so")
 _discovery.point_plugin_at("XRT_ONNXRUNTIME_LIB", "onnxruntime", "capi/libonnxruntime.so.1*")
 _discovery.point_plugin_at("XRT_OPENVINO_LIB", "openvino", "libs/libopenvino_c.so*")
 _discovery.point_plugin_at("XRT_CUBLASLT_LIB", "nvidia", "cu13/lib/libcublasLt.so.13*")
 
-from . import _blas  # noqa: F401,E402  (before _core: loads the BLAS the library links)
 from . import ops  # noqa: E402
 from ._core import (
     BackendInfo,

@@ -1,9 +1,9 @@
 """Folders a C or C++ program needs to build against the installed runtime.
 
 A wheel carries them inside the package (include/, lib/, lib/pkgconfig/,
-lib/cmake/xpuruntime/).
-An editable install has none there; it falls back to the build tree that
-_build_info records.
+lib/cmake/xpuruntime/). An editable install has none there: it runs the
+extension module from the build folder's python/, and the build folder
+mirrors those folders (nothing records the build folder's path).
 """
 
 import os
@@ -15,9 +15,10 @@ def _installed_or_built(folder):
     path = os.path.join(_PACKAGE_DIR, folder)
     if os.path.isdir(path):
         return path
-    from . import _build_info
+    from . import _core
 
-    return os.path.join(_build_info.build_root, folder)
+    build_root = os.path.dirname(os.path.dirname(os.path.abspath(_core.__file__)))
+    return os.path.join(build_root, folder)
 
 
 def get_include():

@@ -11,7 +11,8 @@ import pytest
 
 SHOW = ("import os, xpuruntime; "
         "print(os.environ.get('XRT_ONNXRUNTIME_LIB', '')); "
-        "print(os.environ.get('XRT_OPENVINO_LIB', ''))")
+        "print(os.environ.get('XRT_OPENVINO_LIB', '')); "
+        "print(os.environ.get('XRT_OPENBLAS_LIB', ''))")
 
 
 @pytest.fixture
@@ -32,7 +33,8 @@ def planted(tmp_path):
 
 def _environment():
     env = {k: v for k, v in os.environ.items()
-           if k not in ("XRT_ONNXRUNTIME_LIB", "XRT_OPENVINO_LIB", "XRT_CUBLASLT_LIB")}
+           if k not in ("XRT_ONNXRUNTIME_LIB", "XRT_OPENVINO_LIB", "XRT_CUBLASLT_LIB",
+                         "XRT_OPENBLAS_LIB")}
     return env
 
 

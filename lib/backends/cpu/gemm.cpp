@@ -3,23 +3,24 @@
 #include <algorithm>
 #include <climits>
 
-#include "blas.h"
+#include "openblas.h"
 
 namespace xrt::cpu {
 
 #if XRT_HAVE_BLAS
 namespace {
 
+// run_matmul has checked that OpenBLAS loaded before any product runs.
 void blas_call(int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
                int ldc) {
-  XRT_BLAS_NAME(cblas_sgemm)(kCblasRowMajor, kCblasNoTrans, kCblasNoTrans, m, n, k, 1.0f, a, lda,
-                             b, ldb, 0.0f, c, ldc);
+  openblas()->sgemm(kCblasRowMajor, kCblasNoTrans, kCblasNoTrans, m, n, k, 1.0f, a, lda, b, ldb,
+                    0.0f, c, ldc);
 }
 
 void blas_call(int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c,
                int ldc) {
-  XRT_BLAS_NAME(cblas_dgemm)(kCblasRowMajor, kCblasNoTrans, kCblasNoTrans, m, n, k, 1.0, a, lda,
-                             b, ldb, 0.0, c, ldc);
+  openblas()->dgemm(kCblasRowMajor, kCblasNoTrans, kCblasNoTrans, m, n, k, 1.0, a, lda, b, ldb,
+                    0.0, c, ldc);
 }
 
 // BLAS takes 32-bit sizes. Rows are split into chunks that fit; a column or

@@ -7,7 +7,7 @@
 namespace xrt::cpu {
 
 // C (m x n, row stride ldc) = A (m x k, row stride lda) * B (k x n, row
-// stride ldb). Uses BLAS when the build has it, else the blocked kernel.
+// stride ldb). Uses OpenBLAS when the build does, else the blocked kernel.
 // `parallel` lets the call fan out to the thread pool.
 void gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
           int64_t ldb, float* c, int64_t ldc, bool parallel);

@@ -7,6 +7,7 @@
 #include "gemm.h"
 #include "kernels.h"
 #include "kernel_util.h"
+#include "openblas.h"
 #include "thread_pool.h"
 
 namespace xrt::cpu {
@@ -106,6 +107,10 @@ void matmul(const xrt_kernel_context_t* ctx) {
 }  // namespace
 
 xrt_status_t run_matmul(const xrt_kernel_context_t* ctx) noexcept {
+#if XRT_HAVE_BLAS
+  const char* why = nullptr;
+  if (!openblas(&why)) return fail(ctx, XRT_ERROR_BACKEND, "cpu %s: %s", op_name(ctx), why);
+#endif
   return guarded(ctx, [&] {
     return dispatch_float(ctx, ctx->outputs[0].dtype, [&](auto tag) {
       matmul<typename decltype(tag)::type>(ctx);
