@@ -39,18 +39,19 @@ def decode(rng, dtype):
     table[:, :per_seq] = order[:b * per_seq].reshape(b, per_seq)
     for paged in (False, True):
         shape = (b * per_seq + 2, block_size, hk, d) if paged else (b, cap, hk, d)
-        k_cache, v_cache = (rng.standard_normal(shape).astype(dtype) for _ in range(2))
+        k_cache, v_cache = (xrt.asarray(rng.standard_normal(shape), dtype=dtype)
+                            for _ in range(2))
         k_new, v_new = (xrt.asarray(rng.standard_normal((b, new, hk, d)), dtype=dtype)
                         for _ in range(2))
         q = xrt.asarray(rng.standard_normal((b, new, h, d)), dtype=dtype)
         cpu_table = table if paged else None
         gpu_table = xrt.asarray(table).to(GPU) if paged else None
-        gk, gv = (xrt.asarray(x).to(GPU) for x in (k_cache, v_cache))
+        gk, gv = (x.to(GPU) for x in (k_cache, v_cache))
         grown = ops.kv_cache_append(gk, gv, k_new.to(GPU), v_new.to(GPU),
                                     xrt.asarray(lens).to(GPU), gpu_table)
         want_lens = ops.kv_cache_append(k_cache, v_cache, k_new, v_new, lens, cpu_table)
-        close(gk, xrt.asarray(k_cache), dtype, "kv_cache_append")
-        close(gv, xrt.asarray(v_cache), dtype, "kv_cache_append")
+        close(gk, k_cache, dtype, "kv_cache_append")
+        close(gv, v_cache, dtype, "kv_cache_append")
         close(ops.attention_decode(q.to(GPU), gk, gv, grown, gpu_table),
               ops.attention_decode(q, k_cache, v_cache, want_lens, cpu_table), dtype,
               f"attention_decode {'paged' if paged else 'contiguous'}")
