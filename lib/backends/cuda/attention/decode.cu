@@ -34,7 +34,9 @@ struct DecodeParams {
   const int32_t* seqlens;
   const int32_t* table;  // nullptr: contiguous cache
   int64_t max_blocks;
-  int cache_rows;  // block_size (paged) or capacity (contiguous)
+  int64_t num_blocks;  // paged: the cache's blocks
+  int64_t capacity;    // positions a sequence can have
+  int cache_rows;      // block_size (paged) or capacity (contiguous)
   int batch, lq, heads, heads_kv, group, row_tiles, splits;
   int causal, window;  // window -1: none
   float scale, scale_log2;
@@ -49,6 +51,16 @@ struct DecodeParams {
   }
   __device__ __forceinline__ int key_end(int qi, int len) const {
     return causal ? min(max(qi + len - lq + 1, 0), len) : len;
+  }
+  // The cache row of position pos (below capacity) of sequence b, or -1
+  // where the block table names no block of the cache. The kernels run
+  // before the host has checked the table (kv_cache_host.h), so they stay
+  // inside the cache on bad values too; the call then fails.
+  __device__ __forceinline__ int64_t cache_row(int b, int pos) const {
+    if (!table) return static_cast<int64_t>(b) * cache_rows + pos;
+    const int32_t block = table[static_cast<int64_t>(b) * max_blocks + pos / cache_rows];
+    if (block < 0 || block >= num_blocks) return -1;
+    return static_cast<int64_t>(block) * cache_rows + pos % cache_rows;
   }
   // Offset of row r's q or output row (in rows of D) and of its lse:
   // (b, qi, kvh * group + r % group).
@@ -88,13 +100,11 @@ __device__ __forceinline__ void load_tile(T* dst, const T* cache, const DecodePa
     const int c = tid + i * kThreads;
     const int row = c / kChunks, col = (c % kChunks) * 8;
     const int pos = j0 + row;
-    // Only positions below the sequence's checked length are addressed.
-    const bool valid = pos < hi;
-    const T* from = cache;
-    if (valid) {
-      const int64_t r = cache_row(p.table, p.max_blocks, p.cache_rows, b, pos);
-      from = cache + (r * p.heads_kv + kvh) * D + col;
-    }
+    // Only positions below the sequence's length (clamped to the capacity)
+    // in blocks of the cache are read; others are zero.
+    const int64_t r = pos < hi ? p.cache_row(b, pos) : -1;
+    const bool valid = r >= 0;
+    const T* from = valid ? cache + (r * p.heads_kv + kvh) * D + col : cache;
     cp_async16(smem_u32(dst + row * Dec<D>::kStride + col), from, valid);
   }
 }
@@ -118,7 +128,8 @@ __global__ void __launch_bounds__(kThreads)
   const int kvh = blockIdx.y / p.row_tiles, r0 = blockIdx.y % p.row_tiles * kRows;
   const int b = blockIdx.z;
   const int rows = p.lq * p.group;
-  const int len = p.seqlens[b];
+  const int len = static_cast<int>(
+      min(max(static_cast<long long>(p.seqlens[b]), 0LL), static_cast<long long>(p.capacity)));
   const T* q = static_cast<const T*>(p.q);
   const T* kc = static_cast<const T*>(p.k);
   const T* vc = static_cast<const T*>(p.v);
@@ -485,8 +496,12 @@ xrt_status_t run_attention_decode(const xrt_kernel_context_t* ctx) {
   const xrt_kernel_tensor_t& q = ctx->inputs[0];
   const cudaStream_t stream = stream_of(ctx);
   attn::KvCache cache = attn::kv_cache_of(ctx, 1, 3);
-  status = attn::read_and_check(ctx, cache, q.shape[0], 0, stream);
-  if (status != XRT_OK || numel(q) == 0) return status;
+  // The lengths and table are checked while the kernels run (see
+  // DecodeParams::cache_row); a refused call's output is not returned.
+  attn::CacheReadback readback;
+  status = readback.start(ctx, cache, q.shape[0], stream);
+  if (status != XRT_OK) return status;
+  if (numel(q) == 0) return readback.finish(ctx, cache, 0);
   attn::DecodeParams p{};
   p.q = q.data;
   p.k = ctx->inputs[1].data;
@@ -495,6 +510,8 @@ xrt_status_t run_attention_decode(const xrt_kernel_context_t* ctx) {
   p.seqlens = cache.seqlens;
   p.table = cache.table;
   p.max_blocks = cache.max_blocks;
+  p.num_blocks = ctx->inputs[1].shape[0];
+  p.capacity = cache.table ? cache.max_blocks * cache.rows() : cache.rows();
   p.cache_rows = static_cast<int>(cache.rows());
   p.batch = static_cast<int>(q.shape[0]);
   p.lq = static_cast<int>(q.shape[1]);
@@ -507,9 +524,12 @@ xrt_status_t run_attention_decode(const xrt_kernel_context_t* ctx) {
   const int d = static_cast<int>(q.shape[3]);
   p.scale = static_cast<float>(attr_float(ctx, "scale", 1.0 / std::sqrt(double(d))));
   p.scale_log2 = p.scale * attn::kLog2e;
-  return q.dtype == XRT_FLOAT16
-             ? attn::launch_dtype<__half>(ctx, p, d, cache.max_len, stream)
-             : attn::launch_dtype<__nv_bfloat16>(ctx, p, d, cache.max_len, stream);
+  // Splits are sized for full sequences: the lengths are not on the host yet.
+  status = q.dtype == XRT_FLOAT16 ? attn::launch_dtype<__half>(ctx, p, d, p.capacity, stream)
+                                  : attn::launch_dtype<__nv_bfloat16>(ctx, p, d, p.capacity,
+                                                                      stream);
+  const xrt_status_t checked = readback.finish(ctx, cache, 0);
+  return status != XRT_OK ? status : checked;
 }
 
 }  // namespace xrt::cuda

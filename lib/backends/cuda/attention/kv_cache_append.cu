@@ -74,7 +74,10 @@ xrt_status_t run_kv_cache_append(const xrt_kernel_context_t* ctx) {
   }
   const cudaStream_t stream = stream_of(ctx);
   attn::KvCache cache = attn::kv_cache_of(ctx, 0, 4);
-  const xrt_status_t status = attn::read_and_check(ctx, cache, batch, new_len, stream);
+  // Checked before anything is written: a refused call leaves the caches as they were.
+  attn::CacheReadback readback;
+  xrt_status_t status = readback.start(ctx, cache, batch, stream);
+  if (status == XRT_OK) status = readback.finish(ctx, cache, new_len);
   if (status != XRT_OK || batch == 0) return status;
   if (cache.max_len + new_len > INT32_MAX) {
     return fail(ctx, XRT_ERROR_UNSUPPORTED, "cuda %s: a length of %lld + %lld rows does not fit "
