@@ -245,9 +245,9 @@ def test_torch_ops_on_cuda_tensors():
     lens = torch.tensor([50, 120], dtype=torch.int32, device=DEVICE)
     grown = torch.ops.xpuruntime.kv_cache_append(k_cache, v_cache, k_new, v_new, lens)
     assert grown.tolist() == [51, 121]
-    for s in range(b):
-        assert torch.equal(k_cache[s, lens[s]], k_new[s, 0])
-        assert torch.equal(v_cache[s, lens[s]], v_new[s, 0])
+    for s, n in enumerate(lens.tolist()):
+        assert torch.equal(k_cache[s, n], k_new[s, 0])
+        assert torch.equal(v_cache[s, n], v_new[s, 0])
     q = torch.randn(b, 1, h, d, device=DEVICE, dtype=dt)
     out = torch.ops.xpuruntime.attention_decode(q, k_cache, v_cache, grown, None, None)
     for s in range(b):
