@@ -30,6 +30,35 @@ def close(got, expected, dtype, what):
         raise AssertionError(f"{what} {dtype} {expected.shape}: max relative error {error}")
 
 
+def decode(rng, dtype):
+    """kv_cache_append, then attention_decode on contiguous and paged caches
+    (blocks shuffled, -1 padding), long enough for the key axis to be split."""
+    lens = np.array([1100, 0, 70], np.int32)
+    b, cap, hk, h, d, new = 3, 1152, 2, 8, 64, 3
+    block_size, per_seq = 64, 1152 // 64
+    order = rng.permutation(b * per_seq + 2).astype(np.int32)
+    table = np.full((b, per_seq + 1), -1, np.int32)
+    table[:, :per_seq] = order[:b * per_seq].reshape(b, per_seq)
+    for paged in (False, True):
+        shape = (b * per_seq + 2, block_size, hk, d) if paged else (b, cap, hk, d)
+        k_cache, v_cache = (xrt.asarray(rng.standard_normal(shape), dtype=dtype)
+                            for _ in range(2))
+        k_new, v_new = (xrt.asarray(rng.standard_normal((b, new, hk, d)), dtype=dtype)
+                        for _ in range(2))
+        q = xrt.asarray(rng.standard_normal((b, new, h, d)), dtype=dtype)
+        cpu_table = table if paged else None
+        gpu_table = xrt.asarray(table).to(GPU) if paged else None
+        gk, gv = (x.to(GPU) for x in (k_cache, v_cache))
+        grown = ops.kv_cache_append(gk, gv, k_new.to(GPU), v_new.to(GPU),
+                                    xrt.asarray(lens).to(GPU), gpu_table)
+        want_lens = ops.kv_cache_append(k_cache, v_cache, k_new, v_new, lens, cpu_table)
+        close(gk, k_cache, dtype, "kv_cache_append")
+        close(gv, v_cache, dtype, "kv_cache_append")
+        close(ops.attention_decode(q.to(GPU), gk, gv, grown, gpu_table),
+              ops.attention_decode(q, k_cache, v_cache, want_lens, cpu_table), dtype,
+              f"attention_decode {'paged' if paged else 'contiguous'}")
+
+
 def main(ours_only):
     rng = np.random.default_rng()
     for dtype in TOLERANCE:
@@ -76,6 +105,7 @@ def main(ours_only):
                 for got, want in zip(ops.attention_backward(dg, dq, dk, dv, causal, impl=impl),
                                      ops.attention_backward(g, q, k, v, causal)):
                     close(got, want, dtype, f"attention_backward {impl}")
+        decode(rng, dtype)
     xrt.synchronize(GPU)
     print("sanitizer workload: every kernel ran and matched the CPU")
     return 0

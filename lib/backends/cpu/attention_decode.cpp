@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "attention_head.h"
+#include "backends/common/kv_cache_check.h"
 #include "kernels.h"
 #include "kernel_util.h"
 
@@ -24,7 +25,6 @@ struct Cache {
   int64_t max_blocks;
 
   int64_t block_size() const { return k.shape[1]; }
-  int64_t capacity() const { return table ? max_blocks * block_size() : k.shape[1]; }
   // The cache row (over axes 0 and 1) holding position pos of sequence b.
   int64_t row(int64_t b, int64_t pos) const {
     if (!table) return b * k.shape[1] + pos;
@@ -39,33 +39,10 @@ Cache cache_of(const xrt_kernel_context_t* ctx, size_t cache, size_t lens) {
           static_cast<const int32_t*>(t.data), t.data ? t.shape[1] : 0};
 }
 
-// Positions [0, seqlens[b] + extra) of every sequence fit the cache, and
-// the blocks holding them exist.
 xrt_status_t check_cache(const xrt_kernel_context_t* ctx, const Cache& c, int64_t batch,
                          int64_t extra) {
-  for (int64_t b = 0; b < batch; ++b) {
-    const int64_t len = c.seqlens[b];
-    if (len < 0 || len + extra > c.capacity()) {
-      return fail(ctx, XRT_ERROR_INVALID_ARGUMENT,
-                  "cache_seqlens[%lld] is %lld%s, expected 0 to %lld (the cache's capacity%s)",
-                  static_cast<long long>(b), static_cast<long long>(len),
-                  extra ? " before the new rows" : "",
-                  static_cast<long long>(c.capacity() - extra),
-                  extra ? " less the new rows" : "");
-    }
-    if (!c.table) continue;
-    const int64_t blocks = (len + extra + c.block_size() - 1) / c.block_size();
-    for (int64_t i = 0; i < blocks; ++i) {
-      const int32_t block = c.table[b * c.max_blocks + i];
-      if (block < 0 || block >= c.k.shape[0]) {
-        return fail(ctx, XRT_ERROR_INVALID_ARGUMENT,
-                    "block_table[%lld][%lld] is %d, outside the cache's %lld blocks",
-                    static_cast<long long>(b), static_cast<long long>(i), block,
-                    static_cast<long long>(c.k.shape[0]));
-      }
-    }
-  }
-  return XRT_OK;
+  const kernel::KvCacheShape shape{c.k.shape[0], c.k.shape[1], c.table, c.max_blocks};
+  return kernel::check_kv_cache(ctx, shape, c.seqlens, batch, extra);
 }
 
 template <class T>

@@ -22,6 +22,9 @@ xrt_status_t run_attention_backward(const xrt_kernel_context_t* ctx);
 // The sm_90a backward (hopper_backward.cu), likewise.
 int32_t attention_sm90_backward_supports(const xrt_kernel_context_t* ctx);
 xrt_status_t run_attention_sm90_backward(const xrt_kernel_context_t* ctx);
+// Decoding from a contiguous or paged KV cache (decode.cu, kv_cache_append.cu).
+xrt_status_t run_attention_decode(const xrt_kernel_context_t* ctx);
+xrt_status_t run_kv_cache_append(const xrt_kernel_context_t* ctx);
 
 namespace attn {
 
