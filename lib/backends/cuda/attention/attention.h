@@ -1,6 +1,7 @@
 // Flash attention on NVIDIA GPUs (sm_80 and newer): f16 and bf16, head_dim
-// 64 or 128 for q, k and v alike; the sm_80 forward also reads k and v with
-// fewer heads than q (grouped-query attention).
+// 64 or 128 for q, k and v alike. The sm_80 kernels also take k and v with
+// fewer heads than q (grouped-query attention) and every mask of the
+// attention ops (Masks below).
 #ifndef XRT_CUDA_ATTENTION_ATTENTION_H_
 #define XRT_CUDA_ATTENTION_ATTENTION_H_
 
@@ -27,6 +28,27 @@ namespace attn {
 
 constexpr float kLog2e = 1.4426950408889634f;
 
+// attn_mask's element types as the kernels read them.
+enum MaskDtype : int { kNoMask = 0, kMaskBool = 1, kMaskFloat32 = 2, kMaskHalves = 3 };
+
+// The masks of one call beyond plain causal attention, passed to the sm_80
+// kernels by value. Query i of batch entry b sees key j when
+//   j < valid(b), and with causal j <= i + offset(b), and with a window
+//   j >= i + offset(b) - window,
+// where valid(b) = key_lengths[b] (clamped to [0, lk]) or lk, and offset(b)
+// = valid(b) - lq when bottom_right, else 0 (the CPU kernels' rule); an
+// attn_mask then hides (bool false) or adds to what is seen.
+// masks_of() fills it from a call; heads must be set even without masks.
+struct Masks {
+  const int32_t* key_lengths;  // (B,) on the device, or nullptr
+  const void* attn_mask;       // broadcast to (B, H, Lq, Lk), or nullptr
+  int mask_dtype;              // MaskDtype; kMaskHalves: the dtype of q
+  int64_t mask_strides[4];     // in elements, 0 on broadcast axes
+  int heads;                   // q heads per batch entry
+  int window;                  // -1: unlimited
+  int bottom_right;
+};
+
 // One forward pass over contiguous (bh, lq, d) q, (bh, lk, d) k and v.
 struct ForwardArgs {
   const void* q;
@@ -41,13 +63,15 @@ struct ForwardArgs {
   float scale;
   bool causal;
   xrt_dtype_t dtype;
+  Masks masks;
 };
 
 // XRT_OK when q, k, v (inputs[first..first+2]) fit these kernels and the
 // current device can run them; otherwise the message is in ctx->error.
-// grouped_heads: the kernel reads k and v with fewer heads than q.
+// handled: the MaskFeature bits (mask_support.h) the calling kernel runs;
+// true means kGroupedHeads.
 xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first,
-                             bool grouped_heads = false);
+                             unsigned handled = 0);
 
 // bytes rounded up to whole 256-byte blocks, so that buffers carved out of
 // one scratch allocation one after another stay aligned.
@@ -56,6 +80,9 @@ inline size_t scratch_bytes(size_t bytes) { return (bytes + 255) / 256 * 256; }
 // Lets kernel use bytes of dynamic shared memory, or says that the current
 // device has too little.
 xrt_status_t allow_smem(const xrt_kernel_context_t* ctx, const void* kernel, size_t bytes);
+
+// The masks of a dense call whose q is inputs[first] (0 forward, 1 backward).
+Masks masks_of(const xrt_kernel_context_t* ctx, size_t first);
 
 // The forward pass that ctx (attention or attention_lse) asks for.
 ForwardArgs forward_args(const xrt_kernel_context_t* ctx);

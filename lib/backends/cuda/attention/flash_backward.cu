@@ -1,8 +1,10 @@
 // "attention_backward", FlashAttention-2 style:
 //  1. the forward kernel recomputes O and the row log-sum-exp (scratch);
 //  2. delta_i = rowsum(dO_i * O_i) in fp32;
-//  3. one block of 8 warps per (batch*head, 64 keys) walks the query tiles
-//     (64 rows, cp.async double-buffered) and, with fp32 accumulators,
+//  3. one block of 8 warps per (batch*kv head, 64 keys) walks the query
+//     tiles (64 rows, cp.async double-buffered) of every q head reading that
+//     kv head (grouped-query attention: dK and dV are sums over the group,
+//     kept in registers, no atomics) and, with fp32 accumulators,
 //       P^T = exp2(K Q^T * scale*log2e - lse*log2e)   dP^T = V dO^T
 //       dS^T = P^T * (dP^T - delta)                    dV += P^T dO
 //       dK += dS^T Q                                   dQ += dS K (fp32 atomics)
@@ -10,9 +12,16 @@
 //     as A operands (and dS, via ldmatrix.trans, for dQ);
 //  4. dQ is scaled and converted to the dtype.
 // dK and dV stay in registers until the block ends; dK is scaled there.
+//
+// Masks (key_rule.h): a block walks only the query tiles that see some of
+// its keys and applies the index rule and attn_mask on the tiles that need
+// them; keys no query sees get zero gradients, and so do queries that see
+// no key (their lse is -inf: P = 0).
 #include <cmath>
 
 #include "attention/attention.h"
+#include "attention/key_rule.h"
+#include "attention/mask_support.h"
 #include "attention/mma.h"
 #include "kernels/kernel_util.h"
 #include "kernels/launch_check.h"
@@ -57,7 +66,7 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
                    const T* __restrict__ dout, const float* __restrict__ lse,
                    const float* __restrict__ delta, float* __restrict__ dq_acc,
                    T* __restrict__ dk, T* __restrict__ dv, int lq, int lk, float scale,
-                   float scale_log2, int causal) {
+                   float scale_log2, int causal, int group, Masks masks) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using C = Bwd<D>;
   constexpr int kBr = C::kBr, kBc = C::kBc, kStride = C::kStride, kPStride = C::kPStride;
@@ -75,21 +84,34 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
 
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int g = lane >> 2, t = lane & 3;
-  const int64_t bh = blockIdx.x;
+  // kv head bkv = b * Hkv + g is read by q heads bkv * group + r, r < group.
+  const int64_t bkv = blockIdx.x;
   const int k0 = blockIdx.y * kBc;
-  const T* qh = q + bh * lq * D;
-  const T* doh = dout + bh * lq * D;
-  const float* lseh = lse + bh * lq;
-  const float* deltah = delta + bh * lq;
-  float* dqh = dq_acc + bh * lq * D;
-  // Under the causal mask queries before k0 see none of these keys.
-  const int i_begin = causal ? k0 / kBr * kBr : 0;
-  const int steps = i_begin < lq ? (lq - i_begin + kBr - 1) / kBr : 0;
+  const int batch = static_cast<int>(bkv * group / masks.heads);
+  const KeyRule rule = key_rule(masks, batch, lq, lk, causal != 0);
+  // The queries that see some of keys [k0, k0 + kBc): from the first whose
+  // causal end passes k0 to the last whose window begins by the block's last key.
+  const int k_last = min(k0 + kBc, rule.valid) - 1;
+  const int i_begin = causal ? max(k0 - rule.offset, 0) / kBr * kBr : 0;
+  const int i_end = k_last < k0 ? 0
+                    : rule.window < 0 ? lq
+                                      : min(lq, k_last - rule.offset + rule.window + 1);
+  const int steps = i_end > i_begin ? (i_end - i_begin + kBr - 1) / kBr : 0;
+  // Step `it` is query tile it % steps of q head bkv * group + it / steps.
+  const int total = steps * group;
+  const auto head_of = [&](int it) { return bkv * group + it / steps; };
+  const auto tile_of = [&](int it) { return i_begin + it % steps * kBr; };
+  const auto load_step = [&](int it, int buf) {
+    const int64_t bh = head_of(it);
+    load_query_tile<T, D>(sq + buf * C::kQElems, sdo + buf * C::kQElems, slse + buf * kBr,
+                          sdelta + buf * kBr, q + bh * lq * D, dout + bh * lq * D, lse + bh * lq,
+                          delta + bh * lq, tile_of(it), lq, tid);
+  };
 
-  if (steps > 0) {
-    load_rows<T, D, kBc, kStride, kThreads>(sk, k + bh * lk * D, k0, lk, tid);
-    load_rows<T, D, kBc, kStride, kThreads>(sv, v + bh * lk * D, k0, lk, tid);
-    load_query_tile<T, D>(sq, sdo, slse, sdelta, qh, doh, lseh, deltah, i_begin, lq, tid);
+  if (total > 0) {
+    load_rows<T, D, kBc, kStride, kThreads>(sk, k + bkv * lk * D, k0, lk, tid);
+    load_rows<T, D, kBc, kStride, kThreads>(sv, v + bkv * lk * D, k0, lk, tid);
+    load_step(0, 0);
     cp_async_commit();
   }
 
@@ -104,16 +126,16 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
 #pragma unroll
     for (int e = 0; e < 4; ++e) dk_acc[n][e] = dv_acc[n][e] = 0.0f;
 
-  for (int it = 0; it < steps; ++it) {
+  for (int it = 0; it < total; ++it) {
     const int buf = it & 1;
-    const int i0 = i_begin + it * kBr;
+    const int64_t bh = head_of(it);
+    const int i0 = tile_of(it);
+    float* dqh = dq_acc + bh * lq * D;
+    const MaskReader<T> mask =
+        mask_reader<T>(masks, batch, static_cast<int>(bh % masks.heads));
     cp_async_wait<0>();  // this step's tile, issued one step ago
     __syncthreads();
-    if (it + 1 < steps) {
-      load_query_tile<T, D>(sq + (buf ^ 1) * C::kQElems, sdo + (buf ^ 1) * C::kQElems,
-                            slse + (buf ^ 1) * kBr, sdelta + (buf ^ 1) * kBr, qh, doh, lseh,
-                            deltah, i0 + kBr, lq, tid);
-    }
+    if (it + 1 < total) load_step(it + 1, buf ^ 1);
     cp_async_commit();
     const T* sqb = sq + buf * C::kQElems;
     const T* sdob = sdo + buf * C::kQElems;
@@ -149,22 +171,33 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
     }
 
     // Rows of st are keys k0 + kg + g (+8), columns queries i0 + qh32 + 8n + 2t (+1).
-    const bool need_mask = k0 + kBc > lk || i0 + kBr > lq || (causal && k0 + kBc - 1 > i0);
+    // Whole when every key lies before the first query's end and at or
+    // after the last query's begin.
+    const bool need_mask = mask.base || i0 + kBr > lq || k0 + kBc > rule.end(i0) ||
+                           k0 < rule.begin(i0 + kBr - 1);
 #pragma unroll
     for (int n = 0; n < 4; ++n) {
 #pragma unroll
       for (int c = 0; c < 2; ++c) {
         const int col = qh32 + n * 8 + 2 * t + c;
-        const float lse2 = slseb[col] * kLog2e;
+        // lse -inf: the query sees nothing, P = 0.
+        const float lse2 = slseb[col] == -INFINITY ? INFINITY : slseb[col] * kLog2e;
         const float dlt = sdeltab[col];
 #pragma unroll
         for (int r = 0; r < 2; ++r) {
           const int e = 2 * r + c;
-          float p = exp2f(fmaf(st[n][e], scale_log2, -lse2));
+          float p;
           if (need_mask) {
             const int key = k0 + kg + g + 8 * r;
             const int query = i0 + col;
-            if (key >= lk || query >= lq || (causal && key > query)) p = 0.0f;
+            if (query >= lq || rule.hidden(query, key)) {
+              p = 0.0f;
+            } else {
+              const float add = mask.base ? mask.add(query, key) * kLog2e : 0.0f;
+              p = exp2f(fmaf(st[n][e], scale_log2, add - lse2));
+            }
+          } else {
+            p = exp2f(fmaf(st[n][e], scale_log2, -lse2));
           }
           st[n][e] = p;
           dpt[n][e] = p * (dpt[n][e] - dlt);
@@ -247,7 +280,7 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
   for (int r = 0; r < 2; ++r) {
     const int key = k0 + kg + g + 8 * r;
     if (key >= lk) continue;
-    const int64_t off = (bh * lk + key) * D + dh + 2 * t;
+    const int64_t off = (bkv * lk + key) * D + dh + 2 * t;
 #pragma unroll
     for (int n = 0; n < kHalfTiles; ++n) {
       *reinterpret_cast<uint32_t*>(dk + off + n * 8) =
@@ -332,12 +365,12 @@ xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, co
     auto kernel = flash_backward<T, D>;
     status = allow_smem(ctx, reinterpret_cast<const void*>(kernel), C::kSmemBytes);
     if (status == XRT_OK) {
-      const dim3 grid(static_cast<unsigned>(fa.bh),
+      const dim3 grid(static_cast<unsigned>(fa.bh / fa.group),
                       static_cast<unsigned>((fa.lk + C::kBc - 1) / C::kBc));
       kernel<<<grid, C::kThreads, C::kSmemBytes, stream>>>(
           static_cast<const T*>(fa.q), static_cast<const T*>(fa.k), static_cast<const T*>(fa.v),
           dout, lse, delta, dq_acc, dk, dv, static_cast<int>(fa.lq), static_cast<int>(fa.lk),
-          fa.scale, fa.scale * kLog2e, fa.causal ? 1 : 0);
+          fa.scale, fa.scale * kLog2e, fa.causal ? 1 : 0, static_cast<int>(fa.group), fa.masks);
       status = check_launch(ctx);
     }
   }
@@ -372,18 +405,19 @@ ForwardArgs backward_args(const xrt_kernel_context_t* ctx) {
   fa.k = ctx->inputs[2].data;
   fa.v = ctx->inputs[3].data;
   fa.bh = q.shape[0] * q.shape[1];
-  fa.group = 1;  // the backward kernels take equal heads only
+  fa.group = q.shape[1] / ctx->inputs[2].shape[1];
   fa.lq = q.shape[2];
   fa.lk = ctx->inputs[2].shape[2];
   fa.d = static_cast<int>(q.shape[3]);
   fa.scale = static_cast<float>(attr_float(ctx, "scale", 1.0 / std::sqrt(double(fa.d))));
   fa.causal = attr_int(ctx, "causal", 0) != 0;
   fa.dtype = q.dtype;
+  fa.masks = masks_of(ctx, 1);
   return fa;
 }
 
 xrt_status_t zero_key_grads(const xrt_kernel_context_t* ctx, const ForwardArgs& fa) {
-  const size_t bytes = static_cast<size_t>(fa.bh * fa.lk * fa.d) * 2;
+  const size_t bytes = static_cast<size_t>(fa.bh / fa.group * fa.lk * fa.d) * 2;
   cudaStream_t stream = stream_of(ctx);
   if (cudaMemsetAsync(ctx->outputs[1].data, 0, bytes, stream) != cudaSuccess ||
       cudaMemsetAsync(ctx->outputs[2].data, 0, bytes, stream) != cudaSuccess) {
@@ -397,7 +431,7 @@ xrt_status_t zero_key_grads(const xrt_kernel_context_t* ctx, const ForwardArgs& 
 namespace xrt::cuda {
 
 xrt_status_t run_attention_backward(const xrt_kernel_context_t* ctx) {
-  const xrt_status_t status = attn::check_supported(ctx, 1);
+  const xrt_status_t status = attn::check_supported(ctx, 1, attn::kSm80Features);
   if (status != XRT_OK) return status;
   const attn::ForwardArgs fa = attn::backward_args(ctx);
   if (fa.bh == 0) return XRT_OK;
