@@ -1,9 +1,9 @@
 """Grouped-query attention and the mask keywords on cuda:0: the sm80 flash
-forward and cuDNN (forward and backward) read k and v with fewer heads than
+kernels and cuDNN (forward and backward) read k and v with fewer heads than
 q, checked against the float64 closed form and torch's SDPA in the same
-dtype; what the GPU kernels do not run yet (masks, key_lengths, windows,
-bottom-right alignment, our backward with grouped heads) is refused by
-name, never answered with plain attention."""
+dtype; what cuDNN does not run yet (masks, key_lengths, windows,
+bottom-right alignment) is refused by name, never answered with plain
+attention. Our sm80 kernels' masks: test_cuda_attention_masks.py."""
 
 import numpy as np
 import pytest
@@ -76,13 +76,7 @@ def test_grouped_backward_cudnn(rng, dtype, h, hk, lq, lk, causal):
         check_norm(ours, torch_grad, dtype, GRAD_TOLERANCE)
 
 
-def test_our_backward_refuses_grouped_heads(rng):
-    (q, k, v), _ = _operands(rng, 1, 4, 2, 64, 64, 64, "bfloat16")
-    with pytest.raises(xrt.Unsupported, match="grouped-query attention"):
-        ops.attention_backward(q, q, k, v, impl="xrt")
-
-
-@pytest.mark.parametrize("impl", [None, "xrt", "xrt_sm80", CUDNN])
+@pytest.mark.parametrize("impl", [CUDNN])
 def test_masks_the_gpu_cannot_run_are_refused_by_name(rng, impl):
     (q, k, v), _ = _operands(rng, 2, 4, 4, 64, 96, 64, "bfloat16")
     cases = [
