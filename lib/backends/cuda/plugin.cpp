@@ -61,6 +61,12 @@ const xrt_kernel_def_t kKernels[] = {
     XRT_CUDA_KERNEL("attention_lse", "cuda.flash_attention_lse", kHalves, run_attention),
     XRT_CUDA_KERNEL("attention_backward", "cuda.flash_attention_backward", kHalves,
                     run_attention_backward),
+    XRT_CUDA_KERNEL("attention_varlen", "cuda.flash_attention_varlen", kHalves,
+                    run_attention_varlen),
+    XRT_CUDA_KERNEL("attention_varlen_lse", "cuda.flash_attention_varlen_lse", kHalves,
+                    run_attention_varlen),
+    XRT_CUDA_KERNEL("attention_varlen_backward", "cuda.flash_attention_varlen_backward", kHalves,
+                    run_attention_varlen_backward),
     // The Hopper kernels ahead of the sm_80 ones; supports() declines other GPUs.
     XRT_CUDA_KERNEL_AT("attention", "cuda.flash_attention_sm90", kHalves, 55,
                        attention_sm90_supports, run_attention_sm90, 0u),

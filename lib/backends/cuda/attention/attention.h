@@ -20,6 +20,9 @@ xrt_status_t run_attention(const xrt_kernel_context_t* ctx);
 int32_t attention_sm90_supports(const xrt_kernel_context_t* ctx);
 xrt_status_t run_attention_sm90(const xrt_kernel_context_t* ctx);
 xrt_status_t run_attention_backward(const xrt_kernel_context_t* ctx);
+// attention_varlen(_lse) and attention_varlen_backward on the sm_80 kernels.
+xrt_status_t run_attention_varlen(const xrt_kernel_context_t* ctx);
+xrt_status_t run_attention_varlen_backward(const xrt_kernel_context_t* ctx);
 // The sm_90a backward (hopper_backward.cu), likewise.
 int32_t attention_sm90_backward_supports(const xrt_kernel_context_t* ctx);
 xrt_status_t run_attention_sm90_backward(const xrt_kernel_context_t* ctx);
@@ -49,7 +52,18 @@ struct Masks {
   int bottom_right;
 };
 
-// One forward pass over contiguous (bh, lq, d) q, (bh, lk, d) k and v.
+// Packed sequences (attention_varlen): sequence b's queries are rows
+// cu_q[b] .. cu_q[b + 1] of q (total_q, H, d), its keys the same rows of
+// cu_k in k and v (total_k, Hkv, d); lse and delta are (H, total_q).
+// cu_q nullptr: the dense layout.
+struct Packing {
+  const int32_t* cu_q;  // (B + 1,) on the device
+  const int32_t* cu_k;
+  int64_t total_q, total_k;
+};
+
+// One forward pass over contiguous (bh, lq, d) q, (bh / group, lk, d) k and
+// v, or packed sequences (bh = B * H, lq and lk their longest lengths).
 struct ForwardArgs {
   const void* q;
   const void* k;
@@ -64,6 +78,13 @@ struct ForwardArgs {
   bool causal;
   xrt_dtype_t dtype;
   Masks masks;
+  Packing packing;
+
+  // Rows of q (and of the output, dO, dq), of k (v, dk, dv).
+  int64_t q_rows() const { return packing.cu_q ? packing.total_q * masks.heads : bh * lq; }
+  int64_t kv_rows() const {
+    return packing.cu_q ? packing.total_k * (masks.heads / group) : bh / group * lk;
+  }
 };
 
 // XRT_OK when q, k, v (inputs[first..first+2]) fit these kernels and the
@@ -72,6 +93,12 @@ struct ForwardArgs {
 // true means kGroupedHeads.
 xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first,
                              unsigned handled = 0);
+
+// The part of check_supported that does not depend on the layout: dtype,
+// head dims, sizes (bh heads of lq queries and lk keys at most), the first
+// `aligned` inputs on 16-byte boundaries, the device.
+xrt_status_t check_fit(const xrt_kernel_context_t* ctx, xrt_dtype_t dtype, int64_t d, int64_t dv,
+                       int64_t bh, int64_t lq, int64_t lk, size_t aligned);
 
 // bytes rounded up to whole 256-byte blocks, so that buffers carved out of
 // one scratch allocation one after another stay aligned.
@@ -83,12 +110,20 @@ xrt_status_t allow_smem(const xrt_kernel_context_t* ctx, const void* kernel, siz
 
 // The masks of a dense call whose q is inputs[first] (0 forward, 1 backward).
 Masks masks_of(const xrt_kernel_context_t* ctx, size_t first);
+// Only the attributes' part (window_left, causal_align), for heads q heads
+// of at most lq queries and lk keys.
+Masks index_masks(const xrt_kernel_context_t* ctx, int64_t heads, int64_t lq, int64_t lk);
 
 // The forward pass that ctx (attention or attention_lse) asks for.
 ForwardArgs forward_args(const xrt_kernel_context_t* ctx);
 
 // The shapes and attributes of an attention_backward call (q is inputs[1]).
 ForwardArgs backward_args(const xrt_kernel_context_t* ctx);
+
+// The sm_80 backward of fa (dO inputs[0], dq, dk, dv outputs[0..2]); the
+// forward's output and lse at inputs[out_index], [out_index + 1] when given.
+xrt_status_t launch_backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa,
+                             size_t out_index);
 
 // dk and dv of a call without queries: empty sums, zero.
 xrt_status_t zero_key_grads(const xrt_kernel_context_t* ctx, const ForwardArgs& args);

@@ -20,6 +20,7 @@
 #include <cmath>
 
 #include "attention/attention.h"
+#include "attention/head_span.h"
 #include "attention/key_rule.h"
 #include "attention/mask_support.h"
 #include "attention/mma.h"
@@ -45,14 +46,16 @@ struct Bwd {
   static constexpr size_t kSmemBytes = kHalfBytes + 4 * kBr * 4;
 };
 
-// The query tile i0 of one (batch, head): Q and dO rows, lse and delta.
+// The query tile i0 of one (batch, head): Q and dO rows (stride elements
+// apart), lse and delta.
 template <class T, int D>
 __device__ __forceinline__ void load_query_tile(T* sq, T* sdo, float* slse, float* sdelta,
                                                 const T* qh, const T* doh, const float* lseh,
-                                                const float* deltah, int i0, int lq, int tid) {
+                                                const float* deltah, int i0, int lq,
+                                                int64_t stride, int tid) {
   using C = Bwd<D>;
-  load_rows<T, D, C::kBr, C::kStride, C::kThreads>(sq, qh, i0, lq, tid);
-  load_rows<T, D, C::kBr, C::kStride, C::kThreads>(sdo, doh, i0, lq, tid);
+  load_rows<T, D, C::kBr, C::kStride, C::kThreads>(sq, qh, i0, lq, tid, stride);
+  load_rows<T, D, C::kBr, C::kStride, C::kThreads>(sdo, doh, i0, lq, tid, stride);
   if (tid < C::kBr) {
     const bool valid = i0 + tid < lq;
     cp_async4(smem_u32(slse + tid), valid ? lseh + i0 + tid : lseh, valid);
@@ -65,8 +68,9 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
     flash_backward(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v,
                    const T* __restrict__ dout, const float* __restrict__ lse,
                    const float* __restrict__ delta, float* __restrict__ dq_acc,
-                   T* __restrict__ dk, T* __restrict__ dv, int lq, int lk, float scale,
-                   float scale_log2, int causal, int group, Masks masks) {
+                   T* __restrict__ dk, T* __restrict__ dv, int max_lq, int max_lk,
+                   float scale, float scale_log2, int causal, int group, Masks masks,
+                   Packing packing) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using C = Bwd<D>;
   constexpr int kBr = C::kBr, kBc = C::kBc, kStride = C::kStride, kPStride = C::kPStride;
@@ -87,6 +91,10 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
   // kv head bkv = b * Hkv + g is read by q heads bkv * group + r, r < group.
   const int64_t bkv = blockIdx.x;
   const int k0 = blockIdx.y * kBc;
+  // The group's first q head; the others follow span.next_q elements apart.
+  const HeadSpan span = head_span<D>(packing, bkv * group, masks.heads, group, max_lq, max_lk);
+  const int lq = span.lq, lk = span.lk;
+  if (k0 >= lk) return;  // a packed sequence shorter than the longest
   const int batch = static_cast<int>(bkv * group / masks.heads);
   const KeyRule rule = key_rule(masks, batch, lq, lk, causal != 0);
   // The queries that see some of keys [k0, k0 + kBc): from the first whose
@@ -99,18 +107,19 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
   const int steps = i_end > i_begin ? (i_end - i_begin + kBr - 1) / kBr : 0;
   // Step `it` is query tile it % steps of q head bkv * group + it / steps.
   const int total = steps * group;
-  const auto head_of = [&](int it) { return bkv * group + it / steps; };
+  const auto head_of = [&](int it) { return it / steps; };  // within the group
   const auto tile_of = [&](int it) { return i_begin + it % steps * kBr; };
   const auto load_step = [&](int it, int buf) {
-    const int64_t bh = head_of(it);
+    const int64_t r = head_of(it);
+    const int64_t at = span.q + r * span.next_q, rows = span.rows + r * span.next_rows;
     load_query_tile<T, D>(sq + buf * C::kQElems, sdo + buf * C::kQElems, slse + buf * kBr,
-                          sdelta + buf * kBr, q + bh * lq * D, dout + bh * lq * D, lse + bh * lq,
-                          delta + bh * lq, tile_of(it), lq, tid);
+                          sdelta + buf * kBr, q + at, dout + at, lse + rows, delta + rows,
+                          tile_of(it), lq, span.q_stride, tid);
   };
 
   if (total > 0) {
-    load_rows<T, D, kBc, kStride, kThreads>(sk, k + bkv * lk * D, k0, lk, tid);
-    load_rows<T, D, kBc, kStride, kThreads>(sv, v + bkv * lk * D, k0, lk, tid);
+    load_rows<T, D, kBc, kStride, kThreads>(sk, k + span.kv, k0, lk, tid, span.kv_stride);
+    load_rows<T, D, kBc, kStride, kThreads>(sv, v + span.kv, k0, lk, tid, span.kv_stride);
     load_step(0, 0);
     cp_async_commit();
   }
@@ -128,11 +137,11 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
 
   for (int it = 0; it < total; ++it) {
     const int buf = it & 1;
-    const int64_t bh = head_of(it);
+    const int r = head_of(it);
     const int i0 = tile_of(it);
-    float* dqh = dq_acc + bh * lq * D;
+    float* dqh = dq_acc + span.q + r * span.next_q;
     const MaskReader<T> mask =
-        mask_reader<T>(masks, batch, static_cast<int>(bh % masks.heads));
+        mask_reader<T>(masks, batch, static_cast<int>((bkv * group + r) % masks.heads));
     cp_async_wait<0>();  // this step's tile, issued one step ago
     __syncthreads();
     if (it + 1 < total) load_step(it + 1, buf ^ 1);
@@ -262,7 +271,7 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
     for (int r = 0; r < 2; ++r) {
       const int query = i0 + kg + g + 8 * r;
       if (query >= lq) continue;
-      float* row = dqh + static_cast<int64_t>(query) * D + dh + 2 * t;
+      float* row = dqh + query * span.q_stride + dh + 2 * t;
 #pragma unroll
       for (int n = 0; n < kHalfTiles; ++n) {
 #if __CUDA_ARCH__ >= 900
@@ -280,7 +289,7 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
   for (int r = 0; r < 2; ++r) {
     const int key = k0 + kg + g + 8 * r;
     if (key >= lk) continue;
-    const int64_t off = (bkv * lk + key) * D + dh + 2 * t;
+    const int64_t off = span.kv + key * span.kv_stride + dh + 2 * t;
 #pragma unroll
     for (int n = 0; n < kHalfTiles; ++n) {
       *reinterpret_cast<uint32_t*>(dk + off + n * 8) =
@@ -292,17 +301,21 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
 #endif
 }
 
-// delta[row] = sum_c dO[row][c] * O[row][c]: one warp per row, 16 bytes per lane.
+// sum_c dO[row][c] * O[row][c]: one warp per row, 16 bytes per lane, into
+// delta in lse's layout: at row (dense), or for packed rows token * heads
+// + h at h * total_q + token.
 template <class T, int D>
 __global__ void __launch_bounds__(256)
     row_dot(const T* __restrict__ dout, const T* __restrict__ out, float* __restrict__ delta,
-            int64_t rows) {
+            int64_t rows, int64_t packed_heads, int64_t total_q) {
   const int lane = threadIdx.x & 31;
   const int64_t warps = static_cast<int64_t>(gridDim.x) * (blockDim.x / 32);
   for (int64_t row = static_cast<int64_t>(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
        row < rows; row += warps) {
     const float sum = warp_row_dot<T, D>(dout + row * D, out + row * D, lane);
-    if (lane == 0) delta[row] = sum;
+    if (lane == 0) {
+      delta[packed_heads ? row % packed_heads * total_q + row / packed_heads : row] = sum;
+    }
   }
 }
 
@@ -321,15 +334,20 @@ __global__ void __launch_bounds__(256)
   }
 }
 
+// The forward's output and lse, when the caller gives them (both or none).
+struct Given {
+  const void* out;
+  const float* lse;
+};
+
 template <class T, int D>
 xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, const T* dout,
-                      T* dq, T* dk, T* dv) {
+                      Given forward, T* dq, T* dk, T* dv) {
   using C = Bwd<D>;
   cudaStream_t stream = stream_of(ctx);
-  const int64_t rows = fa.bh * fa.lq;
-  // attention_lse's output and lse when the caller gives them; else the
-  // forward runs again into scratch.
-  const bool given = ctx->num_inputs > 5 && ctx->inputs[5].data;
+  const int64_t rows = fa.q_rows();
+  // Without the forward's output and lse the forward runs again into scratch.
+  const bool given = forward.lse != nullptr;
   const size_t out_bytes = given ? 0 : scratch_bytes(static_cast<size_t>(rows) * D * sizeof(T));
   const size_t row_bytes = scratch_bytes(static_cast<size_t>(rows) * sizeof(float));
   const size_t lse_bytes = given ? 0 : row_bytes;
@@ -340,10 +358,8 @@ xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, co
     return fail(ctx, XRT_ERROR_OUT_OF_MEMORY, "cuda %s: no memory for %zu bytes of scratch",
                 op_name(ctx), total);
   }
-  const T* out = given ? static_cast<const T*>(ctx->inputs[4].data)
-                       : reinterpret_cast<const T*>(scratch);
-  const float* lse = given ? static_cast<const float*>(ctx->inputs[5].data)
-                           : reinterpret_cast<const float*>(scratch + out_bytes);
+  const T* out = given ? static_cast<const T*>(forward.out) : reinterpret_cast<const T*>(scratch);
+  const float* lse = given ? forward.lse : reinterpret_cast<const float*>(scratch + out_bytes);
   float* delta = reinterpret_cast<float*>(scratch + out_bytes + lse_bytes);
   float* dq_acc = reinterpret_cast<float*>(scratch + out_bytes + lse_bytes + row_bytes);
 
@@ -355,7 +371,9 @@ xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, co
     status = launch_forward(ctx, f, stream);
   }
   if (status == XRT_OK) {
-    row_dot<T, D><<<grid_for(rows * 32, 256), 256, 0, stream>>>(dout, out, delta, rows);
+    const int64_t packed_heads = fa.packing.cu_q ? fa.masks.heads : 0;
+    row_dot<T, D><<<grid_for(rows * 32, 256), 256, 0, stream>>>(dout, out, delta, rows,
+                                                                packed_heads, fa.packing.total_q);
     status = check_launch(ctx);
   }
   if (status == XRT_OK && cudaMemsetAsync(dq_acc, 0, acc_bytes, stream) != cudaSuccess) {
@@ -370,7 +388,8 @@ xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, co
       kernel<<<grid, C::kThreads, C::kSmemBytes, stream>>>(
           static_cast<const T*>(fa.q), static_cast<const T*>(fa.k), static_cast<const T*>(fa.v),
           dout, lse, delta, dq_acc, dk, dv, static_cast<int>(fa.lq), static_cast<int>(fa.lk),
-          fa.scale, fa.scale * kLog2e, fa.causal ? 1 : 0, static_cast<int>(fa.group), fa.masks);
+          fa.scale, fa.scale * kLog2e, fa.causal ? 1 : 0, static_cast<int>(fa.group), fa.masks,
+          fa.packing);
       status = check_launch(ctx);
     }
   }
@@ -384,16 +403,28 @@ xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, co
 }
 
 template <class T>
-xrt_status_t backward_dtype(const xrt_kernel_context_t* ctx, const ForwardArgs& fa) {
+xrt_status_t backward_dtype(const xrt_kernel_context_t* ctx, const ForwardArgs& fa,
+                            Given forward) {
   const T* dout = static_cast<const T*>(ctx->inputs[0].data);
   T* dq = static_cast<T*>(ctx->outputs[0].data);
   T* dk = static_cast<T*>(ctx->outputs[1].data);
   T* dv = static_cast<T*>(ctx->outputs[2].data);
-  return fa.d == 64 ? backward<T, 64>(ctx, fa, dout, dq, dk, dv)
-                    : backward<T, 128>(ctx, fa, dout, dq, dk, dv);
+  return fa.d == 64 ? backward<T, 64>(ctx, fa, dout, forward, dq, dk, dv)
+                    : backward<T, 128>(ctx, fa, dout, forward, dq, dk, dv);
 }
 
 }  // namespace
+
+xrt_status_t launch_backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa,
+                             size_t out_index) {
+  const bool given = ctx->num_inputs > out_index + 1 && ctx->inputs[out_index + 1].data;
+  const Given forward{given ? ctx->inputs[out_index].data : nullptr,
+                      given ? static_cast<const float*>(ctx->inputs[out_index + 1].data)
+                            : nullptr};
+  return fa.dtype == XRT_FLOAT16 ? backward_dtype<__half>(ctx, fa, forward)
+                                 : backward_dtype<__nv_bfloat16>(ctx, fa, forward);
+}
+
 }  // namespace xrt::cuda::attn
 
 namespace xrt::cuda::attn {
@@ -417,7 +448,7 @@ ForwardArgs backward_args(const xrt_kernel_context_t* ctx) {
 }
 
 xrt_status_t zero_key_grads(const xrt_kernel_context_t* ctx, const ForwardArgs& fa) {
-  const size_t bytes = static_cast<size_t>(fa.bh / fa.group * fa.lk * fa.d) * 2;
+  const size_t bytes = static_cast<size_t>(fa.kv_rows() * fa.d) * 2;
   cudaStream_t stream = stream_of(ctx);
   if (cudaMemsetAsync(ctx->outputs[1].data, 0, bytes, stream) != cudaSuccess ||
       cudaMemsetAsync(ctx->outputs[2].data, 0, bytes, stream) != cudaSuccess) {
@@ -436,8 +467,7 @@ xrt_status_t run_attention_backward(const xrt_kernel_context_t* ctx) {
   const attn::ForwardArgs fa = attn::backward_args(ctx);
   if (fa.bh == 0) return XRT_OK;
   if (fa.lq == 0) return attn::zero_key_grads(ctx, fa);
-  return fa.dtype == XRT_FLOAT16 ? attn::backward_dtype<__half>(ctx, fa)
-                                 : attn::backward_dtype<__nv_bfloat16>(ctx, fa);
+  return attn::launch_backward(ctx, fa, 4);
 }
 
 }  // namespace xrt::cuda

@@ -17,6 +17,7 @@
 #include <cmath>
 
 #include "attention/attention.h"
+#include "attention/head_span.h"
 #include "attention/key_rule.h"
 #include "attention/mask_support.h"
 #include "attention/mma.h"
@@ -41,8 +42,9 @@ struct Fwd {
 template <class T, int D>
 __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
     flash_forward(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v,
-                  T* __restrict__ out, float* __restrict__ lse, int lq, int lk, float scale,
-                  float scale_log2, float inv_scale, int causal, int group, Masks masks) {
+                  T* __restrict__ out, float* __restrict__ lse, int max_lq, int max_lk,
+                  float scale, float scale_log2, float inv_scale, int causal, int group,
+                  Masks masks, Packing packing) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using C = Fwd<D>;
   constexpr int kBr = C::kBr, kBc = C::kBc, kStride = C::kStride, kThreads = C::kThreads;
@@ -56,10 +58,13 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
   const int64_t bh = blockIdx.x;
   // The last query tiles see the most keys under the causal mask: start them first.
   const int q0 = (gridDim.y - 1 - blockIdx.y) * kBr;
-  const T* qh = q + bh * lq * D;
   // Head bh = b * H + h reads kv head b * Hkv + h / group = bh / group.
-  const T* kh = k + bh / group * lk * D;
-  const T* vh = v + bh / group * lk * D;
+  const HeadSpan span = head_span<D>(packing, bh, masks.heads, group, max_lq, max_lk);
+  const int lq = span.lq, lk = span.lk;
+  if (q0 >= lq) return;  // a packed sequence shorter than the longest
+  const T* qh = q + span.q;
+  const T* kh = k + span.kv;
+  const T* vh = v + span.kv;
   const int batch = static_cast<int>(bh / masks.heads);
   const KeyRule rule = key_rule(masks, batch, lq, lk, causal != 0);
   const MaskReader<T> mask = mask_reader<T>(masks, batch, static_cast<int>(bh % masks.heads));
@@ -69,10 +74,10 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
   const int tiles = kv_end > kv_begin ? (kv_end - kv_begin + kBc - 1) / kBc : 0;
 
   if (tiles > 0) {
-    load_rows<T, D, kBr, kStride, kThreads>(sq, qh, q0, lq, tid);
-    load_rows<T, D, kBc, kStride, kThreads>(sk, kh, kv_begin, lk, tid);
+    load_rows<T, D, kBr, kStride, kThreads>(sq, qh, q0, lq, tid, span.q_stride);
+    load_rows<T, D, kBc, kStride, kThreads>(sk, kh, kv_begin, lk, tid, span.kv_stride);
     cp_async_commit();
-    load_rows<T, D, kBc, kStride, kThreads>(sv, vh, kv_begin, lk, tid);
+    load_rows<T, D, kBc, kStride, kThreads>(sv, vh, kv_begin, lk, tid, span.kv_stride);
     cp_async_commit();
   }
 
@@ -102,7 +107,7 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
     }
     if (it + 1 < tiles) {
       load_rows<T, D, kBc, kStride, kThreads>(sk + (buf ^ 1) * C::kKvElems, kh, j0 + kBc, lk,
-                                              tid);
+                                              tid, span.kv_stride);
     }
     cp_async_commit();
 
@@ -179,7 +184,7 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
     __syncthreads();
     if (it + 1 < tiles) {
       load_rows<T, D, kBc, kStride, kThreads>(sv + (buf ^ 1) * C::kKvElems, vh, j0 + kBc, lk,
-                                              tid);
+                                              tid, span.kv_stride);
     }
     cp_async_commit();
 
@@ -215,7 +220,7 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
     inv[r] = l > 0.0f ? 1.0f / l : 0.0f;
     const int row = q0 + wrow + g + 8 * r;
     if (lse && t == 0 && row < lq) {
-      lse[bh * lq + row] = l > 0.0f ? row_max[r] * scale + logf(l) : -INFINITY;
+      lse[span.rows + row] = l > 0.0f ? row_max[r] * scale + logf(l) : -INFINITY;
     }
   }
 
@@ -238,7 +243,7 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
     const int col = (c % kChunks) * 8;
     const int grow = q0 + wrow + row;
     if (grow < lq) {
-      *reinterpret_cast<uint4*>(out + (bh * lq + grow) * D + col) =
+      *reinterpret_cast<uint4*>(out + span.q + grow * span.q_stride + col) =
           *reinterpret_cast<const uint4*>(so + row * kStride + col);
     }
   }
@@ -255,7 +260,8 @@ xrt_status_t launch(const xrt_kernel_context_t* ctx, const ForwardArgs& a, cudaS
   kernel<<<grid, C::kThreads, C::kSmemBytes, stream>>>(
       static_cast<const T*>(a.q), static_cast<const T*>(a.k), static_cast<const T*>(a.v),
       static_cast<T*>(a.out), a.lse, static_cast<int>(a.lq), static_cast<int>(a.lk), a.scale,
-      a.scale * kLog2e, 1.0f / a.scale, a.causal ? 1 : 0, static_cast<int>(a.group), a.masks);
+      a.scale * kLog2e, 1.0f / a.scale, a.causal ? 1 : 0, static_cast<int>(a.group), a.masks,
+      a.packing);
   return check_launch(ctx);
 }
 
@@ -279,20 +285,25 @@ xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first, unsi
     return fail(ctx, XRT_ERROR_UNSUPPORTED, "cuda %s: %s is not supported by this kernel", op,
                 feature.c_str());
   }
-  if (q.dtype != XRT_FLOAT16 && q.dtype != XRT_BFLOAT16) {
+  // The masks are read element by element; the rest in 16-byte words.
+  return check_fit(ctx, q.dtype, q.shape[3], v.shape[3], q.shape[0] * q.shape[1], q.shape[2],
+                   k.shape[2], first == 0 ? 3 : 6);
+}
+
+xrt_status_t check_fit(const xrt_kernel_context_t* ctx, xrt_dtype_t dtype, int64_t d, int64_t dv,
+                       int64_t bh, int64_t lq, int64_t lk, size_t aligned) {
+  const char* op = op_name(ctx);
+  if (dtype != XRT_FLOAT16 && dtype != XRT_BFLOAT16) {
     return fail(ctx, XRT_ERROR_UNSUPPORTED,
                 "cuda %s: dtype %s is not supported (float16 and bfloat16 are)", op,
-                dtype_name(q.dtype));
+                dtype_name(dtype));
   }
-  const int64_t d = q.shape[3], dv = v.shape[3];
   if (d != dv || (d != 64 && d != 128)) {
     return fail(ctx, XRT_ERROR_UNSUPPORTED,
                 "cuda %s: %s with head_dim %lld (q, k) and %lld (v) is not supported; "
                 "head_dim must be 64 or 128 for q, k and v alike",
-                op, dtype_name(q.dtype), static_cast<long long>(d), static_cast<long long>(dv));
+                op, dtype_name(dtype), static_cast<long long>(d), static_cast<long long>(dv));
   }
-  const int64_t bh = q.shape[0] * q.shape[1];
-  const int64_t lq = q.shape[2], lk = k.shape[2];
   // Query tiles (forward) and key tiles (backward) are grid rows: 65535 at most.
   const int64_t max_len = int64_t{65535} * 64;
   if (bh > INT_MAX || lq > max_len || lk > max_len) {
@@ -303,9 +314,7 @@ xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first, unsi
                 static_cast<long long>(lk), INT_MAX, static_cast<long long>(max_len),
                 static_cast<long long>(max_len));
   }
-  // The masks are read element by element; the rest in 16-byte words.
-  const size_t words = std::min<size_t>(ctx->num_inputs, first == 0 ? 3 : 6);
-  for (size_t i = 0; i < words; ++i) {
+  for (size_t i = 0; i < std::min(ctx->num_inputs, aligned); ++i) {
     if (!aligned16(ctx->inputs[i].data)) {
       return fail(ctx, XRT_ERROR_UNSUPPORTED,
                   "cuda %s: input %zu does not start on a 16-byte boundary", op, i);
@@ -356,16 +365,20 @@ namespace xrt::cuda {
 
 namespace attn {
 
-Masks masks_of(const xrt_kernel_context_t* ctx, size_t first) {
-  const size_t index = first == 0 ? 3 : 6;  // attn_mask, then key_lengths
-  const xrt_kernel_tensor_t& q = ctx->inputs[first];
+Masks index_masks(const xrt_kernel_context_t* ctx, int64_t heads, int64_t lq, int64_t lk) {
   Masks m{};
-  m.heads = static_cast<int>(q.shape[1]);
-  const int64_t lq = q.shape[2], lk = ctx->inputs[first + 1].shape[2];
+  m.heads = static_cast<int>(heads);
   // Windows wider than both lengths change nothing; clamped, the index
   // arithmetic stays within int.
   m.window = static_cast<int>(std::min(attr_int(ctx, "window_left", -1), lq + lk));
   m.bottom_right = attr_int(ctx, "causal_align", 0) == 1;
+  return m;
+}
+
+Masks masks_of(const xrt_kernel_context_t* ctx, size_t first) {
+  const size_t index = first == 0 ? 3 : 6;  // attn_mask, then key_lengths
+  const xrt_kernel_tensor_t& q = ctx->inputs[first];
+  Masks m = index_masks(ctx, q.shape[1], q.shape[2], ctx->inputs[first + 1].shape[2]);
   if (ctx->num_inputs > index + 1) {
     m.key_lengths = static_cast<const int32_t*>(ctx->inputs[index + 1].data);
   }
