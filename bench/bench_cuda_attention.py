@@ -10,7 +10,10 @@ A second table times grouped-query attention (q heads a multiple of k and
 v's) against torch's SDPA with enable_gqa=True on each backend that takes
 it; a third masked attention (key_lengths, a bool attn_mask, a sliding
 window) against torch's SDPA given the same visibility as a bool attn_mask
-on each backend that takes it, counting FLOPs of the visible scores only.
+on each backend that takes it, counting FLOPs of the visible scores only;
+a fourth attention_varlen over 16k packed tokens against our dense sm80
+kernel on the same tokens (equal lengths) and with uneven lengths, FLOPs
+counted per sequence.
 
 Counts 4*B*H*N^2*D FLOPs for the forward (halved when causal) and 2.5 times
 that for the backward. The backward gets the forward's output and
@@ -51,6 +54,9 @@ MASK_SHAPE = (4, 32, 8, 4096, 128)
 MASK_CASES = ["key_lengths", "bool attn_mask", "causal window 1024"]
 MASK_IMPLS = [None, "xrt_sm80"]
 MASK_BACKENDS = GQA_BACKENDS + [("math", SDPBackend.MATH)]
+# (heads, head_dim, causal) of the packed cases, 16384 tokens each.
+VARLEN_CASES = [(16, 128, False), (16, 128, True)]
+VARLEN_TOKENS = 16384
 
 
 def torch_fns(q, k, v, grad, causal, backend, gqa=False, mask=None):
@@ -188,6 +194,54 @@ def masked_rows(label: str) -> list[tuple]:
     return rows
 
 
+def varlen_rows(h: int, d: int, causal: bool) -> list[tuple]:
+    """attention_varlen over 16 sequences of 1024 tokens, then over uneven
+    lengths, forward and backward, against our dense sm80 kernel on
+    (16, h, 1024, d): TFLOP/s and the ratio."""
+    gen = torch.Generator().manual_seed(1)
+    even = [1024] * 16
+    uneven = (torch.rand(24, generator=gen) + 0.2).tolist()
+    uneven = [max(1, int(x / sum(uneven) * VARLEN_TOKENS)) for x in uneven]
+    uneven[-1] += VARLEN_TOKENS - sum(uneven)
+    rows = []
+    dense_times = None
+    for label, lengths in (("16 x 1024", even), ("24 uneven", uneven)):
+        q, k, v, grad = (torch.randn(VARLEN_TOKENS, h, d, device=DEVICE, dtype=torch.bfloat16)
+                         for _ in range(4))
+        cu = torch.tensor([0] + lengths, dtype=torch.int32).cumsum(0).to(torch.int32).to(DEVICE)
+        xq, xk, xv, xg, xcu = (xrt.from_dlpack(x) for x in (q, k, v, grad, cu))
+        per_seq = sum(n * (n + 1) / 2 if causal else n * n for n in lengths)
+        flops = 4 * h * d * per_seq
+        top = max(lengths)
+        out, lse = ops.attention_varlen(xq, xk, xv, xcu, xcu, top, top, causal, return_lse=True)
+
+        def forward():
+            ops.attention_varlen(xq, xk, xv, xcu, xcu, top, top, causal)
+
+        def backward():
+            ops.attention_varlen_backward(xg, xq, xk, xv, xcu, xcu, top, top, causal, output=out,
+                                          lse=lse)
+
+        fns = [forward, backward]
+        if dense_times is None:  # the same tokens as (16, h, 1024, d), our sm80 kernel
+            dq, dk, dv, dg = (xrt.from_dlpack(x.view(16, 1024, h, d).transpose(1, 2).contiguous())
+                              for x in (q, k, v, grad))
+            dense_fwd, dense_bwd = xrt_fns(dq, dk, dv, dg, causal, "xrt_sm80")
+            fns += [dense_fwd, dense_bwd]
+        iters = max(1, int(1e13 // flops))
+        times = event_medians(fns, iters=iters, repeats=5)
+        if dense_times is None:
+            dense_times = times[2:]
+            dense_flops = flops
+        name = f"{VARLEN_TOKENS} tokens ({label}) H{h} D{d}{' causal' if causal else ''}"
+        for kind, t, dense_t, work in (("fwd", times[0], dense_times[0], 1.0),
+                                       ("bwd", times[1], dense_times[1], 2.5)):
+            ours = work * flops / t / 1e12
+            dense = work * dense_flops / dense_t / 1e12
+            rows.append((f"{name} {kind}", ours, dense, ours / dense))
+    return rows
+
+
 def case_rows(b: int, h: int, n: int, d: int, causal: bool) -> list[tuple]:
     q, k, v, grad = (torch.randn(b, h, n, d, device=DEVICE, dtype=torch.bfloat16)
                      for _ in range(4))
@@ -257,6 +311,13 @@ def main() -> int:
             best = max((x for x in theirs if x == x), default=float("nan"))
             cells = " | ".join(f"{x:.1f}" for x in (ours, sm80, *theirs))
             lines.append(f"| {name} | {impl} | {cells} | {ours / best:.2f} | {sm80 / best:.2f} |")
+        torch.cuda.synchronize()
+    lines += ["", "Packed sequences (attention_varlen), bf16, TFLOP/s against our dense sm80 "
+              "kernel on 16 x 1024 of the same tokens:", "",
+              "| case | varlen | dense sm80 | varlen vs dense |", "|---|---|---|---|"]
+    for case in VARLEN_CASES:
+        for name, ours, dense, ratio in varlen_rows(*case):
+            lines.append(f"| {name} | {ours:.1f} | {dense:.1f} | {ratio:.2f} |")
         torch.cuda.synchronize()
     table = "\n".join(lines)
     print(table)
