@@ -78,6 +78,16 @@ def main(ours_only):
                 ops.attention_backward(dg, dq, dk, dv, True, impl="xrt_sm80", **on_gpu, **keywords),
                 ops.attention_backward(g, q, k, v, True, **masks, **keywords)):
             close(got, want, dtype, "masked attention_backward")
+        # Packed sequences, one of them empty.
+        cu = xrt.asarray(np.array([0, 0, 1, 71, 104], np.int32))
+        q, g = (xrt.asarray(rng.standard_normal((104, 4, d)), dtype=dtype) for _ in range(2))
+        k, v = (xrt.asarray(rng.standard_normal((104, 2, d)), dtype=dtype) for _ in range(2))
+        dq, dk, dv, dg, dcu = (t.to(GPU) for t in (q, k, v, g, cu))
+        close(ops.attention_varlen(dq, dk, dv, dcu, dcu, causal=True),
+              ops.attention_varlen(q, k, v, cu, cu, causal=True), dtype, "attention_varlen")
+        for got, want in zip(ops.attention_varlen_backward(dg, dq, dk, dv, dcu, dcu, causal=True),
+                             ops.attention_varlen_backward(g, q, k, v, cu, cu, causal=True)):
+            close(got, want, dtype, "attention_varlen_backward")
     xrt.synchronize(GPU)
     print("sanitizer workload: every kernel ran and matched the CPU")
     return 0
