@@ -1,7 +1,7 @@
 // Flash attention on NVIDIA GPUs (sm_80 and newer): f16 and bf16, head_dim
-// 64 or 128 for q, k and v alike. The sm_80 kernels also take k and v with
-// fewer heads than q (grouped-query attention) and every mask of the
-// attention ops (Masks below).
+// 64 or 128 for q, k and v alike. The sm_80 kernels also take head_dim 32
+// and 96, k and v with fewer heads than q (grouped-query attention), every
+// mask of the attention ops (Masks below) and packed sequences.
 #ifndef XRT_CUDA_ATTENTION_ATTENTION_H_
 #define XRT_CUDA_ATTENTION_ATTENTION_H_
 
@@ -95,10 +95,11 @@ xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first,
                              unsigned handled = 0);
 
 // The part of check_supported that does not depend on the layout: dtype,
-// head dims, sizes (bh heads of lq queries and lk keys at most), the first
-// `aligned` inputs on 16-byte boundaries, the device.
+// head dims (64 and 128, and 32 and 96 with more_head_dims), sizes (bh
+// heads of lq queries and lk keys at most), the first `aligned` inputs on
+// 16-byte boundaries, the device.
 xrt_status_t check_fit(const xrt_kernel_context_t* ctx, xrt_dtype_t dtype, int64_t d, int64_t dv,
-                       int64_t bh, int64_t lq, int64_t lk, size_t aligned);
+                       int64_t bh, int64_t lq, int64_t lk, size_t aligned, bool more_head_dims);
 
 // bytes rounded up to whole 256-byte blocks, so that buffers carved out of
 // one scratch allocation one after another stay aligned.

@@ -51,8 +51,8 @@ struct Bwd {
 template <class T, int D>
 __device__ __forceinline__ void load_query_tile(T* sq, T* sdo, float* slse, float* sdelta,
                                                 const T* qh, const T* doh, const float* lseh,
-                                                const float* deltah, int i0, int lq,
-                                                int64_t stride, int tid) {
+                                                const float* deltah, int i0, int lq, int stride,
+                                                int tid) {
   using C = Bwd<D>;
   load_rows<T, D, C::kBr, C::kStride, C::kThreads>(sq, qh, i0, lq, tid, stride);
   load_rows<T, D, C::kBr, C::kStride, C::kThreads>(sdo, doh, i0, lq, tid, stride);
@@ -64,7 +64,7 @@ __device__ __forceinline__ void load_query_tile(T* sq, T* sdo, float* slse, floa
 }
 
 template <class T, int D>
-__global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
+__global__ void __launch_bounds__(Bwd<D>::kThreads, D <= 64 ? 2 : 1)
     flash_backward(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v,
                    const T* __restrict__ dout, const float* __restrict__ lse,
                    const float* __restrict__ delta, float* __restrict__ dq_acc,
@@ -111,7 +111,8 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
   const auto tile_of = [&](int it) { return i_begin + it % steps * kBr; };
   const auto load_step = [&](int it, int buf) {
     const int64_t r = head_of(it);
-    const int64_t at = span.q + r * span.next_q, rows = span.rows + r * span.next_rows;
+    const int64_t at = span.q + r * span.next_q;
+    const int64_t rows = span.rows + r * span.next_rows;
     load_query_tile<T, D>(sq + buf * C::kQElems, sdo + buf * C::kQElems, slse + buf * kBr,
                           sdelta + buf * kBr, q + at, dout + at, lse + rows, delta + rows,
                           tile_of(it), lq, span.q_stride, tid);
@@ -139,7 +140,7 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
     const int buf = it & 1;
     const int r = head_of(it);
     const int i0 = tile_of(it);
-    float* dqh = dq_acc + span.q + r * span.next_q;
+    float* dqh = dq_acc + span.q + static_cast<int64_t>(r) * span.next_q;
     const MaskReader<T> mask =
         mask_reader<T>(masks, batch, static_cast<int>((bkv * group + r) % masks.heads));
     cp_async_wait<0>();  // this step's tile, issued one step ago
@@ -271,7 +272,7 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
     for (int r = 0; r < 2; ++r) {
       const int query = i0 + kg + g + 8 * r;
       if (query >= lq) continue;
-      float* row = dqh + query * span.q_stride + dh + 2 * t;
+      float* row = dqh + static_cast<int64_t>(query) * span.q_stride + dh + 2 * t;
 #pragma unroll
       for (int n = 0; n < kHalfTiles; ++n) {
 #if __CUDA_ARCH__ >= 900
@@ -289,7 +290,7 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
   for (int r = 0; r < 2; ++r) {
     const int key = k0 + kg + g + 8 * r;
     if (key >= lk) continue;
-    const int64_t off = span.kv + key * span.kv_stride + dh + 2 * t;
+    const int64_t off = span.kv + static_cast<int64_t>(key) * span.kv_stride + dh + 2 * t;
 #pragma unroll
     for (int n = 0; n < kHalfTiles; ++n) {
       *reinterpret_cast<uint32_t*>(dk + off + n * 8) =
@@ -319,7 +320,7 @@ __global__ void __launch_bounds__(256)
   }
 }
 
-// dq = acc * scale in the dtype, four elements per step (n is a multiple of 64).
+// dq = acc * scale in the dtype, four elements per step (n is a multiple of 32).
 template <class T>
 __global__ void __launch_bounds__(256)
     finish_dq(const float* __restrict__ acc, T* __restrict__ dq, int64_t n, float scale) {
@@ -409,8 +410,12 @@ xrt_status_t backward_dtype(const xrt_kernel_context_t* ctx, const ForwardArgs& 
   T* dq = static_cast<T*>(ctx->outputs[0].data);
   T* dk = static_cast<T*>(ctx->outputs[1].data);
   T* dv = static_cast<T*>(ctx->outputs[2].data);
-  return fa.d == 64 ? backward<T, 64>(ctx, fa, dout, forward, dq, dk, dv)
-                    : backward<T, 128>(ctx, fa, dout, forward, dq, dk, dv);
+  switch (fa.d) {
+    case 32: return backward<T, 32>(ctx, fa, dout, forward, dq, dk, dv);
+    case 64: return backward<T, 64>(ctx, fa, dout, forward, dq, dk, dv);
+    case 96: return backward<T, 96>(ctx, fa, dout, forward, dq, dk, dv);
+    default: return backward<T, 128>(ctx, fa, dout, forward, dq, dk, dv);
+  }
 }
 
 }  // namespace

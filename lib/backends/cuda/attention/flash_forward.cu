@@ -243,8 +243,8 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
     const int col = (c % kChunks) * 8;
     const int grow = q0 + wrow + row;
     if (grow < lq) {
-      *reinterpret_cast<uint4*>(out + span.q + grow * span.q_stride + col) =
-          *reinterpret_cast<const uint4*>(so + row * kStride + col);
+      T* to = out + span.q + static_cast<int64_t>(grow) * span.q_stride + col;
+      *reinterpret_cast<uint4*>(to) = *reinterpret_cast<const uint4*>(so + row * kStride + col);
     }
   }
 #endif
@@ -268,7 +268,12 @@ xrt_status_t launch(const xrt_kernel_context_t* ctx, const ForwardArgs& a, cudaS
 template <class T>
 xrt_status_t launch_dtype(const xrt_kernel_context_t* ctx, const ForwardArgs& a,
                           cudaStream_t stream) {
-  return a.d == 64 ? launch<T, 64>(ctx, a, stream) : launch<T, 128>(ctx, a, stream);
+  switch (a.d) {
+    case 32: return launch<T, 32>(ctx, a, stream);
+    case 64: return launch<T, 64>(ctx, a, stream);
+    case 96: return launch<T, 96>(ctx, a, stream);
+    default: return launch<T, 128>(ctx, a, stream);
+  }
 }
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
@@ -287,22 +292,24 @@ xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first, unsi
   }
   // The masks are read element by element; the rest in 16-byte words.
   return check_fit(ctx, q.dtype, q.shape[3], v.shape[3], q.shape[0] * q.shape[1], q.shape[2],
-                   k.shape[2], first == 0 ? 3 : 6);
+                   k.shape[2], first == 0 ? 3 : 6, (handled & kHeadDims32And96) != 0);
 }
 
 xrt_status_t check_fit(const xrt_kernel_context_t* ctx, xrt_dtype_t dtype, int64_t d, int64_t dv,
-                       int64_t bh, int64_t lq, int64_t lk, size_t aligned) {
+                       int64_t bh, int64_t lq, int64_t lk, size_t aligned, bool more_head_dims) {
   const char* op = op_name(ctx);
   if (dtype != XRT_FLOAT16 && dtype != XRT_BFLOAT16) {
     return fail(ctx, XRT_ERROR_UNSUPPORTED,
                 "cuda %s: dtype %s is not supported (float16 and bfloat16 are)", op,
                 dtype_name(dtype));
   }
-  if (d != dv || (d != 64 && d != 128)) {
+  const bool known = d == 64 || d == 128 || (more_head_dims && (d == 32 || d == 96));
+  if (d != dv || !known) {
     return fail(ctx, XRT_ERROR_UNSUPPORTED,
                 "cuda %s: %s with head_dim %lld (q, k) and %lld (v) is not supported; "
-                "head_dim must be 64 or 128 for q, k and v alike",
-                op, dtype_name(dtype), static_cast<long long>(d), static_cast<long long>(dv));
+                "head_dim must be %s for q, k and v alike",
+                op, dtype_name(dtype), static_cast<long long>(d), static_cast<long long>(dv),
+                more_head_dims ? "32, 64, 96 or 128" : "64 or 128");
   }
   // Query tiles (forward) and key tiles (backward) are grid rows: 65535 at most.
   const int64_t max_len = int64_t{65535} * 64;

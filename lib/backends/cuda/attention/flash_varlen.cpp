@@ -49,7 +49,7 @@ xrt_status_t varlen_args(const xrt_kernel_context_t* ctx, size_t first, size_t a
   const int64_t heads = q.shape[1];
   if (status == XRT_OK) {
     status = attn::check_fit(ctx, q.dtype, q.shape[2], v.shape[2], (n - 1) * heads, longest_q,
-                             longest_k, aligned);
+                             longest_k, aligned, true);
   }
   if (status != XRT_OK) return status;
   *a = attn::ForwardArgs{};

@@ -13,8 +13,9 @@ struct HeadSpan {
   int64_t q;     // element offset of row 0 in q (the output, dO, dq)
   int64_t kv;    // of row 0 in k (v, dk, dv)
   int64_t rows;  // of query 0 in lse and delta
-  int64_t q_stride, kv_stride;  // elements from one row to the next
-  int64_t next_q, next_rows;    // from this q head to the next one (q, rows)
+  // Elements from one row to the next, from this q head to the next (in q
+  // and in lse); int, as the token counts of cu_seqlens are.
+  int q_stride, kv_stride, next_q, next_rows;
   int lq, lk;
 };
 
@@ -29,7 +30,7 @@ __device__ __forceinline__ HeadSpan head_span(const Packing& p, int64_t bh, int 
     s.kv = bh / group * lk * D;
     s.rows = bh * lq;
     s.q_stride = s.kv_stride = D;
-    s.next_q = static_cast<int64_t>(lq) * D;
+    s.next_q = lq * D;
     s.next_rows = lq;
     s.lq = lq;
     s.lk = lk;
@@ -43,10 +44,10 @@ __device__ __forceinline__ HeadSpan head_span(const Packing& p, int64_t bh, int 
   s.q = (static_cast<int64_t>(q0) * heads + h) * D;
   s.kv = (static_cast<int64_t>(k0) * heads_kv + h / group) * D;
   s.rows = h * p.total_q + q0;
-  s.q_stride = static_cast<int64_t>(heads) * D;
-  s.kv_stride = static_cast<int64_t>(heads_kv) * D;
+  s.q_stride = heads * D;
+  s.kv_stride = heads_kv * D;
   s.next_q = D;
-  s.next_rows = p.total_q;
+  s.next_rows = static_cast<int>(p.total_q);
   return s;
 }
 

@@ -11,15 +11,18 @@
 
 namespace xrt::cuda::attn {
 
-// Bits of what a kernel runs beyond plain (or top-left causal) attention.
+// Bits of what a kernel runs beyond plain (or top-left causal) attention
+// with head_dim 64 or 128.
 enum MaskFeature : unsigned {
   kGroupedHeads = 1u,  // k and v with fewer heads than q (a divisor, as the schema checks)
   kAttnMask = 2u,
   kKeyLengths = 4u,
   kWindowLeft = 8u,
   kBottomRight = 16u,  // causal_align bottom_right with Lq != Lk
+  kHeadDims32And96 = 32u,  // checked by check_fit (attention.h), not here
   // What the sm_80 flash kernels (flash_forward.cu, flash_backward.cu) run.
-  kSm80Features = kGroupedHeads | kAttnMask | kKeyLengths | kWindowLeft | kBottomRight,
+  kSm80Features =
+      kGroupedHeads | kAttnMask | kKeyLengths | kWindowLeft | kBottomRight | kHeadDims32And96,
 };
 
 // "" when q, k, v at inputs[first..first+2] and the mask inputs after them
