@@ -2,7 +2,8 @@
 (impl="xrt_sm80"; one case through the dispatcher's choice), forward (output and lse)
 and backward (recomputed, and from the forward's output and lse), against
 the float64 closed form of attention_reference on fresh random data:
-grouped-query ratios 1, 2, 8 and all heads, key_lengths, window_left,
+grouped-query ratios 1, 2, 8 and all heads, head sizes 32 to 128,
+key_lengths, window_left,
 bottom-right alignment, bool and additive attn_mask broadcast as torch's
 SDPA, lengths off the 64/128 tiles, and rows that see no key (output 0,
 lse -inf, gradients 0, no NaN)."""
@@ -146,6 +147,21 @@ def test_masks_combined(rng, dtype):
     check_case(rng, b, h, hk, lq, lk, d, dtype, IMPL, seen, causal=True,
                attn_mask=xrt.asarray(mask, device=DEVICE), window_left=50,
                causal_align="bottom_right", key_lengths=xrt.asarray(key_lengths, device=DEVICE))
+
+
+@pytest.mark.parametrize("impl", [IMPL, "xrt"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("d", [32, 96])
+@pytest.mark.parametrize("causal,lengths", [(False, False), (True, True)])
+def test_head_dims_32_and_96(rng, impl, dtype, d, causal, lengths):
+    """Head sizes only our sm80 kernels run ("xrt" falls through to them)."""
+    b, h, hk, lq, lk = 2, 8, 2, 130, 200
+    key_lengths = np.array([200, 77], np.int32) if lengths else None
+    seen = aref.allowed(b, lq, lk, causal, None, causal, key_lengths)
+    keywords = dict(causal_align="bottom_right" if causal else "top_left")
+    if lengths:
+        keywords["key_lengths"] = xrt.asarray(key_lengths, device=DEVICE)
+    check_case(rng, b, h, hk, lq, lk, d, dtype, impl, seen, causal=causal, **keywords)
 
 
 def test_rows_that_see_nothing(rng):

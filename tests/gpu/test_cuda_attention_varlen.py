@@ -97,6 +97,12 @@ def test_varlen_without_max_seqlen(rng, dtype):
     check_varlen(rng, [3, 129, 0], [64, 1, 7], 4, 2, 128, dtype, True, max_given=False)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("d", [32, 96])
+def test_varlen_head_dims_32_and_96(rng, dtype, d):
+    check_varlen(rng, LENGTHS_Q, LENGTHS_K, 8, 2, d, dtype, True, 40, True)
+
+
 def test_varlen_single_and_empty_batches(rng):
     check_varlen(rng, [1000], [1000], 4, 1, 64, "bfloat16", True)
     check_varlen(rng, [0, 0], [3, 4], 2, 2, 64, "bfloat16")
