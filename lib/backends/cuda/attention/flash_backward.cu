@@ -110,9 +110,9 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D <= 64 ? 2 : 1)
   const auto head_of = [&](int it) { return it / steps; };  // within the group
   const auto tile_of = [&](int it) { return i_begin + it % steps * kBr; };
   const auto load_step = [&](int it, int buf) {
-    const int64_t r = head_of(it);
-    const int64_t at = span.q + r * span.next_q;
-    const int64_t rows = span.rows + r * span.next_rows;
+    const int64_t member = head_of(it);
+    const int64_t at = span.q + member * span.next_q;
+    const int64_t rows = span.rows + member * span.next_rows;
     load_query_tile<T, D>(sq + buf * C::kQElems, sdo + buf * C::kQElems, slse + buf * kBr,
                           sdelta + buf * kBr, q + at, dout + at, lse + rows, delta + rows,
                           tile_of(it), lq, span.q_stride, tid);
@@ -138,11 +138,11 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D <= 64 ? 2 : 1)
 
   for (int it = 0; it < total; ++it) {
     const int buf = it & 1;
-    const int r = head_of(it);
+    const int member = head_of(it);
     const int i0 = tile_of(it);
-    float* dqh = dq_acc + span.q + static_cast<int64_t>(r) * span.next_q;
+    float* dqh = dq_acc + span.q + static_cast<int64_t>(member) * span.next_q;
     const MaskReader<T> mask =
-        mask_reader<T>(masks, batch, static_cast<int>((bkv * group + r) % masks.heads));
+        mask_reader<T>(masks, batch, static_cast<int>((bkv * group + member) % masks.heads));
     cp_async_wait<0>();  // this step's tile, issued one step ago
     __syncthreads();
     if (it + 1 < total) load_step(it + 1, buf ^ 1);
