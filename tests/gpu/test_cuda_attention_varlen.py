@@ -1,5 +1,5 @@
 """attention_varlen (and _lse, _backward) on cuda:0, our sm80 flash kernels
-over packed sequences: against the float64 closed form of each sequence on
+over packed sequences (impl="xrt", which falls through to them): against the float64 closed form of each sequence on
 fresh random data, outputs poisoned, with empty and length-1 sequences,
 lengths off the 64/128 tiles, grouped heads, the mask keywords, and bad
 cu_seqlens refused by name."""
@@ -17,6 +17,7 @@ pytestmark = pytest.mark.gpu
 DTYPES = ["float16", "bfloat16"]
 FORWARD_TOLERANCE = {"float16": 5e-3, "bfloat16": 1e-2}
 GRAD_TOLERANCE = 2e-2
+IMPL = "xrt"
 # Empty and length-1 sequences, a query side longer than its keys and the
 # reverse, exact tiles and lengths off them.
 LENGTHS_Q = [0, 1, 65, 128, 300, 17, 5]
@@ -71,13 +72,13 @@ def check_varlen(rng, lens_q, lens_k, h, hk, d, dtype, causal=False, window=None
 
     poison_pool(((tq, h, d), dtype), ((h, tq), "float32"))
     out, lse = ops.attention_varlen(q, k, v, cq, ck, *lengths, causal, return_lse=True,
-                                    **keywords)
+                                    impl=IMPL, **keywords)
     check_norm(out, want, dtype, FORWARD_TOLERANCE[dtype])
     _check_lse(lse, want_lse)
     for given in ({}, {"output": out, "lse": lse}):
         poison_pool(((tq, h, d), dtype), ((tk, hk, d), dtype), ((tk, hk, d), dtype))
         grads = ops.attention_varlen_backward(g, q, k, v, cq, ck, *lengths, causal, **given,
-                                              **keywords)
+                                              impl=IMPL, **keywords)
         for got, expected in zip(grads, want_grads):
             check_norm(got, expected, dtype, GRAD_TOLERANCE)
 
@@ -119,7 +120,7 @@ def test_bad_cu_seqlens_are_refused_by_name(rng):
     for message, cq, ck in cases:
         cq, ck = (xrt.asarray(np.array(x, np.int32), device=DEVICE) for x in (cq, ck))
         with pytest.raises(xrt.InvalidArgument, match=message):
-            ops.attention_varlen(q, q, q, cq, ck)
+            ops.attention_varlen(q, q, q, cq, ck, impl=IMPL)
     good = xrt.asarray(np.array([0, 4, 10], np.int32), device=DEVICE)
     with pytest.raises(xrt.InvalidArgument, match="above max_seqlen 5"):
-        ops.attention_varlen(q, q, q, good, good, 5, 6)
+        ops.attention_varlen(q, q, q, good, good, 5, 6, impl=IMPL)
