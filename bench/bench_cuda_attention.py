@@ -195,9 +195,9 @@ def masked_rows(label: str) -> list[tuple]:
 
 
 def varlen_rows(h: int, d: int, causal: bool) -> list[tuple]:
-    """attention_varlen over 16 sequences of 1024 tokens, then over uneven
-    lengths, forward and backward, against our dense sm80 kernel on
-    (16, h, 1024, d): TFLOP/s and the ratio."""
+    """Our attention_varlen (impl='xrt_sm80') over 16 sequences of 1024
+    tokens, then over uneven lengths, forward and backward, against our
+    dense sm80 kernel on (16, h, 1024, d): TFLOP/s and the ratio."""
     gen = torch.Generator().manual_seed(1)
     even = [1024] * 16
     uneven = (torch.rand(24, generator=gen) + 0.2).tolist()
@@ -213,14 +213,15 @@ def varlen_rows(h: int, d: int, causal: bool) -> list[tuple]:
         per_seq = sum(n * (n + 1) / 2 if causal else n * n for n in lengths)
         flops = 4 * h * d * per_seq
         top = max(lengths)
-        out, lse = ops.attention_varlen(xq, xk, xv, xcu, xcu, top, top, causal, return_lse=True)
+        out, lse = ops.attention_varlen(xq, xk, xv, xcu, xcu, top, top, causal, return_lse=True,
+                                        impl="xrt_sm80")
 
         def forward():
-            ops.attention_varlen(xq, xk, xv, xcu, xcu, top, top, causal)
+            ops.attention_varlen(xq, xk, xv, xcu, xcu, top, top, causal, impl="xrt_sm80")
 
         def backward():
             ops.attention_varlen_backward(xg, xq, xk, xv, xcu, xcu, top, top, causal, output=out,
-                                          lse=lse)
+                                          lse=lse, impl="xrt_sm80")
 
         fns = [forward, backward]
         if dense_times is None:  # the same tokens as (16, h, 1024, d), our sm80 kernel
