@@ -157,7 +157,8 @@ def mask_case(label: str, b: int, n: int):
         return {"key_lengths": xrt.from_dlpack(lengths)}, mask, float(lengths.sum()) * n / b
     if label == "bool attn_mask":
         mask = torch.rand(n, n, device=DEVICE, generator=gen) > 0.1
-        return {"attn_mask": xrt.from_dlpack(mask)}, mask, float(mask.sum())
+        ours = xrt.asarray(mask.cpu().numpy(), device=DEVICE)
+        return {"attn_mask": ours}, mask, float(mask.sum())
     window = 1024
     i = torch.arange(n, device=DEVICE)
     mask = (i[None, :] <= i[:, None]) & (i[None, :] > i[:, None] - window)
@@ -194,6 +195,22 @@ def masked_rows(label: str) -> list[tuple]:
     return rows
 
 
+def varlen_fns(xq, xk, xv, xg, cu, top: int, causal: bool):
+    """Forward and backward closures of our attention_varlen (the backward
+    given the forward's output and lse), sequences cu of at most top tokens."""
+    out, lse = ops.attention_varlen(xq, xk, xv, cu, cu, top, top, causal, return_lse=True,
+                                    impl="xrt_sm80")
+
+    def forward():
+        ops.attention_varlen(xq, xk, xv, cu, cu, top, top, causal, impl="xrt_sm80")
+
+    def backward():
+        ops.attention_varlen_backward(xg, xq, xk, xv, cu, cu, top, top, causal, output=out,
+                                      lse=lse, impl="xrt_sm80")
+
+    return forward, backward
+
+
 def varlen_rows(h: int, d: int, causal: bool) -> list[tuple]:
     """Our attention_varlen (impl='xrt_sm80') over 16 sequences of 1024
     tokens, then over uneven lengths, forward and backward, against our
@@ -213,17 +230,7 @@ def varlen_rows(h: int, d: int, causal: bool) -> list[tuple]:
         per_seq = sum(n * (n + 1) / 2 if causal else n * n for n in lengths)
         flops = 4 * h * d * per_seq
         top = max(lengths)
-        out, lse = ops.attention_varlen(xq, xk, xv, xcu, xcu, top, top, causal, return_lse=True,
-                                        impl="xrt_sm80")
-
-        def forward():
-            ops.attention_varlen(xq, xk, xv, xcu, xcu, top, top, causal, impl="xrt_sm80")
-
-        def backward():
-            ops.attention_varlen_backward(xg, xq, xk, xv, xcu, xcu, top, top, causal, output=out,
-                                          lse=lse, impl="xrt_sm80")
-
-        fns = [forward, backward]
+        fns = list(varlen_fns(xq, xk, xv, xg, xcu, top, causal))
         if dense_times is None:  # the same tokens as (16, h, 1024, d), our sm80 kernel
             dq, dk, dv, dg = (xrt.from_dlpack(x.view(16, 1024, h, d).transpose(1, 2).contiguous())
                               for x in (q, k, v, grad))
