@@ -69,8 +69,8 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D <= 64 ? 2 : 1)
                    const T* __restrict__ dout, const float* __restrict__ lse,
                    const float* __restrict__ delta, float* __restrict__ dq_acc,
                    T* __restrict__ dk, T* __restrict__ dv, int max_lq, int max_lk,
-                   float scale, float scale_log2, int causal, int group, Masks masks,
-                   Packing packing) {
+                   float scale, float scale_log2, float inv_scale, int causal, int group,
+                   Masks masks, Packing packing) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using C = Bwd<D>;
   constexpr int kBr = C::kBr, kBc = C::kBc, kStride = C::kStride, kPStride = C::kPStride;
@@ -203,8 +203,12 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D <= 64 ? 2 : 1)
             if (query >= lq || rule.hidden(query, key)) {
               p = 0.0f;
             } else {
-              const float add = mask.base ? mask.add(query, key) * kLog2e : 0.0f;
-              p = exp2f(fmaf(st[n][e], scale_log2, add - lse2));
+              // The mask in raw-score units, exactly as the forward added it.
+              // P <= 1: with huge masked scores the exponent carries the
+              // rounding error of lse, which must not make P infinite.
+              const float add =
+                  mask.base ? mask.scaled(query, key, inv_scale, mask_floor(scale_log2)) : 0.0f;
+              p = exp2f(fminf(fmaf(st[n][e] + add, scale_log2, -lse2), 0.0f));
             }
           } else {
             p = exp2f(fmaf(st[n][e], scale_log2, -lse2));
@@ -389,8 +393,8 @@ xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, co
       kernel<<<grid, C::kThreads, C::kSmemBytes, stream>>>(
           static_cast<const T*>(fa.q), static_cast<const T*>(fa.k), static_cast<const T*>(fa.v),
           dout, lse, delta, dq_acc, dk, dv, static_cast<int>(fa.lq), static_cast<int>(fa.lk),
-          fa.scale, fa.scale * kLog2e, fa.causal ? 1 : 0, static_cast<int>(fa.group), fa.masks,
-          fa.packing);
+          fa.scale, fa.scale * kLog2e, 1.0f / fa.scale, fa.causal ? 1 : 0,
+          static_cast<int>(fa.group), fa.masks, fa.packing);
       status = check_launch(ctx);
     }
   }

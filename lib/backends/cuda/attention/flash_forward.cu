@@ -68,6 +68,7 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
   const int batch = static_cast<int>(bh / masks.heads);
   const KeyRule rule = key_rule(masks, batch, lq, lk, causal != 0);
   const MaskReader<T> mask = mask_reader<T>(masks, batch, static_cast<int>(bh % masks.heads));
+  const bool exact = mask.base && mask.dtype != kMaskBool;  // scores may be huge
   // The key tiles some row of the block sees; none when every row is masked out.
   const int kv_begin = rule.begin(q0) / kBc * kBc;
   const int kv_end = rule.end(min(q0 + kBr, lq) - 1);
@@ -146,7 +147,7 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
             s[n][e] = -INFINITY;
           } else if (mask.base) {
             // Raw scores: the mask divided by the scale lands added after it.
-            s[n][e] += mask.add(row, col) * inv_scale;
+            s[n][e] += mask.scaled(row, col, inv_scale, mask_floor(scale_log2));
           }
         }
       }
@@ -161,8 +162,22 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
       mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
       mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
       // A row with nothing visible yet keeps p = 0 instead of NaN.
-      const float base = mx == -INFINITY ? 0.0f : mx * scale_log2;
-      const float corr = exp2f(row_max[r] * scale_log2 - base);
+      const float shift = mx == -INFINITY ? 0.0f : mx;
+      float base = shift * scale_log2;
+      float corr;
+      if (exact) {
+        // An additive mask can make the row max huge, and with it the
+        // rounding error of shift * scale_log2: subtract first.
+#pragma unroll
+        for (int n = 0; n < kBc / 8; ++n) {
+          s[n][2 * r] -= shift;
+          s[n][2 * r + 1] -= shift;
+        }
+        base = 0.0f;
+        corr = exp2f((row_max[r] - shift) * scale_log2);
+      } else {
+        corr = exp2f(row_max[r] * scale_log2 - base);
+      }
       row_max[r] = mx;
       row_sum[r] *= corr;
 #pragma unroll

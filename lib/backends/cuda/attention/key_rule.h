@@ -4,6 +4,7 @@
 #ifndef XRT_CUDA_ATTENTION_KEY_RULE_H_
 #define XRT_CUDA_ATTENTION_KEY_RULE_H_
 
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
 
@@ -56,7 +57,23 @@ struct MaskReader {
       default: return static_cast<float>(reinterpret_cast<const T*>(base)[at]);
     }
   }
+
+  // add() / scale, the mask as the kernels add it to raw scores. Finite
+  // values stay finite (at least floor, mask_floor() below): the CPU kernel
+  // adds them in its own units, where even float's lowest stays finite, so
+  // a row masked everywhere by such values weighs its keys alike there.
+  __device__ __forceinline__ float scaled(int query, int key, float inv_scale,
+                                          float floor) const {
+    const float m = add(query, key);
+    return m == -INFINITY ? m : fmaxf(m * inv_scale, floor);
+  }
 };
+
+// The lowest raw score (with the mask added) that keeps score * scale_log2
+// and the sums of two such products finite.
+__device__ __forceinline__ float mask_floor(float scale_log2) {
+  return -FLT_MAX * 0.25f / fmaxf(scale_log2, 1.0f);
+}
 
 template <class T>
 __device__ __forceinline__ MaskReader<T> mask_reader(const Masks& m, int batch, int head) {
