@@ -8,6 +8,7 @@ bottom-right alignment, bool and additive attn_mask broadcast as torch's
 SDPA, lengths off the 64/128 tiles, and rows that see no key (output 0,
 lse -inf, gradients 0, no NaN)."""
 
+import ml_dtypes
 import numpy as np
 import pytest
 import reference as ref
@@ -34,19 +35,28 @@ def _operands(rng, b, h, hk, lq, lk, d, dtype):
 
 
 def _check_lse(got, want):
-    """lse: -inf exactly where the reference's row sees nothing, else close."""
+    """lse: -inf exactly where the reference's row sees nothing, else close
+    (rows whose every score carries a mask beyond 1e30 only below -1e30)."""
     got = np.asarray(got.numpy(), dtype=np.float64)
     assert got.shape == want.shape
     assert not np.isnan(got).any(), "lse has unwritten (NaN) elements"
     empty = np.isneginf(want)
     np.testing.assert_array_equal(np.isneginf(got), empty)
-    np.testing.assert_allclose(got[~empty], want[~empty], rtol=1e-3, atol=1e-3)
+    huge = ~empty & (want < -1e30)
+    assert (got[huge] < -1e30).all()
+    usual = ~empty & ~huge
+    np.testing.assert_allclose(got[usual], want[usual], rtol=1e-3, atol=1e-3)
 
 
-def check_case(rng, b, h, hk, lq, lk, d, dtype, impl, seen, add=None, causal=False, **keywords):
+def check_case(rng, b, h, hk, lq, lk, d, dtype, impl, seen, add=None, causal=False, quiet=None,
+               **keywords):
     """Forward with lse, then both backward paths, against the reference for
-    the visibility `seen` (broadcast to (b, h, lq, lk)) and additive `add`."""
+    the visibility `seen` (broadcast to (b, h, lq, lk)) and additive `add`;
+    the output gradient is 0 on the rows `quiet` selects (b, h, lq)."""
     (q, k, v, grad), (q64, k64, v64, grad64) = _operands(rng, b, h, hk, lq, lk, d, dtype)
+    if quiet is not None:
+        grad64 = np.where(quiet[..., None], 0.0, grad64)
+        grad = xrt.asarray(grad64.astype(np.dtype(dtype)), device=DEVICE)
     want, want_lse = aref.forward(q64, k64, v64, seen, add)
     poison_pool(((b, h, lq, d), dtype), ((b, h, lq), "float32"))
     out, lse = ops.attention(q, k, v, causal=causal, impl=impl, return_lse=True, **keywords)
@@ -162,6 +172,24 @@ def test_head_dims_32_and_96(rng, impl, dtype, d, causal, lengths):
     if lengths:
         keywords["key_lengths"] = xrt.asarray(key_lengths, device=DEVICE)
     check_case(rng, b, h, hk, lq, lk, d, dtype, impl, seen, causal=causal, **keywords)
+
+
+@pytest.mark.parametrize("kind", ["float32", "dtype"])
+def test_rows_masked_by_the_lowest_finite_value(rng, kind):
+    """A padding mask of the dtype's lowest finite value, as many models
+    build it: rows masked everywhere weigh their keys alike (the CPU's and
+    torch's answer; their lse is only required below -1e30 and their output
+    gradient is 0, as for padding), the others ignore the masked keys."""
+    b, h, lq, lk, d, dtype = 2, 4, 70, 90, 64, "bfloat16"
+    mask_dtype = np.dtype("float32" if kind == "float32" else dtype)
+    mask = np.zeros((b, 1, lq, lk), mask_dtype)
+    lowest = ml_dtypes.finfo(mask_dtype).min
+    mask[..., lk // 2:] = lowest
+    mask[0, :, :5, :] = lowest  # rows that see only masked keys
+    quiet = np.zeros((b, h, lq), bool)
+    quiet[0, :, :5] = True
+    check_case(rng, b, h, h, lq, lk, d, dtype, IMPL, np.ones((lq, lk), bool),
+               mask.astype(np.float64), quiet=quiet, attn_mask=xrt.asarray(mask, device=DEVICE))
 
 
 def test_rows_that_see_nothing(rng):
