@@ -8,7 +8,12 @@ FlashAttention and cuDNN backends, in TFLOP/s, measured in the same run.
 
 A second table times grouped-query attention (q heads a multiple of k and
 v's) against torch's SDPA with enable_gqa=True on each backend that takes
-it.
+it; a third masked attention (key_lengths, a bool attn_mask, a sliding
+window) against torch's SDPA given the same visibility as a bool attn_mask
+on each backend that takes it, counting FLOPs of the visible scores only;
+a fourth attention_varlen over 16k packed tokens against our dense sm80
+kernel on the same tokens (equal lengths) and with uneven lengths, FLOPs
+counted per sequence.
 
 Counts 4*B*H*N^2*D FLOPs for the forward (halved when causal) and 2.5 times
 that for the backward. The backward gets the forward's output and
@@ -39,18 +44,28 @@ XRT_IMPLS = [None, "xrt_sm90", "xrt_sm80"]
 # (batch, q heads, kv heads, seq, head_dim, causal)
 GQA_CASES = [(4, 32, 8, 4096, 128, False), (4, 32, 8, 4096, 128, True),
              (8, 32, 4, 2048, 64, False)]
-GQA_IMPLS = [None, "xrt"]
+GQA_IMPLS = [None, "xrt", "xrt_sm80"]
 GQA_BACKENDS = [("flash", SDPBackend.FLASH_ATTENTION),
                 ("cudnn", SDPBackend.CUDNN_ATTENTION),
                 ("efficient", SDPBackend.EFFICIENT_ATTENTION)]
 BACKENDS = [("flash", SDPBackend.FLASH_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION)]
+# (label, batch, q heads, kv heads, seq, head_dim): the masked cases' shape.
+MASK_SHAPE = (4, 32, 8, 4096, 128)
+MASK_CASES = ["key_lengths", "bool attn_mask", "causal window 1024"]
+MASK_IMPLS = [None, "xrt_sm80"]
+MASK_BACKENDS = GQA_BACKENDS + [("math", SDPBackend.MATH)]
+# (heads, head_dim, causal) of the packed cases, 16384 tokens each.
+VARLEN_CASES = [(16, 128, False), (16, 128, True)]
+VARLEN_TOKENS = 16384
 
 
-def torch_fns(q, k, v, grad, causal, backend, gqa=False):
+def torch_fns(q, k, v, grad, causal, backend, gqa=False, mask=None):
     """Forward and backward closures of torch SDPA on one backend, or
     (None, None) when that backend cannot run the case."""
     qr, kr, vr = (x.detach().requires_grad_(True) for x in (q, k, v))
     extra = {"enable_gqa": True} if gqa else {}
+    if mask is not None:
+        extra["attn_mask"] = mask
     try:
         with sdpa_kernel(backend):
             out = F.scaled_dot_product_attention(qr, kr, vr, is_causal=causal, **extra)
@@ -68,20 +83,22 @@ def torch_fns(q, k, v, grad, causal, backend, gqa=False):
     return forward, backward
 
 
-def xrt_fns(xq, xk, xv, xg, causal, impl):
+def xrt_fns(xq, xk, xv, xg, causal, impl, **masks):
     """Forward and backward closures of our attention with one impl= (None:
-    the dispatcher's choice); either is None where that impl cannot run."""
+    the dispatcher's choice) and mask keywords; either is None where that
+    impl cannot run."""
     try:
-        out, lse = ops.attention(xq, xk, xv, causal=causal, impl=impl, return_lse=True)
+        out, lse = ops.attention(xq, xk, xv, causal=causal, impl=impl, return_lse=True, **masks)
     except xrt.Unsupported as error:
         print(f"impl={impl}: {error}".splitlines()[0], file=sys.stderr)
         return None, None
 
     def forward():
-        ops.attention(xq, xk, xv, causal=causal, impl=impl)
+        ops.attention(xq, xk, xv, causal=causal, impl=impl, **masks)
 
     def backward():
-        ops.attention_backward(xg, xq, xk, xv, causal=causal, output=out, lse=lse, impl=impl)
+        ops.attention_backward(xg, xq, xk, xv, causal=causal, output=out, lse=lse, impl=impl,
+                               **masks)
 
     try:
         backward()
@@ -103,13 +120,7 @@ def gqa_rows(b: int, h: int, hk: int, n: int, d: int, causal: bool) -> list[tupl
         fwd, bwd = xrt_fns(xq, xk, xv, xg, causal, impl)
         fwd_fns.append(fwd)
         bwd_fns.append(bwd)
-    chosen = []
-    with xrt.Profiler() as prof:
-        for fn in (fwd_fns[0], bwd_fns[0]):
-            if fn:
-                fn()
-    chosen = [e["args"]["impl"].removeprefix("cuda.") for e in prof.events()
-              if e.get("ph") == "X" and e["name"].startswith("attention")]
+    chosen = chosen_impls(fwd_fns[0], bwd_fns[0])
     for _, backend in GQA_BACKENDS:
         fwd, bwd = torch_fns(q, k, v, grad, causal, backend, gqa=True)
         fwd_fns.append(fwd)
@@ -121,6 +132,121 @@ def gqa_rows(b: int, h: int, hk: int, n: int, d: int, causal: bool) -> list[tupl
         times = event_medians(fns, iters=iters, repeats=5)
         impl = (chosen[0] if label == "fwd" else chosen[-1]) if chosen else "-"
         rows.append((f"{name} {label}", impl, *(work / t / 1e12 for t in times)))
+    return rows
+
+
+def chosen_impls(fwd, bwd) -> list[str]:
+    """The kernels the dispatcher ran for fwd and bwd (where they run)."""
+    with xrt.Profiler() as prof:
+        for fn in (fwd, bwd):
+            if fn:
+                fn()
+    return [e["args"]["impl"].removeprefix("cuda.") for e in prof.events()
+            if e.get("ph") == "X" and e["name"].startswith("attention")]
+
+
+def mask_case(label: str, b: int, n: int):
+    """Our keywords, the same visibility as torch's bool attn_mask
+    (broadcastable to (b, 1, n, n)), and the visible scores per head."""
+    gen = torch.Generator(device=DEVICE).manual_seed(0)
+    if label == "key_lengths":
+        lengths = torch.randint(n // 4, n + 1, (b,), device=DEVICE, generator=gen,
+                                dtype=torch.int32)
+        keys = torch.arange(n, device=DEVICE)
+        mask = (keys[None, :] < lengths[:, None])[:, None, None, :]
+        return {"key_lengths": xrt.from_dlpack(lengths)}, mask, float(lengths.sum()) * n / b
+    if label == "bool attn_mask":
+        mask = torch.rand(n, n, device=DEVICE, generator=gen) > 0.1
+        ours = xrt.asarray(mask.cpu().numpy(), device=DEVICE)
+        return {"attn_mask": ours}, mask, float(mask.sum())
+    window = 1024
+    i = torch.arange(n, device=DEVICE)
+    mask = (i[None, :] <= i[:, None]) & (i[None, :] > i[:, None] - window)
+    return ({"window_left": window - 1, "causal": True}, mask, float(mask.sum()))
+
+
+def masked_rows(label: str) -> list[tuple]:
+    """Our masked attention (dispatched, and impl='xrt_sm80') and torch SDPA
+    with the visibility as a bool attn_mask on each backend that takes it."""
+    b, h, hk, n, d = MASK_SHAPE
+    q, grad = (torch.randn(b, h, n, d, device=DEVICE, dtype=torch.bfloat16) for _ in range(2))
+    k, v = (torch.randn(b, hk, n, d, device=DEVICE, dtype=torch.bfloat16) for _ in range(2))
+    xq, xk, xv, xg = (xrt.from_dlpack(x) for x in (q, k, v, grad))
+    keywords, mask, pairs = mask_case(label, b, n)
+    causal = keywords.pop("causal", False)
+    flops = 4 * b * h * d * pairs
+    fwd_fns, bwd_fns = [], []
+    for impl in MASK_IMPLS:
+        fwd, bwd = xrt_fns(xq, xk, xv, xg, causal, impl, **keywords)
+        fwd_fns.append(fwd)
+        bwd_fns.append(bwd)
+    chosen = chosen_impls(fwd_fns[0], bwd_fns[0])
+    for _, backend in MASK_BACKENDS:
+        fwd, bwd = torch_fns(q, k, v, grad, False, backend, gqa=True, mask=mask)
+        fwd_fns.append(fwd)
+        bwd_fns.append(bwd)
+    iters = max(1, int(1e13 // flops))
+    name = f"B{b} H{h}/{hk} N{n} D{d} {label}"
+    rows = []
+    for kind, fns, work in (("fwd", fwd_fns, flops), ("bwd", bwd_fns, 2.5 * flops)):
+        times = event_medians(fns, iters=iters, repeats=3)
+        impl = (chosen[0] if kind == "fwd" else chosen[-1]) if chosen else "-"
+        rows.append((f"{name} {kind}", impl, *(work / t / 1e12 for t in times)))
+    return rows
+
+
+def varlen_fns(xq, xk, xv, xg, cu, top: int, causal: bool):
+    """Forward and backward closures of our attention_varlen (the backward
+    given the forward's output and lse), sequences cu of at most top tokens."""
+    out, lse = ops.attention_varlen(xq, xk, xv, cu, cu, top, top, causal, return_lse=True,
+                                    impl="xrt_sm80")
+
+    def forward():
+        ops.attention_varlen(xq, xk, xv, cu, cu, top, top, causal, impl="xrt_sm80")
+
+    def backward():
+        ops.attention_varlen_backward(xg, xq, xk, xv, cu, cu, top, top, causal, output=out,
+                                      lse=lse, impl="xrt_sm80")
+
+    return forward, backward
+
+
+def varlen_rows(h: int, d: int, causal: bool) -> list[tuple]:
+    """Our attention_varlen (impl='xrt_sm80') over 16 sequences of 1024
+    tokens, then over uneven lengths, forward and backward, against our
+    dense sm80 kernel on (16, h, 1024, d): TFLOP/s and the ratio."""
+    gen = torch.Generator().manual_seed(1)
+    even = [1024] * 16
+    uneven = (torch.rand(24, generator=gen) + 0.2).tolist()
+    uneven = [max(1, int(x / sum(uneven) * VARLEN_TOKENS)) for x in uneven]
+    uneven[-1] += VARLEN_TOKENS - sum(uneven)
+    rows = []
+    dense_times = None
+    for label, lengths in (("16 x 1024", even), ("24 uneven", uneven)):
+        q, k, v, grad = (torch.randn(VARLEN_TOKENS, h, d, device=DEVICE, dtype=torch.bfloat16)
+                         for _ in range(4))
+        cu = torch.tensor([0] + lengths, dtype=torch.int32).cumsum(0).to(torch.int32).to(DEVICE)
+        xq, xk, xv, xg, xcu = (xrt.from_dlpack(x) for x in (q, k, v, grad, cu))
+        per_seq = sum(n * (n + 1) / 2 if causal else n * n for n in lengths)
+        flops = 4 * h * d * per_seq
+        top = max(lengths)
+        fns = list(varlen_fns(xq, xk, xv, xg, xcu, top, causal))
+        if dense_times is None:  # the same tokens as (16, h, 1024, d), our sm80 kernel
+            dq, dk, dv, dg = (xrt.from_dlpack(x.view(16, 1024, h, d).transpose(1, 2).contiguous())
+                              for x in (q, k, v, grad))
+            dense_fwd, dense_bwd = xrt_fns(dq, dk, dv, dg, causal, "xrt_sm80")
+            fns += [dense_fwd, dense_bwd]
+        iters = max(1, int(1e13 // flops))
+        times = event_medians(fns, iters=iters, repeats=5)
+        if dense_times is None:
+            dense_times = times[2:]
+            dense_flops = flops
+        name = f"{VARLEN_TOKENS} tokens ({label}) H{h} D{d}{' causal' if causal else ''}"
+        for kind, t, dense_t, work in (("fwd", times[0], dense_times[0], 1.0),
+                                       ("bwd", times[1], dense_times[1], 2.5)):
+            ours = work * flops / t / 1e12
+            dense = work * dense_flops / dense_t / 1e12
+            rows.append((f"{name} {kind}", ours, dense, ours / dense))
     return rows
 
 
@@ -172,14 +298,34 @@ def main() -> int:
                      f"| {cudnn:.1f} | {ours / flash:.2f} | {ours / cudnn:.2f} "
                      f"| {best / cudnn:.2f} |")
     lines += ["", "Grouped-query attention (heads q/kv), bf16, TFLOP/s:", "",
-              "| case | dispatched to | xpuruntime | impl='xrt' | torch flash | torch cuDNN "
-              "| torch efficient | xpuruntime vs best torch |",
-              "|---|---|---|---|---|---|---|---|"]
+              "| case | dispatched to | xpuruntime | impl='xrt' | our sm80 kernel | torch flash "
+              "| torch cuDNN | torch efficient | xpuruntime vs best torch "
+              "| sm80 vs best torch |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for case in GQA_CASES:
-        for name, impl, ours, xrt_own, *theirs in gqa_rows(*case):
+        for name, impl, ours, xrt_own, sm80, *theirs in gqa_rows(*case):
             best = max((x for x in theirs if x == x), default=float("nan"))
-            cells = " | ".join(f"{x:.1f}" for x in (ours, xrt_own, *theirs))
-            lines.append(f"| {name} | {impl} | {cells} | {ours / best:.2f} |")
+            cells = " | ".join(f"{x:.1f}" for x in (ours, xrt_own, sm80, *theirs))
+            lines.append(f"| {name} | {impl} | {cells} | {ours / best:.2f} | {sm80 / best:.2f} |")
+        torch.cuda.synchronize()
+    lines += ["", "Masked attention, bf16, TFLOP/s of the visible scores (torch: the same "
+              "visibility as a bool attn_mask):", "",
+              "| case | dispatched to | xpuruntime | our sm80 kernel | torch flash | torch cuDNN "
+              "| torch efficient | torch math | xpuruntime vs best torch "
+              "| sm80 vs best torch |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for label in MASK_CASES:
+        for name, impl, ours, sm80, *theirs in masked_rows(label):
+            best = max((x for x in theirs if x == x), default=float("nan"))
+            cells = " | ".join(f"{x:.1f}" for x in (ours, sm80, *theirs))
+            lines.append(f"| {name} | {impl} | {cells} | {ours / best:.2f} | {sm80 / best:.2f} |")
+        torch.cuda.synchronize()
+    lines += ["", "Packed sequences (attention_varlen), bf16, TFLOP/s against our dense sm80 "
+              "kernel on 16 x 1024 of the same tokens:", "",
+              "| case | varlen | dense sm80 | varlen vs dense |", "|---|---|---|---|"]
+    for case in VARLEN_CASES:
+        for name, ours, dense, ratio in varlen_rows(*case):
+            lines.append(f"| {name} | {ours:.1f} | {dense:.1f} | {ratio:.2f} |")
         torch.cuda.synchronize()
     table = "\n".join(lines)
     print(table)

@@ -105,6 +105,33 @@ def main(ours_only):
                 for got, want in zip(ops.attention_backward(dg, dq, dk, dv, causal, impl=impl),
                                      ops.attention_backward(g, q, k, v, causal)):
                     close(got, want, dtype, f"attention_backward {impl}")
+        # Our sm80 kernels with grouped heads and every mask at once.
+        lq, lk, d = 70, 45, 64
+        q, g = (xrt.asarray(rng.standard_normal((2, 4, lq, d)), dtype=dtype) for _ in range(2))
+        k, v = (xrt.asarray(rng.standard_normal((2, 2, lk, d)), dtype=dtype) for _ in range(2))
+        masks = dict(attn_mask=xrt.asarray(rng.random((lq, lk)) > 0.2),
+                     key_lengths=xrt.asarray(np.array([lk, 20], np.int32)))
+        on_gpu = {name: t.to(GPU) for name, t in masks.items()}
+        keywords = dict(window_left=30, causal_align="bottom_right")
+        dq, dk, dv, dg = (t.to(GPU) for t in (q, k, v, g))
+        close(ops.attention(dq, dk, dv, True, impl="xrt_sm80", **on_gpu, **keywords),
+              ops.attention(q, k, v, True, **masks, **keywords), dtype, "masked attention")
+        for got, want in zip(
+                ops.attention_backward(dg, dq, dk, dv, True, impl="xrt_sm80", **on_gpu, **keywords),
+                ops.attention_backward(g, q, k, v, True, **masks, **keywords)):
+            close(got, want, dtype, "masked attention_backward")
+        # Packed sequences, one of them empty.
+        cu = xrt.asarray(np.array([0, 0, 1, 71, 104], np.int32))
+        q, g = (xrt.asarray(rng.standard_normal((104, 4, d)), dtype=dtype) for _ in range(2))
+        k, v = (xrt.asarray(rng.standard_normal((104, 2, d)), dtype=dtype) for _ in range(2))
+        dq, dk, dv, dg, dcu = (t.to(GPU) for t in (q, k, v, g, cu))
+        close(ops.attention_varlen(dq, dk, dv, dcu, dcu, causal=True, impl="xrt_sm80"),
+              ops.attention_varlen(q, k, v, cu, cu, causal=True), dtype, "attention_varlen")
+        for got, want in zip(
+                ops.attention_varlen_backward(dg, dq, dk, dv, dcu, dcu, causal=True,
+                                              impl="xrt_sm80"),
+                ops.attention_varlen_backward(g, q, k, v, cu, cu, causal=True)):
+            close(got, want, dtype, "attention_varlen_backward")
         decode(rng, dtype)
     xrt.synchronize(GPU)
     print("sanitizer workload: every kernel ran and matched the CPU")

@@ -6,44 +6,20 @@
 #include <vector>
 
 #include "attention_head.h"
+#include "backends/common/cu_seqlens.h"
 #include "kernels.h"
 #include "kernel_util.h"
 
 namespace xrt::cpu {
 namespace {
 
-// cu_seqlens (inputs[index]) starts at 0, never decreases, ends at total,
-// and no length exceeds max_len (when given, >= 0).
+// cu_seqlens (inputs[index]) as backends/common/cu_seqlens.h checks it.
 xrt_status_t check_cu_seqlens(const xrt_kernel_context_t* ctx, size_t index, const char* name,
                               int64_t total, int64_t max_len) {
   const xrt_kernel_tensor_t& t = ctx->inputs[index];
-  const int32_t* cu = static_cast<const int32_t*>(t.data);
-  const int64_t n = t.shape[0];
-  if (cu[0] != 0) {
-    return fail(ctx, XRT_ERROR_INVALID_ARGUMENT, "%s[0] is %d, expected 0",
-                name, cu[0]);
-  }
-  for (int64_t b = 1; b < n; ++b) {
-    const int64_t len = int64_t{cu[b]} - cu[b - 1];
-    if (len < 0) {
-      return fail(ctx, XRT_ERROR_INVALID_ARGUMENT,
-                  "%s is not monotonic: entry %lld is %d, below entry %lld (%d)",
-                  name, static_cast<long long>(b), cu[b],
-                  static_cast<long long>(b - 1), cu[b - 1]);
-    }
-    if (max_len >= 0 && len > max_len) {
-      return fail(ctx, XRT_ERROR_INVALID_ARGUMENT,
-                  "sequence %lld of %s has length %lld, above max_seqlen %lld",
-                  static_cast<long long>(b - 1), name, static_cast<long long>(len),
-                  static_cast<long long>(max_len));
-    }
-  }
-  if (cu[n - 1] != total) {
-    return fail(ctx, XRT_ERROR_INVALID_ARGUMENT,
-                "%s ends at %d, expected the token count %lld", name,
-                cu[n - 1], static_cast<long long>(total));
-  }
-  return XRT_OK;
+  int64_t longest = 0;
+  return kernel::check_cu_seqlens(ctx, static_cast<const int32_t*>(t.data), t.shape[0], name,
+                                  total, max_len, &longest);
 }
 
 // Inputs from `first`: q, k, v, cu_seqlens_q, cu_seqlens_k.

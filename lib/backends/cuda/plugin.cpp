@@ -64,6 +64,12 @@ const xrt_kernel_def_t kKernels[] = {
     XRT_CUDA_KERNEL("attention_decode", "cuda.attention_decode", kFloats, run_attention_decode),
     XRT_CUDA_KERNEL("kv_cache_append", "cuda.kv_cache_append", kFloats | XRT_DTYPE_BIT(XRT_FLOAT64),
                     run_kv_cache_append),
+    XRT_CUDA_KERNEL("attention_varlen", "cuda.flash_attention_varlen", kHalves,
+                    run_attention_varlen),
+    XRT_CUDA_KERNEL("attention_varlen_lse", "cuda.flash_attention_varlen_lse", kHalves,
+                    run_attention_varlen),
+    XRT_CUDA_KERNEL("attention_varlen_backward", "cuda.flash_attention_varlen_backward", kHalves,
+                    run_attention_varlen_backward),
     // The Hopper kernels ahead of the sm_80 ones; supports() declines other GPUs.
     XRT_CUDA_KERNEL_AT("attention", "cuda.flash_attention_sm90", kHalves, 55,
                        attention_sm90_supports, run_attention_sm90, 0u),

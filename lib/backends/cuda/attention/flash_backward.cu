@@ -1,8 +1,10 @@
 // "attention_backward", FlashAttention-2 style:
 //  1. the forward kernel recomputes O and the row log-sum-exp (scratch);
 //  2. delta_i = rowsum(dO_i * O_i) in fp32;
-//  3. one block of 8 warps per (batch*head, 64 keys) walks the query tiles
-//     (64 rows, cp.async double-buffered) and, with fp32 accumulators,
+//  3. one block of 8 warps per (batch*kv head, 64 keys) walks the query
+//     tiles (64 rows, cp.async double-buffered) of every q head reading that
+//     kv head (grouped-query attention: dK and dV are sums over the group,
+//     kept in registers, no atomics) and, with fp32 accumulators,
 //       P^T = exp2(K Q^T * scale*log2e - lse*log2e)   dP^T = V dO^T
 //       dS^T = P^T * (dP^T - delta)                    dV += P^T dO
 //       dK += dS^T Q                                   dQ += dS K (fp32 atomics)
@@ -10,9 +12,17 @@
 //     as A operands (and dS, via ldmatrix.trans, for dQ);
 //  4. dQ is scaled and converted to the dtype.
 // dK and dV stay in registers until the block ends; dK is scaled there.
+//
+// Masks (key_rule.h): a block walks only the query tiles that see some of
+// its keys and applies the index rule and attn_mask on the tiles that need
+// them; keys no query sees get zero gradients, and so do queries that see
+// no key (their lse is -inf: P = 0).
 #include <cmath>
 
 #include "attention/attention.h"
+#include "attention/head_span.h"
+#include "attention/key_rule.h"
+#include "attention/mask_support.h"
 #include "attention/mma.h"
 #include "kernels/kernel_util.h"
 #include "kernels/launch_check.h"
@@ -36,14 +46,16 @@ struct Bwd {
   static constexpr size_t kSmemBytes = kHalfBytes + 4 * kBr * 4;
 };
 
-// The query tile i0 of one (batch, head): Q and dO rows, lse and delta.
+// The query tile i0 of one (batch, head): Q and dO rows (stride elements
+// apart), lse and delta.
 template <class T, int D>
 __device__ __forceinline__ void load_query_tile(T* sq, T* sdo, float* slse, float* sdelta,
                                                 const T* qh, const T* doh, const float* lseh,
-                                                const float* deltah, int i0, int lq, int tid) {
+                                                const float* deltah, int i0, int lq, int stride,
+                                                int tid) {
   using C = Bwd<D>;
-  load_rows<T, D, C::kBr, C::kStride, C::kThreads>(sq, qh, i0, lq, tid);
-  load_rows<T, D, C::kBr, C::kStride, C::kThreads>(sdo, doh, i0, lq, tid);
+  load_rows<T, D, C::kBr, C::kStride, C::kThreads>(sq, qh, i0, lq, tid, stride);
+  load_rows<T, D, C::kBr, C::kStride, C::kThreads>(sdo, doh, i0, lq, tid, stride);
   if (tid < C::kBr) {
     const bool valid = i0 + tid < lq;
     cp_async4(smem_u32(slse + tid), valid ? lseh + i0 + tid : lseh, valid);
@@ -52,12 +64,13 @@ __device__ __forceinline__ void load_query_tile(T* sq, T* sdo, float* slse, floa
 }
 
 template <class T, int D>
-__global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
+__global__ void __launch_bounds__(Bwd<D>::kThreads, D <= 64 ? 2 : 1)
     flash_backward(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v,
                    const T* __restrict__ dout, const float* __restrict__ lse,
                    const float* __restrict__ delta, float* __restrict__ dq_acc,
-                   T* __restrict__ dk, T* __restrict__ dv, int lq, int lk, float scale,
-                   float scale_log2, int causal) {
+                   T* __restrict__ dk, T* __restrict__ dv, int max_lq, int max_lk,
+                   float scale, float scale_log2, float inv_scale, int causal, int group,
+                   Masks masks, Packing packing) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using C = Bwd<D>;
   constexpr int kBr = C::kBr, kBc = C::kBc, kStride = C::kStride, kPStride = C::kPStride;
@@ -75,21 +88,40 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
 
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int g = lane >> 2, t = lane & 3;
-  const int64_t bh = blockIdx.x;
+  // kv head bkv = b * Hkv + g is read by q heads bkv * group + r, r < group.
+  const int64_t bkv = blockIdx.x;
   const int k0 = blockIdx.y * kBc;
-  const T* qh = q + bh * lq * D;
-  const T* doh = dout + bh * lq * D;
-  const float* lseh = lse + bh * lq;
-  const float* deltah = delta + bh * lq;
-  float* dqh = dq_acc + bh * lq * D;
-  // Under the causal mask queries before k0 see none of these keys.
-  const int i_begin = causal ? k0 / kBr * kBr : 0;
-  const int steps = i_begin < lq ? (lq - i_begin + kBr - 1) / kBr : 0;
+  // The group's first q head; the others follow span.next_q elements apart.
+  const HeadSpan span = head_span<D>(packing, bkv * group, masks.heads, group, max_lq, max_lk);
+  const int lq = span.lq, lk = span.lk;
+  if (k0 >= lk) return;  // a packed sequence shorter than the longest
+  const int batch = static_cast<int>(bkv * group / masks.heads);
+  const KeyRule rule = key_rule(masks, batch, lq, lk, causal != 0);
+  // The queries that see some of keys [k0, k0 + kBc): from the first whose
+  // causal end passes k0 to the last whose window begins by the block's last key.
+  const int k_last = min(k0 + kBc, rule.valid) - 1;
+  const int i_begin = causal ? max(k0 - rule.offset, 0) / kBr * kBr : 0;
+  const int i_end = k_last < k0 ? 0
+                    : rule.window < 0 ? lq
+                                      : min(lq, k_last - rule.offset + rule.window + 1);
+  const int steps = i_end > i_begin ? (i_end - i_begin + kBr - 1) / kBr : 0;
+  // Step `it` is query tile it % steps of q head bkv * group + it / steps.
+  const int total = steps * group;
+  const auto head_of = [&](int it) { return it / steps; };  // within the group
+  const auto tile_of = [&](int it) { return i_begin + it % steps * kBr; };
+  const auto load_step = [&](int it, int buf) {
+    const int64_t member = head_of(it);
+    const int64_t at = span.q + member * span.next_q;
+    const int64_t rows = span.rows + member * span.next_rows;
+    load_query_tile<T, D>(sq + buf * C::kQElems, sdo + buf * C::kQElems, slse + buf * kBr,
+                          sdelta + buf * kBr, q + at, dout + at, lse + rows, delta + rows,
+                          tile_of(it), lq, span.q_stride, tid);
+  };
 
-  if (steps > 0) {
-    load_rows<T, D, kBc, kStride, kThreads>(sk, k + bh * lk * D, k0, lk, tid);
-    load_rows<T, D, kBc, kStride, kThreads>(sv, v + bh * lk * D, k0, lk, tid);
-    load_query_tile<T, D>(sq, sdo, slse, sdelta, qh, doh, lseh, deltah, i_begin, lq, tid);
+  if (total > 0) {
+    load_rows<T, D, kBc, kStride, kThreads>(sk, k + span.kv, k0, lk, tid, span.kv_stride);
+    load_rows<T, D, kBc, kStride, kThreads>(sv, v + span.kv, k0, lk, tid, span.kv_stride);
+    load_step(0, 0);
     cp_async_commit();
   }
 
@@ -104,16 +136,16 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
 #pragma unroll
     for (int e = 0; e < 4; ++e) dk_acc[n][e] = dv_acc[n][e] = 0.0f;
 
-  for (int it = 0; it < steps; ++it) {
+  for (int it = 0; it < total; ++it) {
     const int buf = it & 1;
-    const int i0 = i_begin + it * kBr;
+    const int member = head_of(it);
+    const int i0 = tile_of(it);
+    float* dqh = dq_acc + span.q + static_cast<int64_t>(member) * span.next_q;
+    const MaskReader<T> mask =
+        mask_reader<T>(masks, batch, static_cast<int>((bkv * group + member) % masks.heads));
     cp_async_wait<0>();  // this step's tile, issued one step ago
     __syncthreads();
-    if (it + 1 < steps) {
-      load_query_tile<T, D>(sq + (buf ^ 1) * C::kQElems, sdo + (buf ^ 1) * C::kQElems,
-                            slse + (buf ^ 1) * kBr, sdelta + (buf ^ 1) * kBr, qh, doh, lseh,
-                            deltah, i0 + kBr, lq, tid);
-    }
+    if (it + 1 < total) load_step(it + 1, buf ^ 1);
     cp_async_commit();
     const T* sqb = sq + buf * C::kQElems;
     const T* sdob = sdo + buf * C::kQElems;
@@ -149,22 +181,37 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
     }
 
     // Rows of st are keys k0 + kg + g (+8), columns queries i0 + qh32 + 8n + 2t (+1).
-    const bool need_mask = k0 + kBc > lk || i0 + kBr > lq || (causal && k0 + kBc - 1 > i0);
+    // Whole when every key lies before the first query's end and at or
+    // after the last query's begin.
+    const bool need_mask = mask.base || i0 + kBr > lq || k0 + kBc > rule.end(i0) ||
+                           k0 < rule.begin(i0 + kBr - 1);
 #pragma unroll
     for (int n = 0; n < 4; ++n) {
 #pragma unroll
       for (int c = 0; c < 2; ++c) {
         const int col = qh32 + n * 8 + 2 * t + c;
-        const float lse2 = slseb[col] * kLog2e;
+        // lse -inf: the query sees nothing, P = 0.
+        const float lse2 = slseb[col] == -INFINITY ? INFINITY : slseb[col] * kLog2e;
         const float dlt = sdeltab[col];
 #pragma unroll
         for (int r = 0; r < 2; ++r) {
           const int e = 2 * r + c;
-          float p = exp2f(fmaf(st[n][e], scale_log2, -lse2));
+          float p;
           if (need_mask) {
             const int key = k0 + kg + g + 8 * r;
             const int query = i0 + col;
-            if (key >= lk || query >= lq || (causal && key > query)) p = 0.0f;
+            if (query >= lq || rule.hidden(query, key)) {
+              p = 0.0f;
+            } else {
+              // The mask in raw-score units, exactly as the forward added it.
+              // P <= 1: with huge masked scores the exponent carries the
+              // rounding error of lse, which must not make P infinite.
+              const float add =
+                  mask.base ? mask.scaled(query, key, inv_scale, mask_floor(scale_log2)) : 0.0f;
+              p = exp2f(fminf(fmaf(st[n][e] + add, scale_log2, -lse2), 0.0f));
+            }
+          } else {
+            p = exp2f(fmaf(st[n][e], scale_log2, -lse2));
           }
           st[n][e] = p;
           dpt[n][e] = p * (dpt[n][e] - dlt);
@@ -229,7 +276,7 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
     for (int r = 0; r < 2; ++r) {
       const int query = i0 + kg + g + 8 * r;
       if (query >= lq) continue;
-      float* row = dqh + static_cast<int64_t>(query) * D + dh + 2 * t;
+      float* row = dqh + static_cast<int64_t>(query) * span.q_stride + dh + 2 * t;
 #pragma unroll
       for (int n = 0; n < kHalfTiles; ++n) {
 #if __CUDA_ARCH__ >= 900
@@ -247,7 +294,7 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
   for (int r = 0; r < 2; ++r) {
     const int key = k0 + kg + g + 8 * r;
     if (key >= lk) continue;
-    const int64_t off = (bh * lk + key) * D + dh + 2 * t;
+    const int64_t off = span.kv + static_cast<int64_t>(key) * span.kv_stride + dh + 2 * t;
 #pragma unroll
     for (int n = 0; n < kHalfTiles; ++n) {
       *reinterpret_cast<uint32_t*>(dk + off + n * 8) =
@@ -259,21 +306,25 @@ __global__ void __launch_bounds__(Bwd<D>::kThreads, D == 64 ? 2 : 1)
 #endif
 }
 
-// delta[row] = sum_c dO[row][c] * O[row][c]: one warp per row, 16 bytes per lane.
+// sum_c dO[row][c] * O[row][c]: one warp per row, 16 bytes per lane, into
+// delta in lse's layout: at row (dense), or for packed rows token * heads
+// + h at h * total_q + token.
 template <class T, int D>
 __global__ void __launch_bounds__(256)
     row_dot(const T* __restrict__ dout, const T* __restrict__ out, float* __restrict__ delta,
-            int64_t rows) {
+            int64_t rows, int64_t packed_heads, int64_t total_q) {
   const int lane = threadIdx.x & 31;
   const int64_t warps = static_cast<int64_t>(gridDim.x) * (blockDim.x / 32);
   for (int64_t row = static_cast<int64_t>(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
        row < rows; row += warps) {
     const float sum = warp_row_dot<T, D>(dout + row * D, out + row * D, lane);
-    if (lane == 0) delta[row] = sum;
+    if (lane == 0) {
+      delta[packed_heads ? row % packed_heads * total_q + row / packed_heads : row] = sum;
+    }
   }
 }
 
-// dq = acc * scale in the dtype, four elements per step (n is a multiple of 64).
+// dq = acc * scale in the dtype, four elements per step (n is a multiple of 32).
 template <class T>
 __global__ void __launch_bounds__(256)
     finish_dq(const float* __restrict__ acc, T* __restrict__ dq, int64_t n, float scale) {
@@ -288,15 +339,20 @@ __global__ void __launch_bounds__(256)
   }
 }
 
+// The forward's output and lse, when the caller gives them (both or none).
+struct Given {
+  const void* out;
+  const float* lse;
+};
+
 template <class T, int D>
 xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, const T* dout,
-                      T* dq, T* dk, T* dv) {
+                      Given forward, T* dq, T* dk, T* dv) {
   using C = Bwd<D>;
   cudaStream_t stream = stream_of(ctx);
-  const int64_t rows = fa.bh * fa.lq;
-  // attention_lse's output and lse when the caller gives them; else the
-  // forward runs again into scratch.
-  const bool given = ctx->num_inputs > 5 && ctx->inputs[5].data;
+  const int64_t rows = fa.q_rows();
+  // Without the forward's output and lse the forward runs again into scratch.
+  const bool given = forward.lse != nullptr;
   const size_t out_bytes = given ? 0 : scratch_bytes(static_cast<size_t>(rows) * D * sizeof(T));
   const size_t row_bytes = scratch_bytes(static_cast<size_t>(rows) * sizeof(float));
   const size_t lse_bytes = given ? 0 : row_bytes;
@@ -307,10 +363,8 @@ xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, co
     return fail(ctx, XRT_ERROR_OUT_OF_MEMORY, "cuda %s: no memory for %zu bytes of scratch",
                 op_name(ctx), total);
   }
-  const T* out = given ? static_cast<const T*>(ctx->inputs[4].data)
-                       : reinterpret_cast<const T*>(scratch);
-  const float* lse = given ? static_cast<const float*>(ctx->inputs[5].data)
-                           : reinterpret_cast<const float*>(scratch + out_bytes);
+  const T* out = given ? static_cast<const T*>(forward.out) : reinterpret_cast<const T*>(scratch);
+  const float* lse = given ? forward.lse : reinterpret_cast<const float*>(scratch + out_bytes);
   float* delta = reinterpret_cast<float*>(scratch + out_bytes + lse_bytes);
   float* dq_acc = reinterpret_cast<float*>(scratch + out_bytes + lse_bytes + row_bytes);
 
@@ -322,7 +376,9 @@ xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, co
     status = launch_forward(ctx, f, stream);
   }
   if (status == XRT_OK) {
-    row_dot<T, D><<<grid_for(rows * 32, 256), 256, 0, stream>>>(dout, out, delta, rows);
+    const int64_t packed_heads = fa.packing.cu_q ? fa.masks.heads : 0;
+    row_dot<T, D><<<grid_for(rows * 32, 256), 256, 0, stream>>>(dout, out, delta, rows,
+                                                                packed_heads, fa.packing.total_q);
     status = check_launch(ctx);
   }
   if (status == XRT_OK && cudaMemsetAsync(dq_acc, 0, acc_bytes, stream) != cudaSuccess) {
@@ -332,12 +388,13 @@ xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, co
     auto kernel = flash_backward<T, D>;
     status = allow_smem(ctx, reinterpret_cast<const void*>(kernel), C::kSmemBytes);
     if (status == XRT_OK) {
-      const dim3 grid(static_cast<unsigned>(fa.bh),
+      const dim3 grid(static_cast<unsigned>(fa.bh / fa.group),
                       static_cast<unsigned>((fa.lk + C::kBc - 1) / C::kBc));
       kernel<<<grid, C::kThreads, C::kSmemBytes, stream>>>(
           static_cast<const T*>(fa.q), static_cast<const T*>(fa.k), static_cast<const T*>(fa.v),
           dout, lse, delta, dq_acc, dk, dv, static_cast<int>(fa.lq), static_cast<int>(fa.lk),
-          fa.scale, fa.scale * kLog2e, fa.causal ? 1 : 0);
+          fa.scale, fa.scale * kLog2e, 1.0f / fa.scale, fa.causal ? 1 : 0,
+          static_cast<int>(fa.group), fa.masks, fa.packing);
       status = check_launch(ctx);
     }
   }
@@ -351,16 +408,32 @@ xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, co
 }
 
 template <class T>
-xrt_status_t backward_dtype(const xrt_kernel_context_t* ctx, const ForwardArgs& fa) {
+xrt_status_t backward_dtype(const xrt_kernel_context_t* ctx, const ForwardArgs& fa,
+                            Given forward) {
   const T* dout = static_cast<const T*>(ctx->inputs[0].data);
   T* dq = static_cast<T*>(ctx->outputs[0].data);
   T* dk = static_cast<T*>(ctx->outputs[1].data);
   T* dv = static_cast<T*>(ctx->outputs[2].data);
-  return fa.d == 64 ? backward<T, 64>(ctx, fa, dout, dq, dk, dv)
-                    : backward<T, 128>(ctx, fa, dout, dq, dk, dv);
+  switch (fa.d) {
+    case 32: return backward<T, 32>(ctx, fa, dout, forward, dq, dk, dv);
+    case 64: return backward<T, 64>(ctx, fa, dout, forward, dq, dk, dv);
+    case 96: return backward<T, 96>(ctx, fa, dout, forward, dq, dk, dv);
+    default: return backward<T, 128>(ctx, fa, dout, forward, dq, dk, dv);
+  }
 }
 
 }  // namespace
+
+xrt_status_t launch_backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa,
+                             size_t out_index) {
+  const bool given = ctx->num_inputs > out_index + 1 && ctx->inputs[out_index + 1].data;
+  const Given forward{given ? ctx->inputs[out_index].data : nullptr,
+                      given ? static_cast<const float*>(ctx->inputs[out_index + 1].data)
+                            : nullptr};
+  return fa.dtype == XRT_FLOAT16 ? backward_dtype<__half>(ctx, fa, forward)
+                                 : backward_dtype<__nv_bfloat16>(ctx, fa, forward);
+}
+
 }  // namespace xrt::cuda::attn
 
 namespace xrt::cuda::attn {
@@ -372,18 +445,19 @@ ForwardArgs backward_args(const xrt_kernel_context_t* ctx) {
   fa.k = ctx->inputs[2].data;
   fa.v = ctx->inputs[3].data;
   fa.bh = q.shape[0] * q.shape[1];
-  fa.group = 1;  // the backward kernels take equal heads only
+  fa.group = q.shape[1] / ctx->inputs[2].shape[1];
   fa.lq = q.shape[2];
   fa.lk = ctx->inputs[2].shape[2];
   fa.d = static_cast<int>(q.shape[3]);
   fa.scale = static_cast<float>(attr_float(ctx, "scale", 1.0 / std::sqrt(double(fa.d))));
   fa.causal = attr_int(ctx, "causal", 0) != 0;
   fa.dtype = q.dtype;
+  fa.masks = masks_of(ctx, 1);
   return fa;
 }
 
 xrt_status_t zero_key_grads(const xrt_kernel_context_t* ctx, const ForwardArgs& fa) {
-  const size_t bytes = static_cast<size_t>(fa.bh * fa.lk * fa.d) * 2;
+  const size_t bytes = static_cast<size_t>(fa.kv_rows() * fa.d) * 2;
   cudaStream_t stream = stream_of(ctx);
   if (cudaMemsetAsync(ctx->outputs[1].data, 0, bytes, stream) != cudaSuccess ||
       cudaMemsetAsync(ctx->outputs[2].data, 0, bytes, stream) != cudaSuccess) {
@@ -397,13 +471,12 @@ xrt_status_t zero_key_grads(const xrt_kernel_context_t* ctx, const ForwardArgs& 
 namespace xrt::cuda {
 
 xrt_status_t run_attention_backward(const xrt_kernel_context_t* ctx) {
-  const xrt_status_t status = attn::check_supported(ctx, 1);
+  const xrt_status_t status = attn::check_supported(ctx, 1, attn::kSm80Features);
   if (status != XRT_OK) return status;
   const attn::ForwardArgs fa = attn::backward_args(ctx);
   if (fa.bh == 0) return XRT_OK;
   if (fa.lq == 0) return attn::zero_key_grads(ctx, fa);
-  return fa.dtype == XRT_FLOAT16 ? attn::backward_dtype<__half>(ctx, fa)
-                                 : attn::backward_dtype<__nv_bfloat16>(ctx, fa);
+  return attn::launch_backward(ctx, fa, 4);
 }
 
 }  // namespace xrt::cuda

@@ -7,10 +7,18 @@
 //
 // Shared rows are padded by 16 bytes, so the 8 row addresses of every
 // ldmatrix and the per-lane stores fall into distinct bank groups.
+//
+// Masks (key_rule.h): a block walks only the key tiles some of its rows
+// see; the index rule and attn_mask are applied on the tiles that need them
+// (the edges of the visible band, and every tile when there is an
+// attn_mask). A row that sees nothing gets zeros and lse -inf.
+#include <algorithm>
 #include <climits>
 #include <cmath>
 
 #include "attention/attention.h"
+#include "attention/head_span.h"
+#include "attention/key_rule.h"
 #include "attention/mask_support.h"
 #include "attention/mma.h"
 #include "kernels/kernel_util.h"
@@ -34,8 +42,9 @@ struct Fwd {
 template <class T, int D>
 __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
     flash_forward(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v,
-                  T* __restrict__ out, float* __restrict__ lse, int lq, int lk, float scale,
-                  float scale_log2, int causal, int group) {
+                  T* __restrict__ out, float* __restrict__ lse, int max_lq, int max_lk,
+                  float scale, float scale_log2, float inv_scale, int causal, int group,
+                  Masks masks, Packing packing) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using C = Fwd<D>;
   constexpr int kBr = C::kBr, kBc = C::kBc, kStride = C::kStride, kThreads = C::kThreads;
@@ -49,19 +58,29 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
   const int64_t bh = blockIdx.x;
   // The last query tiles see the most keys under the causal mask: start them first.
   const int q0 = (gridDim.y - 1 - blockIdx.y) * kBr;
-  const T* qh = q + bh * lq * D;
   // Head bh = b * H + h reads kv head b * Hkv + h / group = bh / group.
-  const T* kh = k + bh / group * lk * D;
-  const T* vh = v + bh / group * lk * D;
-  // Key 0 is visible to every row, so there is at least one tile.
-  const int kv_end = causal ? min(lk, q0 + kBr) : lk;
-  const int tiles = (kv_end + kBc - 1) / kBc;
+  const HeadSpan span = head_span<D>(packing, bh, masks.heads, group, max_lq, max_lk);
+  const int lq = span.lq, lk = span.lk;
+  if (q0 >= lq) return;  // a packed sequence shorter than the longest
+  const T* qh = q + span.q;
+  const T* kh = k + span.kv;
+  const T* vh = v + span.kv;
+  const int batch = static_cast<int>(bh / masks.heads);
+  const KeyRule rule = key_rule(masks, batch, lq, lk, causal != 0);
+  const MaskReader<T> mask = mask_reader<T>(masks, batch, static_cast<int>(bh % masks.heads));
+  const bool exact = mask.base && mask.dtype != kMaskBool;  // scores may be huge
+  // The key tiles some row of the block sees; none when every row is masked out.
+  const int kv_begin = rule.begin(q0) / kBc * kBc;
+  const int kv_end = rule.end(min(q0 + kBr, lq) - 1);
+  const int tiles = kv_end > kv_begin ? (kv_end - kv_begin + kBc - 1) / kBc : 0;
 
-  load_rows<T, D, kBr, kStride, kThreads>(sq, qh, q0, lq, tid);
-  load_rows<T, D, kBc, kStride, kThreads>(sk, kh, 0, lk, tid);
-  cp_async_commit();
-  load_rows<T, D, kBc, kStride, kThreads>(sv, vh, 0, lk, tid);
-  cp_async_commit();
+  if (tiles > 0) {
+    load_rows<T, D, kBr, kStride, kThreads>(sq, qh, q0, lq, tid, span.q_stride);
+    load_rows<T, D, kBc, kStride, kThreads>(sk, kh, kv_begin, lk, tid, span.kv_stride);
+    cp_async_commit();
+    load_rows<T, D, kBc, kStride, kThreads>(sv, vh, kv_begin, lk, tid, span.kv_stride);
+    cp_async_commit();
+  }
 
   const int wrow = warp * 16;  // the warp's first row in the tile
   uint32_t qf[D / 16][4];
@@ -77,7 +96,7 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
 
   for (int it = 0; it < tiles; ++it) {
     const int buf = it & 1;
-    const int j0 = it * kBc;
+    const int j0 = kv_begin + it * kBc;
     cp_async_wait<1>();  // Q and K[it]; V[it] may still be in flight
     __syncthreads();
     if (it == 0) {
@@ -89,7 +108,7 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
     }
     if (it + 1 < tiles) {
       load_rows<T, D, kBc, kStride, kThreads>(sk + (buf ^ 1) * C::kKvElems, kh, j0 + kBc, lk,
-                                              tid);
+                                              tid, span.kv_stride);
     }
     cp_async_commit();
 
@@ -114,14 +133,22 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
       }
     }
 
-    if (j0 + kBc > lk || (causal && j0 + kBc - 1 > q0 + wrow)) {
+    // The warp's rows see [begin, end) growing with the row: the tile is
+    // whole for all 16 when it lies inside the first row's end and the last
+    // row's begin.
+    if (mask.base || j0 + kBc > rule.end(q0 + wrow) || j0 < rule.begin(q0 + wrow + 15)) {
 #pragma unroll
       for (int n = 0; n < kBc / 8; ++n) {
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
           const int col = j0 + n * 8 + 2 * t + (e & 1);
           const int row = q0 + wrow + g + (e >> 1) * 8;
-          if (col >= lk || (causal && col > row)) s[n][e] = -INFINITY;
+          if (row >= lq || rule.hidden(row, col)) {
+            s[n][e] = -INFINITY;
+          } else if (mask.base) {
+            // Raw scores: the mask divided by the scale lands added after it.
+            s[n][e] += mask.scaled(row, col, inv_scale, mask_floor(scale_log2));
+          }
         }
       }
     }
@@ -135,8 +162,22 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
       mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
       mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
       // A row with nothing visible yet keeps p = 0 instead of NaN.
-      const float base = mx == -INFINITY ? 0.0f : mx * scale_log2;
-      const float corr = exp2f(row_max[r] * scale_log2 - base);
+      const float shift = mx == -INFINITY ? 0.0f : mx;
+      float base = shift * scale_log2;
+      float corr;
+      if (exact) {
+        // An additive mask can make the row max huge, and with it the
+        // rounding error of shift * scale_log2: subtract first.
+#pragma unroll
+        for (int n = 0; n < kBc / 8; ++n) {
+          s[n][2 * r] -= shift;
+          s[n][2 * r + 1] -= shift;
+        }
+        base = 0.0f;
+        corr = exp2f((row_max[r] - shift) * scale_log2);
+      } else {
+        corr = exp2f(row_max[r] * scale_log2 - base);
+      }
       row_max[r] = mx;
       row_sum[r] *= corr;
 #pragma unroll
@@ -158,7 +199,7 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
     __syncthreads();
     if (it + 1 < tiles) {
       load_rows<T, D, kBc, kStride, kThreads>(sv + (buf ^ 1) * C::kKvElems, vh, j0 + kBc, lk,
-                                              tid);
+                                              tid, span.kv_stride);
     }
     cp_async_commit();
 
@@ -190,9 +231,12 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
     float l = row_sum[r];
     l += __shfl_xor_sync(0xffffffffu, l, 1);
     l += __shfl_xor_sync(0xffffffffu, l, 2);
-    inv[r] = 1.0f / l;
+    // A row that saw no key: zeros and lse -inf, as the CPU kernel.
+    inv[r] = l > 0.0f ? 1.0f / l : 0.0f;
     const int row = q0 + wrow + g + 8 * r;
-    if (lse && t == 0 && row < lq) lse[bh * lq + row] = row_max[r] * scale + logf(l);
+    if (lse && t == 0 && row < lq) {
+      lse[span.rows + row] = l > 0.0f ? row_max[r] * scale + logf(l) : -INFINITY;
+    }
   }
 
   // The warp's own Q rows (read only by it) stage the output for 16-byte stores.
@@ -214,8 +258,8 @@ __global__ void __launch_bounds__(Fwd<D>::kThreads, 1)
     const int col = (c % kChunks) * 8;
     const int grow = q0 + wrow + row;
     if (grow < lq) {
-      *reinterpret_cast<uint4*>(out + (bh * lq + grow) * D + col) =
-          *reinterpret_cast<const uint4*>(so + row * kStride + col);
+      T* to = out + span.q + static_cast<int64_t>(grow) * span.q_stride + col;
+      *reinterpret_cast<uint4*>(to) = *reinterpret_cast<const uint4*>(so + row * kStride + col);
     }
   }
 #endif
@@ -231,44 +275,57 @@ xrt_status_t launch(const xrt_kernel_context_t* ctx, const ForwardArgs& a, cudaS
   kernel<<<grid, C::kThreads, C::kSmemBytes, stream>>>(
       static_cast<const T*>(a.q), static_cast<const T*>(a.k), static_cast<const T*>(a.v),
       static_cast<T*>(a.out), a.lse, static_cast<int>(a.lq), static_cast<int>(a.lk), a.scale,
-      a.scale * kLog2e, a.causal ? 1 : 0, static_cast<int>(a.group));
+      a.scale * kLog2e, 1.0f / a.scale, a.causal ? 1 : 0, static_cast<int>(a.group), a.masks,
+      a.packing);
   return check_launch(ctx);
 }
 
 template <class T>
 xrt_status_t launch_dtype(const xrt_kernel_context_t* ctx, const ForwardArgs& a,
                           cudaStream_t stream) {
-  return a.d == 64 ? launch<T, 64>(ctx, a, stream) : launch<T, 128>(ctx, a, stream);
+  switch (a.d) {
+    case 32: return launch<T, 32>(ctx, a, stream);
+    case 64: return launch<T, 64>(ctx, a, stream);
+    case 96: return launch<T, 96>(ctx, a, stream);
+    default: return launch<T, 128>(ctx, a, stream);
+  }
 }
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
 }  // namespace
 
-xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first, bool grouped_heads) {
+xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first, unsigned handled) {
   const xrt_kernel_tensor_t& q = ctx->inputs[first];
   const xrt_kernel_tensor_t& k = ctx->inputs[first + 1];
   const xrt_kernel_tensor_t& v = ctx->inputs[first + 2];
   const char* op = op_name(ctx);
-  const std::string feature = unsupported_features(ctx, first, grouped_heads);
+  const std::string feature = unsupported_features(ctx, first, handled);
   if (!feature.empty()) {
     return fail(ctx, XRT_ERROR_UNSUPPORTED, "cuda %s: %s is not supported by this kernel", op,
                 feature.c_str());
   }
-  if (q.dtype != XRT_FLOAT16 && q.dtype != XRT_BFLOAT16) {
+  // The masks are read element by element; the rest in 16-byte words.
+  return check_fit(ctx, q.dtype, q.shape[3], v.shape[3], q.shape[0] * q.shape[1], q.shape[2],
+                   k.shape[2], first == 0 ? 3 : 6, (handled & kHeadDims32And96) != 0);
+}
+
+xrt_status_t check_fit(const xrt_kernel_context_t* ctx, xrt_dtype_t dtype, int64_t d, int64_t dv,
+                       int64_t bh, int64_t lq, int64_t lk, size_t aligned, bool more_head_dims) {
+  const char* op = op_name(ctx);
+  if (dtype != XRT_FLOAT16 && dtype != XRT_BFLOAT16) {
     return fail(ctx, XRT_ERROR_UNSUPPORTED,
                 "cuda %s: dtype %s is not supported (float16 and bfloat16 are)", op,
-                dtype_name(q.dtype));
+                dtype_name(dtype));
   }
-  const int64_t d = q.shape[3], dv = v.shape[3];
-  if (d != dv || (d != 64 && d != 128)) {
+  const bool known = d == 64 || d == 128 || (more_head_dims && (d == 32 || d == 96));
+  if (d != dv || !known) {
     return fail(ctx, XRT_ERROR_UNSUPPORTED,
                 "cuda %s: %s with head_dim %lld (q, k) and %lld (v) is not supported; "
-                "head_dim must be 64 or 128 for q, k and v alike",
-                op, dtype_name(q.dtype), static_cast<long long>(d), static_cast<long long>(dv));
+                "head_dim must be %s for q, k and v alike",
+                op, dtype_name(dtype), static_cast<long long>(d), static_cast<long long>(dv),
+                more_head_dims ? "32, 64, 96 or 128" : "64 or 128");
   }
-  const int64_t bh = q.shape[0] * q.shape[1];
-  const int64_t lq = q.shape[2], lk = k.shape[2];
   // Query tiles (forward) and key tiles (backward) are grid rows: 65535 at most.
   const int64_t max_len = int64_t{65535} * 64;
   if (bh > INT_MAX || lq > max_len || lk > max_len) {
@@ -279,7 +336,7 @@ xrt_status_t check_supported(const xrt_kernel_context_t* ctx, size_t first, bool
                 static_cast<long long>(lk), INT_MAX, static_cast<long long>(max_len),
                 static_cast<long long>(max_len));
   }
-  for (size_t i = 0; i < ctx->num_inputs; ++i) {
+  for (size_t i = 0; i < std::min(ctx->num_inputs, aligned); ++i) {
     if (!aligned16(ctx->inputs[i].data)) {
       return fail(ctx, XRT_ERROR_UNSUPPORTED,
                   "cuda %s: input %zu does not start on a 16-byte boundary", op, i);
@@ -330,6 +387,33 @@ namespace xrt::cuda {
 
 namespace attn {
 
+Masks index_masks(const xrt_kernel_context_t* ctx, int64_t heads, int64_t lq, int64_t lk) {
+  Masks m{};
+  m.heads = static_cast<int>(heads);
+  // Windows wider than both lengths change nothing; clamped, the index
+  // arithmetic stays within int.
+  m.window = static_cast<int>(std::min(attr_int(ctx, "window_left", -1), lq + lk));
+  m.bottom_right = attr_int(ctx, "causal_align", 0) == 1;
+  return m;
+}
+
+Masks masks_of(const xrt_kernel_context_t* ctx, size_t first) {
+  const size_t index = first == 0 ? 3 : 6;  // attn_mask, then key_lengths
+  const xrt_kernel_tensor_t& q = ctx->inputs[first];
+  Masks m = index_masks(ctx, q.shape[1], q.shape[2], ctx->inputs[first + 1].shape[2]);
+  if (ctx->num_inputs > index + 1) {
+    m.key_lengths = static_cast<const int32_t*>(ctx->inputs[index + 1].data);
+  }
+  if (ctx->num_inputs > index && ctx->inputs[index].data) {
+    const xrt_kernel_tensor_t& mask = ctx->inputs[index];
+    m.attn_mask = mask.data;
+    m.mask_dtype = mask.dtype == XRT_BOOL ? kMaskBool
+                   : mask.dtype == XRT_FLOAT32 ? kMaskFloat32 : kMaskHalves;
+    for (int i = 0; i < 4; ++i) m.mask_strides[i] = mask.strides[i];
+  }
+  return m;
+}
+
 ForwardArgs forward_args(const xrt_kernel_context_t* ctx) {
   const xrt_kernel_tensor_t& q = ctx->inputs[0];
   ForwardArgs a{};
@@ -347,13 +431,14 @@ ForwardArgs forward_args(const xrt_kernel_context_t* ctx) {
   a.scale = static_cast<float>(attr_float(ctx, "scale", 1.0 / std::sqrt(double(a.d))));
   a.causal = attr_int(ctx, "causal", 0) != 0;
   a.dtype = q.dtype;
+  a.masks = masks_of(ctx, 0);
   return a;
 }
 
 }  // namespace attn
 
 xrt_status_t run_attention(const xrt_kernel_context_t* ctx) {
-  const xrt_status_t status = attn::check_supported(ctx, 0, true);
+  const xrt_status_t status = attn::check_supported(ctx, 0, attn::kSm80Features);
   if (status != XRT_OK) return status;
   return attn::launch_forward(ctx, attn::forward_args(ctx), stream_of(ctx));
 }

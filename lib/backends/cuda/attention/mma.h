@@ -119,11 +119,12 @@ __device__ __forceinline__ float warp_row_dot(const T* a, const T* b, int lane) 
   return sum;
 }
 
-// Copies rows [row0, row0 + kRows) of a (len, kD) matrix into shared memory
-// rows of kStride elements, 16 bytes per cp.async; rows at or past len are
-// zero-filled.
+// Copies rows [row0, row0 + kRows) of a (len, kD) matrix whose rows lie
+// src_stride elements apart into shared memory rows of kStride elements, 16
+// bytes per cp.async; rows at or past len are zero-filled.
 template <class T, int kD, int kRows, int kStride, int kThreads>
-__device__ __forceinline__ void load_rows(T* dst, const T* src, int row0, int len, int tid) {
+__device__ __forceinline__ void load_rows(T* dst, const T* src, int row0, int len, int tid,
+                                          int src_stride = kD) {
   constexpr int kChunks = kD * static_cast<int>(sizeof(T)) / 16;
   constexpr int kPerRow = 16 / static_cast<int>(sizeof(T));
   static_assert(kRows * kChunks % kThreads == 0, "tile does not split evenly over threads");
@@ -133,7 +134,7 @@ __device__ __forceinline__ void load_rows(T* dst, const T* src, int row0, int le
     const int row = c / kChunks;
     const int col = (c % kChunks) * kPerRow;
     const bool valid = row0 + row < len;
-    const T* from = valid ? src + static_cast<int64_t>(row0 + row) * kD + col : src;
+    const T* from = valid ? src + static_cast<int64_t>(row0 + row) * src_stride + col : src;
     cp_async16(smem_u32(dst + row * kStride + col), from, valid);
   }
 }
