@@ -161,6 +161,7 @@ def attention_varlen(
     *,
     window_left: int | None = None,
     causal_align: Literal["top_left", "bottom_right"] = "top_left",
+    impl: Literal["xrt", "cudnn"] | None = None,
     stream: Stream | None = None,
     return_lse: bool = False,
 ) -> Tensor | tuple[Tensor, Tensor]: ...
@@ -180,6 +181,7 @@ def attention_varlen_backward(
     lse: Any = None,
     window_left: int | None = None,
     causal_align: Literal["top_left", "bottom_right"] = "top_left",
+    impl: Literal["xrt", "cudnn"] | None = None,
     stream: Stream | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]: ...
 def attention_decode(

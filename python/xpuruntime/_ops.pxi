@@ -376,7 +376,7 @@ def _max_seqlen_attrs(max_seqlen_q, max_seqlen_k):
 
 def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q=None, max_seqlen_k=None,
                      bint causal=False, scale=None, *, window_left=None,
-                     causal_align="top_left", stream=None, bint return_lse=False):
+                     causal_align="top_left", impl=None, stream=None, bint return_lse=False):
     """Attention over packed sequences of different lengths, as
     FlashAttention's varlen API: q (total_q, heads, head_dim), k and v
     (total_k, heads_kv, head_dim); sequence b is rows cu_seqlens_q[b] ..
@@ -384,30 +384,31 @@ def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q=None, max
     (int32, batch + 1 entries starting at 0 and ending at the totals). No
     sequence may be longer than ``max_seqlen_*`` when given. Masks and
     grouped heads as :func:`attention`. Returns (total_q, heads, head_dim_v),
-    with ``return_lse=True`` also lse (heads, total_q) float32."""
+    with ``return_lse=True`` also lse (heads, total_q) float32. ``impl`` as
+    for :func:`attention` (on CUDA only ``"cudnn"`` runs packed sequences)."""
     attrs = ([(b"causal", int(causal))] +
              _mask_attrs("attention_varlen", scale, window_left, causal_align) +
              _max_seqlen_attrs(max_seqlen_q, max_seqlen_k))
     operands = [q, k, v, cu_seqlens_q, cu_seqlens_k]
     if return_lse:
-        return _run_attention("attention_varlen_lse", operands, attrs, None, stream, 2,
+        return _run_attention("attention_varlen_lse", operands, attrs, impl, stream, 2,
                               0, (3, 4))
-    return _run_attention("attention_varlen", operands, attrs, None, stream, 1,
+    return _run_attention("attention_varlen", operands, attrs, impl, stream, 1,
                           0, (3, 4))[0]
 
 
 def attention_varlen_backward(grad, q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q=None,
                               max_seqlen_k=None, bint causal=False, scale=None, *, output=None,
                               lse=None, window_left=None, causal_align="top_left",
-                              stream=None):
+                              impl=None, stream=None):
     """Gradients of :func:`attention_varlen` for the output gradient
     ``grad``: ``(dq, dk, dv)`` packed like q, k, v. ``output`` and ``lse`` as
-    for :func:`attention_backward`."""
+    for :func:`attention_backward`, ``impl`` as for :func:`attention_varlen`."""
     attrs = ([(b"causal", int(causal))] +
              _mask_attrs("attention_varlen_backward", scale, window_left, causal_align) +
              _max_seqlen_attrs(max_seqlen_q, max_seqlen_k))
     operands = [grad, q, k, v, cu_seqlens_q, cu_seqlens_k, output, lse]
-    return _run_attention("attention_varlen_backward", operands, attrs, None, stream, 3,
+    return _run_attention("attention_varlen_backward", operands, attrs, impl, stream, 3,
                           1, (4, 5))
 
 
