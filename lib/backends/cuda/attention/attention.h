@@ -1,6 +1,6 @@
 // Flash attention on NVIDIA GPUs (sm_80 and newer): f16 and bf16, head_dim
-// 64 or 128 for q, k and v alike; the sm_80 forward also reads k and v with
-// fewer heads than q (grouped-query attention).
+// 64 or 128 for q, k and v alike; the sm_80 and sm_90a forwards also read k
+// and v with fewer heads than q (grouped-query attention).
 #ifndef XRT_CUDA_ATTENTION_ATTENTION_H_
 #define XRT_CUDA_ATTENTION_ATTENTION_H_
 
