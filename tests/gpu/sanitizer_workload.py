@@ -28,6 +28,23 @@ def close(got, expected, dtype, what):
         raise AssertionError(f"{what} {dtype} {expected.shape}: max relative error {error}")
 
 
+def grouped_heads(rng):
+    """Our kernels with k and v of fewer heads (the sm80 backward declines them)."""
+    for dtype in ("float16", "bfloat16"):
+        q, k, v, g = (xrt.asarray(rng.standard_normal(shape), dtype=dtype)
+                      for shape in [(1, 4, 65, 64), (1, 2, 130, 64), (1, 2, 130, 64),
+                                    (1, 4, 65, 64)])
+        dq, dk, dv, dg = (t.to(GPU) for t in (q, k, v, g))
+        close(ops.attention(dq, dk, dv, True, impl="xrt"), ops.attention(q, k, v, True), dtype,
+              "grouped attention xrt")
+        try:
+            grads = ops.attention_backward(dg, dq, dk, dv, True, impl="xrt")
+        except xrt.Unsupported:
+            continue
+        for got, want in zip(grads, ops.attention_backward(g, q, k, v, True)):
+            close(got, want, dtype, "grouped attention_backward xrt")
+
+
 def masked_cudnn(rng):
     """cuDNN's attention with the mask inputs and packed sequences, and our
     kernels around it (bias conversion, rows that see no key)."""
@@ -95,6 +112,7 @@ def main(ours_only):
                 for got, want in zip(ops.attention_backward(dg, dq, dk, dv, causal, impl=impl),
                                      ops.attention_backward(g, q, k, v, causal)):
                     close(got, want, dtype, f"attention_backward {impl}")
+    grouped_heads(rng)
     if not ours_only:
         masked_cudnn(rng)
     xrt.synchronize(GPU)

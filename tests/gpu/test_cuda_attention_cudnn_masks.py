@@ -7,7 +7,7 @@ A query that sees no key gets zeros and lse -inf and passes no gradient,
 as on the CPU. A case this cuDNN cannot run must be refused with
 Unsupported; on cuDNN 9.10.2 or newer (the frontend's support surface
 for these masks) none of the cases here may be refused. Also the sm_90a
-forward with grouped heads."""
+kernels (forward and backward) with grouped heads."""
 
 import numpy as np
 import pytest
@@ -344,3 +344,27 @@ def test_hopper_forward_grouped_heads(rng, dtype, d, h, hk, lq, lk, causal):
     want, want_lse = aref.forward(q64, k64, v64, aref.visible(lq, lk, causal))
     check_norm(out, want, dtype, FORWARD_TOLERANCE[dtype])
     np.testing.assert_allclose(lse.numpy(), want_lse, rtol=LSE_TOLERANCE, atol=LSE_TOLERANCE)
+
+
+@pytest.mark.skipif(not HOPPER, reason="the sm_90a kernels run only on compute capability 9.0")
+@pytest.mark.parametrize("given", [False, True])
+@pytest.mark.parametrize("d", [64, 128])
+@pytest.mark.parametrize("h,hk", [(8, 2), (8, 1), (32, 8)])
+@pytest.mark.parametrize("lq,lk,causal", [(1, 1, False), (127, 300, False), (300, 300, True),
+                                          (200, 130, True)])
+def test_hopper_backward_grouped_heads(rng, given, d, h, hk, lq, lk, causal):
+    b, dtype = 2, "bfloat16"
+    (q, k, v), (q64, k64, v64) = _operands(rng, b, h, hk, lq, lk, d, dtype)
+    grad, grad64 = random(rng, (b, h, lq, d), dtype)
+    saved = {}
+    if given:
+        out, lse = ops.attention(q, k, v, causal=causal, impl="xrt_sm90", return_lse=True)
+        saved = dict(output=out, lse=lse)
+    poison_pool(((b, h, lq, d), dtype), ((b, hk, lk, d), dtype), ((b, hk, lk, d), dtype))
+    got = ops.attention_backward(grad, q, k, v, causal=causal, impl="xrt_sm90", **saved)
+    want = aref.backward(grad64, q64, k64, v64, aref.visible(lq, lk, causal))
+    for name, ours, expected in zip(("dq", "dk", "dv"), got, want):
+        try:
+            check_norm(ours, expected, dtype, GRAD_TOLERANCE)
+        except AssertionError as error:
+            raise AssertionError(f"{name}: {error}") from None
