@@ -190,9 +190,9 @@ Plans plans_for(const xrt_kernel_context_t* ctx, bool backward) {
   out.call = varlen_of(ctx, backward);
   Varlen& c = out.call;
   if (!c.error.empty() || trivial(c)) return out;
-  for (size_t i = 0; i < 3; ++i) {
-    if (!aligned16(ctx->inputs[c.first + i].data)) {
-      c.error = "input " + std::to_string(c.first + i) + " does not start on a 16-byte boundary";
+  for (size_t i = 0; i < ctx->num_inputs; ++i) {
+    if (ctx->inputs[i].dtype != XRT_INT32 && !aligned16(ctx->inputs[i].data)) {
+      c.error = "input " + std::to_string(i) + " does not start on a 16-byte boundary";
       return out;
     }
   }
