@@ -263,7 +263,9 @@ def cudnn_mask_lines() -> list[str]:
             if keywords.get("causal"):
                 mask = mask & torch.ones(lq, lk, device=DEVICE, dtype=torch.bool).tril()
                 seen = float(mask.expand(b, 1, lq, lk).float().mean())
-        elif kind in ("bool", "additive"):
+        elif kind == "bool":
+            ours["attn_mask"] = xrt.asarray(mask.cpu().numpy(), device=DEVICE)
+        elif kind == "additive":
             ours["attn_mask"] = xrt.from_dlpack(mask)
         flops = 4 * b * h * lq * lk * d * seen * (0.5 if torch_causal else 1.0)
         fwd_fns, bwd_fns = [], []
