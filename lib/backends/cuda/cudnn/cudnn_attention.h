@@ -22,9 +22,10 @@ xrt_status_t run_cudnn_attention(const xrt_kernel_context_t* ctx);
 // then cuDNN's backward.
 xrt_status_t run_cudnn_attention_backward(const xrt_kernel_context_t* ctx);
 
-// attention_varlen, attention_varlen_lse and attention_varlen_backward. They
-// read cu_seqlens on the host (one synchronization) to check them as the
-// CPU kernel does and to size the padded problem.
+// attention_varlen, attention_varlen_lse and attention_varlen_backward. The
+// run reads cu_seqlens on the host (one synchronization) to check them as
+// the CPU kernel does and to place the sequences; supports() reads them
+// too unless max_seqlen_q and max_seqlen_k size the padded problem.
 int32_t cudnn_attention_varlen_supports(const xrt_kernel_context_t* ctx);
 int32_t cudnn_attention_varlen_backward_supports(const xrt_kernel_context_t* ctx);
 xrt_status_t run_cudnn_attention_varlen(const xrt_kernel_context_t* ctx);

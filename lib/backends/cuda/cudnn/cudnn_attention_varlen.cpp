@@ -94,7 +94,47 @@ std::vector<int32_t> copy_to_host(const xrt_kernel_tensor_t& t, cudaStream_t str
   return host;
 }
 
-Varlen varlen_of(const xrt_kernel_context_t* ctx, bool backward) {
+// Reads cu_seqlens (one synchronization), checks them and fills
+// c.lengths; *max_q and *max_k get the longest sequences.
+void read_lengths(const xrt_kernel_context_t* ctx, Varlen& c, int64_t* max_q, int64_t* max_k) {
+  const Problem& p = c.p;
+  cudaStream_t stream = stream_of(ctx);
+  const std::vector<int32_t> cu_q = copy_to_host(ctx->inputs[c.first + 3], stream, &c.error);
+  const std::vector<int32_t> cu_k = copy_to_host(ctx->inputs[c.first + 4], stream, &c.error);
+  if (!c.error.empty()) {
+    c.error_status = XRT_ERROR_BACKEND;
+    return;
+  }
+  c.error = check_cu_seqlens(cu_q, "cu_seqlens_q", c.total_q, attr_int(ctx, "max_seqlen_q", -1),
+                             max_q);
+  if (c.error.empty()) {
+    c.error = check_cu_seqlens(cu_k, "cu_seqlens_k", c.total_k,
+                               attr_int(ctx, "max_seqlen_k", -1), max_k);
+  }
+  if (!c.error.empty()) {
+    c.error_status = XRT_ERROR_INVALID_ARGUMENT;
+    return;
+  }
+  const size_t n = static_cast<size_t>(p.b);
+  c.lengths.resize(2 * n + 4 * (n + 1));
+  int32_t* seq_q = c.lengths.data();
+  int32_t* seq_kv = seq_q + n;
+  int32_t* offsets = seq_kv + n;
+  for (size_t b = 0; b < n; ++b) {
+    seq_q[b] = cu_q[b + 1] - cu_q[b];
+    seq_kv[b] = cu_k[b + 1] - cu_k[b];
+  }
+  const int64_t scale[4] = {p.h * p.d, p.hk * p.d, p.hk * p.dv, p.h * p.dv};
+  const std::vector<int32_t>* cu[4] = {&cu_q, &cu_k, &cu_k, &cu_q};
+  for (size_t t = 0; t < 4; ++t)
+    for (size_t b = 0; b <= n; ++b)
+      offsets[t * (n + 1) + b] = static_cast<int32_t>((*cu[t])[b] * scale[t]);
+}
+
+// The call and its padded problem. The run reads and checks cu_seqlens
+// (read = true); supports() does so only when max_seqlen_q and _k are not
+// both given, since they bound the padded lengths just as well.
+Varlen varlen_of(const xrt_kernel_context_t* ctx, bool backward, bool read) {
   Varlen c;
   c.backward = backward;
   c.first = backward ? 1 : 0;
@@ -121,29 +161,19 @@ Varlen varlen_of(const xrt_kernel_context_t* ctx, bool backward) {
               " is not supported (float16 and bfloat16 are)";
     return c;
   }
-  cudaStream_t stream = stream_of(ctx);
-  const std::vector<int32_t> cu_q = copy_to_host(ctx->inputs[c.first + 3], stream, &c.error);
-  const std::vector<int32_t> cu_k = copy_to_host(ctx->inputs[c.first + 4], stream, &c.error);
-  if (!c.error.empty()) {
-    c.error_status = XRT_ERROR_BACKEND;
-    return c;
-  }
-  int64_t max_q = 0, max_k = 0;
-  c.error = check_cu_seqlens(cu_q, "cu_seqlens_q", c.total_q, attr_int(ctx, "max_seqlen_q", -1),
-                             &max_q);
-  if (c.error.empty()) {
-    c.error = check_cu_seqlens(cu_k, "cu_seqlens_k", c.total_k,
-                               attr_int(ctx, "max_seqlen_k", -1), &max_k);
-  }
-  if (!c.error.empty()) {
-    c.error_status = XRT_ERROR_INVALID_ARGUMENT;
-    return c;
-  }
   const int64_t width = std::max(p.d, p.dv);
   if (c.total_q * p.h * width > std::numeric_limits<int32_t>::max() ||
       c.total_k * p.hk * width > std::numeric_limits<int32_t>::max()) {
     c.error = "more than 2^31 elements in q, k or v (cuDNN's ragged offsets are int32 here)";
     return c;
+  }
+  int64_t max_q = attr_int(ctx, "max_seqlen_q", -1), max_k = attr_int(ctx, "max_seqlen_k", -1);
+  if (read || max_q < 0 || max_k < 0) {
+    int64_t longest_q = 0, longest_k = 0;
+    read_lengths(ctx, c, &longest_q, &longest_k);
+    if (!c.error.empty()) return c;
+    if (max_q < 0) max_q = longest_q;
+    if (max_k < 0) max_k = longest_k;
   }
   p.lq = bucket(max_q);
   p.lk = bucket(max_k);
@@ -157,20 +187,6 @@ Varlen varlen_of(const xrt_kernel_context_t* ctx, bool backward) {
   p.strides[kV] = p.strides[kGradV] = {p.lk * p.hk * p.dv, p.dv, p.hk * p.dv, 1};
   p.strides[kO] = p.strides[kGradO] = {p.lq * p.h * p.dv, p.dv, p.h * p.dv, 1};
   p.strides[kStats] = packed(p.h, p.lq, 1);
-  const size_t n = static_cast<size_t>(p.b);
-  c.lengths.resize(2 * n + 4 * (n + 1));
-  int32_t* seq_q = c.lengths.data();
-  int32_t* seq_kv = seq_q + n;
-  int32_t* offsets = seq_kv + n;
-  for (size_t b = 0; b < n; ++b) {
-    seq_q[b] = cu_q[b + 1] - cu_q[b];
-    seq_kv[b] = cu_k[b + 1] - cu_k[b];
-  }
-  const int64_t scale[4] = {p.h * p.d, p.hk * p.d, p.hk * p.dv, p.h * p.dv};
-  const std::vector<int32_t>* cu[4] = {&cu_q, &cu_k, &cu_k, &cu_q};
-  for (size_t t = 0; t < 4; ++t)
-    for (size_t b = 0; b <= n; ++b)
-      offsets[t * (n + 1) + b] = static_cast<int32_t>((*cu[t])[b] * scale[t]);
   return c;
 }
 
@@ -185,9 +201,9 @@ struct Plans {
 
 // The plans for the call; call.error says why there are none. Calls
 // without queries or keys need no plan.
-Plans plans_for(const xrt_kernel_context_t* ctx, bool backward) {
+Plans plans_for(const xrt_kernel_context_t* ctx, bool backward, bool read) {
   Plans out;
-  out.call = varlen_of(ctx, backward);
+  out.call = varlen_of(ctx, backward, read);
   Varlen& c = out.call;
   if (!c.error.empty() || trivial(c)) return out;
   for (size_t i = 0; i < ctx->num_inputs; ++i) {
@@ -218,7 +234,7 @@ Plans plans_for(const xrt_kernel_context_t* ctx, bool backward) {
 int32_t supports(const xrt_kernel_context_t* ctx, bool backward) {
   try {
     DeviceGuard guard(ctx->inputs[0].device_index);
-    const Plans plans = plans_for(ctx, backward);
+    const Plans plans = plans_for(ctx, backward, false);
     // Bad cu_seqlens are reported by the run, as an InvalidArgument.
     if (plans.call.error.empty() || plans.call.error_status == XRT_ERROR_INVALID_ARGUMENT) {
       return 1;
@@ -382,7 +398,7 @@ xrt_status_t run_trivial(const xrt_kernel_context_t* ctx, const Varlen& c) {
 }
 
 xrt_status_t run(const xrt_kernel_context_t* ctx, bool backward) {
-  const Plans plans = plans_for(ctx, backward);
+  const Plans plans = plans_for(ctx, backward, true);
   const Varlen& c = plans.call;
   if (!c.error.empty()) {
     return fail(ctx, c.error_status, "cudnn %s: %s", op_name(ctx), c.error.c_str());
