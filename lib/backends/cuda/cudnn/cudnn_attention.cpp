@@ -57,6 +57,14 @@ bool bias_in_place(const xrt_kernel_tensor_t& m, xrt_dtype_t dtype) {
          (m.strides[0] * 2) % 16 == 0;
 }
 
+// The mask goes to cuDNN as a packed copy in q's dtype, rows padded to 16 bytes.
+void copy_bias(Call& c) {
+  Problem& p = c.p;
+  c.bias_copied = true;
+  const int64_t ld = round_up(p.lk, 8);
+  p.bias_strides = {p.bias_h * p.lq * ld, p.lq * ld, ld, 1};
+}
+
 // Expresses the mask inputs and attributes in cuDNN's terms; sets refusal
 // where cuDNN has no equivalent.
 void settle_masks(const xrt_kernel_context_t* ctx, size_t first, Call& c) {
@@ -92,9 +100,7 @@ void settle_masks(const xrt_kernel_context_t* ctx, size_t first, Call& c) {
     if (p.bias_h == 1) p.bias_strides[1] = p.lq * std::max<int64_t>(m.strides[2], 1);
     if (p.lq == 1) p.bias_strides[2] = round_up(p.lk, 8);
   } else {
-    c.bias_copied = true;
-    const int64_t ld = round_up(p.lk, 8);
-    p.bias_strides = {p.bias_h * p.lq * ld, p.lq * ld, ld, 1};
+    copy_bias(c);
   }
   // cuDNN has no bias beside a bottom-right causal band; with the same
   // lengths everywhere it is a top-left band shifted by Lk - Lq.
@@ -166,11 +172,29 @@ struct Plans {
   std::string error;
 };
 
+// The plans of out.call's pass for out.handle; out.error when cuDNN has none.
+void find_plans(Plans& out, bool backward) {
+  const Problem& p = out.call.p;
+  const Pass pass = out.call.pass;
+  if (pass != Pass::kBackwardGiven) {
+    const bool stats = pass != Pass::kForward;
+    out.forward = &thread_plan(p.key(stats ? 's' : 'f'), out.handle,
+                               [&] { return forward_graph(p, stats); });
+    if (!out.forward->error.empty()) {
+      out.error = "cuDNN has no forward plan: " + out.forward->error;
+      return;
+    }
+  }
+  if (backward) {
+    out.backward = &thread_plan(p.key('b'), out.handle, [&] { return backward_graph(p); });
+    if (!out.backward->error.empty()) out.error = "cuDNN has no backward plan: " + out.backward->error;
+  }
+}
+
 Plans plans_for(const xrt_kernel_context_t* ctx, bool backward) {
   Plans out;
   out.call = call_of(ctx, backward);
   const Problem& p = out.call.p;
-  const Pass pass = out.call.pass;
   if (!out.call.refusal.empty()) {
     out.error = out.call.refusal + " has no cuDNN equivalent";
     return out;
@@ -198,18 +222,12 @@ Plans plans_for(const xrt_kernel_context_t* ctx, bool backward) {
     out.error = why;
     return out;
   }
-  if (pass != Pass::kBackwardGiven) {
-    const bool stats = pass != Pass::kForward;
-    out.forward = &thread_plan(p.key(stats ? 's' : 'f'), out.handle,
-                               [&] { return forward_graph(p, stats); });
-    if (!out.forward->error.empty()) {
-      out.error = "cuDNN has no forward plan: " + out.forward->error;
-      return out;
-    }
-  }
-  if (backward) {
-    out.backward = &thread_plan(p.key('b'), out.handle, [&] { return backward_graph(p); });
-    if (!out.backward->error.empty()) out.error = "cuDNN has no backward plan: " + out.backward->error;
+  find_plans(out, backward);
+  // A mask cuDNN would not read in place may still run as a packed copy.
+  if (!out.error.empty() && out.call.mask && !out.call.bias_copied) {
+    copy_bias(out.call);
+    out.error.clear();
+    find_plans(out, backward);
   }
   return out;
 }
