@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "backends/common/cu_seqlens.h"
 #include "cuda_status.h"
 #include "cudnn_attention.h"
 #include "cudnn_masks.h"
@@ -51,39 +52,6 @@ int64_t bucket(int64_t n) {
   return b;
 }
 
-// cu (n entries, copied from the device) starts at 0, never decreases and
-// ends at total, each length within max_len (>= 0: given); as the CPU
-// kernel checks it. Returns "" or the complaint.
-std::string check_cu_seqlens(const std::vector<int32_t>& cu, const char* name, int64_t total,
-                             int64_t max_len, int64_t* longest) {
-  char text[200];
-  if (cu[0] != 0) {
-    std::snprintf(text, sizeof text, "%s[0] is %d, expected 0", name, cu[0]);
-    return text;
-  }
-  *longest = 0;
-  for (size_t b = 1; b < cu.size(); ++b) {
-    const int64_t len = int64_t{cu[b]} - cu[b - 1];
-    if (len < 0) {
-      std::snprintf(text, sizeof text, "%s is not monotonic: entry %zu is %d, below entry %zu (%d)",
-                    name, b, cu[b], b - 1, cu[b - 1]);
-      return text;
-    }
-    if (max_len >= 0 && len > max_len) {
-      std::snprintf(text, sizeof text, "sequence %zu of %s has length %lld, above max_seqlen %lld",
-                    b - 1, name, static_cast<long long>(len), static_cast<long long>(max_len));
-      return text;
-    }
-    *longest = std::max(*longest, len);
-  }
-  if (cu.back() != total) {
-    std::snprintf(text, sizeof text, "%s ends at %d, expected the token count %lld", name,
-                  cu.back(), static_cast<long long>(total));
-    return text;
-  }
-  return "";
-}
-
 std::vector<int32_t> copy_to_host(const xrt_kernel_tensor_t& t, cudaStream_t stream,
                                   std::string* error) {
   std::vector<int32_t> host(static_cast<size_t>(t.shape[0]));
@@ -105,14 +73,18 @@ void read_lengths(const xrt_kernel_context_t* ctx, Varlen& c, int64_t* max_q, in
     c.error_status = XRT_ERROR_BACKEND;
     return;
   }
-  c.error = check_cu_seqlens(cu_q, "cu_seqlens_q", c.total_q, attr_int(ctx, "max_seqlen_q", -1),
-                             max_q);
-  if (c.error.empty()) {
-    c.error = check_cu_seqlens(cu_k, "cu_seqlens_k", c.total_k,
-                               attr_int(ctx, "max_seqlen_k", -1), max_k);
+  // The CPU kernel's rule and messages (backends/common/cu_seqlens.h).
+  xrt_status_t status = kernel::check_cu_seqlens(
+      ctx, cu_q.data(), static_cast<int64_t>(cu_q.size()), "cu_seqlens_q", c.total_q,
+      attr_int(ctx, "max_seqlen_q", -1), max_q);
+  if (status == XRT_OK) {
+    status = kernel::check_cu_seqlens(ctx, cu_k.data(), static_cast<int64_t>(cu_k.size()),
+                                      "cu_seqlens_k", c.total_k,
+                                      attr_int(ctx, "max_seqlen_k", -1), max_k);
   }
-  if (!c.error.empty()) {
-    c.error_status = XRT_ERROR_INVALID_ARGUMENT;
+  if (status != XRT_OK) {
+    c.error = ctx->error && ctx->error[0] ? ctx->error : "cu_seqlens are not valid";
+    c.error_status = status;
     return;
   }
   const size_t n = static_cast<size_t>(p.b);
