@@ -1,17 +1,13 @@
-"""Grouped-query attention and the mask keywords on cuda:0: the flash
-forwards and cuDNN (forward and backward) read k and v with fewer heads than
-q, checked against the float64 closed form and torch's SDPA in the same
-dtype; what our kernels do not run yet (masks, key_lengths, windows,
-bottom-right alignment, our backward with grouped heads) is refused by
-name, never answered with plain attention."""
+"""Grouped-query attention on cuda:0: the flash forwards and cuDNN (forward
+and backward) read k and v with fewer heads than q, checked against the
+float64 closed form and torch's SDPA in the same dtype. cuDNN with the mask
+keywords: test_cuda_attention_cudnn_masks.py."""
 
-import numpy as np
 import pytest
-from cuda_util import DEVICE, check_norm, float64, poison_pool, random, torch, torch_tensor
+from cuda_util import check_norm, float64, poison_pool, random, torch, torch_tensor
 from test_cuda_attention import CUDNN_MISSING
 
 import attention_reference as aref
-import xpuruntime as xrt
 from xpuruntime import ops
 
 pytestmark = pytest.mark.gpu
@@ -74,28 +70,3 @@ def test_grouped_backward_cudnn(rng, dtype, h, hk, lq, lk, causal):
     for ours, expected, torch_grad in zip(got, want, theirs):
         check_norm(ours, expected, dtype, GRAD_TOLERANCE)
         check_norm(ours, torch_grad, dtype, GRAD_TOLERANCE)
-
-
-def test_our_sm80_backward_refuses_grouped_heads(rng):
-    # The Hopper backward takes them (test_cuda_attention_cudnn_masks.py).
-    (q, k, v), _ = _operands(rng, 1, 4, 2, 64, 64, 64, "bfloat16")
-    with pytest.raises(xrt.Unsupported, match="grouped-query attention"):
-        ops.attention_backward(q, q, k, v, impl="xrt_sm80")
-
-
-# cuDNN runs these (test_cuda_attention_cudnn_masks.py), so does impl=None with it.
-@pytest.mark.parametrize("impl", ["xrt", "xrt_sm80"])
-def test_masks_the_gpu_cannot_run_are_refused_by_name(rng, impl):
-    (q, k, v), _ = _operands(rng, 2, 4, 4, 64, 96, 64, "bfloat16")
-    cases = [
-        ("attn_mask", dict(attn_mask=xrt.asarray(np.ones((64, 96), bool), device=DEVICE))),
-        ("key_lengths", dict(key_lengths=xrt.asarray(np.array([96, 5], np.int32),
-                                                     device=DEVICE))),
-        ("window_left", dict(window_left=8)),
-        ("causal_align bottom_right", dict(causal=True, causal_align="bottom_right")),
-    ]
-    for name, keywords in cases:
-        with pytest.raises(xrt.Unsupported, match=name):
-            ops.attention(q, k, v, impl=impl, **keywords)
-        with pytest.raises(xrt.Unsupported, match=name):
-            ops.attention_backward(q, q, k, v, impl=impl, **keywords)
