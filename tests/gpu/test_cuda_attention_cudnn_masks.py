@@ -226,7 +226,7 @@ def test_head_dims(rng, name, d, dtype):
 
 
 def test_head_dims_without_a_cuda_kernel_of_ours_dispatch_to_cudnn(rng):
-    (q, k, v), (q64, k64, v64) = _operands(rng, 1, 2, 2, 33, 33, 96, "bfloat16")
+    (q, k, v), (q64, k64, v64) = _operands(rng, 1, 2, 2, 33, 33, 192, "bfloat16")
     out = _run(ops.attention, q, k, v)
     want, _ = aref.forward(q64, k64, v64, aref.visible(33, 33))
     check_norm(out, want, "bfloat16", FORWARD_TOLERANCE["bfloat16"])
