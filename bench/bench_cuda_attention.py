@@ -13,7 +13,11 @@ window) against torch's SDPA given the same visibility as a bool attn_mask
 on each backend that takes it, counting FLOPs of the visible scores only;
 a fourth attention_varlen over 16k packed tokens against our dense sm80
 kernel on the same tokens (equal lengths) and with uneven lengths, FLOPs
-counted per sequence.
+counted per sequence; then cuDNN's path (impl="cudnn") with key_lengths,
+attn_mask, sliding windows, bottom-right alignment and head sizes 32 to
+256 against torch's SDPA with the equivalent attn_mask, and
+attention_varlen against our dense op on the same tokens
+(--cudnn-masks-only runs just those).
 
 Counts 4*B*H*N^2*D FLOPs for the forward (halved when causal) and 2.5 times
 that for the backward. The backward gets the forward's output and
@@ -280,10 +284,190 @@ def case_rows(b: int, h: int, n: int, d: int, causal: bool) -> list[tuple]:
     return rows
 
 
+# ---- cuDNN with masks, packed sequences and more head sizes ----------------
+# (label, batch, q heads, kv heads, Lq, Lk, head_dim, our keywords, mask kind)
+CUDNN_MASK_CASES = [
+    ("GQA key_lengths", 4, 32, 8, 4096, 4096, 128, {}, "key_lengths"),
+    ("GQA causal key_lengths", 4, 32, 8, 4096, 4096, 128, {"causal": True}, "key_lengths"),
+    ("GQA bool mask (1,1,N,N)", 4, 32, 8, 4096, 4096, 128, {}, "bool"),
+    ("GQA additive bf16 (B,1,N,N)", 4, 32, 8, 4096, 4096, 128, {}, "additive"),
+    ("GQA causal window 1024", 4, 32, 8, 4096, 4096, 128,
+     {"causal": True, "window_left": 1024}, "window"),
+    ("GQA bottom-right causal Lq 1024", 4, 32, 8, 1024, 4096, 128,
+     {"causal": True, "causal_align": "bottom_right"}, "bottom_right"),
+    ("D32", 4, 16, 16, 4096, 4096, 32, {}, None),
+    ("D96", 4, 16, 16, 4096, 4096, 96, {}, None),
+    ("D192 causal", 4, 16, 16, 4096, 4096, 192, {"causal": True}, None),
+    ("D256", 4, 16, 16, 4096, 4096, 256, {}, None),
+]
+# (label, q heads, kv heads, head_dim, causal, sequence lengths): 16k tokens,
+# a multiple of 8 (the dense comparison views them as 8 sequences)
+VARLEN_CASES = [
+    ("8 x 2048", 32, 8, 128, True, [2048] * 8),
+    ("16k mixed", 32, 8, 128, True, [4096, 3000, 2500, 2048, 1800, 1200, 900, 500, 220, 120]),
+]
+
+
+def _torch_mask(kind, b, lq, lk, lengths, window):
+    """torch's attn_mask for one case: bool (True = attend) or additive, and
+    the visible fraction of (query, key) pairs for the FLOP count."""
+    i = torch.arange(lq, device=DEVICE)[:, None]
+    j = torch.arange(lk, device=DEVICE)[None, :]
+    if kind == "key_lengths":
+        mask = j[None] < lengths[:, None, None].to(DEVICE)  # (B, 1, Lk)
+        mask = mask[:, None]  # (B, 1, 1, Lk)
+    elif kind == "bool":
+        mask = (torch.rand(1, 1, lq, lk, device=DEVICE) < 0.9)
+    elif kind == "additive":
+        mask = torch.randn(b, 1, lq, lk, device=DEVICE, dtype=torch.bfloat16)
+    elif kind == "window":
+        mask = ((j <= i) & (j >= i - window))[None, None]
+    elif kind == "bottom_right":
+        mask = (j <= i + (lk - lq))[None, None]
+    else:
+        return None, 1.0
+    seen = mask if mask.dtype == torch.bool else torch.ones(1, dtype=torch.bool, device=DEVICE)
+    return mask, float(seen.expand(b, 1, lq, lk).float().mean())
+
+
+def _torch_masked_fns(q, k, v, grad, mask, causal, backend):
+    qr, kr, vr = (x.detach().requires_grad_(True) for x in (q, k, v))
+    try:
+        with sdpa_kernel(backend):
+            out = F.scaled_dot_product_attention(qr, kr, vr, attn_mask=mask, is_causal=causal,
+                                                 enable_gqa=True)
+    except RuntimeError as error:
+        print(f"torch {backend}: {error}".splitlines()[0], file=sys.stderr)
+        return None, None
+
+    def forward():
+        with sdpa_kernel(backend):
+            F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal,
+                                           enable_gqa=True)
+
+    def backward():
+        torch.autograd.grad(out, (qr, kr, vr), grad, retain_graph=True)
+
+    return forward, backward
+
+
+def _xrt_masked_fns(xq, xk, xv, xg, keywords):
+    try:
+        out, lse = ops.attention(xq, xk, xv, impl="cudnn", return_lse=True, **keywords)
+    except xrt.Unsupported as error:
+        print(f"cudnn: {error}".splitlines()[0], file=sys.stderr)
+        return None, None
+
+    def forward():
+        ops.attention(xq, xk, xv, impl="cudnn", **keywords)
+
+    def backward():
+        ops.attention_backward(xg, xq, xk, xv, output=out, lse=lse, impl="cudnn", **keywords)
+
+    return forward, backward
+
+
+def cudnn_mask_lines() -> list[str]:
+    """cuDNN's path for masks, grouped heads and head sizes our kernels lack
+    (impl='cudnn') against torch's SDPA with the equivalent attn_mask on each
+    backend that runs it; then packed sequences against our dense op on the
+    same tokens."""
+    lines = ["", "cuDNN with masks and head sizes (impl='cudnn'), bf16, TFLOP/s on the "
+             "visible (query, key) pairs:", "",
+             "| case | xpuruntime (cuDNN) | torch flash | torch cuDNN | torch efficient "
+             "| vs best torch |", "|---|---|---|---|---|---|"]
+    for label, b, h, hk, lq, lk, d, keywords, kind in CUDNN_MASK_CASES:
+        q, grad = (torch.randn(b, h, lq, d, device=DEVICE, dtype=torch.bfloat16)
+                   for _ in range(2))
+        k, v = (torch.randn(b, hk, lk, d, device=DEVICE, dtype=torch.bfloat16) for _ in range(2))
+        xq, xk, xv, xg = (xrt.from_dlpack(x) for x in (q, k, v, grad))
+        ours = dict(keywords)
+        lengths = torch.randint(lk // 2, lk + 1, (b,), dtype=torch.int32)
+        mask, seen = _torch_mask(kind, b, lq, lk, lengths, keywords.get("window_left"))
+        torch_causal = keywords.get("causal", False) and mask is None
+        if kind == "key_lengths":
+            ours["key_lengths"] = xrt.from_dlpack(lengths.to(DEVICE))
+            if keywords.get("causal"):
+                mask = mask & torch.ones(lq, lk, device=DEVICE, dtype=torch.bool).tril()
+                seen = float(mask.expand(b, 1, lq, lk).float().mean())
+        elif kind == "bool":
+            ours["attn_mask"] = xrt.asarray(mask.cpu().numpy(), device=DEVICE)
+        elif kind == "additive":
+            ours["attn_mask"] = xrt.from_dlpack(mask)
+        flops = 4 * b * h * lq * lk * d * seen * (0.5 if torch_causal else 1.0)
+        fwd_fns, bwd_fns = [], []
+        for fns in [_xrt_masked_fns(xq, xk, xv, xg, ours)] + [
+                _torch_masked_fns(q, k, v, grad, mask, torch_causal, backend)
+                for _, backend in GQA_BACKENDS]:
+            fwd_fns.append(fns[0])
+            bwd_fns.append(fns[1])
+        iters = max(1, int(2e13 // flops))
+        for direction, fns, work in (("fwd", fwd_fns, flops), ("bwd", bwd_fns, 2.5 * flops)):
+            rates = [work / t / 1e12 for t in event_medians(fns, iters=iters, repeats=5)]
+            best = max((x for x in rates[1:] if x == x), default=float("nan"))
+            cells = " | ".join(f"{x:.1f}" for x in rates)
+            name = f"{label} B{b} H{h}/{hk} Lq{lq} Lk{lk} D{d} {direction}"
+            lines.append(f"| {name} | {cells} | {rates[0] / best:.2f} |")
+        torch.cuda.synchronize()
+    lines += ["", "Packed sequences (attention_varlen through cuDNN) against our dense op "
+              "(dispatched) and torch SDPA (best backend) on a batch of the same total tokens, "
+              "bf16, causal, TFLOP/s:", "",
+              "| case | varlen | dense, same tokens | torch dense | varlen vs dense |",
+              "|---|---|---|---|---|"]
+    for label, h, hk, d, causal, lengths in VARLEN_CASES:
+        total = sum(lengths)
+        q, grad = (torch.randn(total, h, d, device=DEVICE, dtype=torch.bfloat16)
+                   for _ in range(2))
+        k, v = (torch.randn(total, hk, d, device=DEVICE, dtype=torch.bfloat16) for _ in range(2))
+        cu = torch.tensor([0] + list(torch.tensor(lengths).cumsum(0)), dtype=torch.int32,
+                          device=DEVICE)
+        xq, xk, xv, xg, xcu = (xrt.from_dlpack(x) for x in (q, k, v, grad, cu))
+        top = max(lengths)
+        keywords = dict(causal=causal, max_seqlen_q=top, max_seqlen_k=top)
+        out, lse = ops.attention_varlen(xq, xk, xv, xcu, xcu, return_lse=True, **keywords)
+        # Dense: the same tokens as (B, H, N, D) views, 8 sequences of total / 8.
+        dense_b = 8
+        n = total // dense_b
+        dq, dk, dv, dg = (x.reshape(dense_b, n, x.shape[1], d).transpose(1, 2)
+                          for x in (q, k, v, grad))
+        xdq, xdk, xdv, xdg = (xrt.from_dlpack(x) for x in (dq, dk, dv, dg))
+        dense_out, dense_lse = ops.attention(xdq, xdk, xdv, causal=causal, return_lse=True)
+        fwd_fns = [lambda: ops.attention_varlen(xq, xk, xv, xcu, xcu, **keywords),
+                   lambda: ops.attention(xdq, xdk, xdv, causal=causal)]
+        bwd_fns = [lambda: ops.attention_varlen_backward(xg, xq, xk, xv, xcu, xcu, output=out,
+                                                         lse=lse, **keywords),
+                   lambda: ops.attention_backward(xdg, xdq, xdk, xdv, causal=causal,
+                                                  output=dense_out, lse=dense_lse)]
+        torch_best = [None, None]
+        for _, backend in GQA_BACKENDS:
+            fwd, bwd = _torch_masked_fns(dq, dk, dv, dg, None, causal, backend)
+            if fwd:
+                torch_best = [fwd, bwd]
+                break
+        fwd_fns.append(torch_best[0])
+        bwd_fns.append(torch_best[1])
+        varlen_flops = sum(4 * h * n_ * n_ * d for n_ in lengths) * (0.5 if causal else 1.0)
+        dense_flops = 4 * dense_b * h * n * n * d * (0.5 if causal else 1.0)
+        for direction, fns, scale in (("fwd", fwd_fns, 1.0), ("bwd", bwd_fns, 2.5)):
+            times = event_medians(fns, iters=10, repeats=5)
+            rates = [varlen_flops * scale / times[0] / 1e12] + [
+                dense_flops * scale / t / 1e12 for t in times[1:]]
+            cells = " | ".join(f"{x:.1f}" for x in rates)
+            lines.append(f"| {label} H{h}/{hk} D{d} {direction} | {cells} "
+                         f"| {rates[0] / rates[1]:.2f} |")
+        torch.cuda.synchronize()
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-save", action="store_true", help="print only")
+    parser.add_argument("--cudnn-masks-only", action="store_true",
+                        help="only the cuDNN masks, packed sequences and head sizes tables")
     args = parser.parse_args()
+    if args.cudnn_masks_only:
+        print("\n".join(cudnn_mask_lines()))
+        return 0
     rows = []
     for case in CASES:
         rows += case_rows(*case)
@@ -327,6 +511,7 @@ def main() -> int:
         for name, ours, dense, ratio in varlen_rows(*case):
             lines.append(f"| {name} | {ours:.1f} | {dense:.1f} | {ratio:.2f} |")
         torch.cuda.synchronize()
+    lines += cudnn_mask_lines()
     table = "\n".join(lines)
     print(table)
     if not args.no_save:

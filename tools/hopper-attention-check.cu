@@ -149,6 +149,7 @@ ForwardArgs args_for(const Buffers& b, const Case& c, void* out, float* lse) {
   a.out = out;
   a.lse = lse;
   a.bh = c.bh;
+  a.group = 1;
   a.lq = c.lq;
   a.lk = c.lk;
   a.d = c.d;

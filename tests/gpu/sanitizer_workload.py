@@ -57,6 +57,53 @@ def decode(rng, dtype):
         close(ops.attention_decode(q.to(GPU), gk, gv, grown, gpu_table),
               ops.attention_decode(q, k_cache, v_cache, want_lens, cpu_table), dtype,
               f"attention_decode {'paged' if paged else 'contiguous'}")
+def grouped_heads(rng):
+    """Our kernels with k and v of fewer heads (the sm80 backward declines them)."""
+    for dtype in ("float16", "bfloat16"):
+        q, k, v, g = (xrt.asarray(rng.standard_normal(shape), dtype=dtype)
+                      for shape in [(1, 4, 65, 64), (1, 2, 130, 64), (1, 2, 130, 64),
+                                    (1, 4, 65, 64)])
+        dq, dk, dv, dg = (t.to(GPU) for t in (q, k, v, g))
+        close(ops.attention(dq, dk, dv, True, impl="xrt"), ops.attention(q, k, v, True), dtype,
+              "grouped attention xrt")
+        try:
+            grads = ops.attention_backward(dg, dq, dk, dv, True, impl="xrt")
+        except xrt.Unsupported:
+            continue
+        for got, want in zip(grads, ops.attention_backward(g, q, k, v, True)):
+            close(got, want, dtype, "grouped attention_backward xrt")
+
+
+def masked_cudnn(rng):
+    """cuDNN's attention with the mask inputs and packed sequences, and our
+    kernels around it (bias conversion, rows that see no key)."""
+    dtype = "bfloat16"
+    q, k, v, g = (xrt.asarray(rng.standard_normal(shape), dtype=dtype)
+                  for shape in [(2, 4, 33, 64), (2, 2, 70, 64), (2, 2, 70, 64), (2, 4, 33, 64)])
+    lengths = np.array([70, 0], np.int32)
+    mask = rng.random((33, 70)) < 0.8
+    for keywords in (dict(key_lengths=lengths), dict(attn_mask=mask, causal=True),
+                     dict(causal=True, window_left=5, causal_align="bottom_right")):
+        cpu = {name: xrt.asarray(value) if isinstance(value, np.ndarray) else value
+               for name, value in keywords.items()}
+        gpu = {name: value.to(GPU) if isinstance(value, xrt.Tensor) else value
+               for name, value in cpu.items()}
+        dq, dk, dv, dg = (t.to(GPU) for t in (q, k, v, g))
+        close(ops.attention(dq, dk, dv, impl="cudnn", **gpu), ops.attention(q, k, v, **cpu),
+              dtype, f"cudnn attention {sorted(keywords)}")
+        for got, want in zip(ops.attention_backward(dg, dq, dk, dv, impl="cudnn", **gpu),
+                             ops.attention_backward(g, q, k, v, **cpu)):
+            close(got, want, dtype, f"cudnn attention_backward {sorted(keywords)}")
+    cu = xrt.asarray(np.array([0, 5, 5, 33], np.int32))
+    pq, pk, pv, pg = (xrt.asarray(rng.standard_normal((33, h, 64)), dtype=dtype)
+                      for h in (4, 2, 2, 4))
+    gpu = [t.to(GPU) for t in (pq, pk, pv, cu, cu)]
+    close(ops.attention_varlen(*gpu, causal=True, impl="cudnn"),
+          ops.attention_varlen(pq, pk, pv, cu, cu, causal=True), dtype, "cudnn attention_varlen")
+    for got, want in zip(ops.attention_varlen_backward(pg.to(GPU), *gpu, causal=True,
+                                                       impl="cudnn"),
+                         ops.attention_varlen_backward(pg, pq, pk, pv, cu, cu, causal=True)):
+        close(got, want, dtype, "cudnn attention_varlen_backward")
 
 
 def main(ours_only):
@@ -133,6 +180,9 @@ def main(ours_only):
                 ops.attention_varlen_backward(g, q, k, v, cu, cu, causal=True)):
             close(got, want, dtype, "attention_varlen_backward")
         decode(rng, dtype)
+    grouped_heads(rng)
+    if not ours_only:
+        masked_cudnn(rng)
     xrt.synchronize(GPU)
     print("sanitizer workload: every kernel ran and matched the CPU")
     return 0

@@ -78,8 +78,11 @@ const xrt_kernel_def_t kKernels[] = {
     XRT_CUDA_KERNEL_AT("attention_backward", "cuda.flash_attention_sm90_backward", kHalves, 55,
                        attention_sm90_backward_supports, run_attention_sm90_backward, 0u),
 #ifdef XRT_HAVE_CUDNN
-    // Ahead of our flash kernels wherever cuDNN has a plan: faster in every
-    // case measured (attention/NOTES.md).
+    // The attention choice: cuDNN (60) ahead of our Hopper (55) and sm80
+    // (50) kernels wherever cuDNN has a plan, since it was faster in every
+    // case measured (attention/NOTES.md); each supports() declines what it
+    // cannot run, naming it, and the next one is tried. The packed ops
+    // have no kernel of ours on the GPU.
     XRT_CUDA_KERNEL_AT("attention", "cuda.cudnn_attention", kHalves, 60, cudnn_attention_supports,
                        run_cudnn_attention, XRT_KERNEL_STRIDED),
     XRT_CUDA_KERNEL_AT("attention_lse", "cuda.cudnn_attention_lse", kHalves, 60,
@@ -87,6 +90,13 @@ const xrt_kernel_def_t kKernels[] = {
     XRT_CUDA_KERNEL_AT("attention_backward", "cuda.cudnn_attention_backward", kHalves, 60,
                        cudnn_attention_backward_supports, run_cudnn_attention_backward,
                        XRT_KERNEL_STRIDED),
+    XRT_CUDA_KERNEL_AT("attention_varlen", "cuda.cudnn_attention_varlen", kHalves, 60,
+                       cudnn_attention_varlen_supports, run_cudnn_attention_varlen, 0u),
+    XRT_CUDA_KERNEL_AT("attention_varlen_lse", "cuda.cudnn_attention_varlen_lse", kHalves, 60,
+                       cudnn_attention_varlen_supports, run_cudnn_attention_varlen, 0u),
+    XRT_CUDA_KERNEL_AT("attention_varlen_backward", "cuda.cudnn_attention_varlen_backward",
+                       kHalves, 60, cudnn_attention_varlen_backward_supports,
+                       run_cudnn_attention_varlen_backward, 0u),
 #endif
 };
 

@@ -1,7 +1,8 @@
 // Flash attention on NVIDIA GPUs (sm_80 and newer): f16 and bf16, head_dim
 // 64 or 128 for q, k and v alike. The sm_80 kernels also take head_dim 32
 // and 96, k and v with fewer heads than q (grouped-query attention), every
-// mask of the attention ops (Masks below) and packed sequences.
+// mask of the attention ops (Masks below) and packed sequences; the sm_90a
+// kernels take grouped heads too.
 #ifndef XRT_CUDA_ATTENTION_ATTENTION_H_
 #define XRT_CUDA_ATTENTION_ATTENTION_H_
 

@@ -5,7 +5,9 @@
 //  2. row_stats: delta = rowsum(dO * O) and lse2 = lse * log2(e) per query,
 //     in fp32 rows padded to whole 64-query tiles (padding: delta 0, lse2
 //     +inf, so padded queries get P = 0 without a mask).
-//  3. One block of three warpgroups per (batch*head, 128 keys):
+//  3. One block of three warpgroups per (batch * k/v head, 128 keys), walking
+//     the query tiles of each q head that reads that k/v head in turn
+//     (grouped-query attention: dK and dV sum over them in registers):
 //     - warpgroup 0 is the producer (setmaxnreg gives its registers away):
 //       one thread loads the block's K and V once, then Q and dO tiles of 64
 //       queries with their lse2 and delta into a two-stage ring (TMA tensor
@@ -99,7 +101,8 @@ __global__ void __launch_bounds__(Sm90Bwd<D>::kThreads, 1)
                     const __grid_constant__ CUtensorMap tv, const __grid_constant__ CUtensorMap tdo,
                     const float* __restrict__ lse2, const float* __restrict__ delta,
                     float* __restrict__ dq_acc, T* __restrict__ dk, T* __restrict__ dv, int lq,
-                    int lk, int q_tiles, int k_tiles, float scale, float scale_log2, int causal) {
+                    int lk, int q_tiles, int k_tiles, int group, float scale, float scale_log2,
+                    int causal) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using C = Sm90Bwd<D>;
   constexpr int kBm = C::kBm, kBn = C::kBn;
@@ -120,12 +123,17 @@ __global__ void __launch_bounds__(Sm90Bwd<D>::kThreads, 1)
   // Key tiles of one head are neighbours in the grid (Q and dO stay in L2),
   // the first ones (most queries under the causal mask) first.
   const int kt = static_cast<int>(blockIdx.x % static_cast<unsigned>(k_tiles));
-  const int bh = static_cast<int>(blockIdx.x / static_cast<unsigned>(k_tiles));
+  // The block's k/v head; its q heads (grouped-query attention) are
+  // kv_bh * group .. + group - 1, walked one after the other.
+  const int kv_bh = static_cast<int>(blockIdx.x / static_cast<unsigned>(k_tiles));
   const int k0 = kt * kBn;
   // Under the causal mask queries before k0 see none of these keys.
   const int i_begin = causal ? k0 : 0;
-  const int steps = i_begin < lq ? (lq - i_begin + kBm - 1) / kBm : 0;
-  const int64_t rows0 = static_cast<int64_t>(bh) * q_tiles * kBm;  // padded rows before bh
+  const int head_steps = i_begin < lq ? (lq - i_begin + kBm - 1) / kBm : 0;
+  const int steps = head_steps * group;
+  // Step it: q head bh_of(it), its queries from i0_of(it).
+  auto bh_of = [&](int it) { return kv_bh * group + it / head_steps; };
+  auto i0_of = [&](int it) { return i_begin + (it % head_steps) * kBm; };
 
   if (tid == 0) {
     mbar_init(kv_full, 1);
@@ -147,12 +155,14 @@ __global__ void __launch_bounds__(Sm90Bwd<D>::kThreads, 1)
       mbar_expect_tx(kv_full, 2 * C::kKvBytes);
 #pragma unroll
       for (int c = 0; c < C::kCols; ++c) {
-        tma_load(sk + c * C::kKvBlock, &tk, c * 64, k0, bh, kv_full);
-        tma_load(sv + c * C::kKvBlock, &tv, c * 64, k0, bh, kv_full);
+        tma_load(sk + c * C::kKvBlock, &tk, c * 64, k0, kv_bh, kv_full);
+        tma_load(sv + c * C::kKvBlock, &tv, c * 64, k0, kv_bh, kv_full);
       }
       // One query tile (Q or dO) and its fp32 row (lse2 or delta) into stage s.
       auto load_tile = [&](uint32_t tile, const CUtensorMap* map, uint32_t row, const float* rows,
-                           uint32_t full, uint32_t empty, uint32_t s, uint32_t parity, int i0) {
+                           uint32_t full, uint32_t empty, uint32_t s, uint32_t parity, int bh,
+                           int i0) {
+        const int64_t rows0 = static_cast<int64_t>(bh) * q_tiles * kBm;
         mbar_wait(empty + 8 * s, parity);
         mbar_expect_tx(full + 8 * s, C::kQBytes + C::kRowBytes);
 #pragma unroll
@@ -163,9 +173,9 @@ __global__ void __launch_bounds__(Sm90Bwd<D>::kThreads, 1)
       };
       for (int i = 0; i < steps; ++i) {
         const uint32_t s = i & 1, parity = ((i >> 1) & 1) ^ 1;
-        const int i0 = i_begin + i * kBm;
-        load_tile(sq, &tq, slse, lse2, q_full, q_empty, s, parity, i0);
-        load_tile(sdo, &tdo, sdelta, delta, do_full, do_empty, s, parity, i0);
+        const int bh = bh_of(i), i0 = i0_of(i);
+        load_tile(sq, &tq, slse, lse2, q_full, q_empty, s, parity, bh, i0);
+        load_tile(sdo, &tdo, sdelta, delta, do_full, do_empty, s, parity, bh, i0);
       }
     }
   } else {
@@ -196,7 +206,7 @@ __global__ void __launch_bounds__(Sm90Bwd<D>::kThreads, 1)
       mbar_wait(kv_full, 0);
       for (int it = 0; it < steps; ++it) {
         const uint32_t st = it & 1, parity = (it >> 1) & 1;
-        const int i0 = i_begin + it * kBm;
+        const int bh = bh_of(it), i0 = i0_of(it);
         float s[kBm / 2], dp[kBm / 2];  // S^T, then P^T; dP^T, then dS^T
         uint32_t pa[kBm / 16][4], dsa[kBm / 16][4];
 
@@ -321,7 +331,7 @@ __global__ void __launch_bounds__(Sm90Bwd<D>::kThreads, 1)
     for (int r = 0; r < 2; ++r) {
       const int key = k0 + key_row + 8 * r;
       if (key >= lk) continue;
-      const int64_t off = (static_cast<int64_t>(bh) * lk + key) * D + 2 * t;
+      const int64_t off = (static_cast<int64_t>(kv_bh) * lk + key) * D + 2 * t;
 #pragma unroll
       for (int nb = 0; nb < D / 8; ++nb) {
         *reinterpret_cast<uint32_t*>(dk + off + nb * 8) =
@@ -446,16 +456,17 @@ xrt_status_t backward(const xrt_kernel_context_t* ctx, const ForwardArgs& fa, co
   CUtensorMap tq, tk, tv, tdo;
   if (status == XRT_OK) status = make_map(ctx, &tq, fa.q, fa.bh, fa.lq, D, fa.dtype, C::kBm);
   if (status == XRT_OK) status = make_map(ctx, &tdo, dout, fa.bh, fa.lq, D, fa.dtype, C::kBm);
-  if (status == XRT_OK) status = make_map(ctx, &tk, fa.k, fa.bh, fa.lk, D, fa.dtype, C::kBn);
-  if (status == XRT_OK) status = make_map(ctx, &tv, fa.v, fa.bh, fa.lk, D, fa.dtype, C::kBn);
+  const int64_t kv_bh = fa.bh / fa.group;
+  if (status == XRT_OK) status = make_map(ctx, &tk, fa.k, kv_bh, fa.lk, D, fa.dtype, C::kBn);
+  if (status == XRT_OK) status = make_map(ctx, &tv, fa.v, kv_bh, fa.lk, D, fa.dtype, C::kBn);
   if (status == XRT_OK) {
     auto kernel = hopper_backward<T, D>;
     status = allow_smem(ctx, reinterpret_cast<const void*>(kernel), C::kSmemBytes);
     if (status == XRT_OK) {
-      kernel<<<static_cast<unsigned>(fa.bh * k_tiles), C::kThreads, C::kSmemBytes, stream>>>(
+      kernel<<<static_cast<unsigned>(kv_bh * k_tiles), C::kThreads, C::kSmemBytes, stream>>>(
           tq, tk, tv, tdo, lse2, delta, dq_acc, dk, dv, static_cast<int>(fa.lq),
           static_cast<int>(fa.lk), static_cast<int>(q_tiles), static_cast<int>(k_tiles),
-          fa.scale, fa.scale * kLog2e, fa.causal ? 1 : 0);
+          static_cast<int>(fa.group), fa.scale, fa.scale * kLog2e, fa.causal ? 1 : 0);
       status = check_launch(ctx);
     }
   }
@@ -484,16 +495,26 @@ xrt_status_t backward_dtype(const xrt_kernel_context_t* ctx, const ForwardArgs& 
 namespace xrt::cuda {
 
 int32_t attention_sm90_backward_supports(const xrt_kernel_context_t* ctx) {
-  return attn::check_supported(ctx, 1) == XRT_OK && attn::sm90::check_device(ctx) == XRT_OK;
+  return attn::check_supported(ctx, 1, true) == XRT_OK &&
+         attn::sm90::check_device(ctx) == XRT_OK;
 }
 
 xrt_status_t run_attention_sm90_backward(const xrt_kernel_context_t* ctx) {
-  xrt_status_t status = attn::check_supported(ctx, 1);
+  xrt_status_t status = attn::check_supported(ctx, 1, true);
   if (status == XRT_OK) status = attn::sm90::check_device(ctx);
   if (status != XRT_OK) return status;
-  const attn::ForwardArgs fa = attn::backward_args(ctx);
+  attn::ForwardArgs fa = attn::backward_args(ctx);
+  fa.group = ctx->inputs[1].shape[1] / ctx->inputs[2].shape[1];  // q heads per k/v head
   if (fa.bh == 0) return XRT_OK;
-  if (fa.lq == 0) return attn::zero_key_grads(ctx, fa);
+  if (fa.lq == 0) {  // no queries: dk and dv (k and v's heads) are empty sums
+    for (size_t i = 1; i <= 2; ++i) {
+      const size_t bytes = static_cast<size_t>(numel(ctx->outputs[i])) * 2;
+      if (cudaMemsetAsync(ctx->outputs[i].data, 0, bytes, stream_of(ctx)) != cudaSuccess) {
+        return check_launch(ctx);
+      }
+    }
+    return XRT_OK;
+  }
   status = attn::sm90::check_aligned(
       ctx, {ctx->inputs[0].data, ctx->inputs[1].data, ctx->inputs[2].data, ctx->inputs[3].data});
   if (status != XRT_OK) return status;

@@ -5,7 +5,8 @@
 //    (setmaxnreg), one thread loads the block's Q tile once and then K and V
 //    tiles of 128 keys into a two-stage shared-memory ring with the bulk
 //    tensor copy engine (TMA, 3-D tensor maps over (d, len, bh), 128-byte
-//    swizzle, rows past the length zero-filled). Each stage has a "full"
+//    swizzle, rows past the length zero-filled); K and V come from head
+//    bh / group (grouped-query attention). Each stage has a "full"
 //    mbarrier (transaction bytes) and an "empty" one (one arrival per
 //    consumer warp), separately for K and V.
 //  - warpgroups 1 and 2 are consumers of 64 query rows each (232 registers).
@@ -71,8 +72,8 @@ template <class T, int D, bool kOverlap>
 __global__ void __launch_bounds__(Sm90Fwd<D>::kThreads, 1)
     hopper_forward(const __grid_constant__ CUtensorMap tq, const __grid_constant__ CUtensorMap tk,
                    const __grid_constant__ CUtensorMap tv, T* __restrict__ out,
-                   float* __restrict__ lse, int lq, int lk, int q_tiles, float scale,
-                   float scale_log2, int causal) {
+                   float* __restrict__ lse, int lq, int lk, int q_tiles, int group,
+                   float scale, float scale_log2, int causal) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using C = Sm90Fwd<D>;
   constexpr int kBm = C::kBm, kBn = C::kBn;
@@ -90,6 +91,7 @@ __global__ void __launch_bounds__(Sm90Fwd<D>::kThreads, 1)
   // in L2), the last ones (most keys under the causal mask) first.
   const int qt = q_tiles - 1 - static_cast<int>(blockIdx.x % static_cast<unsigned>(q_tiles));
   const int bh = static_cast<int>(blockIdx.x / static_cast<unsigned>(q_tiles));
+  const int kv_bh = bh / group;  // grouped-query attention: the k/v head of q head bh
   const int q0 = qt * kBm;
   // Key 0 is visible to every row, so there is at least one tile.
   const int kv_end = causal ? min(lk, q0 + kBm) : lk;
@@ -122,13 +124,13 @@ __global__ void __launch_bounds__(Sm90Fwd<D>::kThreads, 1)
         mbar_expect_tx(k_full + 8 * s, C::kKvBytes);
 #pragma unroll
         for (int c = 0; c < C::kCols; ++c) {
-          tma_load(sk + off + c * C::kKvBlock, &tk, c * 64, i * kBn, bh, k_full + 8 * s);
+          tma_load(sk + off + c * C::kKvBlock, &tk, c * 64, i * kBn, kv_bh, k_full + 8 * s);
         }
         mbar_wait(v_empty + 8 * s, parity);
         mbar_expect_tx(v_full + 8 * s, C::kKvBytes);
 #pragma unroll
         for (int c = 0; c < C::kCols; ++c) {
-          tma_load(sv + off + c * C::kKvBlock, &tv, c * 64, i * kBn, bh, v_full + 8 * s);
+          tma_load(sv + off + c * C::kKvBlock, &tv, c * 64, i * kBn, kv_bh, v_full + 8 * s);
         }
       }
     }
@@ -346,11 +348,13 @@ xrt_status_t launch(const xrt_kernel_context_t* ctx, const ForwardArgs& a, cudaS
   }
   CUtensorMap tq, tk, tv;
   if ((status = make_map(ctx, &tq, a.q, a.bh, a.lq, D, a.dtype, C::kBm)) != XRT_OK) return status;
-  if ((status = make_map(ctx, &tk, a.k, a.bh, a.lk, D, a.dtype, C::kBn)) != XRT_OK) return status;
-  if ((status = make_map(ctx, &tv, a.v, a.bh, a.lk, D, a.dtype, C::kBn)) != XRT_OK) return status;
+  const int64_t kv_bh = a.bh / a.group;
+  if ((status = make_map(ctx, &tk, a.k, kv_bh, a.lk, D, a.dtype, C::kBn)) != XRT_OK) return status;
+  if ((status = make_map(ctx, &tv, a.v, kv_bh, a.lk, D, a.dtype, C::kBn)) != XRT_OK) return status;
   kernel<<<static_cast<unsigned>(a.bh * q_tiles), C::kThreads, C::kSmemBytes, stream>>>(
       tq, tk, tv, static_cast<T*>(a.out), a.lse, static_cast<int>(a.lq), static_cast<int>(a.lk),
-      static_cast<int>(q_tiles), a.scale, a.scale * kLog2e, a.causal ? 1 : 0);
+      static_cast<int>(q_tiles), static_cast<int>(a.group), a.scale, a.scale * kLog2e,
+      a.causal ? 1 : 0);
   return check_launch(ctx);
 }
 
@@ -375,7 +379,7 @@ xrt_status_t launch_forward_sm90_schedule(const xrt_kernel_context_t* ctx, const
   if (a.bh == 0 || a.lq == 0) return XRT_OK;
   xrt_status_t status = sm90::check_device(ctx);
   if (status != XRT_OK) return status;
-  if (a.lk < 1 || (a.d != 64 && a.d != 128) ||
+  if (a.lk < 1 || a.group < 1 || a.bh % a.group != 0 || (a.d != 64 && a.d != 128) ||
       (a.dtype != XRT_FLOAT16 && a.dtype != XRT_BFLOAT16)) {
     return fail(ctx, XRT_ERROR_UNSUPPORTED, "cuda %s: unsupported arguments for the sm_90a kernel",
                 op_name(ctx));
@@ -396,11 +400,11 @@ xrt_status_t launch_forward_sm90_schedule(const xrt_kernel_context_t* ctx, const
 namespace xrt::cuda {
 
 int32_t attention_sm90_supports(const xrt_kernel_context_t* ctx) {
-  return attn::check_supported(ctx, 0) == XRT_OK && attn::sm90::check_device(ctx) == XRT_OK;
+  return attn::check_supported(ctx, 0, true) == XRT_OK && attn::sm90::check_device(ctx) == XRT_OK;
 }
 
 xrt_status_t run_attention_sm90(const xrt_kernel_context_t* ctx) {
-  const xrt_status_t status = attn::check_supported(ctx, 0);
+  const xrt_status_t status = attn::check_supported(ctx, 0, true);
   if (status != XRT_OK) return status;
   return attn::launch_forward_sm90_schedule(ctx, attn::forward_args(ctx), stream_of(ctx), 1);
 }

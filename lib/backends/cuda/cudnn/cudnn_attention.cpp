@@ -2,24 +2,16 @@
 
 #include <cuda_runtime.h>
 
-// cuDNN's symbols are looked up in the library cudnn_library() opened, so the
-// plugin links nothing of cuDNN and loads without it.
-#define NV_CUDNN_FRONTEND_USE_DYNAMIC_LOADING
-#include <cudnn_frontend.h>
-
 #include <algorithm>
-#include <array>
-#include <cstdint>
-#include <cstring>
+#include <cmath>
 #include <exception>
-#include <memory>
+#include <limits>
 #include <string>
 #include <unordered_map>
-#include <vector>
 
 #include "cuda_status.h"
-#include "cudnn_library.h"
-#include "attention/mask_support.h"
+#include "cudnn_masks.h"
+#include "cudnn_sdpa.h"
 #include "kernels/kernel_util.h"
 #include "kernels/vec.h"
 #include "scratch.h"
@@ -27,221 +19,9 @@
 namespace xrt::cuda {
 namespace {
 
-namespace fe = cudnn_frontend;
+using namespace sdpa;
 
-// Tensor ids in the graphs' variant packs.
-enum Uid : int64_t { kQ = 1, kK, kV, kO, kStats, kGradO, kGradQ, kGradK, kGradV };
-
-using Strides = std::array<int64_t, 4>;
-
-// One attention call's sizes and layouts; the key of the plan cache.
-struct Problem {
-  int64_t b, h, lq, lk, d, dv;
-  int64_t hk;  // k and v's heads: h, or a divisor of it (grouped-query attention)
-  xrt_dtype_t dtype;
-  bool causal;
-  float scale;
-  Strides strides[kGradV + 1];  // by Uid; kStats is always packed
-
-  std::string key(char kind) const {
-    char text[160];
-    std::snprintf(text, sizeof text, "%c %d %lld %lld %lld %lld %lld %lld %lld %d %a", kind,
-                  static_cast<int>(dtype), static_cast<long long>(b), static_cast<long long>(h),
-                  static_cast<long long>(hk),
-                  static_cast<long long>(lq), static_cast<long long>(lk),
-                  static_cast<long long>(d), static_cast<long long>(dv), causal ? 1 : 0,
-                  static_cast<double>(scale));
-    std::string out = text;
-    for (const Strides& s : strides)
-      for (int64_t x : s) out += ' ' + std::to_string(x);
-    return out;
-  }
-};
-
-Strides packed(int64_t h, int64_t s, int64_t d) { return {h * s * d, s * d, d, 1}; }
-
-// A (b, heads, s, d) operand's strides; an axis of length 1 is given the
-// outermost stride, since any stride is right for it and cuDNN checks them.
-Strides strides_of(const xrt_kernel_tensor_t& t) {
-  Strides out{};
-  int64_t outer = 1;
-  for (int i = 0; i < 4; ++i) {
-    out[i] = t.strides[i];
-    if (t.shape[i] > 1) outer = std::max(outer, t.strides[i] * t.shape[i]);
-  }
-  for (int i = 0; i < 4; ++i)
-    if (t.shape[i] == 1) out[i] = outer;
-  return out;
-}
-
-// The operands in the kernel's layouts (XRT_KERNEL_STRIDED): q, k, v at
-// inputs[first..first+2]; the backward's grad at inputs[0], the forward's
-// output at inputs[4] when given (else a packed recomputation), dq, dk, dv
-// at outputs[0..2]; the forward's output at outputs[0].
-Problem problem_of(const xrt_kernel_context_t* ctx, bool backward) {
-  const size_t first = backward ? 1 : 0;
-  const xrt_kernel_tensor_t& q = ctx->inputs[first];
-  const xrt_kernel_tensor_t& k = ctx->inputs[first + 1];
-  const xrt_kernel_tensor_t& v = ctx->inputs[first + 2];
-  Problem p{q.shape[0], q.shape[1], q.shape[2], k.shape[2], q.shape[3], v.shape[3], k.shape[1],
-            q.dtype,    attr_int(ctx, "causal", 0) != 0,
-            static_cast<float>(attr_float(ctx, "scale", 1.0 / std::sqrt(double(q.shape[3])))),
-            {}};
-  p.strides[kQ] = strides_of(q);
-  p.strides[kK] = strides_of(k);
-  p.strides[kV] = strides_of(v);
-  p.strides[kStats] = packed(p.h, p.lq, 1);
-  if (!backward) {
-    p.strides[kO] = strides_of(ctx->outputs[0]);
-    return p;
-  }
-  const bool given = ctx->num_inputs > 5 && ctx->inputs[5].data;
-  p.strides[kO] = given ? strides_of(ctx->inputs[4]) : packed(p.h, p.lq, p.dv);
-  p.strides[kGradO] = strides_of(ctx->inputs[0]);
-  p.strides[kGradQ] = strides_of(ctx->outputs[0]);
-  p.strides[kGradK] = strides_of(ctx->outputs[1]);
-  p.strides[kGradV] = strides_of(ctx->outputs[2]);
-  return p;
-}
-
-std::vector<int64_t> dims(int64_t b, int64_t h, int64_t s, int64_t d) { return {b, h, s, d}; }
-std::vector<int64_t> strides(const Problem& p, int64_t uid) {
-  return {p.strides[uid].begin(), p.strides[uid].end()};
-}
-
-// k, v and their gradients have k's heads, the others q's.
-int64_t heads_of(const Problem& p, int64_t uid) {
-  return uid == kK || uid == kV || uid == kGradK || uid == kGradV ? p.hk : p.h;
-}
-
-std::shared_ptr<fe::graph::Tensor_attributes> input(fe::graph::Graph& g, const char* name,
-                                                    int64_t uid, const Problem& p, int64_t s,
-                                                    int64_t d) {
-  return g.tensor(fe::graph::Tensor_attributes()
-                      .set_name(name)
-                      .set_uid(uid)
-                      .set_dim(dims(p.b, heads_of(p, uid), s, d))
-                      .set_stride(strides(p, uid)));
-}
-
-void output(const std::shared_ptr<fe::graph::Tensor_attributes>& t, int64_t uid, const Problem& p,
-            int64_t s, int64_t d) {
-  t->set_output(true).set_uid(uid).set_dim(dims(p.b, heads_of(p, uid), s, d))
-      .set_stride(strides(p, uid));
-}
-
-std::unique_ptr<fe::graph::Graph> new_graph(const Problem& p) {
-  auto g = std::make_unique<fe::graph::Graph>();
-  g->set_io_data_type(p.dtype == XRT_FLOAT16 ? fe::DataType_t::HALF : fe::DataType_t::BFLOAT16)
-      .set_intermediate_data_type(fe::DataType_t::FLOAT)
-      .set_compute_data_type(fe::DataType_t::FLOAT);
-  return g;
-}
-
-// Forward: o = softmax(scale * q kᵀ [causal mask]) v, with the row
-// log-sum-exp (b, h, lq, 1) in float32 when stats is set.
-std::unique_ptr<fe::graph::Graph> forward_graph(const Problem& p, bool stats) {
-  auto g = new_graph(p);
-  auto q = input(*g, "q", kQ, p, p.lq, p.d);
-  auto k = input(*g, "k", kK, p, p.lk, p.d);
-  auto v = input(*g, "v", kV, p, p.lk, p.dv);
-  auto options = fe::graph::SDPA_attributes().set_name("attention").set_generate_stats(stats)
-                     .set_attn_scale(p.scale);
-  if (p.causal) options.set_causal_mask(true);  // top-left aligned, as torch
-  auto [o, lse] = g->sdpa(q, k, v, options);
-  output(o, kO, p, p.lq, p.dv);
-  if (stats) {
-    lse->set_output(true).set_uid(kStats).set_data_type(fe::DataType_t::FLOAT)
-        .set_dim(dims(p.b, p.h, p.lq, 1)).set_stride(strides(p, kStats));
-  }
-  return g;
-}
-
-std::unique_ptr<fe::graph::Graph> backward_graph(const Problem& p) {
-  auto g = new_graph(p);
-  auto q = input(*g, "q", kQ, p, p.lq, p.d);
-  auto k = input(*g, "k", kK, p, p.lk, p.d);
-  auto v = input(*g, "v", kV, p, p.lk, p.dv);
-  auto o = input(*g, "o", kO, p, p.lq, p.dv);
-  auto grad = input(*g, "grad", kGradO, p, p.lq, p.dv);
-  auto lse = g->tensor(fe::graph::Tensor_attributes()
-                           .set_name("lse")
-                           .set_uid(kStats)
-                           .set_data_type(fe::DataType_t::FLOAT)
-                           .set_dim(dims(p.b, p.h, p.lq, 1))
-                           .set_stride(strides(p, kStats)));
-  auto options = fe::graph::SDPA_backward_attributes().set_name("attention_backward")
-                     .set_attn_scale(p.scale);
-  if (p.causal) options.set_causal_mask(true);
-  auto [dq, dk, dv] = g->sdpa_backward(q, k, v, o, grad, lse, options);
-  output(dq, kGradQ, p, p.lq, p.d);
-  output(dk, kGradK, p, p.lk, p.d);
-  output(dv, kGradV, p, p.lk, p.dv);
-  return g;
-}
-
-// A graph with its execution plan, or why cuDNN has none.
-struct Plan {
-  std::unique_ptr<fe::graph::Graph> graph;
-  int64_t workspace = 0;
-  std::string error;
-};
-
-std::string finalize(fe::graph::Graph& g, cudnnHandle_t handle, int64_t* workspace) {
-  for (fe::error_t e : {g.validate(), g.build_operation_graph(handle),
-                        g.create_execution_plans({fe::HeurMode_t::A})}) {
-    if (e.is_bad()) return e.get_message();
-  }
-  fe::error_t e = g.check_support(handle);
-  if (e.is_good()) e = g.build_plans(handle);
-  if (e.is_good()) e = g.get_workspace_size(*workspace);
-  return e.is_good() ? std::string() : e.get_message();
-}
-
-// cuDNN handles and plans of the calling thread: a handle must not be used
-// by two threads at once, and keeping plans per thread keeps every cache
-// lookup free of locks. Destroyed when the thread ends, plans first.
-class ThreadState {
- public:
-  ~ThreadState() {
-    plans_.clear();
-    for (auto& [device, handle] : handles_) fe::detail::destroy_handle(handle);
-  }
-
-  // nullptr with the reason in *why when no handle can be made.
-  cudnnHandle_t handle(int device, std::string* why) {
-    auto it = handles_.find(device);
-    if (it != handles_.end()) return it->second;
-    cudnnHandle_t h = nullptr;
-    const cudnnStatus_t status = fe::detail::create_handle(&h);
-    if (status != CUDNN_STATUS_SUCCESS) {
-      *why = std::string("cudnnCreate failed: ") + fe::detail::get_error_string(status);
-      return nullptr;
-    }
-    handles_.emplace(device, h);
-    return h;
-  }
-
-  // The plan cached under key, built from make() on the first call.
-  template <class Make>
-  const Plan& plan(const std::string& key, cudnnHandle_t handle, Make&& make) {
-    auto it = plans_.find(key);
-    if (it != plans_.end()) return it->second;
-    Plan plan;
-    plan.graph = make();
-    plan.error = finalize(*plan.graph, handle, &plan.workspace);
-    return plans_.emplace(key, std::move(plan)).first->second;
-  }
-
- private:
-  std::unordered_map<int, cudnnHandle_t> handles_;
-  std::unordered_map<std::string, Plan> plans_;
-};
-
-ThreadState& thread_state() {
-  thread_local ThreadState state;
-  return state;
-}
+constexpr float kInf = std::numeric_limits<float>::infinity();
 
 // What a call runs: attention; attention_lse (the forward with its
 // statistics); attention_backward recomputing the forward first, or with
@@ -254,25 +34,169 @@ Pass pass_of(const xrt_kernel_context_t* ctx, bool backward) {
   return given ? Pass::kBackwardGiven : Pass::kBackward;
 }
 
+// One dense call: the cuDNN problem and what our own kernels add around it.
+struct Call {
+  Problem p;
+  Pass pass = Pass::kForward;
+  const xrt_kernel_tensor_t* mask = nullptr;  // attn_mask, broadcast to (B, H, Lq, Lk)
+  const int32_t* key_lengths = nullptr;
+  bool bias_copied = false;  // the mask is converted into a scratch bias
+  bool fix_rows = false;     // some query may see no key: our fix-up runs
+  cudnn_masks::KeyRule rule;
+  std::string refusal;  // why cuDNN cannot serve the call, or ""
+};
+
+int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+// The mask is used in place when cuDNN can read it as a bias: q's dtype,
+// unit column stride, 16-byte aligned rows of its own.
+bool bias_in_place(const xrt_kernel_tensor_t& m, xrt_dtype_t dtype) {
+  return m.dtype == dtype && (m.strides[3] == 1 || m.shape[3] == 1) &&
+         (m.strides[2] != 0 || m.shape[2] == 1) && aligned16(m.data) &&
+         (m.strides[2] * 2) % 16 == 0 && (m.strides[1] * 2) % 16 == 0 &&
+         (m.strides[0] * 2) % 16 == 0;
+}
+
+// The mask goes to cuDNN as a packed copy in q's dtype, rows padded to 16 bytes.
+void copy_bias(Call& c) {
+  Problem& p = c.p;
+  c.bias_copied = true;
+  const int64_t ld = round_up(p.lk, 8);
+  p.bias_strides = {p.bias_h * p.lq * ld, p.lq * ld, ld, 1};
+}
+
+// Expresses the mask inputs and attributes in cuDNN's terms; sets refusal
+// where cuDNN has no equivalent.
+void settle_masks(const xrt_kernel_context_t* ctx, size_t first, Call& c) {
+  Problem& p = c.p;
+  const size_t mask_index = first == 0 ? 3 : 6;
+  if (ctx->num_inputs > mask_index && ctx->inputs[mask_index].data) c.mask = &ctx->inputs[mask_index];
+  if (ctx->num_inputs > mask_index + 1 && ctx->inputs[mask_index + 1].data) {
+    c.key_lengths = static_cast<const int32_t*>(ctx->inputs[mask_index + 1].data);
+  }
+  const bool causal = attr_int(ctx, "causal", 0) != 0;
+  const int64_t window = attr_int(ctx, "window_left", -1);
+  const bool banded = causal || window >= 0;
+  // Bottom-right differs from top-left only where some batch entry has
+  // fewer or more keys than queries.
+  const bool bottom_right = attr_int(ctx, "causal_align", 0) == 1 && banded &&
+                            (p.lq != p.lk || c.key_lengths);
+  c.rule = {c.key_lengths, p.lk, causal, bottom_right, window};
+  p.padding = c.key_lengths != nullptr;
+  // cuDNN takes a band with more queries than keys only with lengths.
+  if (banded && p.lq > p.lk) p.padding = true;
+  if (causal) p.right = 0;
+  if (window >= 0) p.left = window + 1;  // cuDNN keeps j > i - left; we keep j >= i - window
+  p.bottom_right = bottom_right;
+  c.fix_rows = c.key_lengths || c.mask || p.lq > p.lk;
+  if (!c.mask) return;
+
+  const xrt_kernel_tensor_t& m = *c.mask;
+  p.bias_b = m.strides[0] == 0 ? 1 : p.b;
+  p.bias_h = m.strides[1] == 0 ? 1 : p.h;
+  if (bias_in_place(m, p.dtype)) {
+    p.bias_strides = {m.strides[0], m.strides[1], m.strides[2], 1};
+    if (p.bias_b == 1) p.bias_strides[0] = p.bias_h * std::max<int64_t>(m.strides[1], 1) * p.lq;
+    if (p.bias_h == 1) p.bias_strides[1] = p.lq * std::max<int64_t>(m.strides[2], 1);
+    if (p.lq == 1) p.bias_strides[2] = round_up(p.lk, 8);
+  } else {
+    copy_bias(c);
+  }
+  // cuDNN has no bias beside a bottom-right causal band; with the same
+  // lengths everywhere it is a top-left band shifted by Lk - Lq.
+  if (bottom_right && causal) {
+    if (p.padding) {
+      c.refusal = "attn_mask together with causal_align bottom_right and key_lengths "
+                  "(or more queries than keys)";
+      return;
+    }
+    const int64_t shift = p.lk - p.lq;
+    p.bottom_right = false;
+    p.right = shift;
+    if (window >= 0) {
+      p.left = window + 1 - shift;
+      if (p.left < 1) {
+        c.refusal = "attn_mask together with causal_align bottom_right and window_left " +
+                    std::to_string(window) + " < Lk - Lq (" + std::to_string(shift) + ")";
+      }
+    }
+  }
+}
+
+// The operands in the kernel's layouts (XRT_KERNEL_STRIDED): q, k, v at
+// inputs[first..first+2]; the backward's grad at inputs[0], the forward's
+// output at inputs[4] when given (else a packed recomputation), dq, dk, dv
+// at outputs[0..2]; the forward's output at outputs[0].
+Call call_of(const xrt_kernel_context_t* ctx, bool backward) {
+  Call c;
+  c.pass = pass_of(ctx, backward);
+  const size_t first = backward ? 1 : 0;
+  const xrt_kernel_tensor_t& q = ctx->inputs[first];
+  const xrt_kernel_tensor_t& k = ctx->inputs[first + 1];
+  const xrt_kernel_tensor_t& v = ctx->inputs[first + 2];
+  Problem& p = c.p;
+  p.b = q.shape[0];
+  p.h = q.shape[1];
+  p.lq = q.shape[2];
+  p.lk = k.shape[2];
+  p.d = q.shape[3];
+  p.dv = v.shape[3];
+  p.hk = k.shape[1];
+  p.dtype = q.dtype;
+  p.scale = static_cast<float>(attr_float(ctx, "scale", 1.0 / std::sqrt(double(q.shape[3]))));
+  p.strides[kQ] = strides_of(q);
+  p.strides[kK] = strides_of(k);
+  p.strides[kV] = strides_of(v);
+  p.strides[kStats] = packed(p.h, p.lq, 1);
+  settle_masks(ctx, first, c);
+  if (!backward) {
+    p.strides[kO] = strides_of(ctx->outputs[0]);
+    return c;
+  }
+  const bool given = c.pass == Pass::kBackwardGiven;
+  p.strides[kO] = given ? strides_of(ctx->inputs[4]) : packed(p.h, p.lq, p.dv);
+  p.strides[kGradO] = strides_of(ctx->inputs[0]);
+  p.strides[kGradQ] = strides_of(ctx->outputs[0]);
+  p.strides[kGradK] = strides_of(ctx->outputs[1]);
+  p.strides[kGradV] = strides_of(ctx->outputs[2]);
+  return c;
+}
+
 // The plans a pass needs for the current device; an error message when
 // cuDNN cannot run it.
 struct Plans {
-  Problem problem{};
+  Call call;
   cudnnHandle_t handle = nullptr;
   const Plan* forward = nullptr;
   const Plan* backward = nullptr;
   std::string error;
 };
 
-Plans plans_for(const xrt_kernel_context_t* ctx, Pass pass) {
-  const bool backward = pass == Pass::kBackward || pass == Pass::kBackwardGiven;
-  const size_t first = backward ? 1 : 0;
+// The plans of out.call's pass for out.handle; out.error when cuDNN has none.
+void find_plans(Plans& out, bool backward) {
+  const Problem& p = out.call.p;
+  const Pass pass = out.call.pass;
+  if (pass != Pass::kBackwardGiven) {
+    const bool stats = pass != Pass::kForward;
+    out.forward = &thread_plan(p.key(stats ? 's' : 'f'), out.handle,
+                               [&] { return forward_graph(p, stats); });
+    if (!out.forward->error.empty()) {
+      out.error = "cuDNN has no forward plan: " + out.forward->error;
+      return;
+    }
+  }
+  if (backward) {
+    out.backward = &thread_plan(p.key('b'), out.handle, [&] { return backward_graph(p); });
+    if (!out.backward->error.empty()) out.error = "cuDNN has no backward plan: " + out.backward->error;
+  }
+}
+
+Plans plans_for(const xrt_kernel_context_t* ctx, bool backward) {
   Plans out;
-  out.problem = problem_of(ctx, backward);
-  const Problem& p = out.problem;
-  const std::string feature = attn::unsupported_features(ctx, first, true);
-  if (!feature.empty()) {
-    out.error = feature + " is not wired to cuDNN's attention";
+  out.call = call_of(ctx, backward);
+  const Problem& p = out.call.p;
+  if (!out.call.refusal.empty()) {
+    out.error = out.call.refusal + " has no cuDNN equivalent";
     return out;
   }
   if (p.dtype != XRT_FLOAT16 && p.dtype != XRT_BFLOAT16) {
@@ -285,34 +209,25 @@ Plans plans_for(const xrt_kernel_context_t* ctx, Pass pass) {
     return out;
   }
   for (size_t i = 0; i < ctx->num_inputs; ++i) {
-    if (!aligned16(ctx->inputs[i].data)) {
+    const bool is_mask = out.call.mask == &ctx->inputs[i];
+    if (!is_mask && !aligned16(ctx->inputs[i].data) && ctx->inputs[i].dtype != XRT_INT32) {
       out.error = "input " + std::to_string(i) + " does not start on a 16-byte boundary";
       return out;
     }
   }
   std::string why;
-  if (!cudnn_library(&why)) {
-    out.error = why;
-    return out;
-  }
-  ThreadState& state = thread_state();
-  out.handle = state.handle(ctx->inputs[first].device_index, &why);
+  const size_t first = backward ? 1 : 0;
+  out.handle = thread_handle(ctx->inputs[first].device_index, &why);
   if (!out.handle) {
     out.error = why;
     return out;
   }
-  if (pass != Pass::kBackwardGiven) {
-    const bool stats = pass != Pass::kForward;
-    out.forward = &state.plan(p.key(stats ? 's' : 'f'), out.handle,
-                              [&] { return forward_graph(p, stats); });
-    if (!out.forward->error.empty()) {
-      out.error = "cuDNN has no forward plan: " + out.forward->error;
-      return out;
-    }
-  }
-  if (backward) {
-    out.backward = &state.plan(p.key('b'), out.handle, [&] { return backward_graph(p); });
-    if (!out.backward->error.empty()) out.error = "cuDNN has no backward plan: " + out.backward->error;
+  find_plans(out, backward);
+  // A mask cuDNN would not read in place may still run as a packed copy.
+  if (!out.error.empty() && out.call.mask && !out.call.bias_copied) {
+    copy_bias(out.call);
+    out.error.clear();
+    find_plans(out, backward);
   }
   return out;
 }
@@ -320,7 +235,7 @@ Plans plans_for(const xrt_kernel_context_t* ctx, Pass pass) {
 int32_t supports(const xrt_kernel_context_t* ctx, bool backward) {
   try {
     DeviceGuard guard(ctx->inputs[0].device_index);
-    const Plans plans = plans_for(ctx, pass_of(ctx, backward));
+    const Plans plans = plans_for(ctx, backward);
     if (plans.error.empty()) return 1;
     fail(ctx, XRT_ERROR_UNSUPPORTED, "cudnn %s: %s", op_name(ctx), plans.error.c_str());
   } catch (const std::exception& e) {
@@ -329,87 +244,178 @@ int32_t supports(const xrt_kernel_context_t* ctx, bool backward) {
   return 0;
 }
 
-// Runs plan with the given tensors and a stream-ordered workspace.
-xrt_status_t execute(const xrt_kernel_context_t* ctx, cudnnHandle_t handle, const Plan& plan,
-                     std::unordered_map<int64_t, void*>& pack) {
-  cudaStream_t stream = stream_of(ctx);
-  void* workspace = nullptr;
-  if (plan.workspace > 0) {
-    workspace = scratch_alloc(static_cast<size_t>(plan.workspace), stream);
-    if (!workspace) {
-      return fail(ctx, XRT_ERROR_OUT_OF_MEMORY, "cudnn %s: no device memory for a %lld-byte "
-                  "workspace", op_name(ctx), static_cast<long long>(plan.workspace));
-    }
-  }
-  const cudnnStatus_t set = fe::detail::set_stream(handle, stream);
-  fe::error_t e = set == CUDNN_STATUS_SUCCESS
-                      ? plan.graph->execute(handle, pack, workspace)
-                      : fe::error_t{fe::error_code_t::CUDNN_BACKEND_API_FAILED,
-                                    fe::detail::get_error_string(set)};
-  if (workspace) scratch_free(workspace, stream);
-  if (e.is_bad()) {
-    return fail(ctx, XRT_ERROR_BACKEND, "cudnn %s: %s", op_name(ctx), e.get_message().c_str());
-  }
-  return XRT_OK;
-}
-
-// The bytes of (b, h, s, d) elements of dtype (2 bytes) or of float32 stats.
-size_t bytes_of(int64_t b, int64_t h, int64_t s, int64_t d, size_t element) {
-  return static_cast<size_t>(b * h * s * d) * element;
-}
-
 void* input_data(const xrt_kernel_context_t* ctx, size_t i) {
   return const_cast<void*>(ctx->inputs[i].data);
 }
 
-// The backward graph over the forward's output o and statistics lse.
-xrt_status_t run_backward(const xrt_kernel_context_t* ctx, const Plans& plans, void* o,
-                          void* lse) {
-  std::unordered_map<int64_t, void*> grads{
-      {kQ, input_data(ctx, 1)},    {kK, input_data(ctx, 2)},      {kV, input_data(ctx, 3)},
-      {kO, o},                     {kStats, lse},                 {kGradO, input_data(ctx, 0)},
-      {kGradQ, ctx->outputs[0].data}, {kGradK, ctx->outputs[1].data},
-      {kGradV, ctx->outputs[2].data}};
-  return execute(ctx, plans.handle, *plans.backward, grads);
+// Stream-ordered scratch buffers, freed together when the call ends.
+class Scratch {
+ public:
+  explicit Scratch(cudaStream_t stream) : stream_(stream) {}
+  ~Scratch() {
+    for (int i = count_ - 1; i >= 0; --i) scratch_free(buffers_[i], stream_);
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+
+  void* get(size_t bytes) {
+    if (count_ == kMax) return nullptr;
+    void* p = scratch_alloc(std::max<size_t>(bytes, 1), stream_);
+    if (p) buffers_[count_++] = p;
+    return p;
+  }
+
+ private:
+  static constexpr int kMax = 8;
+  cudaStream_t stream_;
+  void* buffers_[kMax] = {};
+  int count_ = 0;
+};
+
+cudnn_masks::MaskRef mask_ref(const Call& c) {
+  cudnn_masks::MaskRef m;
+  if (!c.mask) return m;
+  m.data = c.mask->data;
+  m.dtype = c.mask->dtype;
+  for (int i = 0; i < 4; ++i) m.strides[i] = c.mask->strides[i];
+  return m;
+}
+
+xrt_status_t cuda_failed(const xrt_kernel_context_t* ctx, cudaError_t e) {
+  return fail(ctx, XRT_ERROR_BACKEND, "cudnn %s: %s", op_name(ctx), cudaGetErrorString(e));
+}
+
+xrt_status_t out_of_memory(const xrt_kernel_context_t* ctx) {
+  return fail(ctx, XRT_ERROR_OUT_OF_MEMORY, "cudnn %s: no device memory for scratch buffers",
+              op_name(ctx));
+}
+
+// Adds the bias and the sequence lengths the masks need to pack.
+xrt_status_t mask_operands(const xrt_kernel_context_t* ctx, const Call& c, Scratch& scratch,
+                           std::unordered_map<int64_t, void*>& pack) {
+  const Problem& p = c.p;
+  cudaStream_t stream = stream_of(ctx);
+  if (c.mask) {
+    void* bias = input_data(ctx, static_cast<size_t>(c.mask - ctx->inputs));
+    if (c.bias_copied) {
+      bias = scratch.get(static_cast<size_t>(p.bias_b * p.bias_strides[0]) * 2);
+      if (!bias) return out_of_memory(ctx);
+      const cudaError_t e = cudnn_masks::mask_to_bias(mask_ref(c), p.dtype, p.bias_b, p.bias_h,
+                                                      p.lq, p.lk, p.bias_strides[2], bias, stream);
+      if (e != cudaSuccess) return cuda_failed(ctx, e);
+    }
+    pack.emplace(kBias, bias);
+  }
+  if (p.padding) {
+    auto* lengths = static_cast<int32_t*>(scratch.get(static_cast<size_t>(2 * p.b) * 4));
+    if (!lengths) return out_of_memory(ctx);
+    const cudaError_t e = cudnn_masks::sequence_lengths(c.key_lengths, p.b, p.lq, p.lk, lengths,
+                                                        lengths + p.b, stream);
+    if (e != cudaSuccess) return cuda_failed(ctx, e);
+    pack.emplace(kSeqQ, lengths);
+    pack.emplace(kSeqKV, lengths + p.b);
+  }
+  return XRT_OK;
+}
+
+// Rows that see no key: out (width elements at strides) zeroed, lse set.
+xrt_status_t fix_rows(const xrt_kernel_context_t* ctx, const Call& c, void* out,
+                      const Strides& strides, int64_t width, float* lse, float masked_lse) {
+  const int64_t s[4] = {strides[0], strides[1], strides[2], strides[3]};
+  const cudaError_t e = cudnn_masks::fix_masked_rows(c.rule, mask_ref(c), c.p.b, c.p.h, c.p.lq,
+                                                     out, s, width, c.p.dtype, lse, masked_lse,
+                                                     stream_of(ctx));
+  return e == cudaSuccess ? XRT_OK : cuda_failed(ctx, e);
+}
+
+// Zeroes every element out's shape and strides address.
+cudaError_t zero_tensor(const xrt_kernel_tensor_t& t, cudaStream_t stream) {
+  int64_t extent = 1;
+  for (int i = 0; i < t.ndim; ++i) {
+    if (t.shape[i] == 0) return cudaSuccess;
+    extent += (t.shape[i] - 1) * t.strides[i];
+  }
+  return cudaMemsetAsync(t.data, 0, static_cast<size_t>(extent) * 2, stream);
+}
+
+xrt_status_t run_forward(const xrt_kernel_context_t* ctx, const Plans& plans) {
+  const Call& c = plans.call;
+  Scratch scratch(stream_of(ctx));
+  std::unordered_map<int64_t, void*> pack{{kQ, input_data(ctx, 0)},
+                                          {kK, input_data(ctx, 1)},
+                                          {kV, input_data(ctx, 2)},
+                                          {kO, ctx->outputs[0].data}};
+  float* lse = c.pass == Pass::kForwardStats ? static_cast<float*>(ctx->outputs[1].data) : nullptr;
+  if (lse) pack.emplace(kStats, lse);
+  xrt_status_t status = mask_operands(ctx, c, scratch, pack);
+  if (status == XRT_OK) status = execute(ctx, plans.handle, *plans.forward, pack);
+  if (status == XRT_OK && c.fix_rows) {
+    status = fix_rows(ctx, c, ctx->outputs[0].data, c.p.strides[kO], c.p.dv, lse, -kInf);
+  }
+  return status;
+}
+
+xrt_status_t run_backward(const xrt_kernel_context_t* ctx, const Plans& plans) {
+  const Call& c = plans.call;
+  const Problem& p = c.p;
+  cudaStream_t stream = stream_of(ctx);
+  Scratch scratch(stream);
+  std::unordered_map<int64_t, void*> pack;
+  xrt_status_t status = mask_operands(ctx, c, scratch, pack);
+  if (status != XRT_OK) return status;
+  void* o = nullptr;
+  float* lse = nullptr;
+  if (c.pass == Pass::kBackwardGiven) {
+    o = input_data(ctx, 4);
+    lse = static_cast<float*>(input_data(ctx, 5));
+    const xrt_kernel_tensor_t& given = ctx->inputs[5];
+    const int64_t s[3] = {given.strides[0], given.strides[1], given.strides[2]};
+    const bool packed_lse = (s[2] == 1 || p.lq == 1) && (s[1] == p.lq || p.h == 1) &&
+                            (s[0] == p.h * p.lq || p.b == 1);
+    // -inf (no key seen) must reach cuDNN as +inf, and cuDNN reads the
+    // statistics packed.
+    if (c.fix_rows || !packed_lse) {
+      auto* copy = static_cast<float*>(scratch.get(static_cast<size_t>(p.b * p.h * p.lq) * 4));
+      if (!copy) return out_of_memory(ctx);
+      const cudaError_t e = cudnn_masks::lse_for_backward(lse, s, p.b, p.h, p.lq, copy, stream);
+      if (e != cudaSuccess) return cuda_failed(ctx, e);
+      lse = copy;
+    }
+  } else {
+    o = scratch.get(static_cast<size_t>(p.b * p.h * p.lq * p.dv) * 2);
+    lse = static_cast<float*>(scratch.get(static_cast<size_t>(p.b * p.h * p.lq) * 4));
+    if (!o || !lse) return out_of_memory(ctx);
+    std::unordered_map<int64_t, void*> forward = pack;
+    forward.insert({{kQ, input_data(ctx, 1)}, {kK, input_data(ctx, 2)},
+                    {kV, input_data(ctx, 3)}, {kO, o}, {kStats, lse}});
+    status = execute(ctx, plans.handle, *plans.forward, forward);
+    if (status == XRT_OK && c.fix_rows) status = fix_rows(ctx, c, o, p.strides[kO], p.dv, lse, kInf);
+    if (status != XRT_OK) return status;
+  }
+  // Keys past a batch entry's length get no gradient; cuDNN may not write them.
+  if (p.padding) {
+    for (size_t i = 1; i <= 2; ++i) {
+      const cudaError_t e = zero_tensor(ctx->outputs[i], stream);
+      if (e != cudaSuccess) return cuda_failed(ctx, e);
+    }
+  }
+  pack.insert({{kQ, input_data(ctx, 1)}, {kK, input_data(ctx, 2)}, {kV, input_data(ctx, 3)},
+               {kO, o}, {kStats, lse}, {kGradO, input_data(ctx, 0)},
+               {kGradQ, ctx->outputs[0].data}, {kGradK, ctx->outputs[1].data},
+               {kGradV, ctx->outputs[2].data}});
+  status = execute(ctx, plans.handle, *plans.backward, pack);
+  if (status == XRT_OK && c.fix_rows) {
+    status = fix_rows(ctx, c, ctx->outputs[0].data, p.strides[kGradQ], p.d, nullptr, 0.0f);
+  }
+  return status;
 }
 
 xrt_status_t run(const xrt_kernel_context_t* ctx, bool backward) {
-  const Pass pass = pass_of(ctx, backward);
-  const Plans plans = plans_for(ctx, pass);
+  const Plans plans = plans_for(ctx, backward);
   if (!plans.error.empty()) {
     return fail(ctx, XRT_ERROR_UNSUPPORTED, "cudnn %s: %s", op_name(ctx), plans.error.c_str());
   }
-  if (!backward) {
-    std::unordered_map<int64_t, void*> pack{{kQ, input_data(ctx, 0)},
-                                            {kK, input_data(ctx, 1)},
-                                            {kV, input_data(ctx, 2)},
-                                            {kO, ctx->outputs[0].data}};
-    if (pass == Pass::kForwardStats) pack.emplace(kStats, ctx->outputs[1].data);
-    return execute(ctx, plans.handle, *plans.forward, pack);
-  }
-  if (pass == Pass::kBackwardGiven) {
-    return run_backward(ctx, plans, input_data(ctx, 4), input_data(ctx, 5));
-  }
-  const Problem& p = plans.problem;
-  cudaStream_t stream = stream_of(ctx);
-  void* o = scratch_alloc(bytes_of(p.b, p.h, p.lq, p.dv, 2), stream);
-  void* lse = o ? scratch_alloc(bytes_of(p.b, p.h, p.lq, 1, sizeof(float)), stream) : nullptr;
-  xrt_status_t status = XRT_OK;
-  if (!lse) {
-    status = fail(ctx, XRT_ERROR_OUT_OF_MEMORY, "cudnn %s: no device memory for the recomputed "
-                  "output", op_name(ctx));
-  } else {
-    std::unordered_map<int64_t, void*> forward{{kQ, input_data(ctx, 1)},
-                                               {kK, input_data(ctx, 2)},
-                                               {kV, input_data(ctx, 3)},
-                                               {kO, o},
-                                               {kStats, lse}};
-    status = execute(ctx, plans.handle, *plans.forward, forward);
-    if (status == XRT_OK) status = run_backward(ctx, plans, o, lse);
-  }
-  if (lse) scratch_free(lse, stream);
-  if (o) scratch_free(o, stream);
-  return status;
+  return backward ? run_backward(ctx, plans) : run_forward(ctx, plans);
 }
 
 xrt_status_t guarded_run(const xrt_kernel_context_t* ctx, bool backward) {
