@@ -137,7 +137,10 @@ def test_bench_all_backends_prints_the_selection(tmp_path):
     assert report["chosen"] == json.loads(first.stdout)["backend"]
     text = env_run("bench", DEMO_MODEL, "--all-backends", "--runs", "5")
     assert text.returncode == 0, text.stderr
-    assert "read from the cache" in text.stdout
+    # One candidate alone (OpenVINO absent, as under the sanitizers) is
+    # taken without measuring, so nothing is cached.
+    measured = len(report["candidates"]) > 1
+    assert ("read from the cache" if measured else "chosen without measuring") in text.stdout
     for c in report["candidates"]:
         assert c["candidate"] in text.stdout
 
