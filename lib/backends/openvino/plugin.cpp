@@ -19,6 +19,8 @@ const xrt_session_api_t kSessions = {
     xrt::ov::session_collect_spans,
     xrt::ov::session_property,
     xrt::ov::session_create_on,
+    nullptr,  // run_stoppable: a stop is reported when the run returns
+    nullptr,  // run_values: OpenVINO sessions take tensors only
 };
 
 }  // namespace
