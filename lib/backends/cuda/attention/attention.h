@@ -91,6 +91,12 @@ struct ForwardArgs {
   }
 };
 
+// XRT_OK when inputs[0..count) start on 16-byte boundaries (the kernels'
+// vector loads) and the current device has compute capability 8.0 or newer
+// (cp.async, mma.sync bf16); otherwise Unsupported naming op and the cause.
+xrt_status_t check_aligned_on_sm80(const xrt_kernel_context_t* ctx, const char* op,
+                                   size_t count);
+
 // XRT_OK when q, k, v (inputs[first..first+2]) fit these kernels and the
 // current device can run them; otherwise the message is in ctx->error.
 // handled: the MaskFeature bits (mask_support.h) the calling kernel runs;

@@ -435,8 +435,6 @@ xrt_status_t launch_dtype(const xrt_kernel_context_t* ctx, DecodeParams& p, int 
   }
 }
 
-bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
-
 // Unsupported, with the reason, for what these kernels do not cover.
 xrt_status_t check_decode_supported(const xrt_kernel_context_t* ctx) {
   const xrt_kernel_tensor_t& q = ctx->inputs[0];
@@ -466,23 +464,7 @@ xrt_status_t check_decode_supported(const xrt_kernel_context_t* ctx) {
                 static_cast<long long>(q.shape[1] * q.shape[2]),
                 static_cast<long long>(ctx->inputs[1].shape[1]), INT_MAX);
   }
-  for (size_t i = 0; i < 3; ++i) {
-    if (!aligned16(ctx->inputs[i].data)) {
-      return fail(ctx, XRT_ERROR_UNSUPPORTED,
-                  "cuda %s: input %zu does not start on a 16-byte boundary", op, i);
-    }
-  }
-  int dev = 0, major = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess ||
-      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) {
-    return check_launch(ctx);
-  }
-  if (major < 8) {
-    return fail(ctx, XRT_ERROR_UNSUPPORTED,
-                "cuda %s: needs compute capability 8.0 or newer (device %d has %d.x)", op, dev,
-                major);
-  }
-  return XRT_OK;
+  return check_aligned_on_sm80(ctx, op, 3);
 }
 
 }  // namespace

@@ -336,7 +336,12 @@ xrt_status_t check_fit(const xrt_kernel_context_t* ctx, xrt_dtype_t dtype, int64
                 static_cast<long long>(lk), INT_MAX, static_cast<long long>(max_len),
                 static_cast<long long>(max_len));
   }
-  for (size_t i = 0; i < std::min(ctx->num_inputs, aligned); ++i) {
+  return check_aligned_on_sm80(ctx, op, std::min(ctx->num_inputs, aligned));
+}
+
+xrt_status_t check_aligned_on_sm80(const xrt_kernel_context_t* ctx, const char* op,
+                                   size_t count) {
+  for (size_t i = 0; i < count; ++i) {
     if (!aligned16(ctx->inputs[i].data)) {
       return fail(ctx, XRT_ERROR_UNSUPPORTED,
                   "cuda %s: input %zu does not start on a 16-byte boundary", op, i);
