@@ -5,27 +5,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 
 #include "cache_folder.h"
+#include "unit_check.h"
 
 using xrt::plugin::prepare_cache_folder;
 
+using unit::check;
+
 namespace {
-
-int failed = 0, passed = 0;
-
-void check(bool ok, const char* what, const std::string& detail = "") {
-  if (ok) {
-    ++passed;
-  } else {
-    ++failed;
-    std::fprintf(stderr, "FAILED: %s %s\n", what, detail.c_str());
-  }
-}
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -68,6 +59,5 @@ int main() {
     rmdir((root + made).c_str());
   unlink((root + "/file").c_str());
   rmdir(root.c_str());
-  std::printf("cache_folder: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return unit::report("cache_folder");
 }

@@ -1,28 +1,15 @@
 // The TensorRT engine cache key changes with each thing that makes an engine
 // stale (model bytes, engine options, TensorRT version, GPU) and with nothing
 // else (option order).
-#include <cstdio>
 #include <string>
 
 #include "engine_cache_key.h"
+#include "unit_check.h"
 
 using xrt::ort::engine_cache_key;
 using xrt::ort::EngineCacheInputs;
 
-namespace {
-
-int failed = 0, passed = 0;
-
-void check(bool ok, const char* what) {
-  if (ok) {
-    ++passed;
-  } else {
-    ++failed;
-    std::fprintf(stderr, "FAILED: %s\n", what);
-  }
-}
-
-}  // namespace
+using unit::check;
 
 int main() {
   const std::string model = "model bytes";
@@ -61,6 +48,5 @@ int main() {
   changed.engine_options = {{"trt_fp16_enable", "1trt_profile_min_shapes"}, {"", "x:1x3"}};
   check(engine_cache_key(changed) != key, "field boundaries");
 
-  std::printf("engine_cache_key: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return unit::report("engine_cache_key");
 }

@@ -8,22 +8,14 @@
 #include <vector>
 
 #include "ov_devices.h"
+#include "unit_check.h"
 
 using xrt::ov::DeviceKind;
 using xrt::ov::device_kinds;
 
+using unit::check;
+
 namespace {
-
-int failed = 0, passed = 0;
-
-void check(bool ok, const char* what) {
-  if (ok) {
-    ++passed;
-  } else {
-    ++failed;
-    std::fprintf(stderr, "FAILED: %s\n", what);
-  }
-}
 
 std::string describe(const std::vector<DeviceKind>& kinds) {
   std::string text;
@@ -54,6 +46,5 @@ int main() {
   expect({"GPU.1", "GPU.0"}, "gpu: GPU.1 GPU.0;", "OpenVINO's order is kept");
   expect({"CPU", "HETERO", "AUTO", "MULTI", "FPGA", "NPUX", "GPUS"}, "",
          "virtual, unknown and look-alike names are left out");
-  std::printf("ov_device_kinds: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return unit::report("ov_device_kinds");
 }
