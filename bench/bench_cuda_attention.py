@@ -131,11 +131,18 @@ def gqa_rows(b: int, h: int, hk: int, n: int, d: int, causal: bool) -> list[tupl
         bwd_fns.append(bwd)
     iters = max(1, int(2e13 // flops))
     name = f"B{b} H{h}/{hk} N{n} D{d}{' causal' if causal else ''}"
+    return rate_rows(name, chosen, fwd_fns, bwd_fns, flops, iters, repeats=5)
+
+
+def rate_rows(name, chosen, fwd_fns, bwd_fns, flops, iters, repeats) -> list[tuple]:
+    """A forward and a backward table row: the case, the kernel the
+    dispatcher chose ("-" where none ran), then TFLOP/s of each function
+    (the backward counted as 2.5 forwards)."""
     rows = []
-    for label, fns, work in (("fwd", fwd_fns, flops), ("bwd", bwd_fns, 2.5 * flops)):
-        times = event_medians(fns, iters=iters, repeats=5)
-        impl = (chosen[0] if label == "fwd" else chosen[-1]) if chosen else "-"
-        rows.append((f"{name} {label}", impl, *(work / t / 1e12 for t in times)))
+    for direction, fns, work in (("fwd", fwd_fns, flops), ("bwd", bwd_fns, 2.5 * flops)):
+        times = event_medians(fns, iters=iters, repeats=repeats)
+        impl = (chosen[0] if direction == "fwd" else chosen[-1]) if chosen else "-"
+        rows.append((f"{name} {direction}", impl, *(work / t / 1e12 for t in times)))
     return rows
 
 
@@ -191,12 +198,7 @@ def masked_rows(label: str) -> list[tuple]:
         bwd_fns.append(bwd)
     iters = max(1, int(1e13 // flops))
     name = f"B{b} H{h}/{hk} N{n} D{d} {label}"
-    rows = []
-    for kind, fns, work in (("fwd", fwd_fns, flops), ("bwd", bwd_fns, 2.5 * flops)):
-        times = event_medians(fns, iters=iters, repeats=3)
-        impl = (chosen[0] if kind == "fwd" else chosen[-1]) if chosen else "-"
-        rows.append((f"{name} {kind}", impl, *(work / t / 1e12 for t in times)))
-    return rows
+    return rate_rows(name, chosen, fwd_fns, bwd_fns, flops, iters, repeats=3)
 
 
 def varlen_fns(xq, xk, xv, xg, cu, top: int, causal: bool):
@@ -264,11 +266,7 @@ def case_rows(b: int, h: int, n: int, d: int, causal: bool) -> list[tuple]:
         fwd, bwd = xrt_fns(xq, xk, xv, xg, causal, impl)
         fwd_fns.append(fwd)
         bwd_fns.append(bwd)
-    with xrt.Profiler() as prof:
-        fwd_fns[0]()
-        bwd_fns[0]()
-    chosen = [e["args"]["impl"].removeprefix("cuda.") for e in prof.events()
-              if e.get("ph") == "X" and e["name"].startswith("attention")]
+    chosen = chosen_impls(fwd_fns[0], bwd_fns[0])
     for _, backend in BACKENDS:
         fwd, bwd = torch_fns(q, k, v, grad, causal, backend)
         fwd_fns.append(fwd)
@@ -276,12 +274,7 @@ def case_rows(b: int, h: int, n: int, d: int, causal: bool) -> list[tuple]:
     # About 0.1-0.3 s per timed call group on an H100/H200.
     iters = max(1, int(2e13 // flops))
     name = f"B{b} H{h} N{n} D{d}{' causal' if causal else ''}"
-    rows = []
-    for label, fns, work in (("fwd", fwd_fns, flops), ("bwd", bwd_fns, 2.5 * flops)):
-        times = event_medians(fns, iters=iters, repeats=5)
-        impl = chosen[0] if label == "fwd" else chosen[-1]
-        rows.append((f"{name} {label}", impl, *(work / t / 1e12 for t in times)))
-    return rows
+    return rate_rows(name, chosen, fwd_fns, bwd_fns, flops, iters, repeats=5)
 
 
 # ---- cuDNN with masks, packed sequences and more head sizes ----------------
