@@ -28,6 +28,17 @@ def torch_tensor(data64, dtype):
     return torch.from_numpy(np.ascontiguousarray(data64)).to(DEVICE, TORCH_DTYPES[dtype])
 
 
+def bf16_leaf(*shape):
+    """A random bf16 tensor on cuda:0 that requires grad."""
+    return torch.randn(*shape, device=DEVICE, dtype=torch.bfloat16, requires_grad=True)
+
+
+def relative_error(got, want):
+    """||got - want|| / max(||want||, 1), in float32."""
+    got, want = got.float(), want.float()
+    return ((got - want).norm() / want.norm().clamp_min(1.0)).item()
+
+
 def float64(tensor):
     """A torch tensor's values as a float64 numpy array."""
     return tensor.detach().to("cpu", torch.float64).numpy()

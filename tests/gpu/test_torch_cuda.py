@@ -1,7 +1,7 @@
 """xpuruntime.torch on CUDA tensors: results and gradients against torch in
 bf16, kernels on torch's current stream, bf16 training, torch.compile."""
 import pytest
-from cuda_util import SPIN_CYCLES, torch
+from cuda_util import SPIN_CYCLES, bf16_leaf, relative_error, torch
 
 xt = pytest.importorskip("xpuruntime.torch")
 
@@ -13,32 +13,23 @@ OPS = torch.ops.xpuruntime
 DEVICE = "cuda:0"
 
 
-def _bf16(*shape):
-    return torch.randn(*shape, device=DEVICE, dtype=torch.bfloat16, requires_grad=True)
-
-
-def _relative(got, want):
-    got, want = got.float(), want.float()
-    return ((got - want).norm() / want.norm().clamp_min(1.0)).item()
-
-
 @pytest.mark.parametrize("shape", [(4, 4096), (37, 1000), (2, 3, 129)])
 def test_norms_and_gradients_match_torch_in_bf16(shape):
     n = shape[-1]
     for ours, theirs, params in [
         (lambda x, w, b: OPS.layer_norm(x, w, b, 1e-5),
-         lambda x, w, b: F.layer_norm(x, (n,), w, b, 1e-5), (_bf16(n), _bf16(n))),
+         lambda x, w, b: F.layer_norm(x, (n,), w, b, 1e-5), (bf16_leaf(n), bf16_leaf(n))),
         (lambda x, w: OPS.rms_norm(x, w, 1e-6),
-         lambda x, w: F.rms_norm(x, (n,), w, 1e-6), (_bf16(n),)),
+         lambda x, w: F.rms_norm(x, (n,), w, 1e-6), (bf16_leaf(n),)),
     ]:
-        x, grad = _bf16(*shape), torch.randn(*shape, device=DEVICE, dtype=torch.bfloat16)
+        x, grad = bf16_leaf(*shape), torch.randn(*shape, device=DEVICE, dtype=torch.bfloat16)
         got = ours(x, *params)
         want = theirs(x, *params)
-        assert _relative(got, want) < 1e-2
+        assert relative_error(got, want) < 1e-2
         got_grads = torch.autograd.grad(got, (x, *params), grad)
         want_grads = torch.autograd.grad(want, (x, *params), grad)
         for g, w in zip(got_grads, want_grads):
-            assert _relative(g, w) < 2e-2
+            assert relative_error(g, w) < 2e-2
 
 
 @pytest.mark.parametrize("layer_norm", [OPS.layer_norm, xt.functional.layer_norm],

@@ -3,7 +3,7 @@ results and gradients against torch in bf16, the C-level call path on
 torch's current stream, and a 200-step bf16 training run of an encoder
 that follows torch's loss and compiles with fullgraph=True."""
 import pytest
-from cuda_util import SPIN_CYCLES, torch
+from cuda_util import SPIN_CYCLES, bf16_leaf, relative_error, torch
 
 xt = pytest.importorskip("xpuruntime.torch")
 
@@ -12,15 +12,6 @@ F = torch.nn.functional
 XF = xt.functional
 OPS = torch.ops.xpuruntime
 DEVICE = "cuda:0"
-
-
-def _bf16(*shape):
-    return torch.randn(*shape, device=DEVICE, dtype=torch.bfloat16, requires_grad=True)
-
-
-def _relative(got, want):
-    got, want = got.float(), want.float()
-    return ((got - want).norm() / want.norm().clamp_min(1.0)).item()
 
 
 def _cases(shape):
@@ -39,15 +30,15 @@ def _cases(shape):
 @pytest.mark.parametrize("shape", [(4, 4096), (37, 1000), (2, 3, 129)])
 def test_fused_ops_and_gradients_match_torch_in_bf16(shape):
     for ours, theirs, shapes in _cases(shape):
-        inputs = [_bf16(*s) for s in shapes]
+        inputs = [bf16_leaf(*s) for s in shapes]
         got, want = ours(*inputs), theirs(*inputs)
         got, want = (t if isinstance(t, tuple) else (t,) for t in (got, want))
         grads = [torch.randn_like(t) for t in want]
         for g, w in zip(got, want):
-            assert _relative(g, w) < 1e-2
+            assert relative_error(g, w) < 1e-2
         for g, w in zip(torch.autograd.grad(got, inputs, grads),
                         torch.autograd.grad(want, inputs, grads)):
-            assert _relative(g, w) < 2e-2
+            assert relative_error(g, w) < 2e-2
 
 
 def test_fused_op_runs_on_torchs_current_stream():
@@ -74,16 +65,16 @@ def test_encoder_layer_matches_torch_in_bf16():
     theirs = torch.nn.TransformerEncoderLayer(**kwargs)
     ours = xt.TransformerEncoderLayer(**kwargs)
     ours.load_state_dict(theirs.state_dict())
-    x = _bf16(4, 128, 256)
+    x = bf16_leaf(4, 128, 256)
     mask = torch.nn.Transformer.generate_square_subsequent_mask(128, device=DEVICE,
                                                                  dtype=torch.bfloat16)
     want = theirs(x, mask, is_causal=True)
     got = ours(x, mask, is_causal=True)
-    assert _relative(got, want) < 2e-2
+    assert relative_error(got, want) < 2e-2
     grad = torch.randn_like(want)
     for g, w in zip(torch.autograd.grad(got, [x, *ours.parameters()], grad),
                     torch.autograd.grad(want, [x, *theirs.parameters()], grad)):
-        assert _relative(g, w) < 5e-2
+        assert relative_error(g, w) < 5e-2
 
 
 def test_bf16_encoder_training_follows_torch_and_compiles():
