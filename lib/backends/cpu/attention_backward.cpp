@@ -228,11 +228,8 @@ void backward_heads(const std::vector<HeadOperands<T>>& heads,
                     const std::vector<KeyGradTarget<T>>& targets, int64_t d, int64_t dv,
                     double scale) {
   using C = compute_t<T>;
-  int64_t max_lq = 0, max_lk = 0;
-  for (const HeadOperands<T>& h : heads) {
-    max_lq = std::max(max_lq, h.lq);
-    max_lk = std::max(max_lk, h.lk);
-  }
+  const LongestHead longest = longest_head(heads);
+  const int64_t max_lq = longest.lq, max_lk = longest.lk;
   const int64_t n = static_cast<int64_t>(heads.size());
   // Heads are split into query slices only when there are too few of them
   // to keep every thread busy; smaller blocks then give more slices.

@@ -108,6 +108,22 @@ struct HeadOperands {
   int64_t grad_stride = 0;
 };
 
+// The longest query and key lengths among heads (0 and 0 for none): what
+// the query blocks of forward_heads and backward_heads are sized for.
+struct LongestHead {
+  int64_t lq = 0, lk = 0;
+};
+
+template <class T>
+LongestHead longest_head(const std::vector<HeadOperands<T>>& heads) {
+  LongestHead longest;
+  for (const HeadOperands<T>& h : heads) {
+    longest.lq = std::max(longest.lq, h.lq);
+    longest.lk = std::max(longest.lk, h.lk);
+  }
+  return longest;
+}
+
 // Where the key gradients of heads [first, first + count) go: they share
 // k and v (a group of grouped-query heads), so their dk and dv are summed.
 template <class T>
