@@ -61,11 +61,14 @@ def test_mask_needing_a_gradient_is_refused():
         XF.attention(q, k, v, attn_mask=mask)
 
 
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
 @pytest.mark.parametrize("masks", ["padding", "causal", "causal+padding", "bool", "float3d+padding"])
-def test_module_masks_match_multihead_attention(masks):
+def test_module_masks_match_multihead_attention(masks, dropout):
+    """With dropout (training mode), from one seed the same weights drop as
+    in torch's module."""
     torch.manual_seed(0)
-    ours = xt.Attention(32, 4)
-    theirs = torch.nn.MultiheadAttention(32, 4, batch_first=True)
+    ours = xt.Attention(32, 4, dropout=dropout)
+    theirs = torch.nn.MultiheadAttention(32, 4, dropout=dropout, batch_first=True)
     theirs.load_state_dict(ours.state_dict())
     x = torch.randn(2, 6, 32, requires_grad=True)
     padding = torch.tensor([[False] * 6, [False] * 4 + [True] * 2])
@@ -78,7 +81,9 @@ def test_module_masks_match_multihead_attention(masks):
         "float3d+padding": dict(attn_mask=torch.randn(8, 6, 6),
                                 key_padding_mask=padding.float() * -1e4),
     }[masks]
+    torch.manual_seed(1)
     got, _ = ours(x, x, x, need_weights=False, **keywords)
+    torch.manual_seed(1)
     want, _ = theirs(x, x, x, need_weights=False, **keywords)
     torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
     for a, b in zip(torch.autograd.grad(got.sum(), [x] + list(ours.parameters())),

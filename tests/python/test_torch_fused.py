@@ -153,13 +153,40 @@ def test_encoder_layer_compiles_fullgraph_forward_and_backward():
     torch.testing.assert_close(got, want)
 
 
-def test_encoder_layer_refuses_attention_dropout_in_training():
-    layer = xt.TransformerEncoderLayer(16, 2, 32, dropout=0.1, batch_first=True)
-    x = torch.randn(1, 3, 16)
-    with pytest.raises(NotImplementedError, match="dropout=0.0 or call eval"):
-        layer(x)
-    layer.eval()
-    assert layer(x).shape == x.shape
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize("masks", ["none", "causal_and_padding", "padding"])
+def test_encoder_layer_trains_with_dropout_as_torch_does(norm_first, batch_first, masks):
+    """Training with every dropout on (torch's default 0.1 is the usual
+    case): from one seed, the same masks as torch's layer draws."""
+    theirs, ours = _layer_pair(norm_first=norm_first, activation="gelu", batch_first=batch_first,
+                               dtype=torch.float64)
+    for layer in (theirs, ours):
+        for module in layer.modules():
+            if isinstance(module, torch.nn.Dropout):
+                module.p = 0.25
+        layer.self_attn.dropout = 0.25
+    x = _double(2, 6, 32) if batch_first else _double(6, 2, 32)
+    padding = torch.tensor([[False] * 6, [False] * 4 + [True] * 2])
+    kwargs = {"none": {},
+              "causal_and_padding": dict(
+                  src_mask=torch.nn.Transformer.generate_square_subsequent_mask(
+                      6, dtype=torch.float64),
+                  src_key_padding_mask=torch.zeros(2, 6, dtype=torch.float64).masked_fill(
+                      padding, float("-inf")),
+                  is_causal=True),
+              "padding": dict(src_key_padding_mask=padding)}[masks]
+    runs = []
+    for layer in (theirs, ours):
+        torch.manual_seed(1)
+        out = layer(x, **kwargs)
+        runs.append((out, torch.autograd.grad(out.square().sum(), [x, *layer.parameters()])))
+    (want, want_grads), (got, got_grads) = runs
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+    for g, w in zip(got_grads, want_grads):
+        torch.testing.assert_close(g, w, rtol=1e-10, atol=1e-10)
+    torch.manual_seed(2)
+    assert not torch.equal(ours(x, **kwargs), got), "a new seed should drop other weights"
 
 
 def test_bad_inputs_are_named_eagerly_and_compiled():

@@ -69,14 +69,19 @@ class Attention(torch.nn.MultiheadAttention):
     (added), and ``is_causal`` (with or without the causal attn_mask, which
     it then stands for, as torch documents the hint). A query that sees no
     key gets zeros (torch gives NaN). Returned attention weights are not
-    supported (they would need the full weight matrix)."""
+    supported (they would need the full weight matrix).
+
+    Dropout of the attention weights (``dropout > 0`` in training mode) has
+    no xpuruntime kernel: such calls run torch's
+    ``scaled_dot_product_attention`` with ``dropout_p`` on the same masks,
+    drawing from torch's generator as torch's own module does (so a fully
+    masked query follows torch there). In eval mode, or with
+    ``dropout=0``, the attention is xpuruntime's."""
 
     def __init__(self, embed_dim, num_heads, *args, batch_first=True, **kwargs):
         if not batch_first:
             raise ValueError("xpuruntime.torch.Attention takes batch_first=True tensors only")
         super().__init__(embed_dim, num_heads, *args, batch_first=True, **kwargs)
-        if self.dropout:
-            raise ValueError(f"attention dropout is not supported, got dropout={self.dropout}")
         if self.bias_k is not None or self.add_zero_attn:
             raise ValueError("add_bias_kv and add_zero_attn are not supported")
 
@@ -94,10 +99,26 @@ class Attention(torch.nn.MultiheadAttention):
                        zip((query, key, value), self._projections(), self._biases()))
         mask = _merge(None if is_causal else self._attn_mask(attn_mask, q),
                       self._padding_mask(key_padding_mask, q, k.shape[2]))
+        if self.training and self.dropout > 0:
+            return self._torch_attention_with_dropout(q, k, v, mask, is_causal), None
         # (batch, heads, seq, head_dim); the lse spares the backward a forward.
         out, _ = functional.attention_lse(q, k, v, is_causal, None, attn_mask=mask)
         out = out.transpose(1, 2).reshape(query.shape[0], query.shape[1], self.embed_dim)
         return self.out_proj(out), None
+
+    def _torch_attention_with_dropout(self, q, k, v, mask, is_causal):
+        """torch's attention for the dropout our kernels lack; torch takes
+        either a mask or is_causal, so with both the causal one joins in."""
+        if is_causal and mask is not None:
+            causal = torch.ones(q.shape[2], k.shape[2], dtype=torch.bool, device=q.device).tril()
+            mask, is_causal = _merge(mask, causal), False
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout,
+                                             is_causal=is_causal)
+        # Projected in torch's sequence-first layout, so that a dropout
+        # after this module draws the same mask from a seed as after torch's.
+        batch, _, length, _ = out.shape
+        out = out.permute(2, 0, 1, 3).reshape(length * batch, self.embed_dim)
+        return self.out_proj(out).view(length, batch, self.embed_dim).transpose(0, 1)
 
     def _attn_mask(self, mask, q):
         """attn_mask as (L, S) or (batch, heads, L, S)."""
@@ -150,31 +171,26 @@ class TransformerEncoderLayer(torch.nn.TransformerEncoderLayer):
     norm after it (:func:`functional.add_layer_norm`) and, for the exact
     GELU, the first linear layer's bias fused into the activation
     (:func:`functional.bias_gelu`). Same constructor, parameters and state
-    dict as torch's. Dropout of the attention weights is not supported:
-    in training mode the layer needs ``dropout=0.0`` (the other dropouts,
-    which act on activations, run as torch's)."""
+    dict as torch's. Dropouts run as torch's; that of the attention
+    weights, in training, as :class:`Attention` says."""
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=F.relu,
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  device=None, dtype=None):
         super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
                          batch_first, norm_first, bias, device, dtype)
-        # Our attention takes (batch, seq, width); forward transposes
-        # seq-first inputs. The parameters keep torch's names and shapes.
-        self.self_attn = Attention(d_model, nhead, dropout=0.0, bias=bias, batch_first=True,
+        # Our attention takes (batch, seq, width): _sa_block hands it a
+        # transposed view of seq-first inputs; the rest of the layer keeps
+        # torch's layout, so each dropout draws torch's mask from a seed.
+        # The parameters keep torch's names and shapes.
+        self.self_attn = Attention(d_model, nhead, dropout=dropout, bias=bias, batch_first=True,
                                    device=device, dtype=dtype)
-        self.attention_dropout = dropout
         self.batch_first = batch_first
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
-        if self.training and self.attention_dropout:
-            raise NotImplementedError(
-                "xpuruntime.torch.TransformerEncoderLayer: dropout of the attention weights is "
-                f"not supported (dropout={self.attention_dropout}); construct the layer with "
-                "dropout=0.0 or call eval()")
         if is_causal and src_key_padding_mask is None:
             src_mask = None  # the hint stands for the mask, as in torch's own attention
-        x = src if self.batch_first else src.transpose(0, 1)
+        x = src
         n1, n2 = self.norm1, self.norm2
         if self.norm_first:
             h = self._sa_block(functional.layer_norm(x, n1.weight, n1.bias, n1.eps), src_mask,
@@ -185,12 +201,13 @@ class TransformerEncoderLayer(torch.nn.TransformerEncoderLayer):
             h = self._sa_block(x, src_mask, src_key_padding_mask, is_causal)
             x, _ = functional.add_layer_norm(h, x, n1.weight, n1.bias, n1.eps)
             x, _ = functional.add_layer_norm(self._ff_block(x), x, n2.weight, n2.bias, n2.eps)
-        return x if self.batch_first else x.transpose(0, 1)
+        return x
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
+        x = x if self.batch_first else x.transpose(0, 1)
         out = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
                              need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(out)
+        return self.dropout1(out if self.batch_first else out.transpose(0, 1))
 
     def _ff_block(self, x):
         first = self.linear1
