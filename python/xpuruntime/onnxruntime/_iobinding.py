@@ -1,9 +1,13 @@
-"""IOBinding: onnxruntime's bound inputs and outputs, over run_tensors.
+"""IOBinding: onnxruntime's bound inputs and outputs, over run_into.
 
 Bound inputs are xrt Tensors (host arrays shared, device memory wrapped in
 place); a run leaves its outputs where the session's device is, so on a GPU
-nothing crosses to the host until ``copy_outputs_to_cpu``. An output bound
-to caller memory, or to another device, receives the result by a copy.
+nothing crosses to the host until ``copy_outputs_to_cpu``. As in
+onnxruntime, an output bound to a device is written into the previous run's
+output (``get_outputs()`` values change with the next run;
+``copy_outputs_to_cpu`` copies), and an output bound to caller memory on
+the session's device (``bind_ortvalue_output``, ``buffer_ptr``) is written
+there by the run itself; one bound to another device receives a copy.
 Names are resolved and inputs held once, when the binding changes, not at
 every run.
 """
@@ -26,7 +30,7 @@ class IOBinding:
         self._outputs = {}
         self._results = []
         self._bound = None  # the _BoundRun of the bindings above, made at the next run
-        self._copies = False  # an output goes to another device or caller memory
+        self._copies = False  # an output goes to another device
 
     # ---- inputs ----------------------------------------------------------
 
@@ -113,17 +117,22 @@ class IOBinding:
         replaces it)."""
         bound = self._bound
         if bound is None or bound.session is not sess:
-            bound = self._bound = _core._BoundRun(sess, self._inputs, list(self._outputs))
-            self._copies = any(t is not None for t in self._outputs.values())
+            device = sess.device
+            given = [t if isinstance(t, _core.Tensor) and t.device == device else None
+                     for t in self._outputs.values()]
+            bound = self._bound = _core._BoundRun(sess, self._inputs, list(self._outputs),
+                                                  given, True)
+            self._copies = any(t is not None and g is None
+                               for t, g in zip(self._outputs.values(), given))
         self._results = results = bound.run(run_options)
         if self._copies:
-            self._deliver(results)
+            self._results = self._deliver(list(results))
 
     def _deliver(self, results):
-        """Outputs bound elsewhere than the session's device receive theirs."""
+        """Outputs bound to another device than the session's receive theirs."""
         for i, name in enumerate(self._outputs):
             target = self._outputs[name]
-            if target is None:
+            if target is None or target is results[i]:
                 continue
             if isinstance(target, _core.Device):
                 results[i] = results[i].to(target)
@@ -134,6 +143,7 @@ class IOBinding:
                     f"bound buffer {target.dtype}{list(target.shape)}")
             _core._copy_into(target, results[i])
             results[i] = target
+        return results
 
     def synchronize_inputs(self):
         _core.synchronize(self._session._sess.device)
@@ -146,4 +156,8 @@ class IOBinding:
         return [OrtValue(t) for t in self._results]
 
     def copy_outputs_to_cpu(self):
-        return _core._numpy_list(self._results)
+        """The last run's outputs as new numpy arrays, as onnxruntime gives
+        them: copies, which a later run leaves alone."""
+        if self._copies or self._bound is None:
+            return [np.array(t.numpy()) for t in self._results]
+        return self._bound.copies()
