@@ -166,7 +166,7 @@ void check_given_output(const xrt_value_info_t& want, const xrt_tensor* t,
 struct OutputSink {
   xrt_device* device;
   std::pmr::vector<TensorRef> tensors;
-  std::pmr::vector<const xrt_tensor*> given;
+  std::pmr::vector<xrt_tensor*> given;
 };
 
 int32_t given_output(void* context, size_t index, xrt_kernel_tensor_t* tensor) noexcept {
@@ -450,11 +450,11 @@ void copy_into_given(const xrt_value_info_t& want, xrt_tensor* given, const xrt_
 // run makes one), checked before the backend sees them; each is added to
 // `bound`, the memory no output may share.
 void take_given_outputs(const xrt_session* s, const std::pmr::vector<size_t>& wanted,
-                        xrt_tensor_t* const* outputs, std::pmr::vector<const xrt_tensor*>& given,
+                        xrt_tensor_t* const* outputs, std::pmr::vector<xrt_tensor*>& given,
                         std::pmr::vector<const xrt_tensor*>& bound) {
   const size_t num_inputs = bound.size();
   for (size_t i = 0; i < wanted.size(); ++i) {
-    const xrt_tensor* t = outputs[i];
+    xrt_tensor* t = outputs[i];
     if (!t) continue;
     const xrt_value_info_t& want = s->outputs[wanted[i]];
     check_given_output(want, t, s->device);
@@ -514,7 +514,7 @@ void session_run(xrt_session* s, xrt_run_options* options, const char* const* in
   }
 
   OutputSink sink{s->device, std::pmr::vector<TensorRef>(num_outputs, &memory),
-                  std::pmr::vector<const xrt_tensor*>(num_outputs, nullptr, &memory)};
+                  std::pmr::vector<xrt_tensor*>(num_outputs, nullptr, &memory)};
   if (outputs_given == OutputsGiven::kSome)
     take_given_outputs(s, wanted, outputs, sink.given, ordered);
   const xrt_session_outputs_t sink_api{sizeof(xrt_session_outputs_t), &sink, alloc_output,
@@ -543,7 +543,7 @@ void session_run(xrt_session* s, xrt_run_options* options, const char* const* in
   for (size_t i = 0; i < num_outputs; ++i) {
     const xrt_tensor* produced = sink.tensors[i].get();
     if (sink.given[i] && produced) {
-      copy_into_given(s->outputs[wanted[i]], const_cast<xrt_tensor*>(sink.given[i]), produced);
+      copy_into_given(s->outputs[wanted[i]], sink.given[i], produced);
       sink.tensors[i] = TensorRef();
     } else if (!sink.given[i] && !produced) {
       fail(XRT_ERROR_BACKEND, "backend '", s->backend, "' produced no value for output '",
@@ -634,7 +634,7 @@ void session_run_values(xrt_session* s, xrt_run_options* options, const char* co
 
   ValueSink sink{s, &wanted, std::vector<ValuePtr>(num_outputs), {}, XRT_OK};
   const xrt_session_outputs_t sink_api{sizeof(xrt_session_outputs_t), &sink, no_tensor_outputs,
-                                       no_adopted_outputs, put_value};
+                                       no_adopted_outputs, put_value, nullptr};
   char error[1024] = {0};
   {
     ProfileSpan span("session", "session.run");
