@@ -618,10 +618,10 @@ XRT_API xrt_status_t xrt_session_run_with_options(
  * model's fixed dimensions are checked before the run, the rest by the
  * backend or after the run) and share no memory with an input or another
  * output; otherwise XRT_ERROR_INVALID_ARGUMENT naming the output, what was
- * given and what was expected. Backends that write into caller memory
- * (ONNX Runtime, which keeps the tensor bound while the same one is given
- * run after run) save the new tensor and its allocation; the others
- * (OpenVINO, plugins before ABI 1.9) produce the output as usual and the
+ * given and what was expected. ONNX Runtime computes into it (and keeps
+ * it bound while the same tensor is given run after run); OpenVINO, whose
+ * outputs are its own memory, copies its output into it instead of into a
+ * new tensor; plugins before ABI 1.9 produce the output as before and the
  * runtime copies it in. On failure the NULL entries stay NULL and the
  * given tensors' contents are unspecified. On a GPU the writes are queued
  * like xrt_session_run's. */

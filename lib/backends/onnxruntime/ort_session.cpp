@@ -351,14 +351,6 @@ size_t byte_size(const xrt_kernel_tensor_t& t) {
   return bytes;
 }
 
-// The caller's tensor for output `position` (runtimes of plugin ABI 1.9
-// and later give one for xrt_session_run_into), or false.
-bool given_output(const xrt_session_outputs_t* outputs, size_t position,
-                  xrt_kernel_tensor_t* tensor) {
-  return outputs->struct_size >= offsetof(xrt_session_outputs_t, given_output) + sizeof(void*) &&
-         outputs->given_output && outputs->given_output(outputs->context, position, tensor) == 1;
-}
-
 xrt_status_t run_with(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* inputs,
                       size_t num_inputs, const size_t* output_indices, size_t num_outputs,
                       const xrt_session_outputs_t* outputs, const OrtRunOptions* run_options,
@@ -413,7 +405,7 @@ xrt_status_t run_with(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* 
       }
     }
     xrt_kernel_tensor_t t{};
-    given[j] = given_output(outputs, j, &t);
+    given[j] = plugin::given_output(outputs, j, &t);
     allocated += given[j] ? 0 : 1;
     OrtStatus* status =
         given[j] ? kept->bind_given_output(j, names[j], session->memory, t.data, byte_size(t),
