@@ -748,13 +748,14 @@ def test_openvino_provider_reaches_the_openvino_backend(mlp_path, x):
         pytest.skip("the OpenVINO backend is not available (pip install openvino)")
     assert "OpenVINOExecutionProvider" in xort.get_available_providers()
     sess = xort.InferenceSession(mlp_path, providers=["OpenVINOExecutionProvider"])
-    want = xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"]).run(["y"], {"x": x})
+    want_ort = xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"])
+    want = want_ort.run(["y"], {"x": x})
     if sess.xrt_session.backend == "openvino":
         assert sess.get_providers() == ["OpenVINOExecutionProvider"]
     # "y" only: the OpenVINO backend fails on rank-0 outputs ("total").
     np.testing.assert_allclose(sess.run(["y"], {"x": x})[0], want[0], rtol=1e-4, atol=1e-4)
-    # OpenVINO makes its own outputs: the runtime copies one into the
-    # caller's bound value.
+    # OpenVINO's outputs are its own memory: copied into the caller's bound
+    # value, run after run.
     y = xort.OrtValue.ortvalue_from_numpy(np.zeros((x.shape[0], OUT), np.float32))
     view = y.numpy()
     binding = sess.io_binding()
@@ -762,6 +763,16 @@ def test_openvino_provider_reaches_the_openvino_backend(mlp_path, x):
     binding.bind_ortvalue_output("y", y)
     sess.run_with_iobinding(binding)
     np.testing.assert_allclose(view, want[0], rtol=1e-4, atol=1e-4)
+    x2 = x[::-1].copy()
+    binding.bind_cpu_input("x", x2)
+    sess.run_with_iobinding(binding)
+    np.testing.assert_allclose(view, want_ort.run(["y"], {"x": x2})[0], rtol=1e-4, atol=1e-4)
+    assert binding.get_outputs()[0].data_ptr() == y.data_ptr()
+    binding.bind_ortvalue_output("y", xort.OrtValue.ortvalue_from_numpy(
+        np.zeros((x.shape[0] + 1, OUT), np.float32)))
+    too_long = re.escape("output 'y' was given with shape (4, 4), the run gave float32 (3, 4)")
+    with pytest.raises(xrt.InvalidArgument, match=too_long):
+        sess.run_with_iobinding(binding)
     so = xort.SessionOptions()
     so.log_severity_level = 3  # an ONNX Runtime knob: not passed to OpenVINO
     xort.InferenceSession(mlp_path, so, providers=["OpenVINOExecutionProvider"])
