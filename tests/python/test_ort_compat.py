@@ -533,6 +533,33 @@ def test_iobinding_runs_from_many_threads(mlp_path, rng):
         np.testing.assert_array_equal(a, b)
 
 
+def test_bound_output_values_from_many_threads(mlp_path, rng):
+    """Each thread's run writes into its own bound value, while the
+    session's kept ONNX Runtime binding passes from run to run."""
+    sess = xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"])
+    inputs = [rng.standard_normal((2 + i % 2, IN)).astype(np.float32) for i in range(4)]
+    want = [sess.run(["y"], {"x": v})[0] for v in inputs]
+    wrong = []
+
+    def work(i):
+        y = xort.OrtValue.ortvalue_from_numpy(np.zeros_like(want[i]))
+        binding = sess.io_binding()
+        binding.bind_cpu_input("x", inputs[i])
+        binding.bind_ortvalue_output("y", y)
+        for _ in range(20):
+            y.update_inplace(np.full_like(want[i], np.nan))
+            sess.run_with_iobinding(binding)
+            if not np.array_equal(y.numpy(), want[i]):
+                wrong.append(i)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(inputs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not wrong
+
+
 def test_metadata_of_a_model_without_any(tmp_path):
     graph = helper.make_graph([helper.make_node("Identity", ["a"], ["b"])], "",
                               [helper.make_tensor_value_info("a", TensorProto.FLOAT, [1])],
