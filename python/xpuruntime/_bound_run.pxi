@@ -5,15 +5,16 @@
 
 
 cdef class _BoundRun:
-    """``_BoundRun(session, inputs, output_names, given, keep)``: ``inputs``
+    """``_BoundRun(session, inputs, output_names, given, keep, kept=None)``: ``inputs``
     maps model input names to Tensors on the session's device (or the
     host's), ``output_names`` lists model outputs and ``given`` the caller's
     Tensor for each (None where the run makes one), which the run writes
     into (xrt_session_run_into). ``run(run_options)`` returns the outputs as
     Tensors. With ``keep``, a run writes each output into the previous
-    run's, as onnxruntime's IO binding does, so its Tensors change with the
-    next run; when one no longer fits (a shape that follows the data) the
-    run is made again into new outputs."""
+    run's (from the first run on: ``kept``, an earlier _BoundRun's ``last``),
+    as onnxruntime's IO binding does, so its Tensors change with the next
+    run; when one no longer fits (a shape that follows the data) the run is
+    made again into new outputs."""
 
     cdef readonly InferenceSession session
     cdef size_t num_inputs
@@ -27,7 +28,8 @@ cdef class _BoundRun:
     cdef list views               # numpy views of `last` on the host, made once
 
     def __cinit__(self, InferenceSession session not None, dict inputs not None,
-                  list output_names not None, list given not None, bint keep):
+                  list output_names not None, list given not None, bint keep,
+                  list kept=None):
         cdef size_t i = 0
         self.session = session
         self.in_names = <const char**>calloc(max(len(inputs), 1), sizeof(char*))
@@ -55,6 +57,8 @@ cdef class _BoundRun:
             raise InvalidArgument(f"{len(given)} given outputs for {self.num_outputs} outputs")
         self.given = given
         self.keep = keep
+        if keep and kept is not None and len(kept) == self.num_outputs:
+            self.last = kept
 
     def __dealloc__(self):
         cdef size_t i

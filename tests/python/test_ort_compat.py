@@ -181,7 +181,10 @@ def snippet_iobinding_output_kept(ort, path, x):
     view, copied, address = value.numpy(), io_binding.copy_outputs_to_cpu()[0], value.data_ptr()
     bound_x *= 2
     sess.run_with_iobinding(io_binding)
-    return (view, copied, io_binding.copy_outputs_to_cpu()[0],
+    second = io_binding.copy_outputs_to_cpu()[0]
+    io_binding.bind_cpu_input("x", -x)  # new memory, same shape: still kept
+    sess.run_with_iobinding(io_binding)
+    return (view, copied, second, io_binding.copy_outputs_to_cpu()[0],
             io_binding.get_outputs()[0].data_ptr() == address)
 
 

@@ -29,7 +29,11 @@ class IOBinding:
         # to, or the Tensor to fill.
         self._outputs = {}
         self._results = []
-        self._bound = None  # the _BoundRun of the bindings above, made at the next run
+        self._bound = None  # the _BoundRun of the last run
+        self._stale = True  # the bindings changed since: the next run makes a new one
+        # Whether that new one may write into the last run's outputs: while
+        # the outputs and the inputs' shapes stay, as onnxruntime does.
+        self._keep = False
         self._copies = False  # an output goes to another device
 
     # ---- inputs ----------------------------------------------------------
@@ -49,8 +53,11 @@ class IOBinding:
         if tensor.device != self._session._sess.device and tensor.device.kind != "cpu":
             raise InvalidArgument(f"bound input {name!r} is on {tensor.device.name}, the "
                                   f"session runs on {self._session._sess.device.name}")
+        old = self._inputs.get(name)
+        if old is None or old.shape != tensor.shape or old.dtype != tensor.dtype:
+            self._keep = False
         self._inputs[name] = tensor
-        self._bound = None
+        self._stale = True
 
     def bind_cpu_input(self, name, arr_on_cpu):
         self._bind(name, _core.asarray(np.asarray(arr_on_cpu)))
@@ -69,7 +76,8 @@ class IOBinding:
 
     def clear_binding_inputs(self):
         self._inputs.clear()
-        self._bound = None
+        self._stale = True
+        self._keep = False
 
     # ---- outputs ---------------------------------------------------------
 
@@ -104,11 +112,13 @@ class IOBinding:
 
     def _set_output(self, name, target):
         self._outputs[name] = target
-        self._bound = None
+        self._stale = True
+        self._keep = False
 
     def clear_binding_outputs(self):
         self._outputs.clear()
-        self._bound = None
+        self._stale = True
+        self._keep = False
 
     # ---- running ---------------------------------------------------------
 
@@ -116,12 +126,14 @@ class IOBinding:
         """A run on ``sess``, the session's xrt session (set_providers
         replaces it)."""
         bound = self._bound
-        if bound is None or bound.session is not sess:
+        if self._stale or bound.session is not sess:
             device = sess.device
             given = [t if isinstance(t, _core.Tensor) and t.device == device else None
                      for t in self._outputs.values()]
+            kept = bound.last if self._keep and bound.session is sess else None
             bound = self._bound = _core._BoundRun(sess, self._inputs, list(self._outputs),
-                                                  given, True)
+                                                  given, True, kept)
+            self._stale, self._keep = False, True
             self._copies = any(t is not None and g is None
                                for t, g in zip(self._outputs.values(), given))
         self._results = results = bound.run(run_options)
