@@ -21,6 +21,7 @@ cdef class _BoundRun:
     cdef size_t num_outputs
     cdef const char** in_names    # point into session._input_names
     cdef xrt_tensor_t** inputs    # retained until this object goes
+    cdef dict slots               # input name -> its index in in_names/inputs
     cdef const char** out_names   # point into session._output_names
     cdef list given               # per output: the caller's Tensor, or None
     cdef bint keep
@@ -32,6 +33,7 @@ cdef class _BoundRun:
                   list kept=None):
         cdef size_t i = 0
         self.session = session
+        self.slots = {}
         self.in_names = <const char**>calloc(max(len(inputs), 1), sizeof(char*))
         self.inputs = <xrt_tensor_t**>calloc(max(len(inputs), 1), sizeof(xrt_tensor_t*))
         self.out_names = <const char**>calloc(max(len(output_names), 1), sizeof(char*))
@@ -44,6 +46,7 @@ cdef class _BoundRun:
                                       f"{[arg.name for arg in session._inputs]}")
             self.in_names[i] = <bytes>session._input_names[<Py_ssize_t>index]
             self.inputs[i] = _input_handle(tensor, session.device.handle, session._host, None)
+            self.slots[name] = i
             i += 1
             self.num_inputs = i
         for i in range(len(output_names)):
@@ -68,6 +71,19 @@ cdef class _BoundRun:
         free(self.inputs)
         free(self.in_names)
         free(self.out_names)
+
+    def set_input(self, name, tensor):
+        """Binds input ``name`` (bound already) to ``tensor`` instead, in
+        place: IOBinding's rebinding of an input to new memory of the same
+        shape. False when ``name`` is not bound here."""
+        index = self.slots.get(name)
+        if index is None:
+            return False
+        cdef xrt_tensor_t* handle = _input_handle(tensor, self.session.device.handle,
+                                                  self.session._host, None)
+        xrt_tensor_release(self.inputs[<size_t>index])
+        self.inputs[<size_t>index] = handle
+        return True
 
     def run(self, run_options=None):
         cdef _RunControl control = _run_control(run_options)

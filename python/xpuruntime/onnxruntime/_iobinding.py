@@ -39,6 +39,20 @@ class IOBinding:
     # ---- inputs ----------------------------------------------------------
 
     def _bind(self, name, tensor):
+        old = self._inputs.get(name)
+        changed = old is None or old.shape != tensor.shape or old.dtype != tensor.dtype
+        if changed:  # else the model took this dtype and shape already
+            self._check_input(name, tensor)
+        if tensor.device != self._session._sess.device and tensor.device.kind != "cpu":
+            raise InvalidArgument(f"bound input {name!r} is on {tensor.device.name}, the "
+                                  f"session runs on {self._session._sess.device.name}")
+        self._inputs[name] = tensor
+        if changed:
+            self._stale, self._keep = True, False
+        elif not self._stale and not self._bound.set_input(name, tensor):
+            self._stale = True
+
+    def _check_input(self, name, tensor):
         arg = self._session._input_args.get(name)
         if arg is None:
             raise InvalidArgument(f"bound input {name!r} is not a model input; the inputs are "
@@ -50,14 +64,6 @@ class IOBinding:
                 isinstance(d, int) and d != e for d, e in zip(arg.shape, tensor.shape)):
             raise InvalidArgument(f"bound input {name!r} has shape {list(tensor.shape)}, the "
                                   f"model takes {arg.shape}")
-        if tensor.device != self._session._sess.device and tensor.device.kind != "cpu":
-            raise InvalidArgument(f"bound input {name!r} is on {tensor.device.name}, the "
-                                  f"session runs on {self._session._sess.device.name}")
-        old = self._inputs.get(name)
-        if old is None or old.shape != tensor.shape or old.dtype != tensor.dtype:
-            self._keep = False
-        self._inputs[name] = tensor
-        self._stale = True
 
     def bind_cpu_input(self, name, arr_on_cpu):
         self._bind(name, _core.asarray(np.asarray(arr_on_cpu)))
