@@ -104,6 +104,9 @@ cdef class _BoundRun:
         cdef xrt_tensor_t* held_stack[_STACK_VALUES]
         cdef xrt_tensor_t** outputs = out_stack
         cdef xrt_tensor_t** held = held_stack  # the given handles, retained for the call
+        cdef xrt_tensor_t* in_stack[_STACK_VALUES]
+        cdef xrt_tensor_t** ins = in_stack  # the inputs, retained: set_input may swap one
+        cdef size_t num_held_inputs = 0
         cdef xrt_status_t status
         cdef size_t i
         cdef size_t made = 0
@@ -114,11 +117,20 @@ cdef class _BoundRun:
         if self.num_outputs > _STACK_VALUES:
             outputs = <xrt_tensor_t**>malloc(self.num_outputs * sizeof(xrt_tensor_t*))
             held = <xrt_tensor_t**>malloc(self.num_outputs * sizeof(xrt_tensor_t*))
-            if outputs == NULL or held == NULL:
+        if self.num_inputs > _STACK_VALUES:
+            ins = <xrt_tensor_t**>malloc(self.num_inputs * sizeof(xrt_tensor_t*))
+        if outputs == NULL or held == NULL or ins == NULL:
+            if outputs != out_stack:
                 free(outputs)
                 free(held)
-                xrt_session_release(handle)
-                raise MemoryError()
+            if ins != in_stack:
+                free(ins)
+            xrt_session_release(handle)
+            raise MemoryError()
+        for i in range(self.num_inputs):
+            ins[i] = self.inputs[i]
+            xrt_tensor_retain(ins[i])
+        num_held_inputs = self.num_inputs
         for i in range(self.num_outputs):
             outputs[i] = NULL
             held[i] = NULL
@@ -131,7 +143,7 @@ cdef class _BoundRun:
                     held[i] = outputs[i] = _retained(<Tensor?>target)
             with nogil:
                 status = xrt_session_run_into(
-                    handle, c_options, self.in_names, <const xrt_tensor_t* const*>self.inputs,
+                    handle, c_options, self.in_names, <const xrt_tensor_t* const*>ins,
                     self.num_inputs, self.out_names, self.num_outputs, outputs)
             check(status)
             if made == 0:
@@ -144,6 +156,10 @@ cdef class _BoundRun:
             return result
         finally:
             xrt_session_release(handle)
+            for i in range(num_held_inputs):
+                xrt_tensor_release(ins[i])
+            if ins != in_stack:
+                free(ins)
             for i in range(self.num_outputs):  # the given, and new ones not handed to a Tensor
                 xrt_tensor_release(held[i] if held[i] != NULL else outputs[i])
             if outputs != out_stack:

@@ -563,6 +563,32 @@ def test_bound_output_values_from_many_threads(mlp_path, rng):
     assert not wrong
 
 
+def test_input_bound_again_while_the_binding_runs(mlp_path, rng):
+    """Rebinding an input (same shape, new memory) from one thread while
+    another runs the binding: each run holds the inputs it started with."""
+    sess = xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"])
+    batches = [rng.standard_normal((3, IN)).astype(np.float32) for _ in range(2)]
+    binding = sess.io_binding()
+    binding.bind_cpu_input("x", batches[0])
+    binding.bind_output("y")
+    sess.run_with_iobinding(binding)
+    done = threading.Event()
+
+    def rebind():
+        for i in range(300):
+            binding.bind_cpu_input("x", batches[i % 2])
+        done.set()
+
+    thread = threading.Thread(target=rebind)
+    thread.start()
+    while not done.is_set():
+        sess.run_with_iobinding(binding)
+    thread.join()
+    sess.run_with_iobinding(binding)
+    np.testing.assert_array_equal(binding.copy_outputs_to_cpu()[0],
+                                  sess.run(["y"], {"x": batches[1]})[0])
+
+
 def test_metadata_of_a_model_without_any(tmp_path):
     graph = helper.make_graph([helper.make_node("Identity", ["a"], ["b"])], "",
                               [helper.make_tensor_value_info("a", TensorProto.FLOAT, [1])],
