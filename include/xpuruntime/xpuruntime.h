@@ -89,8 +89,9 @@ extern "C" {
  * that plugins bring by name, xrt_device_info_t.host_memory, run options
  * (xrt_run_options_*, xrt_session_run_with_options) and
  * xrt_session_end_profiling. 6: values other than tensors (xrt_value_t,
- * xrt_session_run_values, xrt_value_info_t.kind/type). */
-#define XRT_API_VERSION 6
+ * xrt_session_run_values, xrt_value_info_t.kind/type). 7: outputs written
+ * into tensors the caller gives (xrt_session_run_into). */
+#define XRT_API_VERSION 7
 #define XRT_MAX_DIMS 8
 
 /* ------------------------------------------------------------------------ */
@@ -604,6 +605,27 @@ XRT_API xrt_status_t xrt_run_options_set_terminate(xrt_run_options_t* options,
                                                    int32_t terminate);
 /* xrt_session_run with run options (NULL: as xrt_session_run). */
 XRT_API xrt_status_t xrt_session_run_with_options(
+    xrt_session_t* session, xrt_run_options_t* run_options, const char* const* input_names,
+    const xrt_tensor_t* const* inputs, size_t num_inputs, const char* const* output_names,
+    size_t num_outputs, xrt_tensor_t** outputs);
+
+/* API 7: xrt_session_run_with_options writing outputs into tensors the
+ * caller gives (run_options may be NULL). outputs[i] NULL on entry receives
+ * a new tensor, as with xrt_session_run. A non-NULL outputs[i] is a tensor
+ * the caller owns and keeps owning (outputs[i] is left as it is): the run
+ * writes the output into it. It must be on the session's device, of the
+ * output's dtype, contiguous, writable, of the shape the run gives (the
+ * model's fixed dimensions are checked before the run, the rest by the
+ * backend or after the run) and share no memory with an input or another
+ * output; otherwise XRT_ERROR_INVALID_ARGUMENT naming the output, what was
+ * given and what was expected. ONNX Runtime computes into it (and keeps
+ * it bound while the same tensor is given run after run); OpenVINO, whose
+ * outputs are its own memory, copies its output into it instead of into a
+ * new tensor; plugins before ABI 1.9 produce the output as before and the
+ * runtime copies it in. On failure the NULL entries stay NULL and the
+ * given tensors' contents are unspecified. On a GPU the writes are queued
+ * like xrt_session_run's. */
+XRT_API xrt_status_t xrt_session_run_into(
     xrt_session_t* session, xrt_run_options_t* run_options, const char* const* input_names,
     const xrt_tensor_t* const* inputs, size_t num_inputs, const char* const* output_names,
     size_t num_outputs, xrt_tensor_t** outputs);

@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 #define XRT_PLUGIN_ABI_MAJOR 1
-#define XRT_PLUGIN_ABI_MINOR 8
+#define XRT_PLUGIN_ABI_MINOR 9
 #define XRT_PLUGIN_ENTRY_SYMBOL "xrt_plugin_get_api"
 
 /* One operand as a kernel sees it. Strides are in elements and may be 0
@@ -142,6 +142,14 @@ typedef struct {
    * checks and copies it (tensors in it are in host memory) before it
    * returns; a malformed tree fails with XRT_ERROR_BACKEND. */
   xrt_status_t (*put_value)(void* context, size_t index, const xrt_plugin_value_t* value);
+  /* ABI 1.9: 1 when the caller gave a tensor for output `index`
+   * (xrt_session_run_into), described in *tensor (contiguous, writable, on
+   * the session's device, of the output's dtype; its shape is the one the
+   * run must give); 0 when the output is the backend's to produce. A
+   * backend may write the output there and then hands nothing over for
+   * it; if it hands the output over as usual instead, the runtime copies
+   * it in. Valid only during run(). */
+  int32_t (*given_output)(void* context, size_t index, xrt_kernel_tensor_t* tensor);
 } xrt_session_outputs_t;
 
 /* Receives spans a backend timed itself (its per-node profile). start is

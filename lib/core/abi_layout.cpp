@@ -105,6 +105,7 @@ static_assert(offsetof(xrt_session_outputs_t, context) == 8);
 static_assert(offsetof(xrt_session_outputs_t, alloc_output) == 16);
 static_assert(offsetof(xrt_session_outputs_t, adopt_output) == 24);
 static_assert(offsetof(xrt_session_outputs_t, put_value) == 32);
+static_assert(offsetof(xrt_session_outputs_t, given_output) == 40);
 
 static_assert(offsetof(xrt_span_sink_t, struct_size) == 0);
 static_assert(offsetof(xrt_span_sink_t, context) == 8);

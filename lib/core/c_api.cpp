@@ -659,6 +659,18 @@ xrt_status_t xrt_session_run_with_options(xrt_session_t* session, xrt_run_option
   });
 }
 
+xrt_status_t xrt_session_run_into(xrt_session_t* session, xrt_run_options_t* run_options,
+                                  const char* const* input_names,
+                                  const xrt_tensor_t* const* inputs, size_t num_inputs,
+                                  const char* const* output_names, size_t num_outputs,
+                                  xrt_tensor_t** outputs) {
+  return guarded([&] {
+    XRT_REQUIRE(session != nullptr, "session is NULL");
+    xrt::session_run(session, run_options, input_names, inputs, num_inputs, output_names,
+                     num_outputs, outputs, xrt::OutputsGiven::kSome);
+  });
+}
+
 xrt_status_t xrt_session_run_values(xrt_session_t* session, xrt_run_options_t* run_options,
                                     const char* const* input_names,
                                     const xrt_value_t* const* inputs, size_t num_inputs,

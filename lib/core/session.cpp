@@ -142,12 +142,41 @@ void check_input(const xrt_value_info_t& want, const xrt_tensor* t, const xrt_de
   check_dims(want, t->ndim, t->shape);
 }
 
+// A tensor the caller gave for output `want` must be one the run can
+// write into as it is.
+void check_given_output(const xrt_value_info_t& want, const xrt_tensor* t,
+                        const xrt_device* device) {
+  XRT_REQUIRE(t->device == device, "output '", want.name, "' was given on ", t->device->name,
+              ", the session runs on ", device->name);
+  XRT_REQUIRE(t->dtype == want.dtype, "output '", want.name, "' was given as ",
+              dtype_name(t->dtype), ", the model gives ", dtype_name(want.dtype));
+  bool fits = t->ndim == want.ndim;
+  for (int32_t d = 0; fits && d < want.ndim; ++d)
+    fits = want.shape[d] < 0 || want.shape[d] == t->shape[d];
+  XRT_REQUIRE(fits, "output '", want.name, "' was given with shape ",
+              shape_string(t->ndim, t->shape), ", the model gives ", model_shape(want));
+  XRT_REQUIRE(t->contiguous, "output '", want.name, "' was given with strides ",
+              shape_string(t->ndim, t->strides), ", the run writes contiguous tensors");
+  XRT_REQUIRE(!t->read_only, "output '", want.name, "' was given read-only");
+}
+
 // Where a backend's outputs go: tensors from the device's pool, released
-// unless the run succeeds.
+// unless the run succeeds. given[i] is the caller's tensor for output i,
+// or NULL.
 struct OutputSink {
   xrt_device* device;
   std::pmr::vector<TensorRef> tensors;
+  std::pmr::vector<xrt_tensor*> given;
 };
+
+int32_t given_output(void* context, size_t index, xrt_kernel_tensor_t* tensor) noexcept {
+  const auto* sink = static_cast<const OutputSink*>(context);
+  if (index >= sink->given.size() || !sink->given[index] || !tensor) return 0;
+  const xrt_tensor* t = sink->given[index];
+  *tensor = xrt_kernel_tensor_t{t->data,  t->dtype,         t->ndim,        t->shape,
+                                t->strides, t->device->kind, t->device->index};
+  return 1;
+}
 
 xrt_status_t alloc_output(void* context, size_t index, xrt_dtype_t dtype, int32_t ndim,
                           const int64_t* shape, void** data) noexcept {
@@ -215,12 +244,14 @@ ByteRange bytes_of(const xrt_tensor* t) {
 // output is its input, an elided Identity). Such an output would share the
 // caller's buffer without keeping it alive and ignore its read-only flag, so
 // it becomes a copy; so does an output sharing memory with an earlier one.
-// `bound` are the tensors whose memory the backend was given.
+// `bound` are the tensors whose memory the backend was given (inputs and
+// the caller's outputs).
 void unalias_outputs(const std::pmr::vector<const xrt_tensor*>& bound, OutputSink& sink) {
   std::pmr::vector<ByteRange> taken(bound.get_allocator());
   taken.reserve(bound.size() + sink.tensors.size());
   for (const xrt_tensor* in : bound) taken.push_back(bytes_of(in));
   for (TensorRef& out : sink.tensors) {
+    if (!out.get()) continue;  // written into the caller's tensor
     const ByteRange range = bytes_of(out.get());
     bool shared = false;
     for (const ByteRange& other : taken) shared = shared || range.overlaps(other);
@@ -402,9 +433,49 @@ const char* session_property(const xrt_session* s, const char* key) {
   return value;
 }
 
+namespace {
+
+// A backend that produced an output the caller gave a tensor for: copied
+// in, once its shape is known to be the given one.
+void copy_into_given(const xrt_value_info_t& want, xrt_tensor* given, const xrt_tensor* produced) {
+  XRT_REQUIRE(produced->dtype == given->dtype && produced->ndim == given->ndim &&
+                  std::equal(given->shape, given->shape + given->ndim, produced->shape),
+              "output '", want.name, "' was given with shape ",
+              shape_string(given->ndim, given->shape), ", the run gave ",
+              dtype_name(produced->dtype), " ", shape_string(produced->ndim, produced->shape));
+  tensor_copy(given, produced);
+}
+
+// The caller's tensors for a run_into's outputs (given[i] NULL where the
+// run makes one), checked before the backend sees them; each is added to
+// `bound`, the memory no output may share.
+void take_given_outputs(const xrt_session* s, const std::pmr::vector<size_t>& wanted,
+                        xrt_tensor_t* const* outputs, std::pmr::vector<xrt_tensor*>& given,
+                        std::pmr::vector<const xrt_tensor*>& bound) {
+  const size_t num_inputs = bound.size();
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    xrt_tensor* t = outputs[i];
+    if (!t) continue;
+    const xrt_value_info_t& want = s->outputs[wanted[i]];
+    check_given_output(want, t, s->device);
+    const ByteRange range = bytes_of(t);
+    for (size_t k = 0; k < num_inputs; ++k)
+      XRT_REQUIRE(!range.overlaps(bytes_of(bound[k])), "output '", want.name,
+                  "' was given memory that input '", s->inputs[k].name, "' uses");
+    for (size_t j = 0; j < i; ++j)
+      XRT_REQUIRE(!given[j] || !range.overlaps(bytes_of(given[j])), "output '", want.name,
+                  "' was given memory that output '", s->outputs[wanted[j]].name, "' uses");
+    given[i] = t;
+    bound.push_back(t);
+  }
+}
+
+}  // namespace
+
 void session_run(xrt_session* s, xrt_run_options* options, const char* const* input_names,
                  const xrt_tensor_t* const* inputs, size_t num_inputs,
-                 const char* const* output_names, size_t num_outputs, xrt_tensor_t** outputs) {
+                 const char* const* output_names, size_t num_outputs, xrt_tensor_t** outputs,
+                 OutputsGiven outputs_given) {
   XRT_REQUIRE(num_inputs == 0 || (input_names && inputs), "input_names or inputs is NULL");
   XRT_REQUIRE(num_outputs == 0 || outputs, "outputs is NULL");
   const size_t model_inputs = s->inputs.size();
@@ -442,9 +513,12 @@ void session_run(xrt_session* s, xrt_run_options* options, const char* const* in
                                    t->strides, t->device->kind, t->device->index};
   }
 
-  OutputSink sink{s->device, std::pmr::vector<TensorRef>(num_outputs, &memory)};
+  OutputSink sink{s->device, std::pmr::vector<TensorRef>(num_outputs, &memory),
+                  std::pmr::vector<xrt_tensor*>(num_outputs, nullptr, &memory)};
+  if (outputs_given == OutputsGiven::kSome)
+    take_given_outputs(s, wanted, outputs, sink.given, ordered);
   const xrt_session_outputs_t sink_api{sizeof(xrt_session_outputs_t), &sink, alloc_output,
-                                       adopt_output, nullptr};
+                                       adopt_output, nullptr, given_output};
   char error[1024] = {0};
   {
     ProfileSpan span("session", "session.run");
@@ -466,12 +540,19 @@ void session_run(xrt_session* s, xrt_run_options* options, const char* const* in
     }
     check_status(status, error, s->backend, "failed to run the session without a message");
   }
-  for (size_t i = 0; i < num_outputs; ++i)
-    if (!sink.tensors[i].get())
+  for (size_t i = 0; i < num_outputs; ++i) {
+    const xrt_tensor* produced = sink.tensors[i].get();
+    if (sink.given[i] && produced) {
+      copy_into_given(s->outputs[wanted[i]], sink.given[i], produced);
+      sink.tensors[i] = TensorRef();
+    } else if (!sink.given[i] && !produced) {
       fail(XRT_ERROR_BACKEND, "backend '", s->backend, "' produced no value for output '",
            s->outputs[wanted[i]].name, "'");
+    }
+  }
   unalias_outputs(ordered, sink);
-  for (size_t i = 0; i < num_outputs; ++i) outputs[i] = sink.tensors[i].release();
+  for (size_t i = 0; i < num_outputs; ++i)
+    if (!sink.given[i]) outputs[i] = sink.tensors[i].release();
 }
 
 namespace {
@@ -553,7 +634,7 @@ void session_run_values(xrt_session* s, xrt_run_options* options, const char* co
 
   ValueSink sink{s, &wanted, std::vector<ValuePtr>(num_outputs), {}, XRT_OK};
   const xrt_session_outputs_t sink_api{sizeof(xrt_session_outputs_t), &sink, no_tensor_outputs,
-                                       no_adopted_outputs, put_value};
+                                       no_adopted_outputs, put_value, nullptr};
   char error[1024] = {0};
   {
     ProfileSpan span("session", "session.run");

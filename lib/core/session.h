@@ -43,12 +43,17 @@ void session_release(xrt_session* session);
 void session_end_profiling(xrt_session* session, const char* path);
 // The backend's answer for `key`; throws NotFound when it has none.
 const char* session_property(const xrt_session* session, const char* key);
-// Fills outputs[0..num_outputs) with new tensors; nothing is left allocated
-// when it throws.
+// Whether a run's non-NULL outputs[i] are tensors to write into
+// (xrt_session_run_into) or just slots to fill.
+enum class OutputsGiven { kNone, kSome };
+
+// Fills outputs[0..num_outputs) with new tensors, or with `given` kSome
+// writes into the non-NULL ones; nothing is left allocated when it throws.
 // `options` may be NULL; with terminate set the run stops (BackendError).
 void session_run(xrt_session* session, xrt_run_options* options, const char* const* input_names,
                  const xrt_tensor_t* const* inputs, size_t num_inputs,
-                 const char* const* output_names, size_t num_outputs, xrt_tensor_t** outputs);
+                 const char* const* output_names, size_t num_outputs, xrt_tensor_t** outputs,
+                 OutputsGiven given = OutputsGiven::kNone);
 
 // session_run for values of every kind: outputs[i] receives a tree the
 // caller drops with xrt_value_release; nothing is left allocated when it

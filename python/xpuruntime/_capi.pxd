@@ -320,6 +320,10 @@ cdef extern from "xpuruntime/xpuruntime.h" nogil:
         xrt_session_t* session, xrt_run_options_t* run_options, const char* const* input_names,
         const xrt_tensor_t* const* inputs, size_t num_inputs, const char* const* output_names,
         size_t num_outputs, xrt_tensor_t** outputs)
+    xrt_status_t xrt_session_run_into(
+        xrt_session_t* session, xrt_run_options_t* run_options, const char* const* input_names,
+        const xrt_tensor_t* const* inputs, size_t num_inputs, const char* const* output_names,
+        size_t num_outputs, xrt_tensor_t** outputs)
     xrt_status_t xrt_session_end_profiling(xrt_session_t* session, const char* path)
     xrt_status_t xrt_session_input_count(const xrt_session_t* session, size_t* count)
     xrt_status_t xrt_session_output_count(const xrt_session_t* session, size_t* count)

@@ -36,7 +36,7 @@ static void fill_random(unsigned char* bytes, size_t n, unsigned seed) {
 }
 
 static void test_versions(void) {
-  CHECK(XRT_API_VERSION == 6);
+  CHECK(XRT_API_VERSION == 7);
   CHECK(xrt_api_version() == XRT_API_VERSION);
   CHECK(XRT_DTYPE_COUNT == 17);
 }

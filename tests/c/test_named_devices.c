@@ -188,6 +188,21 @@ static void test_sessions(xrt_device_t* npu, xrt_device_t* gpu1) {
   xrt_tensor_t* none = NULL;
   CHECK_ERROR(xrt_session_run(session, names, wrong, 1, NULL, 1, &none),
               XRT_ERROR_INVALID_ARGUMENT, "gpu:1");
+  /* An output given on another device is refused the same way; one on the
+   * session's device receives the backend's output by a copy. */
+  xrt_tensor_t* into[1] = {elsewhere};
+  CHECK_ERROR(xrt_session_run_into(session, NULL, names, inputs, 1, NULL, 1, into),
+              XRT_ERROR_INVALID_ARGUMENT, "output 'y' was given on gpu:1, the session runs on "
+              "npu:0");
+  const float zeros[4] = {0, 0, 0, 0};
+  xrt_tensor_t* given = vector(npu, zeros, 4);
+  into[0] = given;
+  CHECK_OK(xrt_session_run_into(session, NULL, names, inputs, 1, NULL, 1, into));
+  xrt_tensor_info_t given_info = {sizeof given_info};
+  CHECK_OK(xrt_tensor_info(given, &given_info));
+  const float doubled[4] = {2, -4, 7, 0};
+  CHECK(into[0] == given && memcmp(given_info.data, doubled, sizeof doubled) == 0);
+  xrt_tensor_release(given);
   xrt_tensor_release(elsewhere);
   xrt_tensor_release(y);
   xrt_tensor_release(x);

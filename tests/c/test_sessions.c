@@ -115,6 +115,109 @@ static void check_run_options(xrt_session_t* session) {
   xrt_tensor_release(x);
 }
 
+/* x (3, 4) filled with `base + i` and the expected y = x + (1, 2, 3, 4). */
+static xrt_tensor_t* add_input(float base, float* expected) {
+  const int64_t shape[2] = {3, 4};
+  xrt_tensor_t* x = NULL;
+  CHECK_OK(xrt_tensor_create(cpu, XRT_FLOAT32, 2, shape, &x));
+  float* xs = NULL;
+  CHECK_OK(xrt_tensor_data(x, (void**)&xs));
+  for (int i = 0; xs && i < 12; ++i) {
+    xs[i] = base + (float)i;
+    expected[i] = xs[i] + (float)(i % 4 + 1);
+  }
+  return x;
+}
+
+static int holds(const xrt_tensor_t* t, const float* expected) {
+  void* raw = NULL;
+  if (xrt_tensor_data(t, &raw) != XRT_OK || !raw) return 0;
+  const float* data = raw;
+  for (int i = 0; i < 12; ++i)
+    if (data[i] != expected[i]) return 0;
+  return 1;
+}
+
+/* xrt_session_run_into: the caller's tensor receives the output, run after
+ * run (ONNX Runtime keeps it bound), mixed with runs that make new outputs;
+ * a tensor it cannot write into is refused naming the output, what was given
+ * and what was expected, and failing runs leak nothing. */
+static void check_run_into(xrt_session_t* session, int rounds) {
+  const int64_t shape[2] = {3, 4}, short_batch[2] = {2, 4}, wide[2] = {3, 5};
+  float expected[12], other_expected[12];
+  xrt_tensor_t* x = add_input(0.5f, expected);
+  xrt_tensor_t* x2 = add_input(-7.0f, other_expected);
+  xrt_tensor_t *y = NULL, *y2 = NULL, *made = NULL;
+  CHECK_OK(xrt_tensor_create(cpu, XRT_FLOAT32, 2, shape, &y));
+  CHECK_OK(xrt_tensor_create(cpu, XRT_FLOAT32, 2, shape, &y2));
+  const char* names[1] = {"x"};
+  const char* y_name[1] = {"y"};
+  const xrt_tensor_t* in[1] = {x};
+  xrt_tensor_t* out[1] = {y};
+  for (int r = 0; r < 3; ++r) { /* the same tensor again: kept bound */
+    in[0] = r % 2 ? x2 : x;
+    CHECK_OK(xrt_session_run_into(session, NULL, names, in, 1, y_name, 1, out));
+    CHECK(out[0] == y && holds(y, r % 2 ? other_expected : expected));
+  }
+  out[0] = y2; /* another tensor: bound anew, the first left alone */
+  CHECK_OK(xrt_session_run_into(session, NULL, names, in, 1, NULL, 1, out));
+  CHECK(out[0] == y2 && holds(y2, expected) && holds(y, expected));
+  out[0] = NULL; /* NULL: a new tensor, as xrt_session_run gives */
+  in[0] = x2;
+  CHECK_OK(xrt_session_run_into(session, NULL, names, in, 1, NULL, 1, out));
+  CHECK(out[0] != NULL && out[0] != y && out[0] != y2 && holds(out[0], other_expected));
+  CHECK(holds(y2, expected));
+  xrt_tensor_release(out[0]);
+  out[0] = y;
+  CHECK_OK(xrt_session_run_into(session, NULL, names, in, 1, NULL, 1, out));
+  CHECK(holds(y, other_expected));
+
+  xrt_tensor_t *f64 = NULL, *wider = NULL, *shorter = NULL, *strided = NULL;
+  CHECK_OK(xrt_tensor_zeros(cpu, XRT_FLOAT64, 2, shape, &f64));
+  CHECK_OK(xrt_tensor_zeros(cpu, XRT_FLOAT32, 2, wide, &wider));
+  CHECK_OK(xrt_tensor_zeros(cpu, XRT_FLOAT32, 2, short_batch, &shorter));
+  float storage[12] = {0};
+  const int64_t transposed[2] = {1, 3}; /* a (3, 4) view of column-major memory */
+  CHECK_OK(xrt_tensor_wrap(cpu, XRT_FLOAT32, 2, shape, transposed, storage, NULL, NULL,
+                           &strided));
+  in[0] = x;
+  for (int r = 0; r < rounds; ++r) {
+    out[0] = f64;
+    CHECK_ERROR(xrt_session_run_into(session, NULL, names, in, 1, y_name, 1, out),
+                XRT_ERROR_INVALID_ARGUMENT, "output 'y' was given as float64, the model gives "
+                "float32");
+    out[0] = wider;
+    CHECK_ERROR(xrt_session_run_into(session, NULL, names, in, 1, y_name, 1, out),
+                XRT_ERROR_INVALID_ARGUMENT, "output 'y' was given with shape (3, 5), the model "
+                "gives (batch, 4)");
+    out[0] = shorter; /* fits the model, not this run: ONNX Runtime says so */
+    CHECK_ERROR(xrt_session_run_into(session, NULL, names, in, 1, y_name, 1, out),
+                XRT_ERROR_INVALID_ARGUMENT, "output 'y'");
+    out[0] = strided;
+    CHECK_ERROR(xrt_session_run_into(session, NULL, names, in, 1, y_name, 1, out),
+                XRT_ERROR_INVALID_ARGUMENT, "output 'y' was given with strides (1, 3)");
+    out[0] = x;
+    CHECK_ERROR(xrt_session_run_into(session, NULL, names, in, 1, y_name, 1, out),
+                XRT_ERROR_INVALID_ARGUMENT, "output 'y' was given memory that input 'x' uses");
+    CHECK(out[0] == x);
+    made = NULL;
+    CHECK_ERROR(xrt_session_run_into(NULL, NULL, names, in, 1, y_name, 1, &made),
+                XRT_ERROR_INVALID_ARGUMENT, "session is NULL");
+    CHECK(made == NULL);
+  }
+  out[0] = y; /* and the session still runs into a good one */
+  CHECK_OK(xrt_session_run_into(session, NULL, names, in, 1, y_name, 1, out));
+  CHECK(holds(y, expected));
+  xrt_tensor_release(strided);
+  xrt_tensor_release(shorter);
+  xrt_tensor_release(wider);
+  xrt_tensor_release(f64);
+  xrt_tensor_release(y2);
+  xrt_tensor_release(y);
+  xrt_tensor_release(x2);
+  xrt_tensor_release(x);
+}
+
 /* A profiled session's spans go to a file of their own, once. */
 static void check_end_profiling(const char* model_path) {
   const xrt_option_t profiled[1] = {{"enable_profiling", "1"}};
@@ -172,6 +275,7 @@ int main(int argc, char** argv) {
   check_add(session);
   check_bad_runs(session, rounds);
   check_run_options(session);
+  check_run_into(session, rounds / 10 + 1);
   xrt_session_release(session);
   check_end_profiling(path);
 

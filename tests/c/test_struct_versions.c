@@ -140,6 +140,25 @@ static void test_abi11_plugin(const char* path, xrt_device_t* cpu) {
   float* ys = NULL;
   CHECK_OK(xrt_tensor_data(y, (void**)&ys));
   CHECK(ys && ys[0] == 1.0f && ys[2] == 5.0f);
+
+  /* run_into: a plugin that predates caller-given outputs (ABI 1.9) makes
+   * its own, and the runtime copies it in, once its shape is the given. */
+  xrt_tensor_t *given = NULL, *longer = NULL;
+  const int64_t four[1] = {4};
+  CHECK_OK(xrt_tensor_zeros(cpu, XRT_FLOAT32, 1, shape, &given));
+  CHECK_OK(xrt_tensor_zeros(cpu, XRT_FLOAT32, 1, four, &longer));
+  xrt_tensor_t* into[1] = {given};
+  CHECK_OK(xrt_session_run_into(session, NULL, in_names, ins, 1, NULL, 1, into));
+  float* gs = NULL;
+  CHECK_OK(xrt_tensor_data(given, (void**)&gs));
+  CHECK(into[0] == given && gs && gs[0] == 1.0f && gs[1] == 3.0f && gs[2] == 5.0f);
+  into[0] = longer;
+  CHECK_ERROR(xrt_session_run_into(session, NULL, in_names, ins, 1, NULL, 1, into),
+              XRT_ERROR_INVALID_ARGUMENT, "output 'y' was given with shape (4,), the run gave "
+              "float32 (3,)");
+  CHECK(into[0] == longer);
+  xrt_tensor_release(longer);
+  xrt_tensor_release(given);
   xrt_tensor_release(x);
   xrt_tensor_release(y);
 

@@ -71,6 +71,25 @@ def test_iobinding_keeps_outputs_on_the_device(model, x):
                                rtol=1e-3, atol=1e-3)
 
 
+def test_iobinding_writes_into_the_kept_device_output(model, x):
+    """As onnxruntime does, a run writes into the previous run's device
+    output (same address) while copy_outputs_to_cpu's arrays stay."""
+    sess = xort.InferenceSession(model, providers=PROVIDERS)
+    first_x = xort.OrtValue.ortvalue_from_numpy(x, "cuda", 0)
+    binding = sess.io_binding()
+    binding.bind_ortvalue_input("x", first_x)
+    binding.bind_output("y", "cuda", 0)
+    sess.run_with_iobinding(binding)
+    address = binding.get_outputs()[0].data_ptr()
+    first = binding.copy_outputs_to_cpu()[0]
+    first_x.update_inplace(-x)
+    sess.run_with_iobinding(binding)
+    assert binding.get_outputs()[0].data_ptr() == address
+    np.testing.assert_allclose(binding.copy_outputs_to_cpu()[0], _cpu_reference(model, -x),
+                               rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(first, _cpu_reference(model, x), rtol=1e-3, atol=1e-3)
+
+
 def test_bound_device_pointers_are_used_in_place(model, x):
     """bind_input / bind_output with raw device pointers (torch's data_ptr()
     pattern): the output lands in the caller's buffer; poisoned first."""

@@ -8,6 +8,7 @@ results must agree (values, dtypes, shapes).
 
 import json
 import os
+import re
 import threading
 import warnings
 
@@ -151,6 +152,42 @@ def snippet_iobinding_ortvalues(ort, path, x):
     return y_ortvalue.numpy(), io_binding.get_outputs()[0].numpy()
 
 
+def snippet_iobinding_into_ortvalue(ort, path, x):
+    """The run writes into the bound OrtValue's memory: a view made before
+    the run sees the result, and get_outputs() is that value."""
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    y_ortvalue = ort.OrtValue.ortvalue_from_numpy(np.zeros((x.shape[0], OUT), np.float32))
+    view = y_ortvalue.numpy()
+    io_binding = sess.io_binding()
+    io_binding.bind_cpu_input("x", x)
+    io_binding.bind_ortvalue_output("y", y_ortvalue)
+    sess.run_with_iobinding(io_binding)
+    first = view.copy()
+    sess.run_with_iobinding(io_binding)  # kept bound: written again
+    return first, view, io_binding.get_outputs()[0].data_ptr() == y_ortvalue.data_ptr()
+
+
+def snippet_iobinding_output_kept(ort, path, x):
+    """An output bound to a device is written into the previous run's:
+    get_outputs() values (and their numpy views) change with the next run,
+    copy_outputs_to_cpu's arrays do not."""
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    bound_x = x.copy()
+    io_binding = sess.io_binding()
+    io_binding.bind_cpu_input("x", bound_x)
+    io_binding.bind_output("y")
+    sess.run_with_iobinding(io_binding)
+    value = io_binding.get_outputs()[0]
+    view, copied, address = value.numpy(), io_binding.copy_outputs_to_cpu()[0], value.data_ptr()
+    bound_x *= 2
+    sess.run_with_iobinding(io_binding)
+    second = io_binding.copy_outputs_to_cpu()[0]
+    io_binding.bind_cpu_input("x", -x)  # new memory, same shape: still kept
+    sess.run_with_iobinding(io_binding)
+    return (view, copied, second, io_binding.copy_outputs_to_cpu()[0],
+            io_binding.get_outputs()[0].data_ptr() == address)
+
+
 def snippet_iobinding_pointers(ort, path, x):
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     y = np.empty((x.shape[0], OUT), dtype=np.float32)
@@ -217,7 +254,8 @@ SNIPPETS = [
     snippet_basic_run, snippet_describe, snippet_named_output,
     snippet_session_options_positional, snippet_session_options_keyword, snippet_run_options,
     snippet_available_providers, snippet_get_providers, snippet_modelmeta,
-    snippet_iobinding_cpu, snippet_iobinding_ortvalues, snippet_iobinding_pointers,
+    snippet_iobinding_cpu, snippet_iobinding_ortvalues, snippet_iobinding_into_ortvalue,
+    snippet_iobinding_output_kept, snippet_iobinding_pointers,
     snippet_ortvalue_surface, snippet_run_with_ort_values, snippet_logging,
     snippet_model_bytes, snippet_disable_fallback, snippet_get_device, snippet_absent_provider,
 ]
@@ -322,6 +360,69 @@ def test_bound_output_buffer_of_wrong_shape_names_it(mlp_path, x):
         sess.run_with_iobinding(binding)
 
 
+@pytest.mark.parametrize("dtype, shape, words", [
+    (np.float64, (3, OUT), "output 'y' was given as float64, the model gives float32"),
+    (np.float32, (3, OUT + 1), "output 'y' was given with shape (3, 5), the model gives "
+                               "(batch, 4)"),
+    (np.float32, (4, OUT), "output 'y'"),  # the batch: ONNX Runtime names it once it runs
+])
+def test_bound_output_that_cannot_take_the_result_names_it(mlp_path, x, dtype, shape, words):
+    sess = xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"])
+    binding = sess.io_binding()
+    binding.bind_cpu_input("x", x)
+    wrong = xort.OrtValue.ortvalue_from_numpy(np.zeros(shape, dtype))
+    binding.bind_ortvalue_output("y", wrong)
+    with pytest.raises(xrt.InvalidArgument, match=re.escape(words)):
+        sess.run_with_iobinding(binding)
+    np.testing.assert_array_equal(wrong.numpy(), 0)
+    binding.bind_output("y")  # and the binding runs again once it is fixed
+    sess.run_with_iobinding(binding)
+    np.testing.assert_array_equal(binding.copy_outputs_to_cpu()[0], sess.run(["y"], {"x": x})[0])
+
+
+def test_bound_output_read_only_or_sharing_an_input_is_refused(mlp_path, x):
+    sess = xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"])
+    frozen = np.zeros((3, OUT), np.float32)
+    frozen.flags.writeable = False
+    binding = sess.io_binding()
+    binding.bind_cpu_input("x", x)
+    binding.bind_ortvalue_output("y", xort.OrtValue(xrt.asarray(frozen)))
+    with pytest.raises(xrt.InvalidArgument, match="output 'y' was given read-only"):
+        sess.run_with_iobinding(binding)
+    shared = np.zeros((3, IN), np.float32)  # y's (3, 4) would be x's first 12 floats
+    binding.bind_cpu_input("x", shared)
+    binding.bind_output("y", "cpu", 0, np.float32, (3, OUT), shared.ctypes.data)
+    with pytest.raises(xrt.InvalidArgument, match="output 'y' was given memory that input 'x'"):
+        sess.run_with_iobinding(binding)
+
+
+def test_kept_output_whose_shape_follows_the_data_is_made_anew(tmp_path):
+    """A reshape by a bound shape input: a kept output no longer fits once
+    the shape's contents change, and the run makes a new one (onnxruntime
+    fails here)."""
+    graph = helper.make_graph(
+        [helper.make_node("Reshape", ["x", "s"], ["y"])], "reshape",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [6]),
+         helper.make_tensor_value_info("s", TensorProto.INT64, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    sess = xort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    x = np.arange(6, dtype=np.float32)
+    shape = np.array([2, 3], np.int64)
+    binding = sess.io_binding()
+    binding.bind_cpu_input("x", x)
+    binding.bind_cpu_input("s", shape)
+    binding.bind_output("y")
+    sess.run_with_iobinding(binding)
+    np.testing.assert_array_equal(binding.copy_outputs_to_cpu()[0], x.reshape(2, 3))
+    shape[:] = [3, 2]
+    sess.run_with_iobinding(binding)
+    np.testing.assert_array_equal(binding.copy_outputs_to_cpu()[0], x.reshape(3, 2))
+    sess.run_with_iobinding(binding)
+    np.testing.assert_array_equal(binding.copy_outputs_to_cpu()[0], x.reshape(3, 2))
+
+
 def test_unknown_device_type_is_named():
     with pytest.raises(xrt.InvalidArgument, match="'dml'"):
         xort.OrtValue.ortvalue_from_numpy(np.zeros(3, np.float32), "dml", 0)
@@ -371,14 +472,14 @@ def test_custom_ops_library_that_is_missing_is_named(mlp_path, tmp_path):
         xort.InferenceSession(mlp_path, so, providers=["CPUExecutionProvider"])
 
 
-def test_iobinding_reruns_follow_changes_and_keep_earlier_outputs(mlp_path, rng):
+def test_iobinding_reruns_follow_changes_and_keep_earlier_copies(mlp_path, rng):
     sess = xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"])
     x = rng.standard_normal((2, IN)).astype(np.float32)
     binding = sess.io_binding()
     binding.bind_cpu_input("x", x)
     binding.bind_output("y")
     sess.run_with_iobinding(binding)
-    first = binding.get_outputs()[0].numpy()
+    first = binding.copy_outputs_to_cpu()[0]
     want_first = sess.run(["y"], {"x": x})[0]
     x[:] = rng.standard_normal(x.shape).astype(np.float32)  # the bound memory, rewritten
     sess.run_with_iobinding(binding)
@@ -433,6 +534,59 @@ def test_iobinding_runs_from_many_threads(mlp_path, rng):
         t.join()
     for a, b in zip(got, want):
         np.testing.assert_array_equal(a, b)
+
+
+def test_bound_output_values_from_many_threads(mlp_path, rng):
+    """Each thread's run writes into its own bound value, while the
+    session's kept ONNX Runtime binding passes from run to run."""
+    sess = xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"])
+    inputs = [rng.standard_normal((2 + i % 2, IN)).astype(np.float32) for i in range(4)]
+    want = [sess.run(["y"], {"x": v})[0] for v in inputs]
+    wrong = []
+
+    def work(i):
+        y = xort.OrtValue.ortvalue_from_numpy(np.zeros_like(want[i]))
+        binding = sess.io_binding()
+        binding.bind_cpu_input("x", inputs[i])
+        binding.bind_ortvalue_output("y", y)
+        for _ in range(20):
+            y.update_inplace(np.full_like(want[i], np.nan))
+            sess.run_with_iobinding(binding)
+            if not np.array_equal(y.numpy(), want[i]):
+                wrong.append(i)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(inputs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not wrong
+
+
+def test_input_bound_again_while_the_binding_runs(mlp_path, rng):
+    """Rebinding an input (same shape, new memory) from one thread while
+    another runs the binding: each run holds the inputs it started with."""
+    sess = xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"])
+    batches = [rng.standard_normal((3, IN)).astype(np.float32) for _ in range(2)]
+    binding = sess.io_binding()
+    binding.bind_cpu_input("x", batches[0])
+    binding.bind_output("y")
+    sess.run_with_iobinding(binding)
+    done = threading.Event()
+
+    def rebind():
+        for i in range(300):
+            binding.bind_cpu_input("x", batches[i % 2])
+        done.set()
+
+    thread = threading.Thread(target=rebind)
+    thread.start()
+    while not done.is_set():
+        sess.run_with_iobinding(binding)
+    thread.join()
+    sess.run_with_iobinding(binding)
+    np.testing.assert_array_equal(binding.copy_outputs_to_cpu()[0],
+                                  sess.run(["y"], {"x": batches[1]})[0])
 
 
 def test_metadata_of_a_model_without_any(tmp_path):
@@ -650,11 +804,31 @@ def test_openvino_provider_reaches_the_openvino_backend(mlp_path, x):
         pytest.skip("the OpenVINO backend is not available (pip install openvino)")
     assert "OpenVINOExecutionProvider" in xort.get_available_providers()
     sess = xort.InferenceSession(mlp_path, providers=["OpenVINOExecutionProvider"])
-    want = xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"]).run(["y"], {"x": x})
+    want_ort = xort.InferenceSession(mlp_path, providers=["CPUExecutionProvider"])
+    want = want_ort.run(["y"], {"x": x})
     if sess.xrt_session.backend == "openvino":
         assert sess.get_providers() == ["OpenVINOExecutionProvider"]
     # "y" only: the OpenVINO backend fails on rank-0 outputs ("total").
     np.testing.assert_allclose(sess.run(["y"], {"x": x})[0], want[0], rtol=1e-4, atol=1e-4)
+    # OpenVINO's outputs are its own memory: copied into the caller's bound
+    # value, run after run.
+    y = xort.OrtValue.ortvalue_from_numpy(np.zeros((x.shape[0], OUT), np.float32))
+    view = y.numpy()
+    binding = sess.io_binding()
+    binding.bind_cpu_input("x", x)
+    binding.bind_ortvalue_output("y", y)
+    sess.run_with_iobinding(binding)
+    np.testing.assert_allclose(view, want[0], rtol=1e-4, atol=1e-4)
+    x2 = x[::-1].copy()
+    binding.bind_cpu_input("x", x2)
+    sess.run_with_iobinding(binding)
+    np.testing.assert_allclose(view, want_ort.run(["y"], {"x": x2})[0], rtol=1e-4, atol=1e-4)
+    assert binding.get_outputs()[0].data_ptr() == y.data_ptr()
+    binding.bind_ortvalue_output("y", xort.OrtValue.ortvalue_from_numpy(
+        np.zeros((x.shape[0] + 1, OUT), np.float32)))
+    too_long = re.escape("output 'y' was given with shape (4, 4), the run gave float32 (3, 4)")
+    with pytest.raises(xrt.InvalidArgument, match=too_long):
+        sess.run_with_iobinding(binding)
     so = xort.SessionOptions()
     so.log_severity_level = 3  # an ONNX Runtime knob: not passed to OpenVINO
     xort.InferenceSession(mlp_path, so, providers=["OpenVINOExecutionProvider"])

@@ -41,4 +41,10 @@ xrt_status_t describe_value(const std::vector<ValueInfo>& values, size_t index,
   return XRT_OK;
 }
 
+bool given_output(const xrt_session_outputs_t* outputs, size_t position,
+                  xrt_kernel_tensor_t* tensor) {
+  return outputs->struct_size >= offsetof(xrt_session_outputs_t, given_output) + sizeof(void*) &&
+         outputs->given_output && outputs->given_output(outputs->context, position, tensor) == 1;
+}
+
 }  // namespace xrt::plugin

@@ -1,5 +1,6 @@
 // What every session plugin needs the same way: error text into the
-// runtime's buffer, and model input/output descriptions it can hand out.
+// runtime's buffer, model input/output descriptions it can hand out, and
+// the caller's output tensors of a run.
 #pragma once
 
 #include <cstddef>
@@ -34,5 +35,10 @@ struct ValueInfo {
 // the body of a session table's input_info and output_info.
 xrt_status_t describe_value(const std::vector<ValueInfo>& values, size_t index,
                             xrt_value_info_t* info);
+
+// The caller's tensor for output `position` of a run (runtimes of plugin
+// ABI 1.9 and later give one for xrt_session_run_into), or false.
+bool given_output(const xrt_session_outputs_t* outputs, size_t position,
+                  xrt_kernel_tensor_t* tensor);
 
 }  // namespace xrt::plugin

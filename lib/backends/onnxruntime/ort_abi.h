@@ -172,6 +172,7 @@ inline constexpr size_t RunWithBinding = 133;
 inline constexpr size_t CreateIoBinding = 134;
 inline constexpr size_t ReleaseIoBinding = 135;
 inline constexpr size_t BindInput = 136;
+inline constexpr size_t BindOutput = 137;
 inline constexpr size_t BindOutputToDevice = 138;
 inline constexpr size_t GetBoundOutputValues = 140;
 inline constexpr size_t ClearBoundOutputs = 142;
@@ -241,6 +242,7 @@ struct Functions {
   OrtStatus* (*CreateIoBinding)(OrtSession*, OrtIoBinding** out);
   void (*ReleaseIoBinding)(OrtIoBinding*);
   OrtStatus* (*BindInput)(OrtIoBinding*, const char* name, const OrtValue* value);
+  OrtStatus* (*BindOutput)(OrtIoBinding*, const char* name, const OrtValue* value);
   OrtStatus* (*BindOutputToDevice)(OrtIoBinding*, const char* name, const OrtMemoryInfo* where);
   OrtStatus* (*RunWithBinding)(OrtSession*, const OrtRunOptions*, const OrtIoBinding*);
   // The array comes from the allocator (freed with it); the caller owns

@@ -66,6 +66,7 @@ void bind_all(Functions& f, const void* t) {
   bind(f.CreateIoBinding, t, slot::CreateIoBinding);
   bind(f.ReleaseIoBinding, t, slot::ReleaseIoBinding);
   bind(f.BindInput, t, slot::BindInput);
+  bind(f.BindOutput, t, slot::BindOutput);
   bind(f.BindOutputToDevice, t, slot::BindOutputToDevice);
   bind(f.RunWithBinding, t, slot::RunWithBinding);
   bind(f.GetBoundOutputValues, t, slot::GetBoundOutputValues);

@@ -344,6 +344,13 @@ xrt_status_t check_input_count(const xrt_plugin_session_t* session, size_t num_i
               num_inputs);
 }
 
+// Bytes of a contiguous tensor the runtime validated.
+size_t byte_size(const xrt_kernel_tensor_t& t) {
+  size_t bytes = dtypes::size_of(t.dtype);
+  for (int32_t d = 0; d < t.ndim; ++d) bytes *= static_cast<size_t>(t.shape[d]);
+  return bytes;
+}
+
 xrt_status_t run_with(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* inputs,
                       size_t num_inputs, const size_t* output_indices, size_t num_outputs,
                       const xrt_session_outputs_t* outputs, const OrtRunOptions* run_options,
@@ -374,16 +381,17 @@ xrt_status_t run_with(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* 
     if (!dtypes::known(t.dtype)) {
       return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity, "onnxruntime: bad dtype");
     }
-    size_t bytes = dtypes::size_of(t.dtype);
-    for (int32_t d = 0; d < t.ndim; ++d) bytes *= static_cast<size_t>(t.shape[d]);
     if (xrt_status_t s = take(kept->bind_input(i, session->input_names[i], session->memory,
-                                               t.data, bytes, t.dtype, t.ndim, t.shape),
+                                               t.data, byte_size(t), t.dtype, t.ndim, t.shape),
                               error, capacity);
         s != XRT_OK) {
       return s;
     }
   }
   SmallArray<const char*> names(num_outputs);
+  SmallArray<bool> given(num_outputs);  // written by ORT into the caller's tensor
+  size_t allocated = 0;                 // outputs ORT allocates, handed over after the run
+  kept->begin_outputs(output_indices, num_outputs);
   for (size_t j = 0; j < num_outputs; ++j) {
     if (output_indices[j] >= session->outputs.size()) {
       return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
@@ -396,16 +404,23 @@ xrt_status_t run_with(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* 
                     "onnxruntime: output '%s' is asked for twice", names[j]);
       }
     }
-    if (xrt_status_t s = take(f.BindOutputToDevice(binding, names[j], session->memory),
-                              error, capacity);
-        s != XRT_OK) {
-      return s;
-    }
+    xrt_kernel_tensor_t t{};
+    given[j] = plugin::given_output(outputs, j, &t);
+    allocated += given[j] ? 0 : 1;
+    OrtStatus* status =
+        given[j] ? kept->bind_given_output(j, names[j], session->memory, t.data, byte_size(t),
+                                           t.dtype, t.ndim, t.shape)
+                 : kept->bind_allocated_output(j, names[j], session->memory);
+    if (xrt_status_t s = take(status, error, capacity); s != XRT_OK) return s;
   }
   if (xrt_status_t s = take(f.RunWithBinding(session->session.get(), run_options, binding),
                             error, capacity);
       s != XRT_OK) {
     return s;
+  }
+  if (allocated == 0) {  // all written in place; the binding stays as it is
+    session->idle_binding.give_back(std::move(kept));
+    return XRT_OK;
   }
 
   OrtAllocator* allocator = nullptr;
@@ -424,12 +439,13 @@ xrt_status_t run_with(xrt_plugin_session_t* session, const xrt_kernel_tensor_t* 
                 "onnxruntime: the run gave %zu outputs, %zu were asked for", count, num_outputs);
   }
   // The outputs are the caller's now: the kept binding lets go of them.
-  f.ClearBoundOutputs(binding);
+  kept->clear_outputs();
   session->idle_binding.give_back(std::move(kept));
 
   // Each output is handed over as it is: on the session's device, in memory
   // ORT allocated (from the runtime's pool on a GPU), released with its value.
   for (size_t j = 0; j < num_outputs; ++j) {
+    if (given[j]) continue;
     OrtTensorTypeAndShapeInfo* raw_info = nullptr;
     if (xrt_status_t s = take(f.GetTensorTypeAndShape(out[j], &raw_info), error, capacity);
         s != XRT_OK) {

@@ -579,10 +579,18 @@ xrt_status_t session_run(xrt_plugin_session_t* session, const xrt_kernel_tensor_
     }
     size_t bytes = dtypes::size_of(dtype);
     for (int64_t d = 0; d < ndim; ++d) bytes *= static_cast<size_t>(dims[d]);
+    // OpenVINO's output is its own memory: it is copied into the caller's
+    // tensor when there is one that fits, else into a new one (a caller's
+    // tensor that does not fit is then refused by the runtime, by name).
+    xrt_kernel_tensor_t given{};
     void* dst = nullptr;
-    if (xrt_status_t s = outputs->alloc_output(outputs->context, j, dtype,
-                                               static_cast<int32_t>(ndim), dims.data(), &dst);
-        s != XRT_OK) {
+    if (plugin::given_output(outputs, j, &given) && given.dtype == dtype &&
+        given.ndim == ndim && std::equal(dims.data(), dims.data() + ndim, given.shape)) {
+      dst = given.data;
+    } else if (xrt_status_t s = outputs->alloc_output(outputs->context, j, dtype,
+                                                      static_cast<int32_t>(ndim), dims.data(),
+                                                      &dst);
+               s != XRT_OK) {
       return fail(s, error, capacity, "openvino: no memory for output '%s'", info.name.c_str());
     }
     if (bytes) std::memcpy(dst, src, bytes);

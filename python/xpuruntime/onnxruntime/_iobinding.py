@@ -1,9 +1,13 @@
-"""IOBinding: onnxruntime's bound inputs and outputs, over run_tensors.
+"""IOBinding: onnxruntime's bound inputs and outputs, over run_into.
 
 Bound inputs are xrt Tensors (host arrays shared, device memory wrapped in
 place); a run leaves its outputs where the session's device is, so on a GPU
-nothing crosses to the host until ``copy_outputs_to_cpu``. An output bound
-to caller memory, or to another device, receives the result by a copy.
+nothing crosses to the host until ``copy_outputs_to_cpu``. As in
+onnxruntime, an output bound to a device is written into the previous run's
+output (``get_outputs()`` values change with the next run;
+``copy_outputs_to_cpu`` copies), and an output bound to caller memory on
+the session's device (``bind_ortvalue_output``, ``buffer_ptr``) is written
+there by the run itself; one bound to another device receives a copy.
 Names are resolved and inputs held once, when the binding changes, not at
 every run.
 """
@@ -25,12 +29,30 @@ class IOBinding:
         # to, or the Tensor to fill.
         self._outputs = {}
         self._results = []
-        self._bound = None  # the _BoundRun of the bindings above, made at the next run
-        self._copies = False  # an output goes to another device or caller memory
+        self._bound = None  # the _BoundRun of the last run
+        self._stale = True  # the bindings changed since: the next run makes a new one
+        # Whether that new one may write into the last run's outputs: while
+        # the outputs and the inputs' shapes stay, as onnxruntime does.
+        self._keep = False
+        self._copies = False  # an output goes to another device
 
     # ---- inputs ----------------------------------------------------------
 
     def _bind(self, name, tensor):
+        old = self._inputs.get(name)
+        changed = old is None or old.shape != tensor.shape or old.dtype != tensor.dtype
+        if changed:  # else the model took this dtype and shape already
+            self._check_input(name, tensor)
+        if tensor.device != self._session._sess.device and tensor.device.kind != "cpu":
+            raise InvalidArgument(f"bound input {name!r} is on {tensor.device.name}, the "
+                                  f"session runs on {self._session._sess.device.name}")
+        self._inputs[name] = tensor
+        if changed:
+            self._stale, self._keep = True, False
+        elif not self._stale and not self._bound.set_input(name, tensor):
+            self._stale = True
+
+    def _check_input(self, name, tensor):
         arg = self._session._input_args.get(name)
         if arg is None:
             raise InvalidArgument(f"bound input {name!r} is not a model input; the inputs are "
@@ -42,11 +64,6 @@ class IOBinding:
                 isinstance(d, int) and d != e for d, e in zip(arg.shape, tensor.shape)):
             raise InvalidArgument(f"bound input {name!r} has shape {list(tensor.shape)}, the "
                                   f"model takes {arg.shape}")
-        if tensor.device != self._session._sess.device and tensor.device.kind != "cpu":
-            raise InvalidArgument(f"bound input {name!r} is on {tensor.device.name}, the "
-                                  f"session runs on {self._session._sess.device.name}")
-        self._inputs[name] = tensor
-        self._bound = None
 
     def bind_cpu_input(self, name, arr_on_cpu):
         self._bind(name, _core.asarray(np.asarray(arr_on_cpu)))
@@ -65,7 +82,8 @@ class IOBinding:
 
     def clear_binding_inputs(self):
         self._inputs.clear()
-        self._bound = None
+        self._stale = True
+        self._keep = False
 
     # ---- outputs ---------------------------------------------------------
 
@@ -100,11 +118,13 @@ class IOBinding:
 
     def _set_output(self, name, target):
         self._outputs[name] = target
-        self._bound = None
+        self._stale = True
+        self._keep = False
 
     def clear_binding_outputs(self):
         self._outputs.clear()
-        self._bound = None
+        self._stale = True
+        self._keep = False
 
     # ---- running ---------------------------------------------------------
 
@@ -112,18 +132,25 @@ class IOBinding:
         """A run on ``sess``, the session's xrt session (set_providers
         replaces it)."""
         bound = self._bound
-        if bound is None or bound.session is not sess:
-            bound = self._bound = _core._BoundRun(sess, self._inputs, list(self._outputs))
-            self._copies = any(t is not None for t in self._outputs.values())
+        if self._stale or bound.session is not sess:
+            device = sess.device
+            given = [t if isinstance(t, _core.Tensor) and t.device == device else None
+                     for t in self._outputs.values()]
+            kept = bound.last if self._keep and bound.session is sess else None
+            bound = self._bound = _core._BoundRun(sess, self._inputs, list(self._outputs),
+                                                  given, True, kept)
+            self._stale, self._keep = False, True
+            self._copies = any(t is not None and g is None
+                               for t, g in zip(self._outputs.values(), given))
         self._results = results = bound.run(run_options)
         if self._copies:
-            self._deliver(results)
+            self._results = self._deliver(list(results))
 
     def _deliver(self, results):
-        """Outputs bound elsewhere than the session's device receive theirs."""
+        """Outputs bound to another device than the session's receive theirs."""
         for i, name in enumerate(self._outputs):
             target = self._outputs[name]
-            if target is None:
+            if target is None or target is results[i]:
                 continue
             if isinstance(target, _core.Device):
                 results[i] = results[i].to(target)
@@ -134,6 +161,7 @@ class IOBinding:
                     f"bound buffer {target.dtype}{list(target.shape)}")
             _core._copy_into(target, results[i])
             results[i] = target
+        return results
 
     def synchronize_inputs(self):
         _core.synchronize(self._session._sess.device)
@@ -146,4 +174,8 @@ class IOBinding:
         return [OrtValue(t) for t in self._results]
 
     def copy_outputs_to_cpu(self):
-        return _core._numpy_list(self._results)
+        """The last run's outputs as new numpy arrays, as onnxruntime gives
+        them: copies, which a later run leaves alone."""
+        if self._copies or self._bound is None:
+            return [np.array(t.numpy()) for t in self._results]
+        return self._bound.copies()
