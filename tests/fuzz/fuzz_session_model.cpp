@@ -65,6 +65,28 @@ TensorPtr make_feed(const xrt_value_info_t& info, FuzzedDataProvider& in) {
   return TensorPtr(raw);
 }
 
+// Outputs for xrt_session_run_into: for some declared outputs a zero-filled
+// tensor of their shape (sometimes of a wrong dtype or rank, as make_feed
+// makes them), now and then one of the inputs (which must be refused).
+void give_outputs(xrt_session_t* session, const std::vector<const xrt_tensor_t*>& feeds,
+                  FuzzedDataProvider& in, std::vector<xrt_tensor_t*>& outputs,
+                  std::vector<TensorPtr>& given) {
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const int choice = in.ConsumeIntegralInRange<int>(0, 7);
+    if (choice == 0 && !feeds.empty()) {
+      outputs[i] = const_cast<xrt_tensor_t*>(feeds[in.ConsumeIntegralInRange<size_t>(
+          0, feeds.size() - 1)]);  // not written: the run refuses the alias first
+      continue;
+    }
+    if (choice > 4) continue;  // this one the backend produces
+    xrt_value_info_t info = {sizeof info};
+    FUZZ_CHECK(xrt_session_output_info(session, i, &info) == XRT_OK);
+    if (info.kind != XRT_VALUE_TENSOR) continue;
+    given.push_back(make_feed(info, in));
+    outputs[i] = given.back().get();
+  }
+}
+
 void run_once(xrt_session_t* session, size_t num_inputs, size_t num_outputs,
               FuzzedDataProvider& in) {
   std::vector<TensorPtr> owned;
@@ -79,12 +101,23 @@ void run_once(xrt_session_t* session, size_t num_inputs, size_t num_outputs,
     names.push_back(info.name);
   }
   std::vector<xrt_tensor_t*> outputs(num_outputs, nullptr);
-  const xrt_status_t status = xrt_session_run(session, names.data(), feeds.data(), num_inputs,
-                                              nullptr, num_outputs, outputs.data());
+  std::vector<TensorPtr> given;  // the caller's outputs when the run writes into them
+  const bool run_into = in.ConsumeIntegralInRange<int>(0, 3) == 0;
+  if (run_into) give_outputs(session, feeds, in, outputs, given);
+  const std::vector<xrt_tensor_t*> before = outputs;
+  const xrt_status_t status =
+      run_into ? xrt_session_run_into(session, nullptr, names.data(), feeds.data(), num_inputs,
+                                      nullptr, num_outputs, outputs.data())
+               : xrt_session_run(session, names.data(), feeds.data(), num_inputs, nullptr,
+                                 num_outputs, outputs.data());
   FUZZ_CHECK(known_status(status));
-  for (xrt_tensor_t* out : outputs) {
-    FUZZ_CHECK((out != nullptr) == (status == XRT_OK));
-    xrt_tensor_release(out);
+  for (size_t i = 0; i < num_outputs; ++i) {
+    if (before[i]) {  // given: still the caller's, whatever the outcome
+      FUZZ_CHECK(outputs[i] == before[i]);
+      continue;
+    }
+    FUZZ_CHECK((outputs[i] != nullptr) == (status == XRT_OK));
+    xrt_tensor_release(outputs[i]);
   }
 }
 
