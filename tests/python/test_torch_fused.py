@@ -1,6 +1,7 @@
 """The fused ops in torch (xt.functional.add_layer_norm, add_rms_norm,
 bias_gelu and torch.ops.xpuruntime.*), xt.TransformerEncoderLayer against
 torch's own layer, and the C-level call path the extension runs on."""
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -212,6 +213,12 @@ def test_the_exchange_api_is_used_where_torch_has_it():
         assert isinstance(_calls.layer_norm, xrt._core.ExchangeOp)
 
 
+needs_exchange_api = pytest.mark.skipif(
+    not _bridge.HAS_EXCHANGE_API,
+    reason=f"torch {torch.__version__} has no DLPack C exchange API (torch >= 2.10 has)")
+
+
+@needs_exchange_api
 def test_the_dlpack_fallback_gives_the_same_results():
     x, r, w, b = torch.randn(3, 8), torch.randn(3, 8), torch.randn(8), torch.randn(8)
     q = torch.randn(1, 2, 5, 4)
@@ -229,7 +236,8 @@ def test_the_dlpack_fallback_gives_the_same_results():
 
 def test_exchange_op_refuses_what_it_cannot_take():
     x = torch.randn(2, 8)
-    with pytest.raises(TypeError, match="weight must be a tensor whose type publishes"):
+    # Either call path (ExchangeOp, or DLPackOp on older torch) names the input.
+    with pytest.raises(TypeError, match="layer_norm: weight must be a .*got builtins.list"):
         _calls.layer_norm(x, [1.0] * 8, None, 1e-5)
     with pytest.raises(TypeError, match="takes 3 inputs and 1 attributes, got 2"):
         _calls.layer_norm(x, None)
@@ -239,6 +247,18 @@ def test_exchange_op_refuses_what_it_cannot_take():
         _calls.bias_gelu(None, None)
     with pytest.raises(xrt.InvalidArgument, match="ExchangeOp 'x': attribute 'a' kind"):
         xrt._core.ExchangeOp("x", ("a",), (("a", "str"),))
+
+
+def test_the_dlpack_fallback_refuses_what_it_cannot_take():
+    layer_norm = _bridge.DLPackOp("layer_norm", ("x", "weight", "bias"), (("eps", "float"),))
+    x = torch.randn(2, 8)
+    with pytest.raises(TypeError, match="layer_norm: bias must be a torch.Tensor or None, "
+                                        "got numpy.ndarray"):
+        layer_norm(x, None, np.ones(8, dtype=np.float32), 1e-5)
+    with pytest.raises(TypeError, match="takes 3 inputs and 1 attributes, got 2"):
+        layer_norm(x, None)
+    with pytest.raises(xrt.InvalidArgument, match="every input is None"):
+        layer_norm(None, None, None, 1e-5)
 
 
 def test_exchange_op_reads_views_and_grad_requiring_tensors_in_place():

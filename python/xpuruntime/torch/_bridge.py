@@ -32,6 +32,7 @@ class DLPackOp:
 
     def __init__(self, name, inputs, attrs=(), num_outputs=1):
         self._name = name
+        self._inputs = inputs
         self._num_inputs = len(inputs)
         self._attrs = attrs
         self._num_outputs = num_outputs
@@ -42,6 +43,10 @@ class DLPackOp:
             raise TypeError(f"{self._name}() takes {n} inputs and {len(self._attrs)} "
                             f"attributes, got {len(args)} arguments")
         tensors = args[:n]
+        for input_name, t in zip(self._inputs, tensors):
+            if t is not None and not isinstance(t, torch.Tensor):
+                raise TypeError(f"{self._name}: {input_name} must be a torch.Tensor or None, "
+                                f"got {type(t).__module__}.{type(t).__qualname__}")
         lead = next((t for t in tensors if t is not None), None)
         if lead is None:
             raise xrt.InvalidArgument(f"{self._name}: every input is None")

@@ -29,7 +29,9 @@ def _define(schema, call, fake):
 
 _AFTER_AUTOGRAD = torch._C._after_autograd_keyset
 _PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
-_any_requires_grad = torch._C._any_requires_grad
+# torch's C helper where it has one (not yet in 2.5), the same test otherwise.
+_any_requires_grad = getattr(torch._C, "_any_requires_grad", None) or (
+    lambda *args: any(isinstance(a, torch.Tensor) and a.requires_grad for a in args))
 _dispatch_modes = torch._C._len_torch_dispatch_stack
 _functorch_active = torch._C._are_functorch_transforms_active
 _grad_enabled = torch.is_grad_enabled
