@@ -4,7 +4,6 @@ scaled_dot_product_attention where torch has the case."""
 import numpy as np
 import pytest
 import reference as ref
-import torch
 
 import attention_reference as aref
 import xpuruntime as xrt
@@ -44,29 +43,46 @@ def test_grouped_heads(dtype, h, hk):
 
 @pytest.mark.parametrize("shape", [(9, 33), (2, 1, 9, 33), (1, 4, 1, 33), (33,), (2, 4, 9, 33)])
 @pytest.mark.parametrize("kind", ["bool", "float32", "float64"])
-def test_attn_mask_broadcasts_as_torch(shape, kind):
+def _broadcast_mask_case(shape, kind):
+    """float64 operands (ours, their float64 copies) and a mask of
+    `shape`: (mask, seen, add) as aref takes them."""
     rng = np.random.default_rng(len(shape))
-    (q, k, v, g), (q64, k64, v64, g64) = _operands(rng, 2, 4, 2, 9, 33, 8, "float64")
+    operands = _operands(rng, 2, 4, 2, 9, 33, 8, "float64")
     if kind == "bool":
         mask = rng.random(shape) > 0.3
-        seen, add = mask, None
-    else:
-        mask = rng.standard_normal(shape).astype(kind)
-        seen, add = np.ones(shape, dtype=bool), mask.astype(np.float64)
+        return operands, (mask, mask, None)
+    mask = rng.standard_normal(shape).astype(kind)
+    return operands, (mask, np.ones(shape, dtype=bool), mask.astype(np.float64))
+
+
+_MASK_SHAPES = [(9, 33), (2, 1, 9, 33), (1, 4, 1, 33), (33,), (2, 4, 9, 33)]
+
+
+@pytest.mark.parametrize("shape", _MASK_SHAPES)
+@pytest.mark.parametrize("kind", ["bool", "float32", "float64"])
+def test_attn_mask_broadcasts(shape, kind):
+    ((q, k, v, g), (q64, k64, v64, g64)), (mask, seen, add) = _broadcast_mask_case(shape, kind)
     out = ops.attention(q, k, v, attn_mask=mask)
     want, _ = aref.forward(q64, k64, v64, seen, add)
     _close(out, want, "float64")
-    if len(shape) >= 2:  # torch takes masks of two or more axes
-        torch_mask = torch.tensor(mask)
-        if kind != "bool":
-            torch_mask = torch_mask.to(torch.float64)
-        torch_out = torch.nn.functional.scaled_dot_product_attention(
-            *(torch.tensor(x) for x in (q, k, v)), attn_mask=torch_mask, enable_gqa=True)
-        # torch gives NaN where a row sees nothing; ours is 0, as the reference.
-        np.testing.assert_allclose(out.numpy(), np.nan_to_num(torch_out.numpy()), atol=1e-12)
     grads = ops.attention_backward(g, q, k, v, attn_mask=mask)
     for got, expected in zip(grads, aref.backward(g64, q64, k64, v64, seen, add)):
         _close(got, expected, "float64")
+
+
+@pytest.mark.parametrize("shape", [s for s in _MASK_SHAPES if len(s) >= 2])  # torch's rule
+@pytest.mark.parametrize("kind", ["bool", "float32", "float64"])
+def test_attn_mask_broadcasts_as_torch(shape, kind):
+    torch = pytest.importorskip("torch")
+    ((q, k, v, _), _), (mask, _, _) = _broadcast_mask_case(shape, kind)
+    out = ops.attention(q, k, v, attn_mask=mask)
+    torch_mask = torch.tensor(mask)
+    if kind != "bool":
+        torch_mask = torch_mask.to(torch.float64)
+    torch_out = torch.nn.functional.scaled_dot_product_attention(
+        *(torch.tensor(x) for x in (q, k, v)), attn_mask=torch_mask, enable_gqa=True)
+    # torch gives NaN where a row sees nothing; ours is 0, as the reference.
+    np.testing.assert_allclose(out.numpy(), np.nan_to_num(torch_out.numpy()), atol=1e-12)
 
 
 @pytest.mark.parametrize("dtype,lq,lk", [
