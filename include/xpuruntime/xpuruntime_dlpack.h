@@ -5,7 +5,8 @@
  *
  * Living next to another dlpack.h: the include guard is the reference
  * header's, so whichever header comes first is the one a translation unit
- * sees. Included after a DLPack >= 1.0 header, this one is a no-op; included
+ * sees. Included after a DLPack >= 1.0 header, this one is a no-op (after an
+ * older one, an #error says so); included
  * first, it declares everything DLPack 1.3 does (every device type and dtype
  * code, the flags, the C exchange API), so code written against that header
  * (torch's ATen/dlpack.h among others) still compiles. Layouts are the
@@ -163,3 +164,9 @@ typedef struct DLPackExchangeAPI {
 #endif
 
 #endif /* DLPACK_DLPACK_H_ */
+
+/* A dlpack.h older than 1.0 included first took the guard and lacks the
+ * versioned managed tensor the API is written with. */
+#if !defined(DLPACK_MAJOR_VERSION) || DLPACK_MAJOR_VERSION < 1
+#error "xpuruntime needs DLPack 1.0 or newer, but an older dlpack.h (no DLPACK_MAJOR_VERSION) was included first: include xpuruntime.h before it, or use DLPack >= 1.0"
+#endif
