@@ -6,6 +6,7 @@
 # on the type of the tensors passed.
 
 from cpython.exc cimport PyErr_Occurred
+from cpython.number cimport PyNumber_Index
 from cpython.ref cimport Py_DECREF
 
 cdef enum:
@@ -115,6 +116,7 @@ cdef enum _AttrKind:
     _ATTR_INT = 0
     _ATTR_FLOAT = 1
     _ATTR_SCALE = 2  # a float > 0, or None for the op's default (0 in C)
+    _ATTR_BOOL = 3  # any value, by its truth (as the runtime's Python ops take flags)
 
 
 cdef class ExchangeOp:
@@ -150,7 +152,8 @@ cdef class ExchangeOp:
         if not 1 <= num_outputs <= XRT_OP_MAX_OUTPUTS:
             raise InvalidArgument(f"ExchangeOp {op!r}: 1 to {XRT_OP_MAX_OUTPUTS} outputs, "
                                   f"got {num_outputs}")
-        kinds = {"int": _ATTR_INT, "float": _ATTR_FLOAT, "scale": _ATTR_SCALE}
+        kinds = {"int": _ATTR_INT, "float": _ATTR_FLOAT, "scale": _ATTR_SCALE,
+                 "bool": _ATTR_BOOL}
         self.op = op.encode()
         self.impl = None if impl is None else impl.encode()
         self.input_names = inputs
@@ -225,18 +228,27 @@ cdef class ExchangeOp:
     cdef int _attr(self, xrt_attr_t* attr, size_t i, object value) except -1:
         attr.name = <const char*>self.attr_names[i]
         cdef _AttrKind kind = self.attr_kinds[i]
-        if kind == _ATTR_INT:
-            attr.type = XRT_ATTR_INT
-            attr.i = value
-        else:
-            attr.type = XRT_ATTR_FLOAT
-            if value is None and kind == _ATTR_SCALE:
-                attr.f = 0.0
+        try:
+            if kind == _ATTR_BOOL:
+                attr.type = XRT_ATTR_INT
+                attr.i = 1 if value else 0
+            elif kind == _ATTR_INT:
+                attr.type = XRT_ATTR_INT
+                attr.i = PyNumber_Index(value)  # a float is refused, not truncated
             else:
-                attr.f = value
-                if kind == _ATTR_SCALE and not attr.f > 0.0:
-                    raise InvalidArgument(f"{self.op.decode()} {self.attr_names[i].decode()} "
-                                          f"must be > 0, got {value!r}")
+                attr.type = XRT_ATTR_FLOAT
+                attr.f = 0.0 if value is None and kind == _ATTR_SCALE else value
+        except OverflowError:
+            raise InvalidArgument(f"{self.op.decode()}: {self.attr_names[i].decode()} "
+                                  f"{value!r} is out of range") from None
+        except TypeError:
+            wanted = ("an integer" if kind == _ATTR_INT else
+                      "a number > 0 or None" if kind == _ATTR_SCALE else "a number")
+            raise TypeError(f"{self.op.decode()}: {self.attr_names[i].decode()} must be "
+                            f"{wanted}, got {value!r}") from None
+        if kind == _ATTR_SCALE and value is not None and not attr.f > 0.0:
+            raise InvalidArgument(f"{self.op.decode()} {self.attr_names[i].decode()} "
+                                  f"must be > 0, got {value!r}")
         return 0
 
     def __repr__(self):

@@ -245,6 +245,9 @@ def test_exchange_op_refuses_what_it_cannot_take():
         _calls.attention(*(torch.randn(1, 1, 2, 4) for _ in range(3)), False, -1.0)
     with pytest.raises(xrt.InvalidArgument, match="every input is None"):
         _calls.bias_gelu(None, None)
+    with pytest.raises(TypeError, match="attention: window_left must be an integer, got 1.5"):
+        _calls.masked_attention(*(torch.randn(1, 1, 2, 4) for _ in range(3)), True, None,
+                                window_left=1.5)
     with pytest.raises(xrt.InvalidArgument, match="ExchangeOp 'x': attribute 'a' kind"):
         xrt._core.ExchangeOp("x", ("a",), (("a", "str"),))
 
@@ -259,6 +262,41 @@ def test_the_dlpack_fallback_refuses_what_it_cannot_take():
         layer_norm(x, None)
     with pytest.raises(xrt.InvalidArgument, match="every input is None"):
         layer_norm(None, None, None, 1e-5)
+    with pytest.raises(TypeError, match="layer_norm: eps must be a number, got 'a'"):
+        layer_norm(x, None, None, "a")
+
+
+_ATTRIBUTE_VALUES = [1e-5, 2, True, np.float32(0.5), np.int64(3), torch.tensor(0.25),
+                     torch.tensor(1), "1e-5", None, [1.0], 1.0, 0.0, -2, 10**30]
+
+
+def _outcome(call):
+    try:
+        call()
+    except Exception as e:  # noqa: BLE001 (the outcome is compared, whatever it is)
+        return type(e).__name__, str(e)
+    return "ok", ""
+
+
+@needs_exchange_api
+@pytest.mark.parametrize("value", _ATTRIBUTE_VALUES, ids=repr)
+def test_both_call_paths_take_and_refuse_the_same_attributes(value):
+    x = torch.randn(2, 8)
+    q = torch.randn(1, 1, 3, 4)
+    for name, inputs, attrs, args in [
+            ("layer_norm", ("x", "weight", "bias"), (("eps", "float"),), (x, None, None)),
+            ("attention", ("q", "k", "v"), (("causal", "int"), ("scale", "scale")),
+             (q, q, q, False)),
+            ("attention", ("q", "k", "v"), (("causal", "int"), ("scale", "scale")), (q, q, q)),
+            ("attention", ("q", "k", "v"), (("causal", "bool"), ("scale", "scale")), (q, q, q)),
+    ]:
+        extra = (None,) if len(args) == 3 and name == "attention" else ()
+        call_args = (*args, value, *extra)
+        fast = _outcome(lambda: xrt._core.ExchangeOp(name, inputs, attrs)(*call_args))
+        slow = _outcome(lambda: _bridge.DLPackOp(name, inputs, attrs)(*call_args))
+        assert fast == slow, (name, value)
+        if fast[0] == "TypeError":
+            assert fast[1].startswith(f"{name}: "), fast
 
 
 def test_exchange_op_reads_views_and_grad_requiring_tensors_in_place():

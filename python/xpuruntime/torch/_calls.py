@@ -10,7 +10,7 @@ from xpuruntime._core import _CAUSAL_ALIGN
 from ._bridge import op
 
 _EPS = (("eps", "float"),)
-_ATTENTION = (("causal", "int"), ("scale", "scale"))
+_ATTENTION = (("causal", "bool"), ("scale", "scale"))
 # window_left -1: no window; causal_align as _CAUSAL_ALIGN numbers it.
 _MASKED = _ATTENTION + (("window_left", "int"), ("causal_align", "int"))
 _VARLEN = _MASKED + (("max_seqlen_q", "int"), ("max_seqlen_k", "int"))
@@ -122,7 +122,7 @@ def attention_varlen_backward(grad, q, k, v, cu_seqlens_q, cu_seqlens_k, max_seq
 
 _attention_decode = op("attention_decode",
                        ("q", "k_cache", "v_cache", "cache_seqlens", "block_table"),
-                       (("causal", "int"), ("scale", "scale"), ("window_left", "int")))
+                       (("causal", "bool"), ("scale", "scale"), ("window_left", "int")))
 
 
 def attention_decode(q, k_cache, v_cache, cache_seqlens, block_table, scale, causal=True,
