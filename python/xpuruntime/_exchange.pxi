@@ -6,7 +6,6 @@
 # on the type of the tensors passed.
 
 from cpython.exc cimport PyErr_Occurred
-from cpython.number cimport PyNumber_Index
 from cpython.ref cimport Py_DECREF
 
 cdef enum:
@@ -135,12 +134,14 @@ cdef class ExchangeOp:
     ``xrt_op_run_impl`` takes them (None: the dispatcher's choice)."""
 
     cdef bytes op
+    cdef str op_name  # for messages
     cdef bytes impl
     cdef tuple input_names
     cdef size_t num_inputs
     cdef size_t num_outputs
     cdef size_t num_attrs
     cdef tuple attr_names  # bytes, kept for the attrs' name pointers
+    cdef tuple attr_strs  # the same names, for messages
     cdef _AttrKind attr_kinds[_EXCHANGE_MAX_ATTRS]
 
     def __init__(self, str op, tuple inputs, tuple attrs=(), size_t num_outputs=1, impl=None):
@@ -155,12 +156,14 @@ cdef class ExchangeOp:
         kinds = {"int": _ATTR_INT, "float": _ATTR_FLOAT, "scale": _ATTR_SCALE,
                  "bool": _ATTR_BOOL}
         self.op = op.encode()
+        self.op_name = op
         self.impl = None if impl is None else impl.encode()
         self.input_names = inputs
         self.num_inputs = len(inputs)
         self.num_outputs = num_outputs
         self.num_attrs = len(attrs)
         self.attr_names = tuple(name.encode() for name, _ in attrs)
+        self.attr_strs = tuple(name for name, _ in attrs)
         for i, (name, kind) in enumerate(attrs):
             if kind not in kinds:
                 raise InvalidArgument(f"ExchangeOp {op!r}: attribute {name!r} kind must be one "
@@ -226,29 +229,21 @@ cdef class ExchangeOp:
         return tuple([_exchange_out(api, outs, i, num_outputs) for i in range(num_outputs)])
 
     cdef int _attr(self, xrt_attr_t* attr, size_t i, object value) except -1:
+        """attrs[i] from value, by _attrs.pxi's rules."""
         attr.name = <const char*>self.attr_names[i]
         cdef _AttrKind kind = self.attr_kinds[i]
-        try:
-            if kind == _ATTR_BOOL:
-                attr.type = XRT_ATTR_INT
-                attr.i = 1 if value else 0
-            elif kind == _ATTR_INT:
-                attr.type = XRT_ATTR_INT
-                attr.i = PyNumber_Index(value)  # a float is refused, not truncated
-            else:
-                attr.type = XRT_ATTR_FLOAT
-                attr.f = 0.0 if value is None and kind == _ATTR_SCALE else value
-        except OverflowError:
-            raise InvalidArgument(f"{self.op.decode()}: {self.attr_names[i].decode()} "
-                                  f"{value!r} is out of range") from None
-        except TypeError:
-            wanted = ("an integer" if kind == _ATTR_INT else
-                      "a number > 0 or None" if kind == _ATTR_SCALE else "a number")
-            raise TypeError(f"{self.op.decode()}: {self.attr_names[i].decode()} must be "
-                            f"{wanted}, got {value!r}") from None
-        if kind == _ATTR_SCALE and value is not None and not attr.f > 0.0:
-            raise InvalidArgument(f"{self.op.decode()} {self.attr_names[i].decode()} "
-                                  f"must be > 0, got {value!r}")
+        if kind == _ATTR_BOOL:
+            attr.type = XRT_ATTR_INT
+            attr.i = 1 if value else 0
+        elif kind == _ATTR_INT:
+            attr.type = XRT_ATTR_INT
+            attr.i = _int_attr(self.op_name, self.attr_strs[i], value)
+        elif kind == _ATTR_SCALE:
+            attr.type = XRT_ATTR_FLOAT
+            attr.f = _scale_attr(self.op_name, value)
+        else:
+            attr.type = XRT_ATTR_FLOAT
+            attr.f = _float_attr(self.op_name, self.attr_strs[i], value)
         return 0
 
     def __repr__(self):

@@ -108,8 +108,9 @@ def gelu(x, *, stream=None):
     return _tensor_from_handle(out)
 
 
-def softmax(x, int axis=-1, *, stream=None):
+def softmax(x, axis=-1, *, stream=None):
     """Softmax along ``axis`` (negative counts from the end)."""
+    cdef int32_t c_axis = _int_attr("softmax", "axis", axis, INT32_MIN, INT32_MAX)
     cdef Tensor tx = _operand(x, None)
     cdef xrt_stream_t* s = _stream_handle(stream)
     cdef xrt_tensor_t* out = NULL
@@ -119,15 +120,16 @@ def softmax(x, int axis=-1, *, stream=None):
     try:
         _hold(&held, tx)
         with nogil:
-            status = xrt_softmax(held.handles[0], axis, s, &out)
+            status = xrt_softmax(held.handles[0], c_axis, s, &out)
     finally:
         _release_held(&held)
     check(status)
     return _tensor_from_handle(out)
 
 
-def layer_norm(x, weight=None, bias=None, double eps=1e-5, *, stream=None):
+def layer_norm(x, weight=None, bias=None, eps=1e-5, *, stream=None):
     """Layer normalisation over the last axis; weight and bias have its length."""
+    cdef double c_eps = _float_attr("layer_norm", "eps", eps)
     cdef Tensor tx = _operand(x, None)
     cdef Tensor tw = None if weight is None else _operand(weight, tx)
     cdef Tensor tb = None if bias is None else _operand(bias, tx)
@@ -141,7 +143,7 @@ def layer_norm(x, weight=None, bias=None, double eps=1e-5, *, stream=None):
         _hold(&held, tw)
         _hold(&held, tb)
         with nogil:
-            status = xrt_layer_norm(held.handles[0], held.handles[1], held.handles[2], eps, s,
+            status = xrt_layer_norm(held.handles[0], held.handles[1], held.handles[2], c_eps, s,
                                     &out)
     finally:
         _release_held(&held)
@@ -149,8 +151,9 @@ def layer_norm(x, weight=None, bias=None, double eps=1e-5, *, stream=None):
     return _tensor_from_handle(out)
 
 
-def rms_norm(x, weight=None, double eps=1e-6, *, stream=None):
+def rms_norm(x, weight=None, eps=1e-6, *, stream=None):
     """RMS normalisation over the last axis; weight has its length."""
+    cdef double c_eps = _float_attr("rms_norm", "eps", eps)
     cdef Tensor tx = _operand(x, None)
     cdef Tensor tw = None if weight is None else _operand(weight, tx)
     cdef xrt_stream_t* s = _stream_handle(stream)
@@ -162,7 +165,7 @@ def rms_norm(x, weight=None, double eps=1e-6, *, stream=None):
         _hold(&held, tx)
         _hold(&held, tw)
         with nogil:
-            status = xrt_rms_norm(held.handles[0], held.handles[1], eps, s, &out)
+            status = xrt_rms_norm(held.handles[0], held.handles[1], c_eps, s, &out)
     finally:
         _release_held(&held)
     check(status)
@@ -170,14 +173,15 @@ def rms_norm(x, weight=None, double eps=1e-6, *, stream=None):
 
 
 cdef tuple _norm_backward(str op, size_t num_outputs, object grad, object x, object weight,
-                          double eps, object stream):
+                          object eps, object stream):
+    cdef double c_eps = _float_attr(op, "eps", eps)
     cdef Tensor tx = _operand(x, _tensor_or_none(grad))
     cdef Tensor tg = _operand(grad, tx)
     cdef Tensor tw = None if weight is None else _operand(weight, tx)
     cdef xrt_attr_t attr
     attr.name = b"eps"
     attr.type = XRT_ATTR_FLOAT
-    attr.f = eps
+    attr.f = c_eps
     cdef bytes name = op.encode()
     cdef const char* c_op = name
     cdef xrt_stream_t* s = _stream_handle(stream)
@@ -198,14 +202,14 @@ cdef tuple _norm_backward(str op, size_t num_outputs, object grad, object x, obj
     return tuple([_tensor_from_handle(outs[i]) for i in range(num_outputs)])
 
 
-def layer_norm_backward(grad, x, weight=None, double eps=1e-5, *, stream=None):
+def layer_norm_backward(grad, x, weight=None, eps=1e-5, *, stream=None):
     """Gradients of ``layer_norm(x, weight, bias, eps)`` for the output
     gradient ``grad``: ``(dx, dweight, dbias)``. Mean and variance are
     recomputed from x; without a weight it counts as ones."""
     return _norm_backward("layer_norm_backward", 3, grad, x, weight, eps, stream)
 
 
-def rms_norm_backward(grad, x, weight=None, double eps=1e-6, *, stream=None):
+def rms_norm_backward(grad, x, weight=None, eps=1e-6, *, stream=None):
     """Gradients of ``rms_norm(x, weight, eps)``: ``(dx, dweight)``."""
     return _norm_backward("rms_norm_backward", 2, grad, x, weight, eps, stream)
 
@@ -244,14 +248,10 @@ _CAUSAL_ALIGN = {"top_left": 0, "bottom_right": 1}
 
 cdef object _mask_attrs(str op, object scale, object window_left, object causal_align):
     """The attributes every attention op shares, checked, as (name, value)."""
-    cdef double c_scale = 0.0  # the C API's "default"
-    if scale is not None:
-        c_scale = scale
-        if not c_scale > 0.0:
-            raise InvalidArgument(f"{op} scale must be > 0, got {scale!r}")
-    cdef long long window = -1
+    cdef double c_scale = _scale_attr(op, scale)
+    cdef int64_t window = -1
     if window_left is not None:
-        window = window_left
+        window = _int_attr(op, "window_left", window_left)
         if window < 0:
             raise InvalidArgument(f"{op}: window_left must be None or >= 0, got {window_left!r}")
     attrs = [(b"scale", c_scale), (b"window_left", window)]
@@ -369,9 +369,11 @@ def attention_backward(grad, q, k, v, bint causal=False, scale=None, *, output=N
     return _run_attention("attention_backward", operands, attrs, impl, stream, 3, 1, (7,))
 
 
-def _max_seqlen_attrs(max_seqlen_q, max_seqlen_k):
-    return [(b"max_seqlen_q", -1 if max_seqlen_q is None else int(max_seqlen_q)),
-            (b"max_seqlen_k", -1 if max_seqlen_k is None else int(max_seqlen_k))]
+def _max_seqlen_attrs(str op, max_seqlen_q, max_seqlen_k):
+    return [(b"max_seqlen_q",
+             -1 if max_seqlen_q is None else _int_attr(op, "max_seqlen_q", max_seqlen_q)),
+            (b"max_seqlen_k",
+             -1 if max_seqlen_k is None else _int_attr(op, "max_seqlen_k", max_seqlen_k))]
 
 
 def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q=None, max_seqlen_k=None,
@@ -388,7 +390,7 @@ def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q=None, max
     for :func:`attention`."""
     attrs = ([(b"causal", int(causal))] +
              _mask_attrs("attention_varlen", scale, window_left, causal_align) +
-             _max_seqlen_attrs(max_seqlen_q, max_seqlen_k))
+             _max_seqlen_attrs("attention_varlen", max_seqlen_q, max_seqlen_k))
     operands = [q, k, v, cu_seqlens_q, cu_seqlens_k]
     if return_lse:
         return _run_attention("attention_varlen_lse", operands, attrs, impl, stream, 2,
@@ -406,7 +408,7 @@ def attention_varlen_backward(grad, q, k, v, cu_seqlens_q, cu_seqlens_k, max_seq
     for :func:`attention_backward`, ``impl`` as for :func:`attention_varlen`."""
     attrs = ([(b"causal", int(causal))] +
              _mask_attrs("attention_varlen_backward", scale, window_left, causal_align) +
-             _max_seqlen_attrs(max_seqlen_q, max_seqlen_k))
+             _max_seqlen_attrs("attention_varlen_backward", max_seqlen_q, max_seqlen_k))
     operands = [grad, q, k, v, cu_seqlens_q, cu_seqlens_k, output, lse]
     return _run_attention("attention_varlen_backward", operands, attrs, impl, stream, 3,
                           1, (4, 5))

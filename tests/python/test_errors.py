@@ -35,6 +35,26 @@ BAD_CALLS = [
     ("unknown op", lambda: ops.run("no_such_op", f32(2)), xrt.NotFound, "no_such_op"),
     ("attention rank", lambda: ops.attention(f32(2, 3), f32(2, 3), f32(2, 3)),
      xrt.InvalidArgument, "(2, 3)"),
+    # Attributes: an integer is never truncated from a float, and each
+    # message names the op, the attribute and the value.
+    ("softmax axis float", lambda: ops.softmax(f32(2, 3), axis=1.5), xrt.InvalidArgument,
+     "softmax: axis must be an integer, got 1.5"),
+    ("softmax axis beyond int32", lambda: ops.softmax(f32(2, 3), axis=2**40),
+     xrt.InvalidArgument, f"softmax: axis {2**40} is out of range"),
+    ("layer_norm eps text", lambda: ops.layer_norm(f32(2, 3), eps="1e-5"), xrt.InvalidArgument,
+     "layer_norm: eps must be a number, got '1e-5'"),
+    ("rms_norm_backward eps None", lambda: ops.rms_norm_backward(f32(2, 3), f32(2, 3), eps=None),
+     xrt.InvalidArgument, "rms_norm_backward: eps must be a number, got None"),
+    ("attention window float", lambda: ops.attention(f32(1, 1, 2, 4), f32(1, 1, 2, 4),
+                                                     f32(1, 1, 2, 4), True, window_left=1.5),
+     xrt.InvalidArgument, "attention: window_left must be an integer, got 1.5"),
+    ("attention scale text", lambda: ops.attention(f32(1, 1, 2, 4), f32(1, 1, 2, 4),
+                                                   f32(1, 1, 2, 4), scale="0.5"),
+     xrt.InvalidArgument, "attention: scale must be a number > 0 or None, got '0.5'"),
+    ("varlen max_seqlen float",
+     lambda: ops.attention_varlen(f32(3, 1, 4), f32(3, 1, 4), f32(3, 1, 4), [0, 3], [0, 3],
+                                  max_seqlen_q=3.0),
+     xrt.InvalidArgument, "attention_varlen: max_seqlen_q must be an integer, got 3.0"),
 ]
 
 

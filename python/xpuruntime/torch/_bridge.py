@@ -6,13 +6,11 @@ takes :class:`DLPackOp`, the same call through ``torch.utils.dlpack``.
 Either way on CUDA the kernels run on torch's current stream, so no
 device-wide synchronisation is ever needed."""
 
-import operator
-
 import torch
 from torch.utils import dlpack as _dlpack
 
 import xpuruntime as xrt
-from xpuruntime._core import ExchangeOp
+from xpuruntime._core import ExchangeOp, _attribute_value
 
 HAS_EXCHANGE_API = hasattr(torch.Tensor, "__dlpack_c_exchange_api__")
 
@@ -54,36 +52,12 @@ class DLPackOp:
             raise xrt.InvalidArgument(f"{self._name}: every input is None")
         attrs = {}
         for (name, kind), value in zip(self._attrs, args[n:]):
-            attrs[name] = self._attr(name, kind, value)
+            attrs[name] = _attribute_value(self._name, name, kind, value)
         out = xrt.ops.run(self._name, *(to_xrt(t) for t in tensors), stream=stream_for(lead),
                           num_outputs=self._num_outputs, **attrs)
         if self._num_outputs == 1:
             return to_torch(out)
         return tuple(to_torch(t) for t in out)
-
-    def _attr(self, name, kind, value):
-        """value as the op takes it, with ExchangeOp's rules and errors:
-        an int attribute takes what has __index__, a float one what has
-        __float__ or __index__ (as C's conversions do)."""
-        if kind == "scale" and value is None:
-            return 0.0
-        if kind == "bool":
-            return 1 if value else 0
-        try:
-            if kind == "int":
-                number = operator.index(value)
-                if not -2**63 <= number < 2**63:
-                    raise xrt.InvalidArgument(f"{self._name}: {name} {value!r} is out of range")
-                return number
-            if not (hasattr(value, "__float__") or hasattr(value, "__index__")):
-                raise TypeError
-            number = float(value)
-        except TypeError:
-            wanted = {"int": "an integer", "float": "a number", "scale": "a number > 0 or None"}
-            raise TypeError(f"{self._name}: {name} must be {wanted[kind]}, got {value!r}") from None
-        if kind == "scale" and not number > 0:
-            raise xrt.InvalidArgument(f"{self._name} {name} must be > 0, got {value!r}")
-        return number
 
 
 def to_xrt(tensor):
