@@ -295,7 +295,7 @@ CUDNN_MASK_CASES = [
 ]
 # (label, q heads, kv heads, head_dim, causal, sequence lengths): 16k tokens,
 # a multiple of 8 (the dense comparison views them as 8 sequences)
-VARLEN_CASES = [
+CUDNN_VARLEN_CASES = [
     ("8 x 2048", 32, 8, 128, True, [2048] * 8),
     ("16k mixed", 32, 8, 128, True, [4096, 3000, 2500, 2048, 1800, 1200, 900, 500, 220, 120]),
 ]
@@ -407,7 +407,7 @@ def cudnn_mask_lines() -> list[str]:
               "bf16, causal, TFLOP/s:", "",
               "| case | varlen | dense, same tokens | torch dense | varlen vs dense |",
               "|---|---|---|---|---|"]
-    for label, h, hk, d, causal, lengths in VARLEN_CASES:
+    for label, h, hk, d, causal, lengths in CUDNN_VARLEN_CASES:
         total = sum(lengths)
         q, grad = (torch.randn(total, h, d, device=DEVICE, dtype=torch.bfloat16)
                    for _ in range(2))
