@@ -483,7 +483,8 @@ def run(op, *inputs, stream=None, num_outputs=1, **attrs):
     cdef size_t num_inputs = len(tensors)
     cdef size_t num_attrs = len(names)
     cdef xrt_stream_t* s = _stream_handle(stream)
-    cdef xrt_attr_t* c_attrs = <xrt_attr_t*>PyMem_Malloc((num_attrs if num_attrs else 1) * sizeof(xrt_attr_t))
+    cdef xrt_attr_t* c_attrs = <xrt_attr_t*>PyMem_Malloc(
+        (num_attrs if num_attrs else 1) * sizeof(xrt_attr_t))
     if c_attrs == NULL:
         raise MemoryError()
     cdef xrt_tensor_t* outs[_MAX_RUN_OUTPUTS]

@@ -156,7 +156,7 @@ def _ort_has_cuda():
 @pytest.mark.skipif(not _ort_has_cuda(), reason="onnxruntime has no CUDAExecutionProvider "
                                                 "(pip install onnxruntime-gpu)")
 def test_a_session_on_the_second_gpu_keeps_outputs_there(rng):
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper, numpy_helper
     w = rng.standard_normal((64, 32)).astype(np.float32)
     graph = helper.make_graph(
