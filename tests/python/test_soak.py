@@ -73,14 +73,21 @@ def test_sessions_created_and_closed_do_not_grow(backend, rng):
         gc.collect()
 
     cycle_all()  # warm-up: thread pools, arenas, the backend's first-use state
-    before = rss_bytes()
-    cycle_all()
-    after = rss_bytes()
     count = threads * sessions
-    print(f"{backend}: RSS {before / 2**20:.1f} MiB -> {after / 2**20:.1f} MiB over {count} "
-          f"sessions ({(after - before) / count:+.0f} bytes each)")
-    # A session that is never freed costs far more than 40 KiB.
-    assert after - before < count * (40 << 10)
+    # A session that is never freed costs far more than 40 KiB, in every
+    # round; the allocator's arenas can still step up once in a round (one
+    # CI run saw 62 KiB a session), so up to three rounds are measured and
+    # one under the bound passes.
+    growth = []
+    for _ in range(3):
+        before = rss_bytes()
+        cycle_all()
+        growth.append(rss_bytes() - before)
+        print(f"{backend}: RSS {before / 2**20:.1f} MiB, then {growth[-1] / count:+.0f} bytes "
+              f"a session over {count} sessions")
+        if growth[-1] < count * (40 << 10):
+            break
+    assert min(growth) < count * (40 << 10), growth
 
 
 # Runs in a child process so that a crash is a failed test, not a dead suite.
