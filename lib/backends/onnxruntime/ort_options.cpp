@@ -41,6 +41,17 @@ bool parse_int(const char* text, long min, long max, int* out) {
 
 bool parse_flag(const char* text, int* out) { return parse_int(text, 0, 1, out); }
 
+bool parse_flag(const char* text, bool* out) {
+  int flag = 0;
+  if (!parse_flag(text, &flag)) return false;
+  *out = flag != 0;
+  return true;
+}
+
+constexpr int kMaxThreads = 4096;
+constexpr const char* kThreadCount = "an integer from 0 (ONNX Runtime's choice) to 4096";
+constexpr const char* kFlag = "0 or 1";
+
 bool parse_execution_mode(const char* text, int* out) {
   if (std::strcmp(text, "ORT_SEQUENTIAL") == 0) return *out = 0, true;
   if (std::strcmp(text, "ORT_PARALLEL") == 0) return *out = 1, true;
@@ -259,31 +270,44 @@ xrt_status_t parse_options(const xrt_option_t* options, size_t num_options,
     const char* key = options[i].key ? options[i].key : "";
     const char* value = options[i].value ? options[i].value : "";
     bool ok = true;
+    // What a valid value looks like, for the error message.
+    const char* expected = "";
     if (std::strcmp(key, "intra_op_num_threads") == 0) {
-      ok = parse_int(value, 0, 4096, &config->intra_op_threads);
+      ok = parse_int(value, 0, kMaxThreads, &config->intra_op_threads);
+      expected = kThreadCount;
     } else if (std::strcmp(key, "inter_op_num_threads") == 0) {
-      ok = parse_int(value, 0, 4096, &config->inter_op_threads);
+      ok = parse_int(value, 0, kMaxThreads, &config->inter_op_threads);
+      expected = kThreadCount;
     } else if (std::strcmp(key, "graph_optimization_level") == 0) {
       ok = parse_optimization_level(value, &config->optimization_level);
+      expected =
+          "ORT_DISABLE_ALL, ORT_ENABLE_BASIC, ORT_ENABLE_EXTENDED, ORT_ENABLE_ALL, their short "
+          "names disable, basic, extended, all, or 0, 1, 2, 99";
     } else if (std::strcmp(key, "enable_profiling") == 0) {
-      ok = std::strcmp(value, "0") == 0 || std::strcmp(value, "1") == 0;
-      config->profiling = std::strcmp(value, "1") == 0;
+      ok = parse_flag(value, &config->profiling);
+      expected = kFlag;
     } else if (std::strcmp(key, "log_severity_level") == 0) {
       ok = parse_int(value, 0, kLogFatal, &config->log_severity);
+      expected = "0 (verbose) to 4 (fatal)";
     } else if (std::strcmp(key, "log_verbosity_level") == 0) {
       ok = parse_int(value, 0, 1000, &config->log_verbosity);
+      expected = "an integer from 0 to 1000";
     } else if (std::strcmp(key, "logid") == 0) {
       config->log_id = value;
     } else if (std::strcmp(key, "execution_mode") == 0) {
       ok = parse_execution_mode(value, &config->execution_mode);
+      expected = "ORT_SEQUENTIAL, ORT_PARALLEL, 0 or 1";
     } else if (std::strcmp(key, "enable_mem_pattern") == 0) {
       ok = parse_flag(value, &config->mem_pattern);
+      expected = kFlag;
     } else if (std::strcmp(key, "enable_cpu_mem_arena") == 0) {
       ok = parse_flag(value, &config->cpu_mem_arena);
+      expected = kFlag;
     } else if (std::strcmp(key, "optimized_model_filepath") == 0) {
       config->optimized_model_path = value;
     } else if (std::strcmp(key, "custom_ops_library") == 0) {
       ok = *value != '\0';
+      expected = "the path of a shared library";
       config->custom_op_libraries.emplace_back(value);
     } else if (std::string_view(key).substr(0, kConfigPrefix.size()) == kConfigPrefix &&
                std::strlen(key) > kConfigPrefix.size()) {
@@ -302,7 +326,8 @@ xrt_status_t parse_options(const xrt_option_t* options, size_t num_options,
     }
     if (!ok) {
       return fail(XRT_ERROR_INVALID_ARGUMENT, error, capacity,
-                  "onnxruntime: option %s has an invalid value '%s'", key, value);
+                  "onnxruntime: option %s has an invalid value '%s' (expected %s)", key, value,
+                  expected);
     }
   }
 
