@@ -458,11 +458,60 @@ def test_session_option_values_reach_the_backend(mlp_path, tmp_path, x):
     assert onnx.load(so.optimized_model_filepath).graph.node
 
 
-def test_bad_session_option_value_is_named(mlp_path):
+@pytest.mark.parametrize("name, value, expected", [
+    ("log_severity_level", 9, r"'9' \(expected 0 \(verbose\) to 4 \(fatal\)\)"),
+    ("intra_op_num_threads", -1, r"'-1' \(expected an integer from 0"),
+    ("inter_op_num_threads", 5000, r"'5000' \(expected an integer from 0"),
+])
+def test_bad_session_option_value_is_named(mlp_path, name, value, expected):
     so = xort.SessionOptions()
-    so.log_severity_level = 9
-    with pytest.raises(xrt.InvalidArgument, match="log_severity_level"):
+    setattr(so, name, value)
+    with pytest.raises(xrt.InvalidArgument, match=f"option {name} has an invalid value {expected}"):
         xort.InferenceSession(mlp_path, so, providers=["CPUExecutionProvider"])
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("intra_op_num_threads", "4", "an int"),
+    ("intra_op_num_threads", 2.0, "an int"),
+    ("inter_op_num_threads", True, "an int"),
+    ("enable_profiling", "yes", "a bool"),
+    ("enable_mem_pattern", 2, "a bool"),
+    ("logid", 3, "a str"),
+    ("optimized_model_filepath", 5, r"a str or os\.PathLike"),
+    ("graph_optimization_level", "all", "one of GraphOptimizationLevel's members"),
+    ("graph_optimization_level", 7, "one of GraphOptimizationLevel's members"),
+    ("execution_mode", 5, r"one of ExecutionMode's members \(ORT_SEQUENTIAL, ORT_PARALLEL\)"),
+])
+def test_session_option_of_the_wrong_type_is_refused_when_set(name, value, expected):
+    """As onnxruntime's typed attributes: a TypeError at the assignment,
+    naming the attribute, the value and the type it takes; the field keeps
+    its value."""
+    so = xort.SessionOptions()
+    before = getattr(so, name)
+    with pytest.raises(TypeError, match=f"SessionOptions.{name} must be {expected}.*, got "
+                                        f"{re.escape(repr(value))}$"):
+        setattr(so, name, value)
+    assert getattr(so, name) == before
+
+
+def test_session_option_values_take_onnxruntime_forms(tmp_path):
+    so = xort.SessionOptions()
+    so.graph_optimization_level = 1
+    assert so.graph_optimization_level is xort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    so.execution_mode = xort.ExecutionMode.ORT_PARALLEL
+    assert so.execution_mode is xort.ExecutionMode.ORT_PARALLEL
+    so.enable_cpu_mem_arena = 0
+    assert so.enable_cpu_mem_arena is False
+    so.optimized_model_filepath = tmp_path / "m.onnx"
+    assert so.optimized_model_filepath == str(tmp_path / "m.onnx")
+
+
+def test_providers_given_as_one_string_is_refused(mlp_path):
+    """onnxruntime would take each letter for a provider name and fall back
+    to the CPU; the list the caller meant is named instead."""
+    with pytest.raises(TypeError, match="providers must be a list .* not str "
+                                        "'CUDAExecutionProvider'"):
+        xort.InferenceSession(mlp_path, providers="CUDAExecutionProvider")
 
 
 def test_custom_ops_library_that_is_missing_is_named(mlp_path, tmp_path):

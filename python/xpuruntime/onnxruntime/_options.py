@@ -7,6 +7,7 @@ AttributeError, as onnxruntime's do.
 """
 
 import enum
+import os
 
 from .. import _core
 from ..errors import Unsupported
@@ -31,25 +32,57 @@ class ExecutionOrder(enum.IntEnum):
     MEMORY_EFFICIENT = 2
 
 
-# attribute -> (onnxruntime's default, the backend option it becomes; None
-# where no backend takes it, "" where this layer uses it itself).
+# attribute -> (onnxruntime's default, the backend option it becomes (None
+# where no backend takes it, "" where this layer uses it itself), the type
+# an assignment must have: int, bool, str, "path" (str or os.PathLike) or
+# an enum class, whose members or their int values are taken).
 _SESSION_FIELDS = {
-    "intra_op_num_threads": (0, "intra_op_num_threads"),
-    "inter_op_num_threads": (0, "inter_op_num_threads"),
-    "graph_optimization_level": (GraphOptimizationLevel.ORT_ENABLE_ALL, "graph_optimization_level"),
-    "enable_profiling": (False, "enable_profiling"),
-    "profile_file_prefix": ("onnxruntime_profile_", ""),  # names end_profiling's file
-    "log_severity_level": (-1, "log_severity_level"),
-    "log_verbosity_level": (0, "log_verbosity_level"),
-    "logid": ("", "logid"),
-    "execution_mode": (ExecutionMode.ORT_SEQUENTIAL, "execution_mode"),
-    "execution_order": (ExecutionOrder.DEFAULT, None),
-    "enable_mem_pattern": (True, "enable_mem_pattern"),
-    "enable_cpu_mem_arena": (True, "enable_cpu_mem_arena"),
-    "enable_mem_reuse": (True, None),
-    "optimized_model_filepath": ("", "optimized_model_filepath"),
-    "use_deterministic_compute": (False, None),
+    "intra_op_num_threads": (0, "intra_op_num_threads", int),
+    "inter_op_num_threads": (0, "inter_op_num_threads", int),
+    "graph_optimization_level": (GraphOptimizationLevel.ORT_ENABLE_ALL, "graph_optimization_level",
+                                 GraphOptimizationLevel),
+    "enable_profiling": (False, "enable_profiling", bool),
+    "profile_file_prefix": ("onnxruntime_profile_", "", "path"),  # names end_profiling's file
+    "log_severity_level": (-1, "log_severity_level", int),
+    "log_verbosity_level": (0, "log_verbosity_level", int),
+    "logid": ("", "logid", str),
+    "execution_mode": (ExecutionMode.ORT_SEQUENTIAL, "execution_mode", ExecutionMode),
+    "execution_order": (ExecutionOrder.DEFAULT, None, ExecutionOrder),
+    "enable_mem_pattern": (True, "enable_mem_pattern", bool),
+    "enable_cpu_mem_arena": (True, "enable_cpu_mem_arena", bool),
+    "enable_mem_reuse": (True, None, bool),
+    "optimized_model_filepath": ("", "optimized_model_filepath", "path"),
+    "use_deterministic_compute": (False, None, bool),
 }
+
+
+def _assigned(name, value, kind):
+    """value as the field keeps it, or TypeError naming the field, the value
+    and the type it takes (onnxruntime's attributes refuse other types at
+    assignment too)."""
+    if isinstance(kind, type) and issubclass(kind, enum.IntEnum):
+        if isinstance(value, kind):
+            return value
+        if type(value) is int and value in kind._value2member_map_:
+            return kind(value)
+        expected = f"one of {kind.__name__}'s members ({', '.join(kind.__members__)})"
+    elif kind is bool:
+        if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)):
+            return bool(value)
+        expected = "a bool"
+    elif kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return int(value)
+        expected = "an int"
+    elif kind == "path":
+        if isinstance(value, (str, os.PathLike)):
+            return os.fspath(value)
+        expected = "a str or os.PathLike"
+    else:
+        if isinstance(value, str):
+            return value
+        expected = "a str"
+    raise TypeError(f"SessionOptions.{name} must be {expected}, got {value!r}")
 
 
 class SessionOptions:
@@ -58,10 +91,16 @@ class SessionOptions:
     __slots__ = tuple(_SESSION_FIELDS) + ("_config", "_custom_op_libraries")
 
     def __init__(self):
-        for name, (default, _) in _SESSION_FIELDS.items():
+        for name, (default, _, _) in _SESSION_FIELDS.items():
             object.__setattr__(self, name, default)
         self._config = {}
         self._custom_op_libraries = []
+
+    def __setattr__(self, name, value):
+        field = _SESSION_FIELDS.get(name)
+        if field is not None:
+            value = _assigned(name, value, field[2])
+        object.__setattr__(self, name, value)
 
     def add_session_config_entry(self, key, value):
         """A session configuration entry (onnxruntime's "session.*" keys)."""
@@ -101,7 +140,7 @@ class SessionOptions:
         left out (so backends without them take the session); `log_defaults`
         fill the log options left unset."""
         options = dict(log_defaults)
-        for name, (default, key) in _SESSION_FIELDS.items():
+        for name, (default, key, _) in _SESSION_FIELDS.items():
             value = getattr(self, name)
             if value == default:
                 continue

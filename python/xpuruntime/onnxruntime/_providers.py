@@ -54,6 +54,10 @@ def get_device():
 
 
 def _split(providers, provider_options):
+    # onnxruntime iterates a lone string as provider names of one letter each.
+    if isinstance(providers, str) or not hasattr(providers, "__iter__"):
+        raise TypeError(f"providers must be a list of provider names or (name, dict) "
+                        f"tuples, not {type(providers).__name__} {providers!r}")
     names, settings = [], []
     for entry in providers:
         if isinstance(entry, (tuple, list)) and len(entry) == 2:
