@@ -28,7 +28,8 @@ void check_heads(const char* op, int64_t heads, int64_t heads_kv, const std::str
 // attributes every attention op shares.
 void check_attrs(PreparedCall& call, const char* op, int64_t head_dim) {
   const double scale = call.float_attr("scale");
-  XRT_REQUIRE(!std::isnan(scale), op, ": scale is NaN");
+  XRT_REQUIRE(std::isfinite(scale), op, ": scale must be finite (or <= 0 for 1/sqrt(head_dim)), "
+              "got ", scale);
   if (scale <= 0) call.set_float_attr("scale", 1.0 / std::sqrt(static_cast<double>(head_dim)));
   const int64_t window = call.int_attr("window_left");
   XRT_REQUIRE(window >= -1, op, ": window_left must be -1 (no window) or >= 0, got ", window);

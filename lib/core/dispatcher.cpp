@@ -45,8 +45,9 @@ void check_operands(const OpSchema& schema, PreparedCall& call,
     if (schema.mask_inputs >> i & 1u) {
       XRT_REQUIRE(t->dtype == XRT_BOOL || t->dtype == lead->dtype || t->dtype == XRT_FLOAT32,
                   schema.name, ": ", schema.input_names[i], " is ", dtype_name(t->dtype),
-                  ", expected bool (True = attend) or an additive ", dtype_name(lead->dtype),
-                  " or float32 mask");
+                  ", expected bool (True = attend) or an additive ",
+                  lead->dtype == XRT_FLOAT32 ? "" : dtype_name(lead->dtype),
+                  lead->dtype == XRT_FLOAT32 ? "" : " or ", "float32 mask");
       continue;
     }
     if (schema.float32_inputs >> i & 1u) {

@@ -28,7 +28,8 @@ cdef double _float_attr(str op, str name, object value) except? -1.0:
 
 
 cdef double _scale_attr(str op, object value) except? -1.0:
-    """An attention scale: a number > 0, or None for the op's default (0 in C)."""
+    """An attention scale: a finite number > 0, or None for the op's default
+    (0 in C)."""
     if value is None:
         return 0.0
     cdef double scale
@@ -37,8 +38,8 @@ cdef double _scale_attr(str op, object value) except? -1.0:
     except TypeError:
         raise InvalidArgument(
             f"{op}: scale must be a number > 0 or None, got {value!r}") from None
-    if not scale > 0.0:
-        raise InvalidArgument(f"{op}: scale must be > 0, got {value!r}")
+    if not 0.0 < scale < INFINITY:
+        raise InvalidArgument(f"{op}: scale must be > 0 and finite, got {value!r}")
     return scale
 
 

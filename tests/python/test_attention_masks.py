@@ -145,8 +145,11 @@ def test_bad_inputs_name_the_value():
     k = np.zeros((2, 3, 7, 8), np.float32)
     _error(xrt.InvalidArgument, r"attn_mask has shape \(3, 7\), which does not broadcast to "
            r"\(2, 6, 5, 7\)", q, k, k, attn_mask=np.ones((3, 7), bool))
-    _error(xrt.InvalidArgument, r"attn_mask is int32, expected bool", q, k, k,
-           attn_mask=np.ones((5, 7), np.int32))
+    _error(xrt.InvalidArgument, r"attn_mask is int32, expected bool \(True = attend\) or an "
+           r"additive float32 mask$", q, k, k, attn_mask=np.ones((5, 7), np.int32))
+    _error(xrt.InvalidArgument, r"attn_mask is float64, expected bool \(True = attend\) or an "
+           r"additive float16 or float32 mask$", q.astype(np.float16), k.astype(np.float16),
+           k.astype(np.float16), attn_mask=np.ones((5, 7), np.float64))
     _error(xrt.InvalidArgument, r"key_lengths is float32, expected int32", q, k, k,
            key_lengths=np.ones(2, np.float32))
     _error(xrt.InvalidArgument, r"key_lengths has shape \(3,\), expected \(2,\)", q, k, k,
@@ -159,3 +162,11 @@ def test_bad_inputs_name_the_value():
            window_left=-2)
     with pytest.raises(xrt.InvalidArgument, match=r"causal_align must be 0 \(top_left\) or 1"):
         ops.run("attention", q, k, k, causal_align=2)
+    for scale in (float("inf"), float("nan")):
+        _error(xrt.InvalidArgument, rf"scale must be > 0 and finite, got {scale}", q, k, k,
+               scale=scale)
+        # The C op's own check, for callers of the C API: 0 or less is the default.
+        with pytest.raises(xrt.InvalidArgument, match=rf"attention: scale must be finite \(or "
+                                                      rf"<= 0 for 1/sqrt\(head_dim\)\), got "
+                                                      rf"{scale}"):
+            ops.run("attention", q, k, k, scale=scale)

@@ -241,7 +241,7 @@ def test_exchange_op_refuses_what_it_cannot_take():
         _calls.layer_norm(x, [1.0] * 8, None, 1e-5)
     with pytest.raises(TypeError, match="takes 3 inputs and 1 attributes, got 2"):
         _calls.layer_norm(x, None)
-    with pytest.raises(xrt.InvalidArgument, match="scale must be > 0, got -1"):
+    with pytest.raises(xrt.InvalidArgument, match="scale must be > 0 and finite, got -1"):
         _calls.attention(*(torch.randn(1, 1, 2, 4) for _ in range(3)), False, -1.0)
     with pytest.raises(xrt.InvalidArgument, match="every input is None"):
         _calls.bias_gelu(None, None)
