@@ -5,7 +5,7 @@
 # GIL back only to raise. The .pxi files below each cover one concern.
 
 from libc.math cimport INFINITY
-from libc.stdint cimport INT32_MAX, int32_t, int64_t, uintptr_t
+from libc.stdint cimport INT32_MAX, UINTPTR_MAX, int32_t, int64_t, uintptr_t
 from libc.stdlib cimport calloc, malloc, free
 from libc.string cimport memset
 from cpython.buffer cimport (

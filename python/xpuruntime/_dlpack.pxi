@@ -46,6 +46,10 @@ cdef object _to_dlpack(Tensor tensor, object stream, object max_version, object 
     cdef Tensor source = tensor
     cdef bint copied = False
     tensor._live()
+    if stream is not None and not isinstance(stream, int):
+        raise InvalidArgument(f"DLPack stream must be None or an int (-1, 1, 2 or a CUDA "
+                              f"stream handle), got {stream!r}")
+    cdef int max_major = _max_version_major(max_version)
     if dl_device is not None and tuple(dl_device) != _dlpack_device(tensor):
         if copy is False:
             raise BufferError(f"exporting to DLPack device {tuple(dl_device)} needs a copy, "
@@ -58,7 +62,7 @@ cdef object _to_dlpack(Tensor tensor, object stream, object max_version, object 
     if _dlpack_device(source)[0] == kDLCUDA:
         _order_for_consumer(source, stream)
 
-    if max_version is not None and max_version[0] >= 1:
+    if max_major >= 1:
         check(xrt_tensor_to_dlpack(source._live(), &versioned))
         if copied:
             versioned.flags |= DLPACK_FLAG_BITMASK_IS_COPIED
@@ -76,6 +80,20 @@ cdef object _to_dlpack(Tensor tensor, object stream, object max_version, object 
     except BaseException:
         legacy.deleter(legacy)
         raise
+
+
+cdef int _max_version_major(object max_version) except -2:
+    """The major version of DLPack's ``max_version=`` (-1 for None: the
+    consumer predates versioned capsules)."""
+    if max_version is None:
+        return -1
+    try:
+        major, minor = max_version
+        operator_index(minor)
+        return max(-1, min(operator_index(major), INT32_MAX))
+    except (TypeError, ValueError):
+        raise TypeError(f"DLPack max_version must be None or a (major, minor) pair of ints, "
+                        f"got {max_version!r}") from None
 
 
 cdef int _order_for_consumer(Tensor tensor, object stream) except -1:

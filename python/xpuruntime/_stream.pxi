@@ -32,7 +32,12 @@ cdef class Stream:
         cdef xrt_device_t* dev = _device_handle(device)
         cdef xrt_stream_t* wrapped = NULL
         # A handle is an address: it needs all 64 bits (a C int would not do).
-        cdef void* native = <void*><uintptr_t>operator_index(native_handle)
+        handle = operator_index(native_handle)
+        cdef uintptr_t max_address = UINTPTR_MAX
+        if not 0 <= handle <= max_address:
+            raise InvalidArgument(f"Stream.wrap: native_handle must be an address from 0 to "
+                                  f"{max_address:#x}, got {native_handle!r}")
+        cdef void* native = <void*><uintptr_t>handle
         with nogil:
             check(xrt_stream_wrap(dev, native, &wrapped))
         cdef Stream stream = Stream.__new__(Stream)

@@ -1,4 +1,5 @@
 import gc
+import re
 import weakref
 
 import numpy as np
@@ -17,6 +18,25 @@ def test_capsule_names():
     assert '"dltensor_versioned"' in repr(t.__dlpack__(max_version=(1, 0)))
     assert '"dltensor"' in repr(t.__dlpack__())
     assert '"dltensor"' in repr(t.__dlpack__(max_version=(0, 8)))
+
+
+def test_capsule_for_a_newer_consumer_is_ours():
+    """A consumer newer than us gets the newest version we have (1.x)."""
+    assert '"dltensor_versioned"' in repr(xrt.zeros(2).__dlpack__(max_version=(99, 0)))
+
+
+@pytest.mark.parametrize("max_version", ["1.0", (1,), (1, 0, 0), (1.0, 0), None.__class__])
+def test_malformed_max_version_is_named(max_version):
+    with pytest.raises(TypeError, match=r"DLPack max_version must be None or a \(major, minor\) "
+                                        rf"pair of ints, got {re.escape(repr(max_version))}"):
+        xrt.zeros(2).__dlpack__(max_version=max_version)
+
+
+@pytest.mark.parametrize("stream", ["0", 1.5, object])
+def test_stream_that_is_no_int_is_named_on_the_cpu_too(stream):
+    with pytest.raises(xrt.InvalidArgument, match=r"DLPack stream must be None or an int .*, "
+                                                  rf"got {re.escape(repr(stream))}"):
+        xrt.zeros(2).__dlpack__(stream=stream)
 
 
 def test_numpy_from_xrt_is_zero_copy():

@@ -28,6 +28,13 @@ def test_cpu_has_no_foreign_streams_to_wrap():
         xrt.Stream.wrap("cpu", 1234)
 
 
+@pytest.mark.parametrize("handle", [-1, 1 << 64])
+def test_native_handle_outside_an_address_is_named(handle):
+    with pytest.raises(xrt.InvalidArgument, match=rf"native_handle must be an address from 0 to "
+                                                  rf"0x[f]+, got {handle}"):
+        xrt.Stream.wrap("cpu", handle)
+
+
 def test_waiting_for_an_unrecorded_event_is_refused():
     with pytest.raises(xrt.InvalidArgument, match="never recorded"):
         xrt.Stream("cpu").wait_event(xrt.Event("cpu"))
