@@ -97,7 +97,7 @@ class Attention(torch.nn.MultiheadAttention):
         else:
             q, k, v = (self._heads(F.linear(t, w, b)) for t, w, b in
                        zip((query, key, value), self._projections(), self._biases()))
-        mask = _merge(None if is_causal else self._attn_mask(attn_mask, q),
+        mask = _merge(None if is_causal else self._attn_mask(attn_mask, q, k.shape[2]),
                       self._padding_mask(key_padding_mask, q, k.shape[2]))
         if self.training and self.dropout > 0:
             return self._torch_attention_with_dropout(q, k, v, mask, is_causal), None
@@ -120,20 +120,18 @@ class Attention(torch.nn.MultiheadAttention):
         out = out.permute(2, 0, 1, 3).reshape(length * batch, self.embed_dim)
         return self.out_proj(out).view(length, batch, self.embed_dim).transpose(0, 1)
 
-    def _attn_mask(self, mask, q):
-        """attn_mask as (L, S) or (batch, heads, L, S)."""
+    def _attn_mask(self, mask, q, keys):
+        """attn_mask (L, S) or (batch * heads, L, S), the shapes torch's
+        module takes, as (L, S) or (batch, heads, L, S)."""
         if mask is None:
             return None
         batch, heads, length = q.shape[:3]
+        if tuple(mask.shape) not in ((length, keys), (batch * heads, length, keys)):
+            raise ValueError(f"xpuruntime.torch.Attention: attn_mask must be (L, S) = "
+                             f"({length}, {keys}) or (batch * num_heads, L, S) = "
+                             f"({batch * heads}, {length}, {keys}), got {tuple(mask.shape)}")
         if mask.dim() == 3:
-            if mask.shape[0] != batch * heads:
-                raise ValueError(f"xpuruntime.torch.Attention: a 3-D attn_mask must be "
-                                 f"(batch * num_heads, L, S) = ({batch * heads}, {length}, S), "
-                                 f"got {tuple(mask.shape)}")
-            mask = mask.view(batch, heads, *mask.shape[1:])
-        elif mask.dim() != 2:
-            raise ValueError(f"xpuruntime.torch.Attention: attn_mask must be 2-D or 3-D, got "
-                             f"shape {tuple(mask.shape)}")
+            mask = mask.view(batch, heads, length, keys)
         return _keep_mask(mask, "attn_mask", q.dtype)
 
     def _padding_mask(self, mask, q, keys):
