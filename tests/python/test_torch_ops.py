@@ -1,5 +1,7 @@
 """torch.ops.xpuruntime.*: gradients (gradcheck in float64), torch.compile
 tracing, the drop-in modules, and the inputs they must handle or refuse."""
+import re
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -169,14 +171,42 @@ def test_attention_module_refuses_what_it_cannot_do():
     s = torch.randn(1, 3, 8)
     with pytest.raises(NotImplementedError, match="need_weights"):
         module(s, s, s, need_weights=True)
-    with pytest.raises(ValueError, match=r"a 3-D attn_mask must be \(batch \* num_heads, L, S\)"):
-        module(s, s, s, attn_mask=torch.zeros(3, 3, 3))
+    for bad in ((3, 3, 3), (4, 4), (2, 3, 4), (3,), (1, 2, 3, 3)):
+        with pytest.raises(ValueError, match=r"attn_mask must be \(L, S\) = \(3, 3\) or \(batch \* "
+                                             r"num_heads, L, S\) = \(2, 3, 3\), got "
+                                             + re.escape(str(bad))):
+            module(s, s, s, attn_mask=torch.zeros(bad))
+    module.train()  # the dropout path (torch's attention) checks the same way
+    module.dropout = 0.5
+    with pytest.raises(ValueError, match=r"attn_mask must be \(L, S\) = \(3, 3\)"):
+        module(s, s, s, attn_mask=torch.zeros(4, 4))
+    module.dropout = 0.0
     with pytest.raises(ValueError, match=r"key_padding_mask must be \(batch, S\) = \(1, 3\)"):
         module(s, s, s, key_padding_mask=torch.zeros(1, 4, dtype=torch.bool))
     with pytest.raises(TypeError, match="attn_mask must be bool or float"):
         module(s, s, s, attn_mask=torch.zeros(3, 3, dtype=torch.int32))
     with pytest.raises(ValueError, match="batch_first"):
         xt.Attention(8, 2, batch_first=False)
+
+
+def test_a_meta_tensor_among_real_ones_is_refused_by_name():
+    """torch sends a mix with a meta tensor to the op's fake kernel, which
+    returned uninitialised memory on the real tensor's device."""
+    import xpuruntime.torch.functional as XF
+    x, weight = torch.randn(2, 8), torch.ones(8, device="meta")
+    match = "layer_norm: inputs are on different devices: x on cpu, weight on meta"
+    with pytest.raises(xrt.InvalidArgument, match=match):
+        XF.layer_norm(x, weight)
+    with pytest.raises(xrt.InvalidArgument, match=match):
+        OPS.layer_norm(x, weight, None, 1e-5)
+    q = torch.randn(1, 2, 3, 4)
+    with pytest.raises(xrt.InvalidArgument, match="attention: inputs are on different devices: "
+                                                  "q on cpu, v on meta"):
+        XF.attention(q, q, q.to("meta"))
+    with pytest.raises(Exception, match=match):
+        torch.compile(XF.layer_norm, fullgraph=True, backend="eager")(x, weight)
+    # Meta tensors alone are torch's shape inference, and keep working.
+    assert XF.layer_norm(x.to("meta"), weight).device.type == "meta"
 
 
 def test_mixed_dtypes_and_unsupported_dtypes_are_named():

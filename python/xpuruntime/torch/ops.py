@@ -10,6 +10,8 @@ calls these operators only while torch.compile traces."""
 
 import torch
 
+import xpuruntime as xrt
+
 from . import _calls, _formulas
 
 _NAMESPACE = "xpuruntime"
@@ -23,8 +25,33 @@ def _define(schema, call, fake):
     _LIB.define(schema)
     for key in ("CPU", "CUDA"):
         _LIB.impl(name, call, key)
-    torch.library.register_fake(f"{_NAMESPACE}::{name}", fake, lib=_LIB)
-    return getattr(getattr(torch.ops, _NAMESPACE), name).default
+    op = getattr(getattr(torch.ops, _NAMESPACE), name).default
+    torch.library.register_fake(f"{_NAMESPACE}::{name}", _on_one_device(op, fake), lib=_LIB)
+    return op
+
+
+def _on_one_device(op, fake):
+    """``fake`` behind the runtime's rule that an op's tensors share one
+    device. The runtime checks it when it runs; the fake must check it too,
+    because torch sends a mix with a meta tensor to the fake (which would
+    return uninitialised memory on the other device) and torch.compile
+    traces through the fake only."""
+    names = [argument.name for argument in op._schema.arguments]
+
+    def checked(*args, **kwargs):
+        lead = None
+        for name, value in (*zip(names, args), *kwargs.items()):
+            if not isinstance(value, torch.Tensor):
+                continue
+            if lead is None:
+                lead = name, value.device
+            elif value.device != lead[1]:
+                raise xrt.InvalidArgument(
+                    f"{op._opname}: inputs are on different devices: {lead[0]} on {lead[1]}, "
+                    f"{name} on {value.device}")
+        return fake(*args, **kwargs)
+
+    return checked
 
 
 _AFTER_AUTOGRAD = torch._C._after_autograd_keyset
