@@ -4,8 +4,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -17,6 +15,7 @@
 #include "cache_folder.h"
 #include "engine_cache_key.h"
 #include "error.h"
+#include "file_read.h"
 #include "file_write.h"
 #include "plugin_loader.h"
 #include "profiler.h"
@@ -246,11 +245,13 @@ std::string report(const char* policy, const std::string& chosen,
   return text;
 }
 
-// A model given by path is read for its key; bytes are keyed in place.
+// A model given by path is read for its key; bytes are keyed in place. A
+// path that cannot be read keys as empty: the candidates then fail on it,
+// each with its own message.
 std::string read_model_file(const char* path) {
-  if (!path) return "";
-  std::ifstream file(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  std::string bytes;
+  if (path) plugin::read_whole_file(path, &bytes);
+  return bytes;
 }
 
 // The choice depends on the model, the options, the policy, the backends
@@ -271,9 +272,7 @@ std::string cache_file(const void* model, size_t model_size, const Options& opti
 }
 
 std::string cached_choice(const std::string& file, std::string* text) {
-  std::ifstream in(file);
-  if (!in) return "";
-  text->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (!plugin::read_whole_file(file.c_str(), text).empty()) return "";
   const std::string tag = "\tchosen=";
   const size_t at = text->find(tag);
   if (at == std::string::npos) return "";

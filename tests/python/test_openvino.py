@@ -129,8 +129,18 @@ def test_ir_from_path_and_from_bytes_with_weights(tmp_path):
     with xrt.InferenceSession(xml.read_bytes(), backend="openvino",
                               weights_path=str(weights), cache_dir=str(tmp_path / "cache")) as s:
         np.testing.assert_allclose(s.run(None, {"tokens": tokens})[0], expected, atol=1e-5)
-    with pytest.raises(xrt.NotFound, match="cannot read weights_path '/nonexistent.bin'"):
+    with pytest.raises(xrt.NotFound, match="cannot read weights_path '/nonexistent.bin': No such"):
         xrt.InferenceSession(xml.read_bytes(), backend="openvino", weights_path="/nonexistent.bin")
+    with pytest.raises(xrt.NotFound, match=f"cannot read weights_path '{tmp_path}': it is a "
+                                           "directory"):
+        xrt.InferenceSession(xml.read_bytes(), backend="openvino", weights_path=str(tmp_path))
+
+
+def test_a_folder_for_a_cached_model_is_named(tmp_path):
+    """With a cache the model is read for its key first; a folder there
+    reaches OpenVINO's own refusal, not an InternalError."""
+    with pytest.raises(xrt.InvalidArgument, match="openvino"):
+        xrt.InferenceSession(tmp_path, backend="openvino", cache_dir=str(tmp_path / "cache"))
 
 
 def test_demo_model_agrees_with_onnxruntime():

@@ -416,6 +416,14 @@ def test_missing_file(tmp_path):
         xrt.InferenceSession(path)
 
 
+@pytest.mark.parametrize("backend", ["auto", "onnxruntime"])
+def test_a_folder_for_a_model_is_named(tmp_path, backend):
+    """A folder for a model path: the backend's own message, not an
+    InternalError from reading the folder as a file for the cache key."""
+    with pytest.raises(xrt.InvalidArgument, match="directory"):
+        xrt.InferenceSession(tmp_path, backend=backend)
+
+
 def test_empty_bytes():
     with pytest.raises(xrt.InvalidArgument, match="empty"):
         xrt.InferenceSession(b"")

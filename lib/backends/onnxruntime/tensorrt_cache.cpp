@@ -3,11 +3,10 @@
 #include <dlfcn.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 
 #include "cache_folder.h"
 #include "engine_cache_key.h"
+#include "file_read.h"
 
 namespace xrt::ort {
 namespace {
@@ -87,10 +86,9 @@ xrt_status_t add_engine_cache(ProviderRequest* tensorrt, const char* path, const
   }
   std::string model;
   if (path) {
-    std::ifstream file(path, std::ios::binary);
-    model.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-    if (!file && !file.eof())
-      return fail(XRT_ERROR_IO, error, capacity, "onnxruntime: cannot read '%s'", path);
+    if (const std::string why = plugin::read_whole_file(path, &model); !why.empty())
+      return fail(XRT_ERROR_IO, error, capacity, "onnxruntime: cannot read the model '%s': %s",
+                  path, why.c_str());
     data = model.data();
     size = model.size();
   }

@@ -7,8 +7,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -17,6 +15,7 @@
 #include "cache_folder.h"
 #include "dtype_table.h"
 #include "engine_cache_key.h"
+#include "file_read.h"
 #include "log_severity.h"
 #include "ov_devices.h"
 #include "ov_options.h"
@@ -202,19 +201,13 @@ xrt_status_t describe_all(xrt_plugin_session* s, const ov_model_t* source, char*
 
 // <cache_dir>/<key>: a digest of the model, the properties, OpenVINO's version
 // and the device, so a changed model or setting never picks up a stale blob.
-bool read_file(const std::string& path, std::string* bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  bytes->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return true;
-}
 
 // The key covers the model and, for IR, its weights.
 std::string keyed_cache_dir(const SessionConfig& config, const char* path, const void* data,
                             size_t size, const std::string& weights) {
   std::string bytes;
   if (path) {
-    read_file(path, &bytes);
+    plugin::read_whole_file(path, &bytes);  // unreadable: OpenVINO's compile says why
   } else {
     bytes.assign(static_cast<const char*>(data), size);
   }
@@ -400,9 +393,14 @@ xrt_status_t session_create_on(const char* path, const void* data, size_t size,
     return s;
   }
   auto session = std::make_unique<xrt_plugin_session>();
-  if (!config.weights_path.empty() && !read_file(config.weights_path, &session->weights)) {
-    return fail(XRT_ERROR_NOT_FOUND, error, capacity, "openvino: cannot read weights_path '%s'",
-                config.weights_path.c_str());
+  if (!config.weights_path.empty()) {
+    const std::string why = plugin::read_whole_file(config.weights_path.c_str(),
+                                                    &session->weights);
+    if (!why.empty()) {
+      return fail(XRT_ERROR_NOT_FOUND, error, capacity,
+                  "openvino: cannot read weights_path '%s': %s", config.weights_path.c_str(),
+                  why.c_str());
+    }
   }
   auto props = config.properties;
   if (takes_log_level(config.device))
