@@ -449,6 +449,17 @@ def test_ortvalue_shares_memory_with_numpy(x):
     assert not x.any()
 
 
+@pytest.mark.parametrize("view", ["rows", "transposed"])
+def test_ortvalue_of_a_strided_array_is_a_copy_as_in_onnxruntime(view):
+    base = np.arange(24, dtype=np.float32).reshape(4, 6)
+    array = base[::2] if view == "rows" else base.T
+    value = xort.OrtValue.ortvalue_from_numpy(array)
+    np.testing.assert_array_equal(value.numpy(), array)
+    assert value.shape() == list(array.shape)
+    base[...] = -1  # a copy: the value keeps what the array held
+    assert (value.numpy() >= 0).all()
+
+
 def test_session_option_values_reach_the_backend(mlp_path, tmp_path, x):
     """optimized_model_filepath makes ONNX Runtime write the model: the
     option was applied, not dropped."""

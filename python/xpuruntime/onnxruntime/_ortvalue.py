@@ -36,14 +36,13 @@ class OrtValue:
 
     @staticmethod
     def ortvalue_from_numpy(numpy_obj, device_type="cpu", device_id=0, vendor_id=-1):
-        """The array as a value on the device: the same memory on the host, a
-        copy on a GPU."""
+        """The array as a value on the device: the same memory on the host
+        (a copy where the array is not C-contiguous, as onnxruntime makes),
+        a copy on a GPU."""
         if not isinstance(numpy_obj, np.ndarray):
             raise TypeError(f"ortvalue_from_numpy takes a numpy array, not "
                             f"{type(numpy_obj).__name__}")
-        if not numpy_obj.flags.c_contiguous:
-            raise InvalidArgument("ortvalue_from_numpy needs a C-contiguous array "
-                                  "(np.ascontiguousarray)")
+        numpy_obj = np.ascontiguousarray(numpy_obj)
         return OrtValue(_core.asarray(numpy_obj, device=xrt_device(device_type, device_id)))
 
     @staticmethod
