@@ -174,6 +174,13 @@ cdef xrt_tensor_t* _input_handle(object value, xrt_device_t* device, bint host,
     return tensor.handle
 
 
+cdef bytes _name_bytes(str name):
+    """An input or output name as the C API takes it. A name no model has
+    (a lone surrogate, say) still encodes, so that the runtime's error
+    naming it is what the caller sees."""
+    return name.encode("utf-8", "backslashreplace")
+
+
 cdef bint _has_backend(str name):
     return any(b.name == name and b.available for b in backends())
 
@@ -533,7 +540,7 @@ cdef class InferenceSession:
                             raise TypeError(f"output names must be str, not {type(name).__name__}")
                         if keep is None:
                             keep = []
-                        encoded = name.encode()
+                        encoded = _name_bytes(name)
                         keep.append(encoded)
                         out_names[i] = <bytes>encoded
             for name, value in feed:
@@ -547,7 +554,7 @@ cdef class InferenceSession:
                         raise TypeError(f"input names must be str, not {type(name).__name__}")
                     if keep is None:
                         keep = []
-                    encoded = name.encode()
+                    encoded = _name_bytes(name)
                     keep.append(encoded)
                     in_names[num_inputs] = <bytes>encoded
                 if index is not None and \
@@ -613,7 +620,7 @@ cdef class InferenceSession:
             name = output_names[i]
             if not isinstance(name, str):
                 raise TypeError(f"output names must be str, not {type(name).__name__}")
-            out_names[i] = trees.keep_bytes(name.encode())
+            out_names[i] = trees.keep_bytes(_name_bytes(name))
         cdef xrt_session_t* handle = self._live()
         check(xrt_session_retain(handle))
         try:
@@ -621,7 +628,7 @@ cdef class InferenceSession:
                 name, value = feed[i]
                 if not isinstance(name, str):
                     raise TypeError(f"input names must be str, not {type(name).__name__}")
-                in_names[i] = trees.keep_bytes(name.encode())
+                in_names[i] = trees.keep_bytes(_name_bytes(name))
                 index = self._input_index.get(name)
                 where = f"input '{name}'"
                 if index is not None:

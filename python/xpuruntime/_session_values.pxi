@@ -86,7 +86,13 @@ cdef class _ValueTrees:
             shape[d] = array.shape[d]
         for i, item in enumerate(array.flat):
             if isinstance(item, str):
-                encoded = (<str>item).encode()
+                # surrogateescape: the bytes a run returned (decoded the same way) go back as
+                # they came.
+                try:
+                    encoded = (<str>item).encode("utf-8", "surrogateescape")
+                except UnicodeEncodeError as e:
+                    raise InvalidArgument(f"{where}: element {i} ({item!r}) cannot be encoded "
+                                          f"as UTF-8 ({e.reason})") from None
             elif isinstance(item, bytes):
                 encoded = item
             else:

@@ -82,6 +82,29 @@ def test_string_tensors_in_and_out(strings_model, make):
     assert got[0].dtype == object and got[0].tolist() == [["a", "héllo wörld"], ["", "日本語"]]
 
 
+def test_strings_that_are_not_utf8_go_back_as_they_came(strings_model):
+    """Bytes that are not UTF-8 come out as str with surrogate escapes (as
+    os.fsdecode gives); given back, they are the same bytes again."""
+    s = xrt.InferenceSession(strings_model, backend="onnxruntime")
+    raw = np.array([[b"\xff\xfe", "ok"]], dtype=object)
+    (same, _) = s.run(None, {"s": raw, "t": raw})
+    assert same.tolist() == [["\udcff\udcfe", "ok"]]
+    (again, equal) = s.run(None, {"s": same, "t": raw})
+    assert again[0, 0].encode("utf-8", "surrogateescape") == b"\xff\xfe" and equal.all()
+
+
+def test_text_utf8_cannot_hold_and_odd_names_are_named(strings_model):
+    s = xrt.InferenceSession(strings_model, backend="onnxruntime")
+    good = np.array([["a", "b"]], dtype=object)
+    with pytest.raises(xrt.InvalidArgument, match=r"input 's': element 1 \('\\ud800'\) cannot be "
+                                                  r"encoded as UTF-8 \(surrogates not allowed\)"):
+        s.run(None, {"s": np.array([["a", "\ud800"]], dtype=object), "t": good})
+    with pytest.raises(xrt.InvalidArgument, match=r"unknown input '\\ud800'"):
+        s.run(None, {"s": good, "t": good, "\ud800": np.ones(1, np.float32)})
+    with pytest.raises(xrt.InvalidArgument, match=r"unknown output '\\ud800'"):
+        s.run(["\ud800"], {"s": good, "t": good})
+
+
 def test_empty_string_tensor(strings_model):
     empty = np.zeros((0, 2), dtype=object)
     _check_same(strings_model, {"s": empty, "t": empty})
