@@ -37,6 +37,7 @@ from .errors import (
 )
 
 include "_errors.pxi"
+include "_cstrings.pxi"
 include "_dtypes.pxi"
 include "_device.pxi"
 include "_stream.pxi"

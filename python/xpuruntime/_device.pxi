@@ -101,7 +101,7 @@ cdef xrt_device_t* _device_handle(object device) except NULL:
         cached = _HANDLES_BY_NAME.get(device)
         if cached is not None:
             return <xrt_device_t*><uintptr_t>cached
-        name = device.encode()
+        name = _c_text(device, "device name", lookup=True)
         c_name = name
         # The first lookup may start the runtime and load plugins.
         with nogil:

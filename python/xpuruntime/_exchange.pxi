@@ -155,14 +155,15 @@ cdef class ExchangeOp:
                                   f"got {num_outputs}")
         kinds = {"int": _ATTR_INT, "float": _ATTR_FLOAT, "scale": _ATTR_SCALE,
                  "bool": _ATTR_BOOL}
-        self.op = op.encode()
+        self.op = _c_text(op, "op name", lookup=True)
         self.op_name = op
-        self.impl = None if impl is None else impl.encode()
+        self.impl = None if impl is None else _c_text(impl, "impl", lookup=True)
         self.input_names = inputs
         self.num_inputs = len(inputs)
         self.num_outputs = num_outputs
         self.num_attrs = len(attrs)
-        self.attr_names = tuple(name.encode() for name, _ in attrs)
+        self.attr_names = tuple(_c_text(name, "attribute name", lookup=True)
+                                for name, _ in attrs)
         self.attr_strs = tuple(name for name, _ in attrs)
         for i, (name, kind) in enumerate(attrs):
             if kind not in kinds:

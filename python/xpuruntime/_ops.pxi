@@ -455,7 +455,7 @@ def run(op, *inputs, stream=None, num_outputs=1, **attrs):
         raise InvalidArgument(f"num_outputs={num_outputs!r} of op {op!r} is not between 1 and "
                               f"{_MAX_RUN_OUTPUTS}")
     cdef size_t c_num_outputs = num_outputs
-    cdef bytes op_name = op.encode()
+    cdef bytes op_name = _c_text(op, "op name", lookup=True)
     cdef const char* c_op = op_name
     cdef Tensor first = None
     for value in inputs:
@@ -466,7 +466,7 @@ def run(op, *inputs, stream=None, num_outputs=1, **attrs):
     # Attribute values are converted (their __int__/__float__ run) before any
     # handle is taken; names and values are snapshotted once.
     items = list(attrs.items())
-    names = [name.encode() for name, _ in items]
+    names = [_c_text(name, "attribute name", lookup=True) for name, _ in items]
     values = []
     for name, value in items:
         if isinstance(value, (bool, int, np.integer, np.bool_)):

@@ -29,7 +29,7 @@ class Profiler:
 
     def export_chrome_trace(self, path):
         """Writes the spans as Chrome-trace JSON (chrome://tracing, Perfetto)."""
-        cdef bytes c_path = os.fsencode(path)
+        cdef bytes c_path = _c_path(path, "trace path")
         cdef const char* p = c_path
         with nogil:
             check(xrt_profiler_export(p))

@@ -174,11 +174,6 @@ cdef xrt_tensor_t* _input_handle(object value, xrt_device_t* device, bint host,
     return tensor.handle
 
 
-cdef bytes _name_bytes(str name):
-    """An input or output name as the C API takes it. A name no model has
-    (a lone surrogate, say) still encodes, so that the runtime's error
-    naming it is what the caller sees."""
-    return name.encode("utf-8", "backslashreplace")
 
 
 cdef bint _has_backend(str name):
@@ -325,15 +320,15 @@ cdef class InferenceSession:
         if backend is not None and not isinstance(backend, str):
             raise TypeError(f"backend must be a str, not {type(backend).__name__}")
         if backend is not None and backend != "auto":
-            backend_bytes = backend.encode()
+            backend_bytes = _c_text(backend, "backend name", lookup=True)
             c_backend = backend_bytes
         pairs = _option_pairs(dict(options))
         if _device_from_handle(dev)._kind == XRT_DEVICE_CUDA and \
                 backend in (None, "auto", "onnxruntime"):
             _load_ort_gpu_libraries()
-        encoded = [(k.encode(), v.encode()) for k, v in pairs]
+        encoded = [(_c_text(k, "option name"), _c_text(v, f"option {k}")) for k, v in pairs]
         if isinstance(model, (str, os.PathLike)):
-            path_bytes = os.fsencode(model)
+            path_bytes = _c_path(model, "model path")
             c_path = path_bytes
         elif PyObject_CheckBuffer(model):
             PyObject_GetBuffer(model, &view, 0)  # PyBUF_SIMPLE: contiguous bytes
@@ -466,7 +461,7 @@ cdef class InferenceSession:
         to ``path`` as a Chrome trace now, instead of into the
         :class:`Profiler` when the session closes; later runs are not
         profiled. Raises InvalidArgument the second time."""
-        cdef bytes c_path = os.fsencode(path)
+        cdef bytes c_path = _c_path(path, "profile path")
         cdef const char* p = c_path
         cdef xrt_session_t* handle = self._live()
         cdef xrt_status_t status
@@ -540,7 +535,7 @@ cdef class InferenceSession:
                             raise TypeError(f"output names must be str, not {type(name).__name__}")
                         if keep is None:
                             keep = []
-                        encoded = _name_bytes(name)
+                        encoded = _c_text(name, "output name", lookup=True)
                         keep.append(encoded)
                         out_names[i] = <bytes>encoded
             for name, value in feed:
@@ -554,7 +549,7 @@ cdef class InferenceSession:
                         raise TypeError(f"input names must be str, not {type(name).__name__}")
                     if keep is None:
                         keep = []
-                    encoded = _name_bytes(name)
+                    encoded = _c_text(name, "input name", lookup=True)
                     keep.append(encoded)
                     in_names[num_inputs] = <bytes>encoded
                 if index is not None and \
@@ -620,7 +615,7 @@ cdef class InferenceSession:
             name = output_names[i]
             if not isinstance(name, str):
                 raise TypeError(f"output names must be str, not {type(name).__name__}")
-            out_names[i] = trees.keep_bytes(_name_bytes(name))
+            out_names[i] = trees.keep_bytes(_c_text(name, "output name", lookup=True))
         cdef xrt_session_t* handle = self._live()
         check(xrt_session_retain(handle))
         try:
@@ -628,7 +623,7 @@ cdef class InferenceSession:
                 name, value = feed[i]
                 if not isinstance(name, str):
                     raise TypeError(f"input names must be str, not {type(name).__name__}")
-                in_names[i] = trees.keep_bytes(_name_bytes(name))
+                in_names[i] = trees.keep_bytes(_c_text(name, "input name", lookup=True))
                 index = self._input_index.get(name)
                 where = f"input '{name}'"
                 if index is not None:

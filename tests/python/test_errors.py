@@ -1,5 +1,7 @@
 """Bad inputs raise the typed error, and the message names the bad value."""
 
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -88,3 +90,35 @@ def test_export_to_a_missing_folder_is_a_file_error(tmp_path):
         pass
     with pytest.raises(xrt.FileError, match="missing"):
         profiler.export_chrome_trace(tmp_path / "missing" / "trace.json")
+
+
+MODEL = pathlib.Path(__file__).parent.parent / "data" / "add_bias.onnx"
+
+# A NUL ends a C string early: each of these ran on the text before it.
+NUL_CALLS = [
+    ("op name", lambda: ops.run("gelu\0junk", f32(2))),
+    ("attribute name", lambda: ops.run("softmax", f32(2), **{"axis\0": 0})),
+    ("device name", lambda: xrt.zeros(2, device="cpu\0junk")),
+    ("model path", lambda: xrt.InferenceSession(f"{MODEL}\0junk")),
+    ("backend name", lambda: xrt.InferenceSession(MODEL, backend="onnxruntime\0")),
+    ("option intra_op_num_threads", lambda: xrt.InferenceSession(MODEL,
+                                                                  intra_op_num_threads="1\0 2")),
+    ("input name", lambda: xrt.InferenceSession(MODEL).run(None, {"x\0junk": f32(2, 4)})),
+    ("output name", lambda: xrt.InferenceSession(MODEL).run(["y\0"], {"x": f32(2, 4)})),
+    ("trace path", lambda: xrt.Profiler().export_chrome_trace("/tmp/trace\0.json")),
+]
+
+
+@pytest.mark.parametrize("what, call", NUL_CALLS, ids=[c[0] for c in NUL_CALLS])
+def test_text_with_a_nul_is_refused_by_name(what, call):
+    with pytest.raises(xrt.InvalidArgument, match=rf"^{what} '.*\\x00.*' contains a NUL character$"):
+        call()
+
+
+def test_text_utf8_cannot_hold_is_named():
+    with pytest.raises(xrt.InvalidArgument, match=r"^option logid '\\ud800' cannot be encoded as "
+                                                  r"UTF-8 \(surrogates not allowed\)$"):
+        xrt.InferenceSession(MODEL, logid="\ud800")
+    # A name the runtime looks up reaches its own "not found", naming it.
+    with pytest.raises(xrt.NotFound, match=r"no device named 'cpu\\ud800'"):
+        xrt.zeros(2, device="cpu\ud800")
