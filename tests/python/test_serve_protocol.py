@@ -126,6 +126,13 @@ BAD = [
     (json.dumps({"inputs": [ONE]}), "-1", None, "'-1'"),
     (json.dumps({"inputs": [ONE]}), None, "br", "'br'"),
     (b"not gzip", None, "gzip", "gzip"),
+    (zlib.compress(json.dumps({"inputs": [ONE]}).encode())[:-6], None, "deflate",
+     "ends before the stream does"),
+    # numpy's int64 product of this shape wraps to 0, which [] matched.
+    (json.dumps({"inputs": [dict(ONE, shape=[2**32, 2**32], data=[])]}), None, None,
+     "takes 18446744073709551616"),
+    (json.dumps({"inputs": [dict(ONE, datatype="INT32", data=[1, 2.5])]}), None, None,
+     "not int32 values (they hold non-integers)"),
 ]
 
 
@@ -136,6 +143,23 @@ def test_bad_requests_say_what_is_wrong(body, length, encoding, words):
         decode_request(body, length, encoding)
     assert words in str(error.value)
     assert error.value.status in (400, 415)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_the_size_limit_holds_for_the_decoded_body(encoding):
+    """A small body that inflates past the limit is refused (413) before it
+    is inflated further; without a limit it is decoded whole."""
+    raw = json.dumps({"inputs": [dict(ONE, shape=[4096], data=[0.0] * 4096)]}).encode()
+    wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+    packer = zlib.compressobj(wbits=wbits)
+    body = packer.compress(raw) + packer.flush()
+    assert len(body) < 1000 < len(raw)
+    with pytest.raises(ProtocolError, match=f"over the limit of 1000 bytes once {encoding}-decoded"
+                       ) as error:
+        decode_request(body, None, encoding, max_bytes=1000)
+    assert error.value.status == 413
+    assert decode_request(body, None, encoding, max_bytes=len(raw)).inputs["a"].shape == (4096,)
+    assert decode_request(body, None, encoding).inputs["a"].shape == (4096,)
 
 
 def test_binary_sizes_must_add_up():

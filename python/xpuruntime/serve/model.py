@@ -208,7 +208,7 @@ class ModelServer:
     async def _http_infer(self, request, version):
         body = await self._read_body(request)
         decoded = decode_request(body, request.headers.get(HEADER_LENGTH),
-                                 request.headers.get("content-encoding"))
+                                 request.headers.get("content-encoding"), self.max_request_bytes)
         profile = decoded.parameters.get("profile", False)
         if not isinstance(profile, bool):
             raise ProtocolError(f"parameter profile is {profile!r}; expected true or false")

@@ -7,6 +7,7 @@ every rule about a request's shape lives here once.
 from __future__ import annotations
 
 import json
+import math
 import zlib
 
 import numpy as np
@@ -66,18 +67,26 @@ def _shape(value, where):
     return tuple(value)
 
 
-def _decompress(body, encoding):
+def _decompress(body, encoding, max_bytes):
+    """The body decoded from its Content-Encoding, refused (413) once it
+    grows past ``max_bytes`` (None: no bound): the request limit must hold
+    for what the body inflates to, or a small body can take all memory."""
     if not encoding or encoding == "identity":
         return body
+    if encoding not in ("gzip", "deflate"):
+        raise ProtocolError(f"Content-Encoding {encoding!r} is not supported "
+                            "(gzip, deflate or none)", status=415)
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
     try:
-        if encoding == "gzip":
-            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
-        if encoding == "deflate":
-            return zlib.decompress(body)
+        data = inflater.decompress(body, 0 if max_bytes is None else max_bytes + 1)
     except zlib.error as error:
         raise ProtocolError(f"body is not valid {encoding} data: {error}") from None
-    raise ProtocolError(f"Content-Encoding {encoding!r} is not supported "
-                        "(gzip, deflate or none)", status=415)
+    if max_bytes is not None and len(data) > max_bytes:
+        raise ProtocolError(f"request body is over the limit of {max_bytes} bytes once "
+                            f"{encoding}-decoded", 413)
+    if not inflater.eof:
+        raise ProtocolError(f"body is not valid {encoding} data: it ends before the stream does")
+    return data
 
 
 class InferRequest:
@@ -88,9 +97,10 @@ class InferRequest:
     __slots__ = ("binary_output", "id", "inputs", "outputs", "parameters")
 
 
-def decode_request(body, header_length=None, content_encoding=None):
-    """Parses an infer request body; raises ProtocolError naming what is wrong."""
-    body = _decompress(body, content_encoding)
+def decode_request(body, header_length=None, content_encoding=None, max_bytes=None):
+    """Parses an infer request body (at most ``max_bytes`` once decoded);
+    raises ProtocolError naming what is wrong."""
+    body = _decompress(body, content_encoding, max_bytes)
     if header_length is None:
         header, binary = body, b""
     else:
@@ -130,7 +140,7 @@ def decode_request(body, header_length=None, content_encoding=None):
             raise ProtocolError(f"{where} is given twice")
         dtype = dtype_of(tensor.get("datatype"), where)
         shape = _shape(tensor.get("shape"), where)
-        count = int(np.prod(shape, dtype=np.int64))
+        count = math.prod(shape)  # exact: numpy's int64 product wraps to a wrong count
         params = tensor.get("parameters") or {}
         size = params.get("binary_data_size") if isinstance(params, dict) else None
         if size is not None:
@@ -190,12 +200,31 @@ def _from_json(data, dtype, shape, where):
         raise ProtocolError(f"{where} has neither \"data\" nor binary_data_size")
     try:
         array = np.asarray(data, dtype=dtype if dtype != _BF16 else np.float32)
+        # numpy truncates 1.5 to an integer without a word.
+        if dtype.kind in "iub" and _holds_a_float(data):
+            raise TypeError("they hold non-integers")
     except (TypeError, ValueError, OverflowError) as error:
         raise ProtocolError(f"{where}: data are not {dtype.name} values ({error})") from None
-    if array.size != int(np.prod(shape, dtype=np.int64)):
+    if array.size != math.prod(shape):
         raise ProtocolError(f"{where} has {array.size} values; shape {list(shape)} "
-                            f"takes {int(np.prod(shape))}")
+                            f"takes {math.prod(shape)}")
     return array.astype(dtype, copy=False).reshape(shape)
+
+
+def _holds_a_float(data):
+    """Whether JSON data (numbers in nested lists) hold a float. numpy's
+    own guess of the type cannot tell: it makes [] and [1, 2**64 - 1]
+    float64 too, so only those arrays are looked through."""
+    if np.asarray(data).dtype.kind != "f":
+        return False
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, float):
+            return True
+    return False
 
 
 def encode_response(model_name, version, request, names, arrays, parameters=None):
