@@ -219,6 +219,26 @@ def _open_sessions(model, backends=None, devices=None):
     return sessions
 
 
+def _number(kind, minimum, above=False, maximum=None):
+    """An argparse type: a ``kind`` (int or float) at least ``minimum``
+    (above it with ``above``) and at most ``maximum``, so that a bad value
+    is a usage error naming the option rather than a run that ignores it."""
+    def convert(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            what = "an integer" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        low = value < minimum or (above and value == minimum)
+        if low or (maximum is not None and value > maximum):
+            bound = f"{'above' if above else 'at least'} {minimum}"
+            if maximum is not None:
+                bound += f" and at most {maximum}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range; expected {bound}")
+        return value
+    return convert
+
+
 def _pairs(items, what):
     result = {}
     for item in items or []:
@@ -232,11 +252,11 @@ def _pairs(items, what):
 def _make_feed(session, args, rng):
     """Inputs from --input files, else random data of each input's dtype and shape."""
     files = _pairs(getattr(args, "input", None), "--input")
-    dims = {name: int(value) for name, value in _pairs(getattr(args, "dim", None), "--dim").items()}
+    dims = _dims(_pairs(getattr(args, "dim", None), "--dim"), session)
     feed = {}
     for arg in session.get_inputs():
         if arg.name in files:
-            feed[arg.name] = np.load(files.pop(arg.name))
+            feed[arg.name] = _load_input(arg.name, files.pop(arg.name))
             continue
         shape = [d if isinstance(d, int) else dims.get(d, 1) if isinstance(d, str) else 1
                  for d in arg.shape]
@@ -255,6 +275,35 @@ def _make_feed(session, args, rng):
         raise xrt.InvalidArgument(f"--input names {', '.join(files)} are not model inputs "
                                   f"(the model takes {names})")
     return feed
+
+
+def _dims(pairs, session):
+    """--dim NAME=VALUE as {name: size}, each a symbolic dimension of the
+    model's inputs and a size >= 0."""
+    symbolic = {d for arg in session.get_inputs() for d in arg.shape if isinstance(d, str)}
+    dims = {}
+    for name, value in pairs.items():
+        if name not in symbolic:
+            known = ", ".join(sorted(symbolic)) or "none"
+            raise xrt.InvalidArgument(f"--dim {name}: the model's inputs have no symbolic "
+                                      f"dimension {name!r} (they have: {known})")
+        try:
+            dims[name] = int(value)
+        except ValueError:
+            dims[name] = -1
+        if dims[name] < 0:
+            raise xrt.InvalidArgument(f"--dim {name}={value}: expected an integer size >= 0")
+    return dims
+
+
+def _load_input(name, path):
+    """The array in a .npy file, or InvalidArgument naming the option (no
+    pickled objects: a .npy file must not run code)."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise xrt.InvalidArgument(f"--input {name}={path}: cannot read a .npy array "
+                                  f"({error})") from None
 
 
 def _is_float(dtype):
@@ -507,19 +556,21 @@ def _serve_options(commands):
                         help="an ONNX file or a repository folder")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on "
                         "(default 127.0.0.1; 0.0.0.0 for every interface)")
-    parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
-    parser.add_argument("--replicas", type=int, default=1, help="replicas per model (default 1)")
-    parser.add_argument("--gpus-per-replica", type=float, default=0,
+    parser.add_argument("--port", type=_number(int, 0, maximum=65535), default=8000,
+                        help="HTTP port (default 8000)")
+    parser.add_argument("--replicas", type=_number(int, 1), default=1,
+                        help="replicas per model (default 1)")
+    parser.add_argument("--gpus-per-replica", type=_number(float, 0), default=0,
                         help="GPUs Ray gives each replica; above 0 sessions run on cuda:0 "
                              "of the replica's GPUs (default 0: CPU)")
-    parser.add_argument("--cpus-per-replica", type=float, default=1,
+    parser.add_argument("--cpus-per-replica", type=_number(float, 0), default=1,
                         help="CPUs Ray reserves for each replica (default 1)")
-    parser.add_argument("--max-batch", type=int, default=8,
+    parser.add_argument("--max-batch", type=_number(int, 1), default=8,
                         help="rows per batched run for models with a dynamic batch "
                              "dimension (default 8; 1 turns batching off)")
-    parser.add_argument("--batch-wait-ms", type=float, default=2.0,
+    parser.add_argument("--batch-wait-ms", type=_number(float, 0), default=2.0,
                         help="how long a batch waits for more requests (default 2 ms)")
-    parser.add_argument("--max-request-bytes", type=int, default=None,
+    parser.add_argument("--max-request-bytes", type=_number(int, 1), default=None,
                         help="larger request bodies get HTTP 413 (default 64 MiB)")
     parser.add_argument("--address", default=None,
                         help="a running Ray cluster (ray://HOST:10001 or auto); "
@@ -536,7 +587,8 @@ def _model_options(parser, seed=True):
     parser.add_argument("--dim", action="append", metavar="NAME=VALUE",
                         help="size of a symbolic dimension (default 1; repeatable)")
     if seed:
-        parser.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+        parser.add_argument("--seed", type=_number(int, 0), default=0,
+                            help="seed of the random inputs")
 
 
 def main(argv=None):
@@ -547,7 +599,8 @@ def main(argv=None):
     commands.add_parser("info", help="version, devices, backends and memory").set_defaults(run=info)
     demo_parser = commands.add_parser(
         "demo", help="run a few ops and the demo model on every device and check them")
-    demo_parser.add_argument("--runs", type=int, default=5, help="timed runs per op (default 5)")
+    demo_parser.add_argument("--runs", type=_number(int, 1), default=5,
+                             help="timed runs per op (default 5)")
     demo_parser.set_defaults(run=demo)
 
     run_parser = commands.add_parser("run", help="run a model once and describe its outputs")
@@ -557,10 +610,11 @@ def main(argv=None):
 
     bench_parser = commands.add_parser("bench", help="latency percentiles and throughput of a model")
     _model_options(bench_parser)
-    bench_parser.add_argument("--warmup", type=int, default=10, help="untimed runs first (default 10)")
+    bench_parser.add_argument("--warmup", type=_number(int, 0), default=10,
+                              help="untimed runs first (default 10)")
     amount = bench_parser.add_mutually_exclusive_group()
-    amount.add_argument("--runs", type=int, default=None, help="timed runs")
-    amount.add_argument("--duration", type=float, default=3.0,
+    amount.add_argument("--runs", type=_number(int, 1), default=None, help="timed runs")
+    amount.add_argument("--duration", type=_number(float, 0, above=True), default=3.0,
                         help="seconds of timed runs when --runs is not given (default 3)")
     bench_parser.add_argument("--json", action="store_true", help="print one JSON object")
     bench_parser.add_argument("--all-backends", action="store_true",
@@ -574,14 +628,14 @@ def main(argv=None):
     compare_parser = commands.add_parser(
         "compare", help="run a model on every backend and device and check they agree")
     compare_parser.add_argument("model", help="path of an ONNX model")
-    compare_parser.add_argument("--atol", type=float, default=1e-4)
-    compare_parser.add_argument("--rtol", type=float, default=1e-3)
+    compare_parser.add_argument("--atol", type=_number(float, 0), default=1e-4)
+    compare_parser.add_argument("--rtol", type=_number(float, 0), default=1e-3)
     compare_parser.add_argument("--reference", default=None,
                                 help="onnxruntime (its Python API; the default when installed) "
                                      "or a backend name (default otherwise: the first backend)")
     compare_parser.add_argument("--input", action="append", metavar="NAME=FILE.npy")
     compare_parser.add_argument("--dim", action="append", metavar="NAME=VALUE")
-    compare_parser.add_argument("--seed", type=int, default=0)
+    compare_parser.add_argument("--seed", type=_number(int, 0), default=0)
     compare_parser.set_defaults(run=compare)
     _serve_options(commands)
 
@@ -593,4 +647,7 @@ def main(argv=None):
         return 1
     except OSError as error:
         print(f"xpuruntime: {error}", file=sys.stderr)
+        return 1
+    except MemoryError as error:  # random inputs of the --dim sizes asked for, say
+        print(f"xpuruntime: out of memory: {error}", file=sys.stderr)
         return 1

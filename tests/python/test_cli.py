@@ -179,3 +179,45 @@ def test_compare_tolerance_rule():
     assert ok and abs_err == pytest.approx(5e-4) and rel_err == pytest.approx(5e-4 / 2.0005)
     assert not _agree(np.array([1.0]), np.array([1.1]), 1e-4, 1e-3)[0]
     assert not _agree(np.zeros((2, 3)), np.zeros((3, 2)), 1, 1)[0]
+
+
+# ---- bad options: a usage error or a typed one, naming the option ----------
+
+@pytest.mark.parametrize("args, words", [
+    (["bench", DEMO_MODEL, "--runs", "0"], "argument --runs: 0 is out of range; expected at "
+                                           "least 1"),
+    (["bench", DEMO_MODEL, "--duration", "-1"], "argument --duration: -1 is out of range; "
+                                                "expected above 0"),
+    (["bench", DEMO_MODEL, "--warmup", "x"], "argument --warmup: 'x' is not an integer"),
+    (["run", DEMO_MODEL, "--seed", "-2"], "argument --seed: -2 is out of range"),
+    (["compare", DEMO_MODEL, "--rtol=-1e-3"], "argument --rtol: -1e-3 is out of range"),
+    (["serve", DEMO_MODEL, "--port", "70000"], "argument --port: 70000 is out of range; "
+                                               "expected at least 0 and at most 65535"),
+    (["serve", DEMO_MODEL, "--max-batch", "0"], "argument --max-batch: 0 is out of range"),
+])
+def test_numbers_out_of_range_are_usage_errors(capsys, args, words):
+    with pytest.raises(SystemExit) as exit:
+        main(args)
+    assert exit.value.code == 2
+    assert words in capsys.readouterr().err
+
+
+@needs_model_backend
+def test_bad_inputs_and_dims_are_named(tmp_path, capsys):
+    import numpy as np
+
+    (tmp_path / "junk.npy").write_bytes(b"not an array")
+    np.save(tmp_path / "objects.npy", np.array([object()]), allow_pickle=True)
+    cases = [
+        (["--input", f"tokens={tmp_path / 'junk.npy'}"], "--input tokens="),
+        (["--input", f"tokens={tmp_path / 'objects.npy'}"], "allow_pickle=False"),
+        (["--input", f"tokens={tmp_path / 'missing.npy'}"], "No such file"),
+        (["--dim", "nope=2"], "--dim nope: the model's inputs have no symbolic dimension "
+                              "'nope' (they have: batch, seq)"),
+        (["--dim", "seq=-3"], "--dim seq=-3: expected an integer size >= 0"),
+        (["--dim", "seq=two"], "--dim seq=two: expected an integer size >= 0"),
+        (["--dim", "seq=99999999999999"], "out of memory"),
+    ]
+    for extra, words in cases:
+        assert main(["run", DEMO_MODEL, *extra]) == 1
+        assert words in capsys.readouterr().err, extra
