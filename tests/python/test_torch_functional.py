@@ -78,11 +78,32 @@ def test_non_contiguous_inputs_and_gradients():
                                    torch.autograd.grad(want, leaf, grad)[0])
 
 
-def test_second_derivatives_fail_loudly():
+@pytest.mark.parametrize("power", [1, 2])
+def test_second_derivatives_fail_loudly(power):
+    """Naming the op, also where the first gradient's own inputs need no
+    gradient (power 1: the grad of a sum is constant), where torch's
+    message would be that the tensor "does not require grad"."""
     x = torch.randn(3, 8, requires_grad=True)
-    (dx,) = torch.autograd.grad(XF.layer_norm(x).pow(2).sum(), x, create_graph=True)
-    with pytest.raises(RuntimeError, match="once_differentiable"):
+    (dx,) = torch.autograd.grad(XF.layer_norm(x).pow(power).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match=r"xpuruntime::layer_norm_backward is not "
+                                           r"differentiable \(a second derivative"):
         dx.sum().backward()
+    q = torch.randn(1, 2, 4, 8, requires_grad=True)
+    (dq,) = torch.autograd.grad(XF.attention(q, q, q, causal=True).pow(power).sum(), q,
+                                create_graph=True)
+    with pytest.raises(RuntimeError, match="xpuruntime::attention_backward is not differentiable"):
+        dq.sum().backward()
+
+
+def test_torch_func_transforms_say_to_use_autograd():
+    """torch.func.grad cannot wrap a Function the dispatcher calls; vmap
+    without a gradient runs (per sample, through torch's fallback)."""
+    x = torch.randn(3, 2, 8)
+    with pytest.raises(NotImplementedError, match=r"xpuruntime::layer_norm has no gradient under "
+                                                  r"torch.func transforms"):
+        torch.func.grad(lambda a: XF.layer_norm(a).sum())(x[0])
+    torch.testing.assert_close(torch.func.vmap(XF.layer_norm)(x),
+                               torch.nn.functional.layer_norm(x, (8,)), rtol=1e-5, atol=1e-5)
 
 
 def test_meta_tensors_go_through_the_custom_ops_fake_impls():

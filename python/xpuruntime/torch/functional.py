@@ -22,7 +22,6 @@ with the activation)."""
 from typing import Optional
 
 import torch
-from torch.autograd.function import once_differentiable
 
 from . import _calls, _formulas
 from . import ops as _ops
@@ -60,47 +59,48 @@ def _route(*tensors) -> int:
 _c_apply = torch._C._FunctionBase.__dict__["apply"]
 
 
-def _function(name, call, setup, grad_of):
+def _function(name, call, setup, grad, backward):
     """The apply of a torch.autograd.Function running ``call`` with the
-    given formulas. Its forward takes ctx itself: a separate setup_context
+    formulas ``grad`` (a _formulas factory) over the backward op named
+    ``backward``. Its forward takes ctx itself: a separate setup_context
     would make every apply bind the arguments by signature. The backward
-    is not itself differentiable (nor are the custom ops' backward ops):
-    under create_graph=True it goes through once_differentiable, so a
-    second derivative fails loudly; otherwise it skips that wrapper's
-    cost."""
-    strict = once_differentiable(grad_of)
+    calls the plain kernel; under create_graph=True it goes through the
+    custom op instead, whose outputs fail a second derivative naming the
+    op (its backward is not differentiable), as torch.ops' do."""
+    grad_of = grad(getattr(_calls, backward))
+    grad_of_dispatched = grad(getattr(_ops, backward))
 
     def forward(ctx, *inputs):
         output = call(*inputs)
         setup(ctx, inputs, output)
         return output
 
-    def backward(ctx, *grads):
-        return (strict if _grad_enabled() else grad_of)(ctx, *grads)
+    def backward_(ctx, *grads):
+        return (grad_of_dispatched if _grad_enabled() else grad_of)(ctx, *grads)
 
     cls = type(name, (torch.autograd.Function,), {
         "forward": staticmethod(forward),
-        "backward": staticmethod(backward),
+        "backward": staticmethod(backward_),
     })
     return _c_apply.__get__(None, cls)
 
 
 _layer_norm = _function("LayerNorm", _calls.layer_norm, _formulas.layer_norm_setup,
-                        _formulas.layer_norm_grad(_calls.layer_norm_backward))
+                        _formulas.layer_norm_grad, "layer_norm_backward")
 _rms_norm = _function("RMSNorm", _calls.rms_norm, _formulas.rms_norm_setup,
-                      _formulas.rms_norm_grad(_calls.rms_norm_backward))
+                      _formulas.rms_norm_grad, "rms_norm_backward")
 _add_layer_norm = _function("AddLayerNorm", _calls.add_layer_norm,
-                            _formulas.add_layer_norm_setup,
-                            _formulas.add_layer_norm_grad(_calls.add_layer_norm_backward))
+                            _formulas.add_layer_norm_setup, _formulas.add_layer_norm_grad,
+                            "add_layer_norm_backward")
 _add_rms_norm = _function("AddRMSNorm", _calls.add_rms_norm, _formulas.add_rms_norm_setup,
-                          _formulas.add_rms_norm_grad(_calls.add_rms_norm_backward))
+                          _formulas.add_rms_norm_grad, "add_rms_norm_backward")
 _bias_gelu = _function("BiasGelu", _calls.bias_gelu, _formulas.bias_gelu_setup,
-                       _formulas.bias_gelu_grad(_calls.bias_gelu_backward))
+                       _formulas.bias_gelu_grad, "bias_gelu_backward")
 _attention_lse = _function("AttentionLse", _calls.attention_lse, _formulas.attention_lse_setup,
-                           _formulas.attention_lse_grad(_calls.attention_backward))
+                           _formulas.attention_lse_grad, "attention_backward")
 _masked_attention_lse = _function("MaskedAttentionLse", _calls.masked_attention_lse,
-                                  _formulas.attention_lse_setup,
-                                  _formulas.attention_lse_grad(_calls.attention_backward))
+                                  _formulas.attention_lse_setup, _formulas.attention_lse_grad,
+                                  "attention_backward")
 
 
 def layer_norm(x: torch.Tensor, weight: Optional[torch.Tensor] = None,

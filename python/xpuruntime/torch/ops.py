@@ -107,7 +107,13 @@ def _autograd(op, call, grad_of, setup):
         if not (_grad_enabled() and _any_requires_grad(*args)):
             return call(*args) if direct else below_autograd(keyset, args)
         if _functorch_active():
-            return function.apply(keyset, False, *args)
+            # The Function would be called from inside the dispatcher, where
+            # functorch cannot wrap it (torch asks for a setup_context, which
+            # would not help here).
+            raise NotImplementedError(
+                f"xpuruntime::{op._opname} has no gradient under torch.func transforms "
+                "(grad, jacrev, vjp); differentiate it with torch.autograd (.backward(), "
+                "torch.autograd.grad) instead")
         return apply(keyset, direct, *args)
 
     _LIB.impl(op._opname, kernel, "Autograd", with_keyset=True)
