@@ -132,6 +132,25 @@ def test_encoder_layer_matches_torch(norm_first, activation, batch_first):
         torch.testing.assert_close(g, w, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_encoder_layer_and_attention_take_unbatched_input_as_torch(batch_first):
+    """(S, E) without a batch axis, with a key padding mask (S,) and a
+    per-head attn_mask (heads, S, S), as torch's modules take them."""
+    theirs, ours = _layer_pair(batch_first=batch_first, dtype=torch.float64)
+    x = _double(6, 32)
+    padding = torch.tensor([False] * 5 + [True])
+    heads_mask = torch.randn(4, 6, 6, dtype=torch.float64)
+    for kwargs in ({}, {"src_key_padding_mask": padding}, {"src_mask": heads_mask}):
+        want = theirs(x, **kwargs)
+        torch.testing.assert_close(ours(x, **kwargs), want, rtol=1e-12, atol=1e-12)
+    q, kv = _double(3, 32), _double(5, 32)
+    want, _ = theirs.self_attn(q, kv, kv, need_weights=False,
+                               key_padding_mask=torch.tensor([False] * 4 + [True]))
+    got, _ = ours.self_attn(q, kv, kv, key_padding_mask=torch.tensor([False] * 4 + [True]))
+    assert got.shape == (3, 32)
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+
+
 def test_encoder_layer_causal_and_in_an_encoder_stack():
     theirs, ours = _layer_pair(activation=F.gelu, batch_first=True, norm_first=True)
     stack_theirs = torch.nn.TransformerEncoder(theirs, 3, enable_nested_tensor=False)

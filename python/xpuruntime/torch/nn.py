@@ -63,9 +63,9 @@ def _merge(a, b):
 
 
 class Attention(torch.nn.MultiheadAttention):
-    """torch.nn.MultiheadAttention (batch_first=True) whose attention runs in
-    xpuruntime, with its masks: ``attn_mask`` (L, S) or (batch * heads, L, S)
-    and ``key_padding_mask`` (batch, S), bool (True = not attended) or float
+    """torch.nn.MultiheadAttention (batch_first=True, or unbatched (L, E)
+    inputs) whose attention runs in xpuruntime, with its masks: ``attn_mask``
+    (L, S) or (batch * heads, L, S) and ``key_padding_mask`` (batch, S), bool (True = not attended) or float
     (added), and ``is_causal`` (with or without the causal attn_mask, which
     it then stands for, as torch documents the hint). A query that sees no
     key gets zeros (torch gives NaN). Returned attention weights are not
@@ -90,6 +90,15 @@ class Attention(torch.nn.MultiheadAttention):
         if need_weights:
             raise NotImplementedError("xpuruntime.torch.Attention: need_weights=True is not "
                                       "supported; pass need_weights=False")
+        if query.dim() == 2:  # unbatched (L, E), as torch's module takes it
+            same = query is key and key is value
+            query = query.unsqueeze(0)
+            key, value = (query, query) if same else (key.unsqueeze(0), value.unsqueeze(0))
+            if key_padding_mask is not None:
+                key_padding_mask = key_padding_mask.unsqueeze(0)
+            out, _ = self.forward(query, key, value, key_padding_mask, False, attn_mask,
+                                  average_attn_weights, is_causal)
+            return out.squeeze(0), None
         if self._qkv_same_embed_dim and query is key and key is value:
             # Self-attention: one product for q, k and v, as torch's own.
             packed = F.linear(query, self.in_proj_weight, self.in_proj_bias)
@@ -186,6 +195,10 @@ class TransformerEncoderLayer(torch.nn.TransformerEncoderLayer):
         self.batch_first = batch_first
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        if src.dim() == 2:  # unbatched (S, E), as torch's layer takes it
+            axis = 0 if self.batch_first else 1
+            padding = None if src_key_padding_mask is None else src_key_padding_mask.unsqueeze(0)
+            return self.forward(src.unsqueeze(axis), src_mask, padding, is_causal).squeeze(axis)
         if is_causal and src_key_padding_mask is None:
             src_mask = None  # the hint stands for the mask, as in torch's own attention
         x = src
