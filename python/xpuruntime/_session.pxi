@@ -174,8 +174,6 @@ cdef xrt_tensor_t* _input_handle(object value, xrt_device_t* device, bint host,
     return tensor.handle
 
 
-
-
 cdef bint _has_backend(str name):
     return any(b.name == name and b.available for b in backends())
 

@@ -59,28 +59,28 @@ def _route(*tensors) -> int:
 _c_apply = torch._C._FunctionBase.__dict__["apply"]
 
 
-def _function(name, call, setup, grad, backward):
+def _function(name, call, setup, grad, backward_op):
     """The apply of a torch.autograd.Function running ``call`` with the
     formulas ``grad`` (a _formulas factory) over the backward op named
-    ``backward``. Its forward takes ctx itself: a separate setup_context
+    ``backward_op``. Its forward takes ctx itself: a separate setup_context
     would make every apply bind the arguments by signature. The backward
     calls the plain kernel; under create_graph=True it goes through the
     custom op instead, whose outputs fail a second derivative naming the
     op (its backward is not differentiable), as torch.ops' do."""
-    grad_of = grad(getattr(_calls, backward))
-    grad_of_dispatched = grad(getattr(_ops, backward))
+    grad_of = grad(getattr(_calls, backward_op))
+    grad_of_dispatched = grad(getattr(_ops, backward_op))
 
     def forward(ctx, *inputs):
         output = call(*inputs)
         setup(ctx, inputs, output)
         return output
 
-    def backward_(ctx, *grads):
+    def backward(ctx, *grads):
         return (grad_of_dispatched if _grad_enabled() else grad_of)(ctx, *grads)
 
     cls = type(name, (torch.autograd.Function,), {
         "forward": staticmethod(forward),
-        "backward": staticmethod(backward_),
+        "backward": staticmethod(backward),
     })
     return _c_apply.__get__(None, cls)
 
