@@ -105,7 +105,7 @@ cdef int _order_for_consumer(Tensor tensor, object stream) except -1:
     """
     if stream is None or stream == 1 or stream == -1:
         return 0
-    if not isinstance(stream, int) or stream == 0:
+    if stream == 0:  # _to_dlpack took only None or an int
         raise InvalidArgument(f"DLPack stream must be None, -1, 1, 2 or a CUDA stream handle, "
                               f"got {stream!r}")
     _order_after_default_stream(tensor.info.device, stream)

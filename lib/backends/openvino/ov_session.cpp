@@ -201,7 +201,6 @@ xrt_status_t describe_all(xrt_plugin_session* s, const ov_model_t* source, char*
 
 // <cache_dir>/<key>: a digest of the model, the properties, OpenVINO's version
 // and the device, so a changed model or setting never picks up a stale blob.
-
 // The key covers the model and, for IR, its weights.
 std::string keyed_cache_dir(const SessionConfig& config, const char* path, const void* data,
                             size_t size, const std::string& weights) {

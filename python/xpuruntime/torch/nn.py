@@ -65,11 +65,12 @@ def _merge(a, b):
 class Attention(torch.nn.MultiheadAttention):
     """torch.nn.MultiheadAttention (batch_first=True, or unbatched (L, E)
     inputs) whose attention runs in xpuruntime, with its masks: ``attn_mask``
-    (L, S) or (batch * heads, L, S) and ``key_padding_mask`` (batch, S), bool (True = not attended) or float
-    (added), and ``is_causal`` (with or without the causal attn_mask, which
-    it then stands for, as torch documents the hint). A query that sees no
-    key gets zeros (torch gives NaN). Returned attention weights are not
-    supported (they would need the full weight matrix).
+    (L, S) or (batch * heads, L, S) and ``key_padding_mask`` (batch, S),
+    bool (True = not attended) or float (added), and ``is_causal`` (with or
+    without the causal attn_mask, which it then stands for, as torch
+    documents the hint). A query that sees no key gets zeros (torch gives
+    NaN). Returned attention weights are not supported (they would need the
+    full weight matrix).
 
     Dropout of the attention weights (``dropout > 0`` in training mode) has
     no xpuruntime kernel: such calls run torch's
