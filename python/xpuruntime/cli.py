@@ -411,7 +411,11 @@ def bench(args):
             raise xrt.InvalidArgument(f"--all-backends measures every backend; it cannot be "
                                       f"combined with --backend {args.backend}")
         session = xrt.InferenceSession(args.model, backend="auto", device=args.device,
-                                       policy=args.policy)
+                                       policy=args.policy or "latency")
+    elif args.policy is not None:
+        # Without --all-backends one backend runs, so a policy would be ignored.
+        raise xrt.InvalidArgument(f"--policy {args.policy} chooses among backends; it needs "
+                                  f"--all-backends")
     else:
         session = _open_one(args)
     with session:
@@ -620,7 +624,7 @@ def main(argv=None):
     bench_parser.add_argument("--all-backends", action="store_true",
                               help="let backend auto run the model on every backend that can "
                                    "serve the device; print their times and the one it keeps")
-    bench_parser.add_argument("--policy", default="latency",
+    bench_parser.add_argument("--policy", default=None,
                               help="with --all-backends: latency (default), throughput, "
                                    "prefer_npu or first")
     bench_parser.set_defaults(run=bench)

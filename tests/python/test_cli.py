@@ -163,6 +163,12 @@ def test_bench_all_backends_refuses_a_named_backend():
     assert "--all-backends" in result.stderr
 
 
+def test_bench_policy_needs_all_backends():
+    result = run_module("bench", DEMO_MODEL, "--policy", "throughput")
+    assert result.returncode != 0
+    assert "--policy throughput" in result.stderr and "--all-backends" in result.stderr
+
+
 @needs_model_backend
 def test_compare_agrees():
     result = run_module("compare", DEMO_MODEL, "--dim", "seq=4")
