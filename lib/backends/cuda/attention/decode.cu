@@ -90,19 +90,27 @@ struct Dec {
   static constexpr size_t kSmemBytes = kRingBytes > kMergeBytes ? kRingBytes : kMergeBytes;
 };
 
+// The cache row of each of a tile's keys (one per thread below kBc), or -1
+// where nothing is read: positions at or past hi (the sequence's length,
+// clamped to the capacity) and table entries naming no block of the cache.
+__device__ __forceinline__ int64_t tile_row(const DecodeParams& p, int b, int j0, int hi,
+                                            int tid) {
+  const int pos = j0 + tid;
+  return pos < hi ? p.cache_row(b, pos) : -1;
+}
+
+// One tile's K or V rows into shared memory, from the rows tile_row found;
+// rows of -1 are zero.
 template <class T, int D>
-__device__ __forceinline__ void load_tile(T* dst, const T* cache, const DecodeParams& p, int b,
-                                          int kvh, int j0, int hi, int tid) {
+__device__ __forceinline__ void load_tile(T* dst, const T* cache, const int64_t* rows,
+                                          const DecodeParams& p, int kvh, int tid) {
   constexpr int kChunks = D / 8;  // 16-byte chunks per row
   static_assert(kBc * kChunks % kThreads == 0, "tile does not split evenly over threads");
 #pragma unroll
   for (int i = 0; i < kBc * kChunks / kThreads; ++i) {
     const int c = tid + i * kThreads;
     const int row = c / kChunks, col = (c % kChunks) * 8;
-    const int pos = j0 + row;
-    // Only positions below the sequence's length (clamped to the capacity)
-    // in blocks of the cache are read; others are zero.
-    const int64_t r = pos < hi ? p.cache_row(b, pos) : -1;
+    const int64_t r = rows[row];
     const bool valid = r >= 0;
     const T* from = valid ? cache + (r * p.heads_kv + kvh) * D + col : cache;
     cp_async16(smem_u32(dst + row * Dec<D>::kStride + col), from, valid);
@@ -118,6 +126,10 @@ __global__ void __launch_bounds__(kThreads)
   extern __shared__ __align__(16) unsigned char smem[];
   __shared__ float s_max[kWarps][kRows], s_sum[kWarps][kRows], s_factor[kWarps][kRows];
   __shared__ float s_total[kRows], s_top[kRows];
+  // Each stage's cache rows. A paged cache's rows take a dependent read of
+  // the block table; looking them up once per key, a tile ahead, keeps that
+  // read off the path of the K and V copies.
+  __shared__ int64_t s_rows[kStages][kBc];
   T* sq = reinterpret_cast<T*>(smem);
   T* sk = sq + kRows * kStride;
   T* sv = sk + kStages * C::kTileElems;
@@ -162,11 +174,18 @@ __global__ void __launch_bounds__(kThreads)
     const T* from = valid ? q + p.row_index(b, kvh, r0 + row) * D + col : q;
     cp_async16(smem_u32(sq + row * kStride + col), from, valid);
   }
+  if (tid < kBc) {
+#pragma unroll
+    for (int s = 0; s < kStages; ++s) {
+      s_rows[s][tid] = s < tiles ? tile_row(p, b, first + s * kBc, hi, tid) : -1;
+    }
+  }
+  __syncthreads();
 #pragma unroll
   for (int s = 0; s < kStages - 1; ++s) {
     if (s < tiles) {
-      load_tile<T, D>(sk + s * C::kTileElems, kc, p, b, kvh, first + s * kBc, hi, tid);
-      load_tile<T, D>(sv + s * C::kTileElems, vc, p, b, kvh, first + s * kBc, hi, tid);
+      load_tile<T, D>(sk + s * C::kTileElems, kc, s_rows[s], p, kvh, tid);
+      load_tile<T, D>(sv + s * C::kTileElems, vc, s_rows[s], p, kvh, tid);
     }
     cp_async_commit();
   }
@@ -192,10 +211,15 @@ __global__ void __launch_bounds__(kThreads)
     const int next = it + kStages - 1;
     if (next < tiles) {
       const int stage = next % kStages;
-      load_tile<T, D>(sk + stage * C::kTileElems, kc, p, b, kvh, first + next * kBc, hi, tid);
-      load_tile<T, D>(sv + stage * C::kTileElems, vc, p, b, kvh, first + next * kBc, hi, tid);
+      load_tile<T, D>(sk + stage * C::kTileElems, kc, s_rows[stage], p, kvh, tid);
+      load_tile<T, D>(sv + stage * C::kTileElems, vc, s_rows[stage], p, kvh, tid);
     }
     cp_async_commit();
+    // The rows of tile next + 1, read now and stored after this tile's math
+    // (into tile it's slot, whose copies are issued), so the read overlaps it.
+    const int ahead = next + 1;
+    const int64_t ahead_row =
+        tid < kBc && ahead < tiles ? tile_row(p, b, first + ahead * kBc, hi, tid) : -1;
 
     // S = Q K^T over the warp's 16 keys: two n8 tiles.
     const int stage = it % kStages;
@@ -262,6 +286,7 @@ __global__ void __launch_bounds__(kThreads)
       mma16816<T>(acc[2 * dp], a, bf[0], bf[1]);
       mma16816<T>(acc[2 * dp + 1], a, bf[2], bf[3]);
     }
+    if (tid < kBc) s_rows[ahead % kStages][tid] = ahead_row;
   }
   cp_async_wait<0>();
 
