@@ -410,8 +410,9 @@ def bench(args):
         if args.backend not in (None, "auto"):
             raise xrt.InvalidArgument(f"--all-backends measures every backend; it cannot be "
                                       f"combined with --backend {args.backend}")
-        session = xrt.InferenceSession(args.model, backend="auto", device=args.device,
-                                       policy=args.policy or "latency")
+        # Without --policy the runtime's default policy applies.
+        chosen = {} if args.policy is None else {"policy": args.policy}
+        session = xrt.InferenceSession(args.model, backend="auto", device=args.device, **chosen)
     elif args.policy is not None:
         # Without --all-backends one backend runs, so a policy would be ignored.
         raise xrt.InvalidArgument(f"--policy {args.policy} chooses among backends; it needs "
