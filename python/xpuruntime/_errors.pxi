@@ -9,6 +9,8 @@ cdef dict _ERROR_CLASSES = {
     XRT_ERROR_IO: FileError,
     XRT_ERROR_INTERNAL: InternalError,
 }
+# The same table for code outside this module (xpuruntime.torch's C++ kernels).
+_STATUS_ERRORS = _ERROR_CLASSES
 
 
 cdef int _raise_status(xrt_status_t status) except -1:

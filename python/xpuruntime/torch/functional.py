@@ -23,7 +23,7 @@ from typing import Optional
 
 import torch
 
-from . import _calls, _formulas
+from . import _calls, _formulas, _native
 from . import ops as _ops
 
 _PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
@@ -51,6 +51,17 @@ def _route(*tensors) -> int:
             return _DISPATCH
         wants_grad = wants_grad or t.requires_grad
     return _AUTOGRAD if wants_grad and _grad_enabled() else _PLAIN
+
+
+# _native's entry points: the C++ operators straight from Python (they
+# return NotImplemented for anything but plain tensors and numbers).
+_fast = _native.module
+
+
+def _eager():
+    """Whether a call may take _fast: not while torch.compile traces (it
+    must see torch.ops) nor under functorch transforms."""
+    return not (_is_compiling() or _functorch_active())
 
 
 # Function.apply's Python layer (argument binding, functorch unwrapping)
@@ -106,6 +117,10 @@ _masked_attention_lse = _function("MaskedAttentionLse", _calls.masked_attention_
 def layer_norm(x: torch.Tensor, weight: Optional[torch.Tensor] = None,
                bias: Optional[torch.Tensor] = None, eps: float = 1e-5) -> torch.Tensor:
     """Layer normalisation over the last axis (``torch.ops.xpuruntime.layer_norm``)."""
+    if _fast is not None and _eager():
+        y = _fast.layer_norm(x, weight, bias, eps)
+        if y is not NotImplemented:
+            return y
     route = _route(x, weight, bias)
     if route == _PLAIN:
         return _calls.layer_norm(x, weight, bias, eps)
@@ -117,6 +132,10 @@ def layer_norm(x: torch.Tensor, weight: Optional[torch.Tensor] = None,
 def rms_norm(x: torch.Tensor, weight: Optional[torch.Tensor] = None,
              eps: float = 1e-6) -> torch.Tensor:
     """RMS normalisation over the last axis (``torch.ops.xpuruntime.rms_norm``)."""
+    if _fast is not None and _eager():
+        y = _fast.rms_norm(x, weight, eps)
+        if y is not NotImplemented:
+            return y
     route = _route(x, weight)
     if route == _PLAIN:
         return _calls.rms_norm(x, weight, eps)
@@ -172,6 +191,10 @@ def attention_lse(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: boo
     grouped heads as :func:`attention`."""
     if (attn_mask is None and key_lengths is None and window_left is None
             and causal_align == "top_left"):
+        if _fast is not None and _eager():
+            out = _fast.attention_lse(q, k, v, causal, scale)
+            if out is not NotImplemented:
+                return out
         route = _route(q, k, v)
         if route == _PLAIN:
             return _calls.attention_lse(q, k, v, causal, scale)
@@ -202,6 +225,10 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = 
     the backward."""
     if (attn_mask is None and key_lengths is None and window_left is None
             and causal_align == "top_left"):
+        if _fast is not None and _eager():
+            out = _fast.attention(q, k, v, causal, scale)
+            if out is not NotImplemented:
+                return out
         route = _route(q, k, v)
         if route == _PLAIN:
             return _calls.attention(q, k, v, causal, scale)

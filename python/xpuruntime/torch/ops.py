@@ -11,8 +11,9 @@ calls these operators only while torch.compile traces."""
 import torch
 
 import xpuruntime as xrt
+from xpuruntime._core import _CAUSAL_ALIGN, _STATUS_ERRORS
 
-from . import _calls, _formulas
+from . import _calls, _formulas, _native
 
 _NAMESPACE = "xpuruntime"
 _LIB = torch.library.Library(_NAMESPACE, "DEF")
@@ -20,11 +21,13 @@ _LIB = torch.library.Library(_NAMESPACE, "DEF")
 
 def _define(schema, call, fake):
     """Defines ``xpuruntime::<name>`` from its schema, runs ``call`` for CPU
-    and CUDA tensors, ``fake`` for tracing; returns its overload."""
+    and CUDA tensors (unless _native's C++ kernels do), ``fake`` for
+    tracing; returns its overload."""
     name = schema.split("(", 1)[0]
     _LIB.define(schema)
-    for key in ("CPU", "CUDA"):
-        _LIB.impl(name, call, key)
+    if name not in _native.OPS:
+        for key in ("CPU", "CUDA"):
+            _LIB.impl(name, call, key)
     op = getattr(getattr(torch.ops, _NAMESPACE), name).default
     torch.library.register_fake(f"{_NAMESPACE}::{name}", _on_one_device(op, fake), lib=_LIB)
     return op
@@ -85,7 +88,11 @@ def _autograd(op, call, grad_of, setup):
     second trip through the dispatcher; for anything else it redispatches
     below autograd, so tracers see the op. What register_autograd would
     register, less the Python layers of Function.apply and argument
-    binding, which cost several times the kernel call."""
+    binding, which cost several times the kernel call. Ops that _native
+    implements get its C++ Autograd kernels instead."""
+    if op._opname in _native.OPS:
+        return
+
     def below_autograd(keyset, args):
         with torch._C._AutoDispatchBelowAutograd():
             return op.redispatch(keyset & _AFTER_AUTOGRAD, *args)
@@ -331,3 +338,6 @@ for _backward in (layer_norm_backward, rms_norm_backward, add_layer_norm_backwar
                         "a second derivative of an xpuruntime op")
 _not_differentiable(attention_decode, _calls.attention_decode,
                     "it is forward only, for inference")
+
+if _native.module is not None:
+    _native.register(_STATUS_ERRORS, _CAUSAL_ALIGN)

@@ -1,0 +1,108 @@
+"""xpuruntime.torch's C++ kernels (native.cpp, built by _native.py): that
+they load where they can, and that they give what the Python kernels give,
+which a process with XPURUNTIME_TORCH_NATIVE=0 runs."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+torch = pytest.importorskip("torch")
+xt = pytest.importorskip("xpuruntime.torch")
+
+import xpuruntime as xrt  # noqa: E402
+import xpuruntime.torch.functional as XF  # noqa: E402
+from xpuruntime.torch import _bridge, _native  # noqa: E402
+
+
+def test_native_kernels_load_where_torch_allows():
+    if os.environ.get("XPURUNTIME_TORCH_NATIVE") == "0":
+        pytest.skip("XPURUNTIME_TORCH_NATIVE=0")
+    if not _bridge.HAS_EXCHANGE_API:
+        assert _native.module is None and "exchange API" in _native.reason
+        pytest.skip(_native.reason)
+    assert _native.module is not None, _native.reason
+    assert _native.OPS >= {"layer_norm", "rms_norm", "attention", "attention_backward"}
+
+
+# Runs the same calls in this process and in one without the C++ kernels:
+# outputs and gradients of every op _native implements, and the errors.
+_CALLS = r"""
+import sys, torch, xpuruntime as xrt
+import xpuruntime.torch.functional as XF
+from xpuruntime.torch import _native
+torch.manual_seed(0)
+x = torch.randn(3, 5, 16, dtype=torch.float64, requires_grad=True)
+w = torch.randn(16, dtype=torch.float64, requires_grad=True)
+b = torch.randn(16, dtype=torch.float64, requires_grad=True)
+q = torch.randn(2, 4, 7, 8, dtype=torch.float64, requires_grad=True)
+kv = torch.randn(2, 2, 9, 8, dtype=torch.float64, requires_grad=True)
+results = []
+for fn in (lambda: XF.layer_norm(x, w, b, 1e-5), lambda: XF.rms_norm(x, w, 1e-6),
+           lambda: torch.ops.xpuruntime.layer_norm(x, None, b, 1e-5),
+           lambda: XF.attention(q, kv, kv, causal=True),
+           lambda: torch.ops.xpuruntime.attention(q, kv, kv, False, 0.3),
+           lambda: torch.ops.xpuruntime.attention_lse(q, kv, kv, True, None)[0]):
+    out = fn()
+    grads = torch.autograd.grad((out * out).sum(), [t for t in (x, w, b, q, kv)], allow_unused=True)
+    results.append((out.detach(), [g for g in grads if g is not None]))
+errors = []
+for bad in (lambda: XF.layer_norm(x, w[:8], None, 1e-5),
+            lambda: torch.ops.xpuruntime.attention(q, kv, kv, False, -1.0),
+            lambda: torch.ops.xpuruntime.attention(q, kv, kv, False, None, causal_align="up")):
+    try:
+        bad()
+    except Exception as error:
+        errors.append((type(error).__name__, str(error)))
+torch.save({"native": _native.module is not None, "results": results, "errors": errors},
+           sys.argv[1])
+"""
+
+
+def _run_calls(path, native):
+    env = dict(os.environ)
+    env["XPURUNTIME_TORCH_NATIVE"] = "1" if native else "0"
+    subprocess.run([sys.executable, "-c", _CALLS, str(path)], check=True, env=env, timeout=600)
+    return torch.load(path)
+
+
+def test_native_and_python_kernels_agree(tmp_path):
+    if _native.module is None:
+        pytest.skip(f"no C++ kernels here: {_native.reason}")
+    native = _run_calls(tmp_path / "native.pt", True)
+    python = _run_calls(tmp_path / "python.pt", False)
+    assert native["native"] and not python["native"]
+    for (out_n, grads_n), (out_p, grads_p) in zip(native["results"], python["results"]):
+        torch.testing.assert_close(out_n, out_p, rtol=1e-12, atol=1e-12)
+        assert len(grads_n) == len(grads_p)
+        # torch.ops.xpuruntime.attention's Python kernel recomputes the
+        # forward in its backward; the C++ one keeps the output and lse.
+        for g_n, g_p in zip(grads_n, grads_p):
+            torch.testing.assert_close(g_n, g_p, rtol=1e-6, atol=1e-6)
+    assert len(native["errors"]) == 3
+    for (type_n, message_n), (type_p, message_p) in zip(native["errors"], python["errors"]):
+        assert type_n == type_p == "InvalidArgument"
+        assert message_n.split("got")[0] == message_p.split("got")[0]
+
+
+def test_scale_and_window_are_checked_by_name():
+    q = torch.randn(1, 2, 4, 8)
+    with pytest.raises(xrt.InvalidArgument,
+                       match="attention: scale must be > 0 and finite, got nan"):
+        torch.ops.xpuruntime.attention(q, q, q, False, float("nan"))
+    with pytest.raises(xrt.InvalidArgument, match="attention: window_left must be .* >= 0, got -2"):
+        torch.ops.xpuruntime.attention(q, q, q, True, None, window_left=-2)
+
+
+def test_plain_calls_build_no_graph_and_subclasses_take_the_dispatcher():
+    x = torch.randn(4, 16)
+    assert XF.layer_norm(x).grad_fn is None
+    with torch.no_grad():
+        assert XF.rms_norm(x.requires_grad_()).grad_fn is None
+
+    class Tagged(torch.Tensor):
+        pass
+
+    y = XF.layer_norm(x.detach().as_subclass(Tagged))
+    torch.testing.assert_close(torch.Tensor(y), XF.layer_norm(x.detach()))
