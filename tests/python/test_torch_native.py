@@ -1,4 +1,4 @@
-"""xpuruntime.torch's C++ kernels (native.cpp, built by _native.py): that
+"""xpuruntime.torch's C++ kernels (native/, built by _native.py): that
 they load where they can, and that they give what the Python kernels give,
 which a process with XPURUNTIME_TORCH_NATIVE=0 runs."""
 
@@ -23,11 +23,13 @@ def test_native_kernels_load_where_torch_allows():
         assert _native.module is None and "exchange API" in _native.reason
         pytest.skip(_native.reason)
     assert _native.module is not None, _native.reason
-    assert _native.OPS >= {"layer_norm", "rms_norm", "attention", "attention_backward"}
+    assert _native.OPS >= {"layer_norm", "rms_norm", "add_layer_norm", "add_rms_norm",
+                           "bias_gelu", "attention", "attention_backward"}
 
 
 # Runs the same calls in this process and in one without the C++ kernels:
-# outputs and gradients of every op _native implements, and the errors.
+# outputs and gradients of every forward op _native implements, and the
+# errors.
 _CALLS = r"""
 import sys, torch, xpuruntime as xrt
 import xpuruntime.torch.functional as XF
@@ -43,7 +45,11 @@ for fn in (lambda: XF.layer_norm(x, w, b, 1e-5), lambda: XF.rms_norm(x, w, 1e-6)
            lambda: torch.ops.xpuruntime.layer_norm(x, None, b, 1e-5),
            lambda: XF.attention(q, kv, kv, causal=True),
            lambda: torch.ops.xpuruntime.attention(q, kv, kv, False, 0.3),
-           lambda: torch.ops.xpuruntime.attention_lse(q, kv, kv, True, None)[0]):
+           lambda: torch.ops.xpuruntime.attention_lse(q, kv, kv, True, None)[0],
+           lambda: sum(XF.add_layer_norm(x, b.expand_as(x) * 2, w, None, 1e-5)),
+           lambda: XF.add_rms_norm(x, x.detach(), w, 1e-6)[0],
+           lambda: torch.ops.xpuruntime.add_layer_norm(x, x, None, b, 1e-5)[1],
+           lambda: XF.bias_gelu(x, b)):
     out = fn()
     grads = torch.autograd.grad((out * out).sum(), [t for t in (x, w, b, q, kv)], allow_unused=True)
     results.append((out.detach(), [g for g in grads if g is not None]))

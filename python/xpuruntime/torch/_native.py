@@ -1,9 +1,9 @@
-"""The C++ kernels of torch.ops.xpuruntime's norms and attention
-(native.cpp), built against the torch that imports them.
+"""The C++ kernels of torch.ops.xpuruntime's norms, fused ops and
+attention (native/), built against the torch that imports them.
 
 torch's C++ ABI changes between releases, so no prebuilt binary could
 serve every torch: the first import under a given torch (and xpuruntime)
-compiles native.cpp with torch.utils.cpp_extension, which takes about a
+compiles native/ with torch.utils.cpp_extension, which takes about a
 minute, and later imports load the cached build (in torch's extensions
 folder, ``TORCH_EXTENSIONS_DIR``). It needs a C++ compiler, ninja (the
 ``torch`` extra brings it) and torch with DLPack's C exchange API
@@ -23,7 +23,10 @@ import xpuruntime as xrt
 
 from ._bridge import HAS_EXCHANGE_API
 
-_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "native.cpp")
+_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "native")
+_SOURCES = [os.path.join(_FOLDER, name) for name in
+            ("runtime_call.cpp", "norms.cpp", "attention.cpp", "module.cpp")]
+_HEADERS = [os.path.join(_FOLDER, name) for name in ("runtime_call.h", "operators.h")]
 _log = logging.getLogger("xpuruntime.torch")
 
 module = None  # the compiled module once loaded
@@ -41,15 +44,17 @@ def _library_file():
 def _build():
     from torch.utils import cpp_extension
 
-    with open(_SOURCE, "rb") as source:
-        digest = hashlib.sha256(source.read())
+    digest = hashlib.sha256()
+    for path in _SOURCES + _HEADERS:
+        with open(path, "rb") as source:
+            digest.update(source.read())
     digest.update(f"{torch.__version__} {xrt.__version__} {_library_file()}".encode())
     name = f"xpuruntime_torch_{digest.hexdigest()[:16]}"
     library = _library_file()
     _log.info("loading (building on first use, about a minute) %s for torch %s", name,
               torch.__version__)
     return cpp_extension.load(
-        name=name, sources=[_SOURCE], extra_include_paths=[xrt.get_include()],
+        name=name, sources=_SOURCES, extra_include_paths=[xrt.get_include()],
         extra_cflags=["-O2"],
         extra_ldflags=[library, f"-Wl,-rpath,{os.path.dirname(library)}"],
         is_python_module=True, verbose=False)
@@ -67,7 +72,7 @@ def _load():
     try:
         module = _build()
     except Exception as error:  # no compiler, no ninja, a torch without headers
-        reason = f"building native.cpp failed: {type(error).__name__}: {error}"
+        reason = f"building the C++ kernels failed: {type(error).__name__}: {error}"
         warnings.warn(f"xpuruntime.torch runs its ops through Python kernels, at a higher cost "
                       f"per call: {reason} (XPURUNTIME_TORCH_NATIVE=0 skips the build)",
                       RuntimeWarning, stacklevel=3)

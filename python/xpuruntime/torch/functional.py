@@ -150,6 +150,10 @@ def add_layer_norm(x: torch.Tensor, residual: torch.Tensor,
     """``(layer_norm(x + residual), x + residual)`` in one pass
     (``torch.ops.xpuruntime.add_layer_norm``): the sum is the residual
     stream's next value, the norm the next sublayer's input."""
+    if _fast is not None and _eager():
+        out = _fast.add_layer_norm(x, residual, weight, bias, eps)
+        if out is not NotImplemented:
+            return out
     route = _route(x, residual, weight, bias)
     if route == _PLAIN:
         return _calls.add_layer_norm(x, residual, weight, bias, eps)
@@ -162,6 +166,10 @@ def add_rms_norm(x: torch.Tensor, residual: torch.Tensor, weight: Optional[torch
                  eps: float = 1e-6) -> tuple[torch.Tensor, torch.Tensor]:
     """``(rms_norm(x + residual), x + residual)`` in one pass
     (``torch.ops.xpuruntime.add_rms_norm``)."""
+    if _fast is not None and _eager():
+        out = _fast.add_rms_norm(x, residual, weight, eps)
+        if out is not NotImplemented:
+            return out
     route = _route(x, residual, weight)
     if route == _PLAIN:
         return _calls.add_rms_norm(x, residual, weight, eps)
@@ -173,6 +181,10 @@ def add_rms_norm(x: torch.Tensor, residual: torch.Tensor, weight: Optional[torch
 def bias_gelu(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """``gelu(x + bias)`` (erf form) with ``bias`` along the last axis
     (``torch.ops.xpuruntime.bias_gelu``)."""
+    if _fast is not None and _eager():
+        out = _fast.bias_gelu(x, bias)
+        if out is not NotImplemented:
+            return out
     route = _route(x, bias)
     if route == _PLAIN:
         return _calls.bias_gelu(x, bias)

@@ -1,0 +1,116 @@
+// The xpuruntime operators as torch's dispatcher holds them (schemas in
+// ops.py), and what their autograd kernels share.
+#pragma once
+
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/csrc/autograd/custom_function.h>
+#include <torch/library.h>
+
+#include <initializer_list>
+#include <optional>
+#include <tuple>
+
+#include "runtime_call.h"
+
+namespace xrt_torch {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+using Tensors2 = std::tuple<Tensor, Tensor>;
+using Tensors3 = std::tuple<Tensor, Tensor, Tensor>;
+
+template <class Sig>
+using Op = c10::TypedOperatorHandle<Sig>;
+
+using LayerNormSig = Tensor(const Tensor&, const OptTensor&, const OptTensor&, double);
+using LayerNormBackwardSig = Tensors3(const Tensor&, const Tensor&, const OptTensor&, double);
+using RmsNormSig = Tensor(const Tensor&, const OptTensor&, double);
+using RmsNormBackwardSig = Tensors2(const Tensor&, const Tensor&, const OptTensor&, double);
+using AddLayerNormSig = Tensors2(const Tensor&, const Tensor&, const OptTensor&,
+                                 const OptTensor&, double);
+using AddLayerNormBackwardSig = Tensors3(const Tensor&, const Tensor&, const OptTensor&,
+                                         const OptTensor&, double);
+using AddRmsNormSig = Tensors2(const Tensor&, const Tensor&, const OptTensor&, double);
+using AddRmsNormBackwardSig = Tensors2(const Tensor&, const Tensor&, const OptTensor&,
+                                       const OptTensor&, double);
+using BiasGeluSig = Tensor(const Tensor&, const Tensor&);
+using BiasGeluBackwardSig = Tensors2(const Tensor&, const Tensor&, const Tensor&);
+using AttentionSig = Tensor(const Tensor&, const Tensor&, const Tensor&, bool,
+                            std::optional<double>, const OptTensor&, const OptTensor&,
+                            std::optional<int64_t>, c10::string_view);
+using AttentionLseSig = Tensors2(const Tensor&, const Tensor&, const Tensor&, bool,
+                                 std::optional<double>, const OptTensor&, const OptTensor&,
+                                 std::optional<int64_t>, c10::string_view);
+using AttentionBackwardSig = Tensors3(const Tensor&, const Tensor&, const Tensor&,
+                                      const Tensor&, bool, std::optional<double>,
+                                      const OptTensor&, const OptTensor&, const OptTensor&,
+                                      const OptTensor&, std::optional<int64_t>,
+                                      c10::string_view);
+
+// Each looks its operator up once (after ops.py defined it).
+const Op<LayerNormSig>& layer_norm_op();
+const Op<RmsNormSig>& rms_norm_op();
+const Op<AddLayerNormSig>& add_layer_norm_op();
+const Op<AddRmsNormSig>& add_rms_norm_op();
+const Op<BiasGeluSig>& bias_gelu_op();
+const Op<AttentionSig>& attention_op();
+const Op<AttentionLseSig>& attention_lse_op();
+
+// Registers the CPU, CUDA and Autograd kernels of norms.cpp and attention.cpp.
+void register_norm_kernels(torch::Library& cpu, torch::Library& cuda, torch::Library& autograd);
+void register_attention_kernels(torch::Library& cpu, torch::Library& cuda,
+                                torch::Library& autograd);
+// causal_align's names -> the runtime's numbers (the Python layer's table).
+void set_causal_align(const char* name, int64_t number);
+
+// Whether a call builds an autograd node: grad mode on and an input that
+// requires grad. Inside a torch.func transform, which would not see the
+// node, that is refused naming `op` (a transform keeps its dispatch keys
+// in the thread's included set while it runs).
+inline bool wants_grad(const char* op, std::initializer_list<const OptTensor*> inputs) {
+  if (!at::GradMode::is_enabled()) return false;
+  bool any = false;
+  for (const OptTensor* t : inputs) any = any || (t->has_value() && (*t)->requires_grad());
+  if (!any) return false;
+  using c10::DispatchKey;
+  using c10::impl::tls_is_dispatch_key_included;
+  TORCH_CHECK_NOT_IMPLEMENTED(
+      !tls_is_dispatch_key_included(DispatchKey::FuncTorchDynamicLayerFrontMode) &&
+          !tls_is_dispatch_key_included(DispatchKey::FuncTorchDynamicLayerBackMode),
+      "xpuruntime::", op,
+      " has no gradient under torch.func transforms (grad, jacrev, vjp); differentiate it with "
+      "torch.autograd (.backward(), torch.autograd.grad) instead");
+  return true;
+}
+
+// The backward ops run below autograd, unless create_graph asked for a
+// graph of the backward: then their own Autograd kernels (ops.py) refuse
+// a second derivative, naming the op.
+template <class Sig, class... Args>
+auto call_backward(const Op<Sig>& op, const Args&... args) {
+  if (at::GradMode::is_enabled()) return op.call(args...);
+  at::AutoDispatchBelowADInplaceOrView below;
+  return op.call(args...);
+}
+
+// The kernels below autograd: ours for plain tensors, whatever the
+// dispatcher has under autograd otherwise (fake tensors, tracers).
+template <class Sig, class... Args>
+auto call_below_autograd(const Op<Sig>& op, const Args&... args) {
+  at::AutoDispatchBelowADInplaceOrView below;
+  return op.call(args...);
+}
+
+inline OptTensor saved_if(bool present, const Tensor& saved) {
+  return present ? OptTensor(saved) : std::nullopt;
+}
+
+}  // namespace xrt_torch
+
+// Defines NAME() returning the operator "xpuruntime::OP" with signature SIG.
+#define XRT_TORCH_OPERATOR(name, Sig, op)                                                     \
+  const ::xrt_torch::Op<Sig>& name() {                                                        \
+    static const auto handle =                                                                \
+        c10::Dispatcher::singleton().findSchemaOrThrow("xpuruntime::" op, "").typed<Sig>();   \
+    return handle;                                                                            \
+  }
