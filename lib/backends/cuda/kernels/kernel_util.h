@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <vector>
 
 #include "backends/common/kernel_context.h"
 #include "xpuruntime/xpuruntime_plugin.h"
@@ -68,6 +70,34 @@ inline int sm_count() {
   }
   if (dev < kMaxDevices) cache[dev].store(count, std::memory_order_relaxed);
   return count;
+}
+
+// Blocks of `threads` threads of `kernel` that fit on one SM of the current
+// device, or -1 when CUDA cannot say. Looked up once per (device, kernel,
+// block size): the occupancy query would otherwise run on every call.
+template <class Kernel>
+int blocks_per_sm(Kernel kernel, int threads) {
+  struct Entry {
+    int device;
+    const void* kernel;
+    int threads;
+    int blocks;
+  };
+  static std::mutex mutex;
+  static std::vector<Entry> cache;
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) return -1;
+  const void* key = reinterpret_cast<const void*>(kernel);
+  std::lock_guard<std::mutex> lock(mutex);
+  for (const Entry& e : cache) {
+    if (e.device == dev && e.kernel == key && e.threads == threads) return e.blocks;
+  }
+  int blocks = 0;
+  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, threads, 0) != cudaSuccess) {
+    return -1;
+  }
+  cache.push_back({dev, key, threads, blocks});
+  return blocks;
 }
 
 // Blocks for a grid-stride loop over `work` items: enough to fill every SM

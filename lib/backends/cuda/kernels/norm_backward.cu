@@ -221,10 +221,15 @@ constexpr int kColTile = 32;
 constexpr int kColRows = 16;
 
 // out[c] = sum over the slots rows of part[., c]; a block takes 32 columns
-// and splits the rows over 16 threads per column.
+// and splits the rows over 16 threads per column. Both column sums (dweight
+// and dbias) run in one launch: blockIdx.y picks the partials that follow
+// one another in part and their output, out0 or out1.
 template <class T>
 __global__ void __launch_bounds__(kColTile* kColRows)
-    column_sums(const float* __restrict__ part, int64_t slots, int64_t n, T* __restrict__ out) {
+    column_sums(const float* __restrict__ part, int64_t slots, int64_t n, T* __restrict__ out0,
+                T* __restrict__ out1) {
+  T* __restrict__ out = blockIdx.y == 0 ? out0 : out1;
+  part += static_cast<int64_t>(blockIdx.y) * slots * n;
   __shared__ float tile[kColRows][kColTile + 1];
   const int64_t col = static_cast<int64_t>(blockIdx.x) * kColTile + threadIdx.x;
   float s = 0.0f;
@@ -296,11 +301,8 @@ xrt_status_t norm_backward(const xrt_kernel_context_t* ctx) {
   }
 
   // Enough blocks to fill the GPU once; each loops over its share of rows.
-  int per_sm = 0;
-  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(
-          &per_sm, kernel, static_cast<int>(block.x * block.y), 0) != cudaSuccess) {
-    return check_launch(ctx);
-  }
+  const int per_sm = blocks_per_sm(kernel, static_cast<int>(block.x * block.y));
+  if (per_sm < 0) return check_launch(ctx);
   const int64_t num_partials = (dw ? 1 : 0) + (db ? 1 : 0);
   int64_t grid = std::min<int64_t>(row_grid(rows, block),
                                    static_cast<int64_t>(sm_count()) * std::max(per_sm, 1));
@@ -319,6 +321,7 @@ xrt_status_t norm_backward(const xrt_kernel_context_t* ctx) {
                   op_name(ctx), bytes);
     }
   }
+  // dweight's partials first, then dbias's (column_sums reads them so).
   float* part_w = dw ? scratch : nullptr;
   float* part_b = db ? scratch + (dw ? slots * n : 0) : nullptr;
   kernel<<<static_cast<unsigned>(grid), block, 0, stream>>>(dy, x, w, gs, dx, part_w, part_b,
@@ -326,9 +329,9 @@ xrt_status_t norm_backward(const xrt_kernel_context_t* ctx) {
   xrt_status_t status = check_launch(ctx);
   if (status == XRT_OK && num_partials > 0) {
     const dim3 col_block(kColTile, kColRows);
-    const unsigned col_grid = static_cast<unsigned>((n + kColTile - 1) / kColTile);
-    if (dw) column_sums<T><<<col_grid, col_block, 0, stream>>>(part_w, slots, n, dw);
-    if (db) column_sums<T><<<col_grid, col_block, 0, stream>>>(part_b, slots, n, db);
+    const dim3 col_grid(static_cast<unsigned>((n + kColTile - 1) / kColTile),
+                        static_cast<unsigned>(num_partials));
+    column_sums<T><<<col_grid, col_block, 0, stream>>>(scratch, slots, n, dw ? dw : db, db);
     status = check_launch(ctx);
   }
   if (scratch) scratch_free(scratch, stream);
