@@ -112,3 +112,26 @@ def test_plain_calls_build_no_graph_and_subclasses_take_the_dispatcher():
 
     y = XF.layer_norm(x.detach().as_subclass(Tagged))
     torch.testing.assert_close(torch.Tensor(y), XF.layer_norm(x.detach()))
+
+
+def test_calls_from_many_threads_agree():
+    """The C++ kernels hold no per-call state outside the call: threads
+    running forward and backward at once get what one thread gets."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    torch.manual_seed(1)
+    x = torch.randn(8, 64, dtype=torch.float64)
+    w = torch.randn(64, dtype=torch.float64)
+
+    def step(_):
+        xi = x.clone().requires_grad_()
+        wi = w.clone().requires_grad_()
+        out, total = XF.add_layer_norm(xi, xi * 0.5, wi, None, 1e-5)
+        (out.square().sum() + total.sum()).backward()
+        return out.detach(), xi.grad, wi.grad
+
+    expected = step(0)
+    with ThreadPoolExecutor(4) as pool:
+        for result in pool.map(step, range(64)):
+            for got, want in zip(result, expected):
+                torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
