@@ -5,14 +5,15 @@ eager code and torch.compile alike:
     y = XF.layer_norm(x, weight, bias, 1e-5)
     out = XF.attention(q, k, v, causal=True)
 
-Eagerly they run as torch.autograd.Functions over the kernels (or as plain
-calls when no gradient is wanted), which costs a fraction of a trip
-through torch's dispatcher into a Python custom op: small kernels launch
-faster than that trip takes. While torch.compile traces, and for tensor
-subclasses (fake tensors, tensor-parallel wrappers) or devices the
-kernels do not run on, they call ``torch.ops.xpuruntime.*``, which
-torch's dispatcher and tracers understand. Both ways run the same kernels
-and the same autograd formulas.
+Eagerly they call the C++ operators of native/ (see _native.py) through
+its entry points, which skip torch.ops' argument parsing; where those
+could not be built, torch.autograd.Functions over the kernels (or plain
+calls when no gradient is wanted), which cost less than a trip through
+torch's dispatcher into a Python kernel. While torch.compile traces, and
+for tensor subclasses (fake tensors, tensor-parallel wrappers) or devices
+the kernels do not run on, they call ``torch.ops.xpuruntime.*``, which
+torch's dispatcher and tracers understand. Every way runs the same
+kernels and the same autograd formulas.
 
 The fused ops a transformer block wants: :func:`add_layer_norm` and
 :func:`add_rms_norm` (the residual add inside the norm, returning the sum
@@ -214,6 +215,8 @@ def attention_lse(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: boo
             return _attention_lse(q, k, v, causal, scale)
         return _ops.attention_lse(q, k, v, causal, scale)
     masks = (attn_mask, key_lengths, window_left, causal_align)
+    if _fast is not None:  # the C++ kernels through the dispatcher
+        return _ops.attention_lse(q, k, v, causal, scale, *masks)
     route = _route(q, k, v, attn_mask, key_lengths)
     if route == _PLAIN:
         return _calls.masked_attention_lse(q, k, v, causal, scale, *masks)
@@ -249,6 +252,8 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = 
         masks = ()
     else:
         masks = (attn_mask, key_lengths, window_left, causal_align)
+        if _fast is not None:  # the C++ kernels through the dispatcher
+            return _ops.attention(q, k, v, causal, scale, *masks)
         route = _route(q, k, v, attn_mask, key_lengths)
         if route == _PLAIN:
             return _calls.masked_attention(q, k, v, causal, scale, *masks)
