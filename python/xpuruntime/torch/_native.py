@@ -44,13 +44,13 @@ def _library_file():
 def _build():
     from torch.utils import cpp_extension
 
+    library = _library_file()
     digest = hashlib.sha256()
     for path in _SOURCES + _HEADERS:
         with open(path, "rb") as source:
             digest.update(source.read())
-    digest.update(f"{torch.__version__} {xrt.__version__} {_library_file()}".encode())
+    digest.update(f"{torch.__version__} {xrt.__version__} {library}".encode())
     name = f"xpuruntime_torch_{digest.hexdigest()[:16]}"
-    library = _library_file()
     _log.info("loading (building on first use, about a minute) %s for torch %s", name,
               torch.__version__)
     return cpp_extension.load(

@@ -201,15 +201,12 @@ std::tuple<Tensor, Tensor> attention_lse_autograd(const Tensor& q, const Tensor&
 
 void set_causal_align(const char* name, int64_t number) { g_causal_align[name] = number; }
 
-void register_attention_kernels(torch::Library& cpu, torch::Library& cuda,
-                                torch::Library& autograd) {
-  for (torch::Library* lib : {&cpu, &cuda}) {
-    lib->impl("attention", TORCH_FN(attention_kernel));
-    lib->impl("attention_lse", TORCH_FN(attention_lse_kernel));
-    lib->impl("attention_backward", TORCH_FN(attention_backward_kernel));
-  }
-  autograd.impl("attention", TORCH_FN(attention_autograd));
-  autograd.impl("attention_lse", TORCH_FN(attention_lse_autograd));
+void register_attention_kernels(KernelTable& table) {
+  table.kernel("attention", TORCH_FN(attention_kernel));
+  table.kernel("attention_lse", TORCH_FN(attention_lse_kernel));
+  table.kernel("attention_backward", TORCH_FN(attention_backward_kernel));
+  table.autograd("attention", TORCH_FN(attention_autograd));
+  table.autograd("attention_lse", TORCH_FN(attention_lse_autograd));
 }
 
 }  // namespace xrt_torch

@@ -6,7 +6,6 @@
 #include <torch/csrc/Exceptions.h>
 #include <torch/csrc/autograd/python_variable.h>
 
-#include <iterator>
 #include <memory>
 #include <vector>
 
@@ -26,9 +25,27 @@ void register_all() {
   };
   torch::Library* cpu = impl(c10::DispatchKey::CPU);
   torch::Library* cuda = impl(c10::DispatchKey::CUDA);
-  torch::Library* autograd = impl(c10::DispatchKey::Autograd);
-  register_norm_kernels(*cpu, *cuda, *autograd);
-  register_attention_kernels(*cpu, *cuda, *autograd);
+  KernelTable table(cpu, cuda, impl(c10::DispatchKey::Autograd));
+  register_norm_kernels(table);
+  register_attention_kernels(table);
+}
+
+// The names of the ops register_all registers, as a tuple of str.
+PyObject* op_names() {
+  KernelTable table;
+  register_norm_kernels(table);
+  register_attention_kernels(table);
+  const std::vector<const char*>& names = table.names();
+  PyObject* tuple = PyTuple_New(static_cast<Py_ssize_t>(names.size()));
+  for (size_t i = 0; tuple != nullptr && i < names.size(); ++i) {
+    PyObject* name = PyUnicode_FromString(names[i]);
+    if (name == nullptr) {
+      Py_CLEAR(tuple);
+    } else {
+      PyTuple_SET_ITEM(tuple, static_cast<Py_ssize_t>(i), name);
+    }
+  }
+  return tuple;
 }
 
 // register_kernels(exchange_api, error_classes, causal_align): once, after
@@ -101,6 +118,23 @@ PyObject* wrap(Tensors2 pair) {
   return pair_object;
 }
 
+// Runs `call` (an operator call) without the GIL; its result as Python objects.
+template <class Call>
+PyObject* without_gil(Call call) {
+  decltype(call()) result;
+  {
+    pybind11::gil_scoped_release no_gil;
+    result = call();
+  }
+  return wrap(std::move(result));
+}
+
+// eps as a double; false with the error set when `obj` has no float value.
+bool eps_arg(PyObject* obj, double& eps) {
+  eps = PyFloat_AsDouble(obj);
+  return !PyErr_Occurred();
+}
+
 bool arity(const char* name, Py_ssize_t given, Py_ssize_t wanted) {
   if (given == wanted) return true;
   PyErr_Format(PyExc_TypeError, "%s() takes %zd arguments, got %zd", name, wanted, given);
@@ -114,15 +148,12 @@ PyObject* py_layer_norm(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
       !number(args[3])) {
     Py_RETURN_NOTIMPLEMENTED;
   }
-  const double eps = PyFloat_AsDouble(args[3]);
-  if (PyErr_Occurred()) return nullptr;
-  Tensor y;
-  {
-    pybind11::gil_scoped_release no_gil;
-    y = layer_norm_op().call(THPVariable_Unpack(args[0]), optional_tensor(args[1]),
-                             optional_tensor(args[2]), eps);
-  }
-  return wrap(std::move(y));
+  double eps = 0.0;
+  if (!eps_arg(args[3], eps)) return nullptr;
+  return without_gil([&] {
+    return layer_norm_op().call(THPVariable_Unpack(args[0]), optional_tensor(args[1]),
+                                optional_tensor(args[2]), eps);
+  });
   END_HANDLE_TH_ERRORS
 }
 
@@ -130,14 +161,11 @@ PyObject* py_rms_norm(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   HANDLE_TH_ERRORS
   if (!arity("rms_norm", nargs, 3)) return nullptr;
   if (!plain(args[0]) || !plain_or_none(args[1]) || !number(args[2])) Py_RETURN_NOTIMPLEMENTED;
-  const double eps = PyFloat_AsDouble(args[2]);
-  if (PyErr_Occurred()) return nullptr;
-  Tensor y;
-  {
-    pybind11::gil_scoped_release no_gil;
-    y = rms_norm_op().call(THPVariable_Unpack(args[0]), optional_tensor(args[1]), eps);
-  }
-  return wrap(std::move(y));
+  double eps = 0.0;
+  if (!eps_arg(args[2], eps)) return nullptr;
+  return without_gil([&] {
+    return rms_norm_op().call(THPVariable_Unpack(args[0]), optional_tensor(args[1]), eps);
+  });
   END_HANDLE_TH_ERRORS
 }
 
@@ -148,15 +176,12 @@ PyObject* py_add_layer_norm(PyObject*, PyObject* const* args, Py_ssize_t nargs) 
       !number(args[4])) {
     Py_RETURN_NOTIMPLEMENTED;
   }
-  const double eps = PyFloat_AsDouble(args[4]);
-  if (PyErr_Occurred()) return nullptr;
-  Tensors2 out;
-  {
-    pybind11::gil_scoped_release no_gil;
-    out = add_layer_norm_op().call(THPVariable_Unpack(args[0]), THPVariable_Unpack(args[1]),
-                                   optional_tensor(args[2]), optional_tensor(args[3]), eps);
-  }
-  return wrap(std::move(out));
+  double eps = 0.0;
+  if (!eps_arg(args[4], eps)) return nullptr;
+  return without_gil([&] {
+    return add_layer_norm_op().call(THPVariable_Unpack(args[0]), THPVariable_Unpack(args[1]),
+                                    optional_tensor(args[2]), optional_tensor(args[3]), eps);
+  });
   END_HANDLE_TH_ERRORS
 }
 
@@ -166,15 +191,12 @@ PyObject* py_add_rms_norm(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (!plain(args[0]) || !plain(args[1]) || !plain_or_none(args[2]) || !number(args[3])) {
     Py_RETURN_NOTIMPLEMENTED;
   }
-  const double eps = PyFloat_AsDouble(args[3]);
-  if (PyErr_Occurred()) return nullptr;
-  Tensors2 out;
-  {
-    pybind11::gil_scoped_release no_gil;
-    out = add_rms_norm_op().call(THPVariable_Unpack(args[0]), THPVariable_Unpack(args[1]),
-                                 optional_tensor(args[2]), eps);
-  }
-  return wrap(std::move(out));
+  double eps = 0.0;
+  if (!eps_arg(args[3], eps)) return nullptr;
+  return without_gil([&] {
+    return add_rms_norm_op().call(THPVariable_Unpack(args[0]), THPVariable_Unpack(args[1]),
+                                  optional_tensor(args[2]), eps);
+  });
   END_HANDLE_TH_ERRORS
 }
 
@@ -182,12 +204,9 @@ PyObject* py_bias_gelu(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   HANDLE_TH_ERRORS
   if (!arity("bias_gelu", nargs, 2)) return nullptr;
   if (!plain(args[0]) || !plain(args[1])) Py_RETURN_NOTIMPLEMENTED;
-  Tensor y;
-  {
-    pybind11::gil_scoped_release no_gil;
-    y = bias_gelu_op().call(THPVariable_Unpack(args[0]), THPVariable_Unpack(args[1]));
-  }
-  return wrap(std::move(y));
+  return without_gil([&] {
+    return bias_gelu_op().call(THPVariable_Unpack(args[0]), THPVariable_Unpack(args[1]));
+  });
   END_HANDLE_TH_ERRORS
 }
 
@@ -209,14 +228,11 @@ PyObject* py_attention(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   std::optional<double> scale;
   if (!attention_args("attention", args, nargs, usable, causal, scale)) return nullptr;
   if (!usable) Py_RETURN_NOTIMPLEMENTED;
-  Tensor out;
-  {
-    pybind11::gil_scoped_release no_gil;
-    out = attention_op().call(THPVariable_Unpack(args[0]), THPVariable_Unpack(args[1]),
-                              THPVariable_Unpack(args[2]), causal, scale, std::nullopt,
-                              std::nullopt, std::nullopt, "top_left");
-  }
-  return wrap(std::move(out));
+  return without_gil([&] {
+    return attention_op().call(THPVariable_Unpack(args[0]), THPVariable_Unpack(args[1]),
+                               THPVariable_Unpack(args[2]), causal, scale, std::nullopt,
+                               std::nullopt, std::nullopt, "top_left");
+  });
   END_HANDLE_TH_ERRORS
 }
 
@@ -226,14 +242,11 @@ PyObject* py_attention_lse(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   std::optional<double> scale;
   if (!attention_args("attention_lse", args, nargs, usable, causal, scale)) return nullptr;
   if (!usable) Py_RETURN_NOTIMPLEMENTED;
-  Tensors2 out;
-  {
-    pybind11::gil_scoped_release no_gil;
-    out = attention_lse_op().call(THPVariable_Unpack(args[0]), THPVariable_Unpack(args[1]),
-                                  THPVariable_Unpack(args[2]), causal, scale, std::nullopt,
-                                  std::nullopt, std::nullopt, "top_left");
-  }
-  return wrap(std::move(out));
+  return without_gil([&] {
+    return attention_lse_op().call(THPVariable_Unpack(args[0]), THPVariable_Unpack(args[1]),
+                                   THPVariable_Unpack(args[2]), causal, scale, std::nullopt,
+                                   std::nullopt, std::nullopt, "top_left");
+  });
   END_HANDLE_TH_ERRORS
 }
 
@@ -263,22 +276,11 @@ PyModuleDef g_module = {PyModuleDef_HEAD_INIT, C10_STRINGIZE(TORCH_EXTENSION_NAM
 
 }  // namespace
 
-// The ops this module implements; ops.py registers Python kernels for the rest.
-constexpr const char* kOps[] = {
-    "layer_norm",     "layer_norm_backward",     "rms_norm",           "rms_norm_backward",
-    "add_layer_norm", "add_layer_norm_backward", "add_rms_norm",       "add_rms_norm_backward",
-    "bias_gelu",      "bias_gelu_backward",      "attention",          "attention_lse",
-    "attention_backward"};
-
 PyMODINIT_FUNC C10_CONCATENATE(PyInit_, TORCH_EXTENSION_NAME)(void) {
   PyObject* module = PyModule_Create(&g_module);
   if (module == nullptr) return nullptr;
-  PyObject* ops = PyTuple_New(std::size(kOps));
-  for (size_t i = 0; ops != nullptr && i < std::size(kOps); ++i) {
-    PyObject* name = PyUnicode_FromString(kOps[i]);
-    if (name == nullptr) Py_CLEAR(ops);
-    if (ops != nullptr) PyTuple_SET_ITEM(ops, i, name);
-  }
+  // The ops this module implements; ops.py registers Python kernels for the rest.
+  PyObject* ops = op_names();
   if (ops == nullptr || PyModule_AddObject(module, "OPS", ops) != 0) {
     Py_XDECREF(ops);
     Py_DECREF(module);

@@ -253,24 +253,22 @@ Tensor bias_gelu_autograd(const Tensor& x, const Tensor& bias) {
 
 }  // namespace
 
-void register_norm_kernels(torch::Library& cpu, torch::Library& cuda, torch::Library& autograd) {
-  for (torch::Library* lib : {&cpu, &cuda}) {
-    lib->impl("layer_norm", TORCH_FN(layer_norm_kernel));
-    lib->impl("layer_norm_backward", TORCH_FN(layer_norm_backward_kernel));
-    lib->impl("rms_norm", TORCH_FN(rms_norm_kernel));
-    lib->impl("rms_norm_backward", TORCH_FN(rms_norm_backward_kernel));
-    lib->impl("add_layer_norm", TORCH_FN(add_layer_norm_kernel));
-    lib->impl("add_layer_norm_backward", TORCH_FN(add_layer_norm_backward_kernel));
-    lib->impl("add_rms_norm", TORCH_FN(add_rms_norm_kernel));
-    lib->impl("add_rms_norm_backward", TORCH_FN(add_rms_norm_backward_kernel));
-    lib->impl("bias_gelu", TORCH_FN(bias_gelu_kernel));
-    lib->impl("bias_gelu_backward", TORCH_FN(bias_gelu_backward_kernel));
-  }
-  autograd.impl("layer_norm", TORCH_FN(layer_norm_autograd));
-  autograd.impl("rms_norm", TORCH_FN(rms_norm_autograd));
-  autograd.impl("add_layer_norm", TORCH_FN(add_layer_norm_autograd));
-  autograd.impl("add_rms_norm", TORCH_FN(add_rms_norm_autograd));
-  autograd.impl("bias_gelu", TORCH_FN(bias_gelu_autograd));
+void register_norm_kernels(KernelTable& table) {
+  table.kernel("layer_norm", TORCH_FN(layer_norm_kernel));
+  table.kernel("layer_norm_backward", TORCH_FN(layer_norm_backward_kernel));
+  table.kernel("rms_norm", TORCH_FN(rms_norm_kernel));
+  table.kernel("rms_norm_backward", TORCH_FN(rms_norm_backward_kernel));
+  table.kernel("add_layer_norm", TORCH_FN(add_layer_norm_kernel));
+  table.kernel("add_layer_norm_backward", TORCH_FN(add_layer_norm_backward_kernel));
+  table.kernel("add_rms_norm", TORCH_FN(add_rms_norm_kernel));
+  table.kernel("add_rms_norm_backward", TORCH_FN(add_rms_norm_backward_kernel));
+  table.kernel("bias_gelu", TORCH_FN(bias_gelu_kernel));
+  table.kernel("bias_gelu_backward", TORCH_FN(bias_gelu_backward_kernel));
+  table.autograd("layer_norm", TORCH_FN(layer_norm_autograd));
+  table.autograd("rms_norm", TORCH_FN(rms_norm_autograd));
+  table.autograd("add_layer_norm", TORCH_FN(add_layer_norm_autograd));
+  table.autograd("add_rms_norm", TORCH_FN(add_rms_norm_autograd));
+  table.autograd("bias_gelu", TORCH_FN(bias_gelu_autograd));
 }
 
 }  // namespace xrt_torch

@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <optional>
 #include <tuple>
+#include <vector>
 
 #include "runtime_call.h"
 
@@ -56,10 +57,39 @@ const Op<BiasGeluSig>& bias_gelu_op();
 const Op<AttentionSig>& attention_op();
 const Op<AttentionLseSig>& attention_lse_op();
 
-// Registers the CPU, CUDA and Autograd kernels of norms.cpp and attention.cpp.
-void register_norm_kernels(torch::Library& cpu, torch::Library& cuda, torch::Library& autograd);
-void register_attention_kernels(torch::Library& cpu, torch::Library& cuda,
-                                torch::Library& autograd);
+// Where norms.cpp and attention.cpp put their kernels: torch libraries for
+// the CPU, CUDA and Autograd keys, or none, which only records the op
+// names (the module's OPS, read before ops.py defines the schemas). So the
+// registration is the one list of the ops this module implements.
+class KernelTable {
+ public:
+  KernelTable() = default;  // names only
+  KernelTable(torch::Library* cpu, torch::Library* cuda, torch::Library* autograd)
+      : cpu_(cpu), cuda_(cuda), autograd_(autograd) {}
+
+  // The runtime kernel of `op`, for CPU and CUDA tensors.
+  template <class Fn>
+  void kernel(const char* op, Fn fn) {
+    names_.push_back(op);
+    if (cpu_ == nullptr) return;
+    cpu_->impl(op, fn);
+    cuda_->impl(op, fn);
+  }
+  template <class Fn>
+  void autograd(const char* op, Fn fn) {
+    if (autograd_ != nullptr) autograd_->impl(op, fn);
+  }
+  const std::vector<const char*>& names() const { return names_; }
+
+ private:
+  torch::Library* cpu_ = nullptr;
+  torch::Library* cuda_ = nullptr;
+  torch::Library* autograd_ = nullptr;
+  std::vector<const char*> names_;
+};
+
+void register_norm_kernels(KernelTable& table);
+void register_attention_kernels(KernelTable& table);
 // causal_align's names -> the runtime's numbers (the Python layer's table).
 void set_causal_align(const char* name, int64_t number);
 

@@ -130,8 +130,13 @@ void RuntimeCall::input(const OptTensor& tensor) {
   inputs_[num_inputs_++] = nullptr;
 }
 
-void RuntimeCall::attr(const char* name, int64_t value) { attr_slot(name, XRT_ATTR_INT).i = value; }
-void RuntimeCall::attr(const char* name, double value) { attr_slot(name, XRT_ATTR_FLOAT).f = value; }
+void RuntimeCall::attr(const char* name, int64_t value) {
+  attr_slot(name, XRT_ATTR_INT).i = value;
+}
+
+void RuntimeCall::attr(const char* name, double value) {
+  attr_slot(name, XRT_ATTR_FLOAT).f = value;
+}
 
 xrt_attr_t& RuntimeCall::attr_slot(const char* name, xrt_attr_type_t type) {
   TORCH_INTERNAL_ASSERT(num_attrs_ < attrs_.size());
