@@ -34,6 +34,19 @@ def check(got, expected, dtype):
     np.testing.assert_allclose(got, expected, **TOLERANCE[np.dtype(dtype).name])
 
 
+def check_by_norm(got, expected, relative):
+    """Norm-wise error of got against the float64 expected, within `relative`
+    of expected's norm. Sums (parameter gradients) are compared this way in
+    half types. A value among the dtype's subnormals keeps few bits, so one
+    subnormal step per element is allowed on top."""
+    dtype = np.dtype(got.dtype)
+    got = np.asarray(got.numpy(), dtype=np.float64)
+    error = np.linalg.norm(got - expected)
+    step = float(ml_dtypes.finfo(dtype).smallest_subnormal)
+    allowed = relative * np.linalg.norm(expected) + step * math.sqrt(expected.size)
+    assert error <= allowed, f"norm-wise error {error:.3g} over {allowed:.3g} in {dtype}"
+
+
 def gelu(x):
     return x * 0.5 * (1.0 + _erf(x / math.sqrt(2.0)))
 
