@@ -201,6 +201,16 @@ def test_rows_that_see_nothing(rng):
                causal_align="bottom_right")
 
 
+@pytest.mark.parametrize("impl", [None, "xrt", IMPL])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("d,causal", [(64, False), (128, True)])
+def test_no_keys(rng, impl, dtype, d, causal):
+    """Lk == 0 as torch's SDPA: zeros, lse -inf, dq zero, dk and dv empty,
+    whichever kernel the dispatcher (None), our kernels ("xrt") or the sm80
+    kernel take it to."""
+    check_case(rng, 2, 8, 2, 70, 0, d, dtype, impl, aref.visible(70, 0, causal), causal=causal)
+
+
 @pytest.mark.parametrize("h,hk", [(8, 2), (8, 8)])
 def test_dispatcher_runs_masked_calls(rng, h, hk):
     """Without impl, masked calls reach a kernel that runs them (ours where

@@ -133,6 +133,30 @@ def test_fully_masked_rows_are_zero():
     assert not any(np.isnan(x).any() for x in (dq, dk, dv))
 
 
+@pytest.mark.parametrize("dtype", ref.FLOAT_DTYPES)
+@pytest.mark.parametrize("causal", [False, True])
+def test_no_keys_give_zeros(rng, dtype, causal):
+    """Lk == 0, as torch's scaled_dot_product_attention: every query sees no
+    key, so the output is zeros, the lse -inf, dq zeros and dk, dv empty."""
+    (q, k, v, g), _ = _operands(rng, 2, 4, 2, 5, 0, 8, dtype)
+    out, lse = ops.attention(q, k, v, causal=causal, return_lse=True)
+    assert out.shape == (2, 4, 5, 8) and not out.numpy().astype(np.float64).any()
+    assert lse.shape == (2, 4, 5) and (lse.numpy() == -np.inf).all()
+    masked = ops.attention(q, k, v, attn_mask=np.ones((5, 0), bool),
+                           key_lengths=np.zeros(2, np.int32))
+    assert not masked.numpy().astype(np.float64).any()
+    dq, dk, dv = ops.attention_backward(g, q, k, v, causal=causal)
+    assert dq.shape == q.shape and not dq.numpy().astype(np.float64).any()
+    assert dk.shape == k.shape and dv.shape == v.shape
+
+
+def test_no_keys_match_torch(rng):
+    torch = pytest.importorskip("torch")
+    (q, k, v, _), _ = _operands(rng, 1, 2, 2, 3, 0, 8, "float32")
+    want = torch.nn.functional.scaled_dot_product_attention(*map(torch.from_numpy, (q, k, v)))
+    np.testing.assert_array_equal(ops.attention(q, k, v).numpy(), want.numpy())
+
+
 def _error(kind, match, *args, **kwargs):
     with pytest.raises(kind, match=match):
         ops.attention(*args, **kwargs)

@@ -333,7 +333,7 @@ def test_attention(data, dtype, causal, scale, dims):
     def reference():
         # k's heads must divide q's (grouped-query attention).
         if (q.ndim != 4 or q.shape[0] != k.shape[0] or k.shape[1] == 0
-                or q.shape[1] % k.shape[1] or q.shape[3] != k.shape[3] or d == 0 or lk == 0):
+                or q.shape[1] % k.shape[1] or q.shape[3] != k.shape[3] or d == 0):
             raise ValueError("invalid attention call")
         if scale is not None and not scale > 0:
             raise ValueError("the Python API wants scale > 0 (or None)")

@@ -39,6 +39,19 @@ def test_functional_matches_sdpa(kind, compiled):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("compiled", [False, True])
+def test_functional_without_keys_matches_sdpa(compiled):
+    """Lk == 0: torch's SDPA gives zeros and passes no gradient to q."""
+    q, k, v = _operands(lk=0)
+    ours = (torch.compile(XF.attention, fullgraph=True, backend="aot_eager") if compiled
+            else XF.attention)
+    got = ours(q, k, v)
+    want = torch.nn.functional.scaled_dot_product_attention(q, k, v, enable_gqa=True)
+    torch.testing.assert_close(got, want)
+    for a, b in zip(_grads(got, (q, k, v)), _grads(want, (q, k, v))):
+        torch.testing.assert_close(a, b)
+
+
 def test_functional_key_lengths_window_bottom_right():
     q, k, v = _operands(8, 1, 5, 9)
     lengths = torch.tensor([9, 6], dtype=torch.int32)

@@ -139,6 +139,9 @@ xrt_status_t launch_backward(const xrt_kernel_context_t* ctx, const ForwardArgs&
 // dk and dv of a call without queries: empty sums, zero.
 xrt_status_t zero_key_grads(const xrt_kernel_context_t* ctx, const ForwardArgs& args);
 
+// dq of a call without keys: no score depends on q, zero.
+xrt_status_t zero_query_grads(const xrt_kernel_context_t* ctx);
+
 // Launches the forward kernel on stream; args must have passed
 // check_supported.
 xrt_status_t launch_forward(const xrt_kernel_context_t* ctx, const ForwardArgs& args,

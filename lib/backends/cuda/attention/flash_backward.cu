@@ -466,6 +466,14 @@ xrt_status_t zero_key_grads(const xrt_kernel_context_t* ctx, const ForwardArgs& 
   return XRT_OK;
 }
 
+xrt_status_t zero_query_grads(const xrt_kernel_context_t* ctx) {
+  const size_t bytes = static_cast<size_t>(numel(ctx->outputs[0])) * 2;
+  if (cudaMemsetAsync(ctx->outputs[0].data, 0, bytes, stream_of(ctx)) != cudaSuccess) {
+    return check_launch(ctx);
+  }
+  return XRT_OK;
+}
+
 }  // namespace xrt::cuda::attn
 
 namespace xrt::cuda {
@@ -476,6 +484,7 @@ xrt_status_t run_attention_backward(const xrt_kernel_context_t* ctx) {
   const attn::ForwardArgs fa = attn::backward_args(ctx);
   if (fa.bh == 0) return XRT_OK;
   if (fa.lq == 0) return attn::zero_key_grads(ctx, fa);
+  if (fa.lk == 0) return attn::zero_query_grads(ctx);
   return attn::launch_backward(ctx, fa, 4);
 }
 

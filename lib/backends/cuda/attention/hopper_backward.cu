@@ -506,15 +506,8 @@ xrt_status_t run_attention_sm90_backward(const xrt_kernel_context_t* ctx) {
   attn::ForwardArgs fa = attn::backward_args(ctx);
   fa.group = ctx->inputs[1].shape[1] / ctx->inputs[2].shape[1];  // q heads per k/v head
   if (fa.bh == 0) return XRT_OK;
-  if (fa.lq == 0) {  // no queries: dk and dv (k and v's heads) are empty sums
-    for (size_t i = 1; i <= 2; ++i) {
-      const size_t bytes = static_cast<size_t>(numel(ctx->outputs[i])) * 2;
-      if (cudaMemsetAsync(ctx->outputs[i].data, 0, bytes, stream_of(ctx)) != cudaSuccess) {
-        return check_launch(ctx);
-      }
-    }
-    return XRT_OK;
-  }
+  if (fa.lq == 0) return attn::zero_key_grads(ctx, fa);
+  if (fa.lk == 0) return attn::zero_query_grads(ctx);
   status = attn::sm90::check_aligned(
       ctx, {ctx->inputs[0].data, ctx->inputs[1].data, ctx->inputs[2].data, ctx->inputs[3].data});
   if (status != XRT_OK) return status;

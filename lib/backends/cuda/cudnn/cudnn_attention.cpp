@@ -204,7 +204,7 @@ Plans plans_for(const xrt_kernel_context_t* ctx, bool backward) {
                 " is not supported (float16 and bfloat16 are)";
     return out;
   }
-  if (p.b * p.h == 0 || p.lq == 0) {
+  if (p.b * p.h == 0 || p.lq == 0 || p.lk == 0) {
     out.error = "empty operands are left to the flash kernel";
     return out;
   }
