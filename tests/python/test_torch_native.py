@@ -24,7 +24,8 @@ def test_native_kernels_load_where_torch_allows():
         pytest.skip(_native.reason)
     assert _native.module is not None, _native.reason
     assert _native.OPS >= {"layer_norm", "rms_norm", "add_layer_norm", "add_rms_norm",
-                           "bias_gelu", "attention", "attention_backward"}
+                           "bias_gelu", "attention", "attention_backward", "attention_varlen",
+                           "attention_decode", "kv_cache_append"}
 
 
 # Runs the same calls in this process and in one without the C++ kernels:
@@ -53,16 +54,48 @@ for fn in (lambda: XF.layer_norm(x, w, b, 1e-5), lambda: XF.rms_norm(x, w, 1e-6)
     out = fn()
     grads = torch.autograd.grad((out * out).sum(), [t for t in (x, w, b, q, kv)], allow_unused=True)
     results.append((out.detach(), [g for g in grads if g is not None]))
+# Packed sequences, decoding and the cache append.
+ops = torch.ops.xpuruntime
+packed_q = torch.randn(10, 4, 8, dtype=torch.float64, requires_grad=True)
+packed_kv = torch.randn(12, 2, 8, dtype=torch.float64, requires_grad=True)
+cu_q, cu_k = torch.tensor([0, 4, 10], dtype=torch.int32), torch.tensor([0, 7, 12], dtype=torch.int32)
+out, lse = ops.attention_varlen(packed_q, packed_kv, packed_kv, cu_q, cu_k, 6, 7, True, 0.4,
+                                window_left=3, causal_align="bottom_right")
+grads = torch.autograd.grad((out * out).sum(), [packed_q, packed_kv])
+results.append((torch.cat([out.detach().flatten(), lse.flatten().double()]), list(grads)))
+caches = [torch.randn(2, 16, 2, 8, dtype=torch.float64) for _ in range(2)]
+lengths = torch.tensor([5, 0], dtype=torch.int32)
+new = torch.randn(2, 3, 2, 8, dtype=torch.float64)
+versions = [c._version for c in caches]
+lengths = ops.kv_cache_append(*caches, new, new * 2, lengths)
+versions = [c._version - v for c, v in zip(caches, versions)]
+decode_q = torch.randn(2, 3, 4, 8, dtype=torch.float64, requires_grad=True)
+decoded = ops.attention_decode(decode_q, *caches, lengths, None, None)
+results.append((torch.cat([decoded.detach().flatten(), lengths.double(), *map(torch.flatten, caches),
+                           torch.tensor(versions, dtype=torch.float64)]), []))
 errors = []
 for bad in (lambda: XF.layer_norm(x, w[:8], None, 1e-5),
             lambda: torch.ops.xpuruntime.attention(q, kv, kv, False, -1.0),
-            lambda: torch.ops.xpuruntime.attention(q, kv, kv, False, None, causal_align="up")):
+            lambda: torch.ops.xpuruntime.attention(q, kv, kv, False, None, causal_align="up"),
+            lambda: ops.attention_varlen(packed_q, packed_kv, packed_kv, cu_q, cu_k, 6, 7, True,
+                                         float("inf")),
+            lambda: ops.attention_varlen(packed_q, packed_kv, packed_kv, cu_q, cu_k, 6, 7, True,
+                                         None, causal_align="up"),
+            lambda: ops.attention_varlen(packed_q, packed_kv, packed_kv, cu_q.flip(0), cu_k, 6, 7,
+                                         True, None),
+            lambda: ops.attention_decode(decode_q, *caches, lengths, None, 0.0),
+            lambda: ops.attention_decode(decode_q, *caches, lengths + 20, None, None),
+            lambda: ops.kv_cache_append(*caches, new, new, lengths + 14)):
     try:
         bad()
     except Exception as error:
         errors.append((type(error).__name__, str(error)))
-torch.save({"native": _native.module is not None, "results": results, "errors": errors},
-           sys.argv[1])
+try:
+    decoded.sum().backward()
+except RuntimeError as error:
+    refusal = str(error)
+torch.save({"native": _native.module is not None, "results": results, "errors": errors,
+            "refusal": refusal}, sys.argv[1])
 """
 
 
@@ -86,10 +119,12 @@ def test_native_and_python_kernels_agree(tmp_path):
         # forward in its backward; the C++ one keeps the output and lse.
         for g_n, g_p in zip(grads_n, grads_p):
             torch.testing.assert_close(g_n, g_p, rtol=1e-6, atol=1e-6)
-    assert len(native["errors"]) == 3
+    assert len(native["errors"]) == 9
     for (type_n, message_n), (type_p, message_p) in zip(native["errors"], python["errors"]):
         assert type_n == type_p == "InvalidArgument"
         assert message_n.split("got")[0] == message_p.split("got")[0]
+    assert native["refusal"] == python["refusal"]
+    assert native["refusal"].endswith("a gradient was asked for through its inputs q")
 
 
 def test_scale_and_window_are_checked_by_name():

@@ -1,5 +1,5 @@
-"""The C++ kernels of torch.ops.xpuruntime's norms, fused ops and
-attention (native/), built against the torch that imports them.
+"""The C++ kernels of torch.ops.xpuruntime's ops (native/), built against
+the torch that imports them.
 
 torch's C++ ABI changes between releases, so no prebuilt binary could
 serve every torch: the first import under a given torch (and xpuruntime)
@@ -25,7 +25,8 @@ from ._bridge import HAS_EXCHANGE_API
 
 _FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "native")
 _SOURCES = [os.path.join(_FOLDER, name) for name in
-            ("runtime_call.cpp", "norms.cpp", "attention.cpp", "module.cpp")]
+            ("runtime_call.cpp", "norms.cpp", "attention.cpp", "varlen_decode.cpp",
+             "module.cpp")]
 _HEADERS = [os.path.join(_FOLDER, name) for name in ("runtime_call.h", "operators.h")]
 _log = logging.getLogger("xpuruntime.torch")
 

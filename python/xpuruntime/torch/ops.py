@@ -329,15 +329,17 @@ def _bump_cache_versions(keyset, k_cache, v_cache, *args):
                                           k_cache, v_cache, *args)
 
 
-_LIB.impl("kv_cache_append", _bump_cache_versions, "ADInplaceOrView", with_keyset=True)
+if "kv_cache_append" not in _native.OPS:  # else _native's C++ kernel does this
+    _LIB.impl("kv_cache_append", _bump_cache_versions, "ADInplaceOrView", with_keyset=True)
 
 for _backward in (layer_norm_backward, rms_norm_backward, add_layer_norm_backward,
                   add_rms_norm_backward, bias_gelu_backward, attention_backward,
                   attention_varlen_backward):
     _not_differentiable(_backward, getattr(_calls, _backward._opname),
                         "a second derivative of an xpuruntime op")
-_not_differentiable(attention_decode, _calls.attention_decode,
-                    "it is forward only, for inference")
+if "attention_decode" not in _native.OPS:  # else _native's C++ Autograd kernel refuses
+    _not_differentiable(attention_decode, _calls.attention_decode,
+                        "it is forward only, for inference")
 
 if _native.module is not None:
     _native.register(_STATUS_ERRORS, _CAUSAL_ALIGN)

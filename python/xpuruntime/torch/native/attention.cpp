@@ -19,6 +19,7 @@ XRT_TORCH_OPERATOR(attention_backward_op, AttentionBackwardSig, "attention_backw
 
 std::map<std::string, int64_t, std::less<>> g_causal_align;
 
+// A float as Python's repr writes it, for messages that match the Python layer's.
 std::string float_repr(double value) {
   if (std::isnan(value)) return "nan";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
@@ -28,6 +29,26 @@ std::string float_repr(double value) {
   if (repr.find_first_of(".e") == std::string::npos) repr += ".0";
   return repr;
 }
+
+}  // namespace
+
+double checked_scale(const char* op, std::optional<double> scale) {
+  if (scale.has_value() && !(*scale > 0.0 && *scale < INFINITY)) {
+    invalid(std::string(op) + ": scale must be > 0 and finite, got " + float_repr(*scale));
+  }
+  return scale.value_or(0.0);
+}
+
+int64_t causal_align_number(const char* op, c10::string_view name) {
+  auto align = g_causal_align.find(name);
+  if (align == g_causal_align.end()) {
+    invalid(std::string(op) + ": causal_align must be 'top_left' or 'bottom_right', got '" +
+            std::string(name) + "'");
+  }
+  return align->second;
+}
+
+namespace {
 
 // Attention's attributes as the Python layer sets them: scale None is the
 // op's default (0 in C), window_left None is -1 (no window).
@@ -40,15 +61,8 @@ struct AttentionAttrs {
   // What the torch ops' Python kernels check before the runtime (which
   // checks window_left): errors name `op`.
   int64_t checked_align(const char* op) const {
-    if (scale.has_value() && !(*scale > 0.0 && *scale < INFINITY)) {
-      invalid(std::string(op) + ": scale must be > 0 and finite, got " + float_repr(*scale));
-    }
-    auto align = g_causal_align.find(causal_align);
-    if (align == g_causal_align.end()) {
-      invalid(std::string(op) + ": causal_align must be 'top_left' or 'bottom_right', got '" +
-              causal_align + "'");
-    }
-    return align->second;
+    checked_scale(op, scale);
+    return causal_align_number(op, causal_align);
   }
 
   void add_to(RuntimeCall& call, const char* op, bool masked) const {

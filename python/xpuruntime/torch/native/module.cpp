@@ -25,9 +25,11 @@ void register_all() {
   };
   torch::Library* cpu = impl(c10::DispatchKey::CPU);
   torch::Library* cuda = impl(c10::DispatchKey::CUDA);
-  KernelTable table(cpu, cuda, impl(c10::DispatchKey::Autograd));
+  KernelTable table(cpu, cuda, impl(c10::DispatchKey::Autograd),
+                    impl(c10::DispatchKey::ADInplaceOrView));
   register_norm_kernels(table);
   register_attention_kernels(table);
+  register_varlen_decode_kernels(table);
 }
 
 // The names of the ops register_all registers, as a tuple of str.
@@ -35,6 +37,7 @@ PyObject* op_names() {
   KernelTable table;
   register_norm_kernels(table);
   register_attention_kernels(table);
+  register_varlen_decode_kernels(table);
   const std::vector<const char*>& names = table.names();
   PyObject* tuple = PyTuple_New(static_cast<Py_ssize_t>(names.size()));
   for (size_t i = 0; tuple != nullptr && i < names.size(); ++i) {

@@ -47,6 +47,21 @@ using AttentionBackwardSig = Tensors3(const Tensor&, const Tensor&, const Tensor
                                       const OptTensor&, const OptTensor&, const OptTensor&,
                                       const OptTensor&, std::optional<int64_t>,
                                       c10::string_view);
+using AttentionVarlenSig = Tensors2(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                    const Tensor&, std::optional<int64_t>,
+                                    std::optional<int64_t>, bool, std::optional<double>,
+                                    std::optional<int64_t>, c10::string_view);
+using AttentionVarlenBackwardSig = Tensors3(const Tensor&, const Tensor&, const Tensor&,
+                                            const Tensor&, const Tensor&, const Tensor&,
+                                            std::optional<int64_t>, std::optional<int64_t>, bool,
+                                            std::optional<double>, const Tensor&, const Tensor&,
+                                            std::optional<int64_t>, c10::string_view);
+using AttentionDecodeSig = Tensor(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                  const OptTensor&, std::optional<double>, bool,
+                                  std::optional<int64_t>);
+// The caches are the schema's mutable (a!) and (b!) arguments.
+using KvCacheAppendSig = Tensor(Tensor&, Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                const OptTensor&);
 
 // Each looks its operator up once (after ops.py defined it).
 const Op<LayerNormSig>& layer_norm_op();
@@ -57,15 +72,17 @@ const Op<BiasGeluSig>& bias_gelu_op();
 const Op<AttentionSig>& attention_op();
 const Op<AttentionLseSig>& attention_lse_op();
 
-// Where norms.cpp and attention.cpp put their kernels: torch libraries for
-// the CPU, CUDA and Autograd keys, or none, which only records the op
-// names (the module's OPS, read before ops.py defines the schemas). So the
-// registration is the one list of the ops this module implements.
+// Where norms.cpp, attention.cpp and varlen_decode.cpp put their kernels:
+// torch libraries for the CPU, CUDA, Autograd and ADInplaceOrView keys, or
+// none, which only records the op names (the module's OPS, read before
+// ops.py defines the schemas). So the registration is the one list of the
+// ops this module implements.
 class KernelTable {
  public:
   KernelTable() = default;  // names only
-  KernelTable(torch::Library* cpu, torch::Library* cuda, torch::Library* autograd)
-      : cpu_(cpu), cuda_(cuda), autograd_(autograd) {}
+  KernelTable(torch::Library* cpu, torch::Library* cuda, torch::Library* autograd,
+              torch::Library* inplace_or_view)
+      : cpu_(cpu), cuda_(cuda), autograd_(autograd), inplace_or_view_(inplace_or_view) {}
 
   // The runtime kernel of `op`, for CPU and CUDA tensors.
   template <class Fn>
@@ -79,19 +96,32 @@ class KernelTable {
   void autograd(const char* op, Fn fn) {
     if (autograd_ != nullptr) autograd_->impl(op, fn);
   }
+  // For ops that write an input in place: what autograd must see of it.
+  template <class Fn>
+  void inplace_or_view(const char* op, Fn fn) {
+    if (inplace_or_view_ != nullptr) inplace_or_view_->impl(op, fn);
+  }
   const std::vector<const char*>& names() const { return names_; }
 
  private:
   torch::Library* cpu_ = nullptr;
   torch::Library* cuda_ = nullptr;
   torch::Library* autograd_ = nullptr;
+  torch::Library* inplace_or_view_ = nullptr;
   std::vector<const char*> names_;
 };
 
 void register_norm_kernels(KernelTable& table);
 void register_attention_kernels(KernelTable& table);
+void register_varlen_decode_kernels(KernelTable& table);
 // causal_align's names -> the runtime's numbers (the Python layer's table).
 void set_causal_align(const char* name, int64_t number);
+
+// Attention attributes checked as the Python layer checks them, errors
+// naming `op`: the scale (None: the op's default, 0 in C) and causal_align's
+// number.
+double checked_scale(const char* op, std::optional<double> scale);
+int64_t causal_align_number(const char* op, c10::string_view name);
 
 // Whether a call builds an autograd node: grad mode on and an input that
 // requires grad. Inside a torch.func transform, which would not see the

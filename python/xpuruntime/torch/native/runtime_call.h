@@ -52,10 +52,10 @@ class RuntimeCall {
   xrt_attr_t& attr_slot(const char* name, xrt_attr_type_t type);
 
   const char* op_;
-  // attention_backward takes 8 inputs and 4 attributes.
+  // attention_backward takes 8 inputs, attention_varlen_backward 6 attributes.
   std::array<xrt_tensor_t*, 8> inputs_{};
   size_t num_inputs_ = 0;
-  std::array<xrt_attr_t, 4> attrs_{};
+  std::array<xrt_attr_t, 6> attrs_{};
   size_t num_attrs_ = 0;
   DLDevice device_{kDLCPU, 0};
   bool has_device_ = false;
