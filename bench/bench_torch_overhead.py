@@ -103,10 +103,72 @@ def op_rows(device):
          lambda: OPS.attention_lse(q, k, v, True, None)[0], lambda: sdpa(q, k, v), (q, k, v)),
     ]
     rows = [row for row in rows if hasattr(XF, row[0].split()[0])]
+    packed = [row for row in packed_rows(device, dtype) if hasattr(OPS, row[0].split()[0])]
     with_backward = [(f"{name} forward+backward",
-                      *(backward_of(fn, inputs) for fn in fns), inputs)
-                     for name, *fns, inputs in rows]
-    return [(f"{name} forward", *rest) for name, *rest in rows] + with_backward
+                      *(backward_of(fn, inputs) if fn else None for fn in fns), inputs)
+                     for name, *fns, inputs in rows + packed if inputs]
+    return [(f"{name} forward", *rest) for name, *rest in rows + packed] + with_backward
+
+
+def torch_varlen(q, k, v, cu_q, cu_k, max_q, max_k):
+    """torch's own packed attention (torch.nn.attention.varlen, causal),
+    or None where this torch or device lacks it."""
+    try:
+        from torch.nn.attention.varlen import varlen_attn
+        import inspect
+        causal = ({"is_causal": True} if "is_causal" in inspect.signature(varlen_attn).parameters
+                  else {"window_size": (-1, 0)})
+        run = lambda: varlen_attn(q, k, v, cu_q, cu_k, max_q, max_k, **causal)  # noqa: E731
+        run()
+        return run
+    except Exception:  # noqa: BLE001 (older torch, or no kernel for this device)
+        return None
+
+
+def packed_rows(device, dtype):
+    """attention_varlen (no functional entry; torch's varlen_attn, else
+    SDPA on the sequences padded to the longest), attention_decode against
+    torch's SDPA on the same cache, and kv_cache_append against indexed
+    writes into the caches; only attention_varlen has a backward."""
+    on_gpu = device != "cpu"
+    heads, heads_kv, dim, lengths = (8, 2, 64, (96, 160)) if on_gpu else (2, 1, 8, (3, 5))
+    make = dict(device=device, dtype=dtype)
+    total = sum(lengths)
+    q = torch.randn(total, heads, dim, **make, requires_grad=True)
+    k, v = (torch.randn(total, heads, dim, **make, requires_grad=True) for _ in range(2))
+    cu = torch.tensor([0, lengths[0], total], dtype=torch.int32, device=device)
+    longest = max(lengths)
+    padded = [torch.zeros(len(lengths), heads, longest, dim, **make, requires_grad=True)
+              for _ in range(3)]
+    theirs = torch_varlen(q, k, v, cu, cu, longest, longest) or (
+        lambda: F.scaled_dot_product_attention(*padded, is_causal=True))
+
+    batch, capacity, used, q_len = (8, 1024, 700, 1) if on_gpu else (2, 16, 9, 1)
+    caches = [torch.randn(batch, capacity, heads_kv, dim, **make) for _ in range(2)]
+    seqlens = torch.full((batch,), used, dtype=torch.int32, device=device)
+    new_q = torch.randn(batch, q_len, heads, dim, **make)
+    dense = [c[:, :used].transpose(1, 2) for c in caches]
+    new = torch.randn(batch, 1, heads_kv, dim, **make)
+    zero = torch.zeros_like(seqlens)
+    rows_idx = torch.arange(batch, device=device)
+
+    def torch_append():
+        at = zero.long()
+        for cache in caches:
+            cache.index_put_((rows_idx, at), new[:, 0])
+        return zero + 1
+
+    return [
+        ("attention_varlen (causal)", None,
+         lambda: OPS.attention_varlen(q, k, v, cu, cu, longest, longest, True, None)[0], theirs,
+         (q, k, v, *padded)),
+        ("attention_decode (one query)", None,
+         lambda: OPS.attention_decode(new_q, *caches, seqlens, None, None),
+         lambda: F.scaled_dot_product_attention(new_q.transpose(1, 2), *dense, enable_gqa=True),
+         None),
+        ("kv_cache_append (one token)", None,
+         lambda: OPS.kv_cache_append(*caches, new, new, zero), torch_append, None),
+    ]
 
 
 def layer_rows(device):
@@ -148,13 +210,16 @@ def main() -> int:
         return interleaved_medians(fns, CALLS, REPEATS, warmup=20, after_batch=sync)
 
     rows = op_rows(device)
-    times = host_medians([fn for _, *fns, _ in rows for fn in fns])
+    calls = [fn for _, *fns, _ in rows for fn in fns if fn is not None]
+    timed = iter(host_medians(calls))
     lines = ["| call | xpuruntime.torch.functional µs | torch.ops.xpuruntime µs | torch µs "
              "| torch / functional | torch / torch.ops |", "|---|---|---|---|---|---|"]
-    for i, (name, *_) in enumerate(rows):
-        ours, op, theirs = times[3 * i: 3 * i + 3]
-        lines.append(f"| {name} | {ours * 1e6:.1f} | {op * 1e6:.1f} | {theirs * 1e6:.1f} "
-                     f"| {theirs / ours:.2f} | {theirs / op:.2f} |")
+    for name, *fns, _ in rows:
+        # Ops without a functional entry leave its cells empty.
+        ours, op, theirs = (next(timed) if fn is not None else None for fn in fns)
+        cells = [f"{t * 1e6:.1f}" if t else "—" for t in (ours, op, theirs)]
+        ratios = [f"{theirs / t:.2f}" if t else "—" for t in (ours, op)]
+        lines.append(f"| {name} | {' | '.join(cells)} | {' | '.join(ratios)} |")
     layers = layer_rows(device)
     layer_times = host_medians([fn for _, fn in layers])
     lines += ["", "| layer of a call | µs |", "|---|---|"]
@@ -178,9 +243,13 @@ def main() -> int:
 
     if not args.no_save:
         shapes = ("bf16: norms of 64×1024, bias_gelu of 64×4096, causal attention of "
-                  "(1, 2, 128, 64)" if on_gpu else
+                  "(1, 2, 128, 64), attention_varlen of 96 + 160 tokens with 8 heads of 64, "
+                  "attention_decode of one query per sequence against 8 caches holding 700 "
+                  "tokens (capacity 1024) with 8 q / 2 kv heads of 64" if on_gpu else
                   "float32, torch on one thread: norms of 2×16, bias_gelu of 2×64, causal "
-                  "attention of (1, 1, 4, 8)")
+                  "attention of (1, 1, 4, 8), attention_varlen of 3 + 5 tokens with 2 heads "
+                  "of 8, attention_decode of one query per sequence against 2 caches holding "
+                  "9 tokens (capacity 16) with 2 q / 1 kv heads of 8")
         device_line = None
         if on_gpu:
             from cudabench import gpu_line
