@@ -120,3 +120,52 @@ def test_bf16_transformer_with_our_attention_follows_torch():
     _train_both_and_compile(
         Block(torch.nn.LayerNorm, torch.nn.MultiheadAttention).to(DEVICE, torch.bfloat16),
         Block(xt.LayerNorm, xt.Attention).to(DEVICE, torch.bfloat16), data)
+
+
+def test_packed_attention_and_its_gradients_match_torch_in_bf16():
+    """torch.ops.xpuruntime.attention_varlen on CUDA tensors against torch's
+    SDPA per sequence, forward and gradients."""
+    heads, dim, lengths = 4, 64, (70, 130)
+    q, k, v = (bf16_leaf(sum(lengths), heads, dim) for _ in range(3))
+    cu = torch.tensor([0, lengths[0], sum(lengths)], dtype=torch.int32, device=DEVICE)
+    got, lse = OPS.attention_varlen(q, k, v, cu, cu, max(lengths), max(lengths), True, None)
+    assert lse.shape == (heads, sum(lengths)) and lse.dtype == torch.float32
+    pieces = []
+    for start, end in zip(cu[:-1].tolist(), cu[1:].tolist()):
+        one = [t[start:end].transpose(0, 1)[None] for t in (q, k, v)]
+        pieces.append(F.scaled_dot_product_attention(*one, is_causal=True)[0].transpose(0, 1))
+    want = torch.cat(pieces)
+    assert relative_error(got, want) < 1e-2
+    grad = torch.randn_like(got)
+    for g, w in zip(torch.autograd.grad(got, (q, k, v), grad),
+                    torch.autograd.grad(want, (q, k, v), grad)):
+        assert relative_error(g, w) < 2e-2
+
+
+def test_cache_append_then_decode_match_torch_in_bf16():
+    """kv_cache_append writes the new rows into the caches (and moves their
+    versions), then attention_decode of three new queries per sequence
+    against torch's SDPA over the filled rows (bottom-right causal)."""
+    batch, capacity, heads, heads_kv, dim, new_len = 2, 256, 8, 2, 64, 3
+    k_cache, v_cache = (torch.zeros(batch, capacity, heads_kv, dim, device=DEVICE,
+                                    dtype=torch.bfloat16) for _ in range(2))
+    filled = torch.tensor([100, 0], dtype=torch.int32, device=DEVICE)
+    for cache in (k_cache, v_cache):
+        cache[0, :100] = torch.randn(100, heads_kv, dim, device=DEVICE, dtype=torch.bfloat16)
+    new_k, new_v = (torch.randn(batch, new_len, heads_kv, dim, device=DEVICE,
+                                dtype=torch.bfloat16) for _ in range(2))
+    versions = (k_cache._version, v_cache._version)
+    lengths = OPS.kv_cache_append(k_cache, v_cache, new_k, new_v, filled)
+    assert lengths.tolist() == [103, 3]
+    assert (k_cache._version, v_cache._version) > versions
+    torch.testing.assert_close(k_cache[0, 100:103], new_k[0], rtol=0, atol=0)
+    torch.testing.assert_close(v_cache[1, :3], new_v[1], rtol=0, atol=0)
+
+    q = torch.randn(batch, new_len, heads, dim, device=DEVICE, dtype=torch.bfloat16)
+    got = OPS.attention_decode(q, k_cache, v_cache, lengths, None, None)
+    for b, n in enumerate(lengths.tolist()):
+        keys, values = (c[b, :n].transpose(0, 1)[None] for c in (k_cache, v_cache))
+        seen = torch.ones(new_len, n, dtype=torch.bool, device=DEVICE).tril(n - new_len)
+        want = F.scaled_dot_product_attention(q[b].transpose(0, 1)[None], keys, values,
+                                              attn_mask=seen, enable_gqa=True)
+        assert relative_error(got[b], want[0].transpose(0, 1)) < 1e-2
