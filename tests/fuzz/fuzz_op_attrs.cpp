@@ -15,12 +15,18 @@ namespace {
 constexpr const char* kOps[] = {
     "add",      "matmul",        "gelu",       "softmax",  "layer_norm", "rms_norm",
     "layer_norm_backward", "rms_norm_backward", "attention", "attention_lse",
-    "attention_backward",
+    "attention_backward", "add_layer_norm", "add_rms_norm", "add_layer_norm_backward",
+    "add_rms_norm_backward", "bias_gelu", "bias_gelu_backward", "attention_varlen",
+    "attention_varlen_lse", "attention_varlen_backward", "attention_decode", "kv_cache_append",
 };
-constexpr const char* kAttrNames[] = {"axis", "eps", "causal", "scale", "allow_tf32", "", "bogus"};
+constexpr const char* kAttrNames[] = {"axis",        "eps",          "causal",
+                                      "scale",       "allow_tf32",   "window_left",
+                                      "causal_align", "max_seqlen_q", "max_seqlen_k",
+                                      "",            "bogus"};
 constexpr xrt_dtype_t kDtypes[] = {XRT_FLOAT32, XRT_FLOAT16, XRT_BFLOAT16, XRT_FLOAT64,
                                    XRT_INT32,   XRT_UINT8,   XRT_BOOL};
-constexpr size_t kMaxInputs = 7, kMaxOutputs = 4, kMaxAttrs = 5;
+// attention_varlen_backward takes 8 inputs and 6 attributes.
+constexpr size_t kMaxInputs = 8, kMaxOutputs = 4, kMaxAttrs = 6;
 constexpr int64_t kMaxElements = 1 << 12;  // keeps attention and matmul fast
 
 double fuzz_double(FuzzedDataProvider& in) {
@@ -61,7 +67,9 @@ TensorPtr make_input(FuzzedDataProvider& in) {
     strides[axis] = span * (axis == gap_axis ? 2 : 1);
     span = strides[axis] * (shape[axis] > 0 ? shape[axis] : 1);
   }
-  const size_t bytes = static_cast<size_t>(span) * item;
+  // An empty tensor reads no memory, whatever its other axes span: one
+  // element's worth keeps filling it from the input cheap.
+  const size_t bytes = static_cast<size_t>(numel == 0 ? 1 : span) * item;
   auto* memory = new uint8_t[bytes];
   for (size_t i = 0; i < bytes; ++i) memory[i] = in.ConsumeIntegral<uint8_t>();
   // Floats from arbitrary bytes are often NaN or huge; keep them small
