@@ -151,7 +151,9 @@ def main(ours_only):
             m = xrt.asarray(rng.standard_normal((shape[-1], 5)), dtype=dtype)
             close(ops.matmul(dx, m.to(GPU)), ops.matmul(x, m), dtype, "matmul")
     for dtype in ("float16", "bfloat16"):
-        for lq, lk, d, causal in [(17, 33, 64, False), (33, 17, 64, True), (5, 70, 128, True)]:
+        # Lk 0: no key at all (zeros, dq zero).
+        for lq, lk, d, causal in [(17, 33, 64, False), (33, 17, 64, True), (5, 70, 128, True),
+                                  (9, 0, 64, True)]:
             q, k, v, g = (xrt.asarray(rng.standard_normal(shape), dtype=dtype)
                           for shape in [(1, 2, lq, d), (1, 2, lk, d), (1, 2, lk, d), (1, 2, lq, d)])
             dq, dk, dv, dg = (t.to(GPU) for t in (q, k, v, g))
