@@ -157,14 +157,11 @@ struct AttentionFunction : torch::autograd::Function<AttentionFunction> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto s = ctx->get_saved_variables();
     auto& data = ctx->saved_data;
-    const c10::IValue& scale = data["scale"];
-    const c10::IValue& window = data["window_left"];
     auto [dq, dk, dv] = call_backward(
         attention_backward_op(), grads[0], s[0], s[1], s[2], data["causal"].toBool(),
-        scale.isNone() ? std::nullopt : std::optional<double>(scale.toDouble()), OptTensor(s[3]),
-        OptTensor(s[4]), saved_if(data["has_attn_mask"].toBool(), s[5]),
-        saved_if(data["has_key_lengths"].toBool(), s[6]),
-        window.isNone() ? std::nullopt : std::optional<int64_t>(window.toInt()),
+        data["scale"].toOptional<double>(), OptTensor(s[3]), OptTensor(s[4]),
+        saved_if(data["has_attn_mask"].toBool(), s[5]),
+        saved_if(data["has_key_lengths"].toBool(), s[6]), data["window_left"].toOptional<int64_t>(),
         c10::string_view(data["causal_align"].toStringRef()));
     variable_list result(9);
     result[0] = dq;

@@ -17,6 +17,13 @@ namespace {
 
 std::vector<std::unique_ptr<torch::Library>> g_libraries;
 
+// Every kernel of native/, into `table`: the one list of the sources' registrations.
+void fill(KernelTable& table) {
+  register_norm_kernels(table);
+  register_attention_kernels(table);
+  register_varlen_decode_kernels(table);
+}
+
 void register_all() {
   auto impl = [](c10::DispatchKey key) {
     g_libraries.push_back(std::make_unique<torch::Library>(torch::Library::IMPL, "xpuruntime",
@@ -27,17 +34,13 @@ void register_all() {
   torch::Library* cuda = impl(c10::DispatchKey::CUDA);
   KernelTable table(cpu, cuda, impl(c10::DispatchKey::Autograd),
                     impl(c10::DispatchKey::ADInplaceOrView));
-  register_norm_kernels(table);
-  register_attention_kernels(table);
-  register_varlen_decode_kernels(table);
+  fill(table);
 }
 
 // The names of the ops register_all registers, as a tuple of str.
 PyObject* op_names() {
   KernelTable table;
-  register_norm_kernels(table);
-  register_attention_kernels(table);
-  register_varlen_decode_kernels(table);
+  fill(table);
   const std::vector<const char*>& names = table.names();
   PyObject* tuple = PyTuple_New(static_cast<Py_ssize_t>(names.size()));
   for (size_t i = 0; tuple != nullptr && i < names.size(); ++i) {

@@ -113,15 +113,12 @@ struct AttentionVarlenFunction : torch::autograd::Function<AttentionVarlenFuncti
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto s = ctx->get_saved_variables();
     auto& data = ctx->saved_data;
-    auto int_or_none = [](const c10::IValue& value) {
-      return value.isNone() ? std::nullopt : std::optional<int64_t>(value.toInt());
-    };
-    const c10::IValue& scale = data["scale"];
     auto [dq, dk, dv] = call_backward(
         attention_varlen_backward_op(), grads[0].contiguous(), s[0], s[1], s[2], s[3], s[4],
-        int_or_none(data["max_q"]), int_or_none(data["max_k"]), data["causal"].toBool(),
-        scale.isNone() ? std::nullopt : std::optional<double>(scale.toDouble()), s[5], s[6],
-        int_or_none(data["window_left"]), c10::string_view(data["causal_align"].toStringRef()));
+        data["max_q"].toOptional<int64_t>(), data["max_k"].toOptional<int64_t>(),
+        data["causal"].toBool(), data["scale"].toOptional<double>(), s[5], s[6],
+        data["window_left"].toOptional<int64_t>(),
+        c10::string_view(data["causal_align"].toStringRef()));
     variable_list result(11);
     result[0] = dq;
     result[1] = dk;
