@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import inspect
 import io
 import pstats
 import sys
@@ -115,7 +116,6 @@ def torch_varlen(q, k, v, cu_q, cu_k, max_q, max_k):
     or None where this torch or device lacks it."""
     try:
         from torch.nn.attention.varlen import varlen_attn
-        import inspect
         causal = ({"is_causal": True} if "is_causal" in inspect.signature(varlen_attn).parameters
                   else {"window_size": (-1, 0)})
         run = lambda: varlen_attn(q, k, v, cu_q, cu_k, max_q, max_k, **causal)  # noqa: E731
@@ -151,9 +151,9 @@ def packed_rows(device, dtype):
     new = torch.randn(batch, 1, heads_kv, dim, **make)
     zero = torch.zeros_like(seqlens)
     rows_idx = torch.arange(batch, device=device)
+    at = zero.long()
 
     def torch_append():
-        at = zero.long()
         for cache in caches:
             cache.index_put_((rows_idx, at), new[:, 0])
         return zero + 1
