@@ -8,12 +8,10 @@
 #include <cstring>
 #include <vector>
 
+#include "cpu_isa.h"
 #include "gemm.h"
+#include "gemm_pack.h"
 #include "thread_pool.h"
-
-#if defined(__GNUC__) && defined(__x86_64__)
-#define XRT_GEMM_X86_DISPATCH 1
-#endif
 
 #if defined(__GNUC__)
 #define XRT_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -103,7 +101,7 @@ void macro_generic(int64_t mc, int64_t nc, int64_t kc, const T* ap, const T* bp,
   macro_kernel<T, MR, NR, kBaselineFma>(mc, nc, kc, ap, bp, c, ldc, accumulate);
 }
 
-#if XRT_GEMM_X86_DISPATCH
+#if XRT_X86_DISPATCH
 template <class T, int MR, int NR>
 __attribute__((target("avx2,fma"))) void macro_avx2(int64_t mc, int64_t nc, int64_t kc,
                                                     const T* ap, const T* bp, T* c, int64_t ldc,
@@ -119,17 +117,6 @@ __attribute__((target("avx512f,fma"))) void macro_avx512(int64_t mc, int64_t nc,
 }
 #endif
 
-enum class Isa { kGeneric, kAvx2, kAvx512 };
-
-Isa detect_isa() {
-#if XRT_GEMM_X86_DISPATCH
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return Isa::kAvx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
-#endif
-  return Isa::kGeneric;
-}
-
 // Tile shapes keep the MR x NR accumulators and a row of B in registers
 // (the shapes were picked by measurement).
 template <class T>
@@ -137,8 +124,8 @@ Arch<T> select_arch();
 
 template <>
 Arch<float> select_arch<float>() {
-  switch (detect_isa()) {
-#if XRT_GEMM_X86_DISPATCH
+  switch (cpu_isa()) {
+#if XRT_X86_DISPATCH
     case Isa::kAvx512:
       return {8, 32, macro_avx512<float, 8, 32>};
     case Isa::kAvx2:
@@ -151,8 +138,8 @@ Arch<float> select_arch<float>() {
 
 template <>
 Arch<double> select_arch<double>() {
-  switch (detect_isa()) {
-#if XRT_GEMM_X86_DISPATCH
+  switch (cpu_isa()) {
+#if XRT_X86_DISPATCH
     case Isa::kAvx512:
       return {6, 32, macro_avx512<double, 6, 32>};
     case Isa::kAvx2:
@@ -172,36 +159,17 @@ const Arch<T>& arch() {
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 int64_t ceil_div(int64_t x, int64_t m) { return (x + m - 1) / m; }
 
-// Packs rows [0, mc) x cols [0, kc) of A into MR-tall strips, zero-padded.
+// Packs rows [0, mc) x cols [0, kc) of A.
 template <class T>
 void pack_a(int64_t mc, int64_t kc, const T* a, int64_t lda, int64_t mr, T* dst) {
-  for (int64_t i0 = 0; i0 < mc; i0 += mr) {
-    const int64_t rows = std::min(mr, mc - i0);
-    for (int64_t i = 0; i < rows; ++i) {
-      const T* src = a + (i0 + i) * lda;
-      for (int64_t p = 0; p < kc; ++p) dst[p * mr + i] = src[p];
-    }
-    for (int64_t i = rows; i < mr; ++i) {
-      for (int64_t p = 0; p < kc; ++p) dst[p * mr + i] = T(0);
-    }
-    dst += mr * kc;
-  }
+  pack_a_strips(mc, kc, mr, dst, [&](int64_t i, int64_t p) { return a[i * lda + p]; });
 }
 
-// Packs NR-wide strips [s0, s1) of a kc x nc block of B, zero-padded.
+// Packs NR-wide strips [s0, s1) of a kc x nc block of B.
 template <class T>
 void pack_b(int64_t s0, int64_t s1, int64_t nc, int64_t kc, const T* b, int64_t ldb, int64_t nr,
             T* dst) {
-  for (int64_t s = s0; s < s1; ++s) {
-    const int64_t j0 = s * nr;
-    const int64_t cols = std::min(nr, nc - j0);
-    T* d = dst + s * nr * kc;
-    for (int64_t p = 0; p < kc; ++p) {
-      const T* src = b + p * ldb + j0;
-      for (int64_t j = 0; j < cols; ++j) d[p * nr + j] = src[j];
-      for (int64_t j = cols; j < nr; ++j) d[p * nr + j] = T(0);
-    }
-  }
+  pack_b_strips(s0, s1, kc, nc, nr, dst, [&](int64_t p, int64_t j) { return b[p * ldb + j]; });
 }
 
 template <class T>
@@ -278,7 +246,39 @@ void blocked(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* 
   }
 }
 
+template <class T>
+void packed(int64_t m, int64_t n, int64_t k, const T* ap, const T* bp, T* c, int64_t ldc,
+            bool accumulate) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) {
+      for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
+    }
+    return;
+  }
+  arch<T>().macro(m, n, k, ap, bp, c, ldc, accumulate);
+}
+
 }  // namespace
+
+template <>
+int64_t gemm_strip_rows<float>() { return arch<float>().mr; }
+template <>
+int64_t gemm_strip_rows<double>() { return arch<double>().mr; }
+template <>
+int64_t gemm_strip_cols<float>() { return arch<float>().nr; }
+template <>
+int64_t gemm_strip_cols<double>() { return arch<double>().nr; }
+
+void gemm_packed(int64_t m, int64_t n, int64_t k, const float* packed_a, const float* packed_b,
+                 float* c, int64_t ldc, bool accumulate) {
+  packed(m, n, k, packed_a, packed_b, c, ldc, accumulate);
+}
+
+void gemm_packed(int64_t m, int64_t n, int64_t k, const double* packed_a,
+                 const double* packed_b, double* c, int64_t ldc, bool accumulate) {
+  packed(m, n, k, packed_a, packed_b, c, ldc, accumulate);
+}
 
 void gemm_blocked(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
                   int64_t ldb, float* c, int64_t ldc, bool parallel) {
