@@ -121,6 +121,37 @@ def test_mask_keywords(dtype, lq, lk, causal, window, bottom_right, lengths):
             _close(got, expected, dtype, 1e-6 if given else 0.0)
 
 
+@pytest.mark.parametrize("dtype", ref.FLOAT_DTYPES)
+@pytest.mark.parametrize("causal,window,lengths,additive", [
+    (False, None, False, False),
+    (False, None, True, True),
+    (True, None, False, False),
+    (False, 70, True, False),
+    (True, 200, False, True),
+])
+def test_long_sequences_span_blocks_and_tiles(dtype, causal, window, lengths, additive):
+    """Enough queries for the kernel's largest query blocks, a last block
+    that is not a whole number of vector lanes, and key tiles cut short by
+    the key length, the window, the causal edge and key_lengths."""
+    rng = np.random.default_rng()
+    b, h, hk, lq, lk = 2, 4, 2, 601, 389
+    (q, k, v, _), (q64, k64, v64, _) = _operands(rng, b, h, hk, lq, lk, 8, dtype)
+    key_lengths = np.array([lk, 131], dtype=np.int32) if lengths else None
+    seen = aref.allowed(b, lq, lk, causal, window, False, key_lengths)
+    mask = add = None
+    if additive:
+        add = rng.standard_normal((1, h, lq, lk))
+        mask = add.astype(np.float32)
+        add = mask.astype(np.float64)
+    out, lse = ops.attention(q, k, v, causal, return_lse=True, window_left=window,
+                             key_lengths=key_lengths, attn_mask=mask)
+    want, want_lse = aref.forward(q64, k64, v64, seen, add)
+    _close(out, want, dtype)
+    finite = np.isfinite(want_lse)
+    assert np.array_equal(np.isfinite(lse.numpy()), finite)
+    np.testing.assert_allclose(lse.numpy()[finite], want_lse[finite], rtol=1e-5, atol=1e-5)
+
+
 def test_fully_masked_rows_are_zero():
     rng = np.random.default_rng(5)
     (q, k, v, g), _ = _operands(rng, 1, 2, 2, 4, 6, 8, "float32")

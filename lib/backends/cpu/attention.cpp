@@ -1,8 +1,9 @@
 // "attention": softmax(q k^T * scale + mask) v per (batch, head), and the
 // forward core every CPU attention op shares (forward_heads). Queries are
 // processed in blocks and keys in tiles with a running (online) softmax, so
-// memory stays O(block) whatever Lk is; both products of a tile go through
-// the blocked GEMM. Scores and accumulators use float (double for float64).
+// memory stays O(block) whatever Lk is; both products of a tile run on the
+// GEMM micro-kernels over operands packed once per block and tile. Scores
+// and accumulators use float (double for float64).
 //
 // "attention_lse" also writes each query's log-sum-exp, m + log(l) of the
 // running max and sum.
@@ -20,15 +21,25 @@
 #include "attention_head.h"
 #include "attention_shape.h"
 #include "gemm.h"
+#include "gemm_pack.h"
 #include "kernels.h"
 #include "kernel_util.h"
 #include "thread_pool.h"
+#include "vector_math.h"
 
 namespace xrt::cpu {
 namespace {
 
 constexpr int64_t kKeyTile = 128;
 
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// One thread's state for a block of queries of one head. It works on the
+// transposed problem, one column per query: S^T = K Q^T, then
+// O^T += V^T P^T, so the softmax runs down columns, vectorised across
+// queries, and P^T is already in the packed layout the second product
+// reads. The scaled queries are packed once per block; a key tile's K and V
+// once per tile, for every query of the block.
 template <class T>
 class QueryBlock {
   using C = compute_t<T>;
@@ -37,99 +48,132 @@ class QueryBlock {
   QueryBlock(int64_t d, int64_t dv, int64_t block)
       : d_(d),
         dv_(dv),
-        q_(static_cast<size_t>(block * d)),
-        kt_(static_cast<size_t>(d * kKeyTile)),
-        v_(static_cast<size_t>(kKeyTile * dv)),
-        s_(static_cast<size_t>(block * kKeyTile)),
-        pv_(static_cast<size_t>(block * dv)),
-        acc_(static_cast<size_t>(block * dv)),
-        m_(static_cast<size_t>(block)),
-        l_(static_cast<size_t>(block)),
-        correction_(static_cast<size_t>(block)) {}
+        mr_(gemm_strip_rows<C>()),
+        nr_(gemm_strip_cols<C>()),
+        np_max_(round_up(block, nr_)),
+        qb_(static_cast<size_t>(np_max_ * d)),
+        ka_(static_cast<size_t>(round_up(kKeyTile, mr_) * d)),
+        va_(static_cast<size_t>(round_up(dv, mr_) * kKeyTile)),
+        st_(static_cast<size_t>(np_max_ * kKeyTile)),
+        acc_(static_cast<size_t>(dv * np_max_)),
+        columns_(static_cast<size_t>(6 * np_max_)),
+        lo_(static_cast<size_t>(np_max_)),
+        hi_(static_cast<size_t>(np_max_)) {}
 
   // Queries [i0, i0 + rows) of head h.
   void run(const HeadOperands<T>& h, int64_t i0, int64_t rows, C scale) {
-    const int64_t d = d_, dv = dv_;
-    for (int64_t i = 0; i < rows; ++i) {
-      for (int64_t c = 0; c < d; ++c) q_[i * d + c] = load(h.q + (i0 + i) * h.q_stride + c) * scale;
+    const int64_t d = d_, np = round_up(rows, nr_);
+    pack_b_strips(0, np / nr_, d, rows, nr_, qb_.data(), [&](int64_t c, int64_t i) {
+      return load(h.q + (i0 + i) * h.q_stride + c) * scale;
+    });
+    C* m = column(0);
+    C* l = column(1);
+    std::fill(m, m + np, -std::numeric_limits<C>::infinity());
+    std::fill(l, l + np, C(0));
+    std::fill(acc_.begin(), acc_.begin() + dv_ * np, C(0));
+    for (int64_t i = 0; i < np; ++i) {
+      // Padding columns see every key: finite, and never written out.
+      lo_[i] = i < rows ? h.keys.begin(i0 + i) : 0;
+      hi_[i] = i < rows ? h.keys.end(i0 + i) : h.lk;
     }
-    std::fill(m_.begin(), m_.begin() + rows, -std::numeric_limits<C>::infinity());
-    std::fill(l_.begin(), l_.begin() + rows, C(0));
-    std::fill(acc_.begin(), acc_.begin() + rows * dv, C(0));
-    // Key tiles outside every row's range are skipped.
-    const int64_t key_begin = h.keys.begin(i0), key_end = h.keys.end(i0 + rows - 1);
+    // Key tiles outside every query's range are skipped.
+    const int64_t key_begin = lo_[0], key_end = hi_[rows - 1];
     for (int64_t j0 = key_begin; j0 < key_end; j0 += kKeyTile) {
       const int64_t cols = std::min(kKeyTile, key_end - j0);
       load_tile(h, j0, cols);
-      gemm_blocked(rows, cols, d, q_.data(), d, kt_.data(), cols, s_.data(), cols, false);
-      for (int64_t i = 0; i < rows; ++i) softmax_row(h, i, i0 + i, j0, cols);
-      gemm_blocked(rows, dv, cols, s_.data(), cols, v_.data(), dv, pv_.data(), dv, false);
-      for (int64_t i = 0; i < rows; ++i) {
-        C* a = acc_.data() + i * dv;
-        const C* p = pv_.data() + i * dv;
-        const C corr = correction_[i];
-        for (int64_t c = 0; c < dv; ++c) a[c] = a[c] * corr + p[c];
+      for (int64_t s = 0; s < np / nr_; ++s) {
+        gemm_packed(cols, nr_, d, ka_.data(), qb_.data() + s * nr_ * d, strip(s, cols), nr_,
+                    false);
       }
+      // Every query of the block sees the whole tile unless it starts
+      // before the last query's first key or ends after the first's last.
+      if (lo_[rows - 1] > j0 || hi_[0] < j0 + cols) hide_unseen(j0, cols, np);
+      if (h.mask.data) add_mask(h, i0, rows, j0, cols);
+      update(np, cols);
     }
     for (int64_t i = 0; i < rows; ++i) {
-      // A row that saw no key keeps l == 0: zeros, lse -inf.
-      const C inv = l_[i] > 0 ? C(1) / l_[i] : C(0);
-      const C* a = acc_.data() + i * dv;
+      // A query that saw no key keeps l == 0: zeros, lse -inf.
+      const C inv = l[i] > 0 ? C(1) / l[i] : C(0);
       T* o = h.out + (i0 + i) * h.out_stride;
-      for (int64_t c = 0; c < dv; ++c) store(o + c, a[c] * inv);
+      for (int64_t c = 0; c < dv_; ++c) store(o + c, acc_[static_cast<size_t>(c * np + i)] * inv);
       if (h.lse) {
-        h.lse[i0 + i] = l_[i] > 0 ? static_cast<float>(m_[i] + std::log(l_[i]))
-                                  : -std::numeric_limits<float>::infinity();
+        h.lse[i0 + i] = l[i] > 0 ? static_cast<float>(m[i] + std::log(l[i]))
+                                 : -std::numeric_limits<float>::infinity();
       }
     }
   }
 
  private:
-  // Transposes the K tile to (d, cols) for the score product and loads the
-  // V tile, both in the compute type.
+  // Per-query values: 0 running max, 1 running sum, 2 tile max, 3 shift,
+  // 4 tile sum, 5 rescale factor.
+  C* column(int64_t which) { return columns_.data() + which * np_max_; }
+
+  // Strip s of S^T: keys (cols) x nr_ queries.
+  C* strip(int64_t s, int64_t cols) { return st_.data() + s * nr_ * cols; }
+
+  // Packs the tile's K, (cols, d), and V transposed, (dv, cols), in the
+  // compute type.
   void load_tile(const HeadOperands<T>& h, int64_t j0, int64_t cols) {
-    for (int64_t j = 0; j < cols; ++j) {
-      const T* k = h.k + (j0 + j) * h.k_stride;
-      const T* v = h.v + (j0 + j) * h.v_stride;
-      for (int64_t c = 0; c < d_; ++c) kt_[c * cols + j] = load(k + c);
-      for (int64_t c = 0; c < dv_; ++c) v_[j * dv_ + c] = load(v + c);
-    }
+    pack_a_strips(cols, d_, mr_, ka_.data(),
+                  [&](int64_t j, int64_t c) { return load(h.k + (j0 + j) * h.k_stride + c); });
+    pack_a_strips(dv_, cols, mr_, va_.data(),
+                  [&](int64_t c, int64_t j) { return load(h.v + (j0 + j) * h.v_stride + c); });
   }
 
-  // Turns the scores of row i (query qi) into probabilities relative to the
-  // row's running max (unseen keys to 0) and updates its running sum; the
-  // factor that rescales the row's earlier accumulation goes to
-  // correction_[i].
-  void softmax_row(const HeadOperands<T>& h, int64_t i, int64_t qi, int64_t j0, int64_t cols) {
+  // Scores of keys a query does not see become -inf.
+  void hide_unseen(int64_t j0, int64_t cols, int64_t np) {
     constexpr C kNegInf = -std::numeric_limits<C>::infinity();
-    C* s = s_.data() + i * cols;
-    const int64_t lo = std::clamp(h.keys.begin(qi) - j0, int64_t{0}, cols);
-    const int64_t hi = std::clamp(h.keys.end(qi) - j0, lo, cols);
-    std::fill(s, s + lo, kNegInf);
-    std::fill(s + hi, s + cols, kNegInf);
-    if (h.mask.data) {
-      for (int64_t j = lo; j < hi; ++j) s[j] += h.mask.template add<C>(qi, j0 + j);
+    for (int64_t s = 0; s < np / nr_; ++s) {
+      C* x = strip(s, cols);
+      const int64_t* lo = lo_.data() + s * nr_;
+      const int64_t* hi = hi_.data() + s * nr_;
+      for (int64_t j = 0; j < cols; ++j) {
+        for (int64_t q = 0; q < nr_; ++q) {
+          const int64_t key = j0 + j;
+          x[j * nr_ + q] = key >= lo[q] && key < hi[q] ? x[j * nr_ + q] : kNegInf;
+        }
+      }
     }
-    C tile_max = kNegInf;
-    for (int64_t j = lo; j < hi; ++j) tile_max = std::max(tile_max, s[j]);
-    if (tile_max == kNegInf) {  // nothing seen in this tile
-      std::fill(s, s + cols, C(0));
-      correction_[i] = C(1);
-      return;
-    }
-    const C m_new = std::max(m_[i], tile_max);
-    C sum = 0;
-    for (int64_t j = 0; j < cols; ++j) {
-      s[j] = std::exp(s[j] - m_new);
-      sum += s[j];
-    }
-    correction_[i] = std::exp(m_[i] - m_new);
-    m_[i] = m_new;
-    l_[i] = l_[i] * correction_[i] + sum;
   }
 
-  int64_t d_, dv_;
-  std::vector<C> q_, kt_, v_, s_, pv_, acc_, m_, l_, correction_;
+  void add_mask(const HeadOperands<T>& h, int64_t i0, int64_t rows, int64_t j0, int64_t cols) {
+    for (int64_t i = 0; i < rows; ++i) {
+      C* x = strip(i / nr_, cols) + i % nr_;
+      for (int64_t j = 0; j < cols; ++j) x[j * nr_] += h.mask.template add<C>(i0 + i, j0 + j);
+    }
+  }
+
+  // The online softmax step: scores to probabilities against each query's
+  // new running max, the running sums, and the accumulator rescaled for the
+  // new max before this tile's P V is added.
+  void update(int64_t np, int64_t cols) {
+    constexpr C kNegInf = -std::numeric_limits<C>::infinity();
+    C *m = column(0), *l = column(1), *tile_max = column(2), *shift = column(3),
+      *sum = column(4), *rescale = column(5);
+    std::fill(tile_max, tile_max + np, kNegInf);
+    std::fill(sum, sum + np, C(0));
+    for (int64_t s = 0; s < np / nr_; ++s) max_columns(strip(s, cols), cols, nr_, tile_max + s * nr_);
+    for (int64_t q = 0; q < np; ++q) {
+      const C m_new = std::max(m[q], tile_max[q]);
+      // Nothing seen yet: shift by 0 so -inf scores give 0, not NaN.
+      shift[q] = m_new == kNegInf ? C(0) : m_new;
+      rescale[q] = std::exp(m[q] - shift[q]);
+      m[q] = m_new;
+    }
+    for (int64_t s = 0; s < np / nr_; ++s) {
+      exp_shifted_columns(strip(s, cols), cols, nr_, shift + s * nr_, sum + s * nr_);
+    }
+    for (int64_t q = 0; q < np; ++q) l[q] = l[q] * rescale[q] + sum[q];
+    for (int64_t c = 0; c < dv_; ++c) {
+      C* a = acc_.data() + c * np;
+      for (int64_t q = 0; q < np; ++q) a[q] *= rescale[q];
+    }
+    gemm_packed(dv_, np, cols, va_.data(), st_.data(), acc_.data(), np, true);
+  }
+
+  int64_t d_, dv_, mr_, nr_, np_max_;
+  std::vector<C> qb_, ka_, va_, st_, acc_, columns_;
+  std::vector<int64_t> lo_, hi_;
 };
 
 template <class T>
@@ -171,7 +215,11 @@ void forward_heads(const std::vector<HeadOperands<T>>& heads, int64_t d, int64_t
   const int64_t max_lq = longest.lq, max_lk = longest.lk;
   const int64_t n = static_cast<int64_t>(heads.size());
   if (n == 0 || max_lq == 0) return;
-  const int64_t block = query_block({n, max_lq, max_lk, d, dv});
+  // Larger blocks amortise packing each key tile over more queries, but
+  // waste more of the tile on the diagonal when keys are cut off per query.
+  bool banded = false;
+  for (const HeadOperands<T>& h : heads) banded = banded || h.keys.causal || h.keys.window >= 0;
+  const int64_t block = query_block({n, max_lq, max_lk, d, dv}, banded ? kKeyTile : 2 * kKeyTile);
   const int64_t q_blocks = (max_lq + block - 1) / block;
   // Tasks of at least ~kTaskWork multiply-adds, so tiny heads stay inline.
   constexpr int64_t kTaskWork = 1 << 16;

@@ -234,7 +234,9 @@ void backward_heads(const std::vector<HeadOperands<T>>& heads,
   // Heads are split into query slices only when there are too few of them
   // to keep every thread busy; smaller blocks then give more slices.
   const int64_t want_tasks = int64_t{4} * max_threads();
-  const int64_t block = query_block({std::max<int64_t>(n, 1), max_lq, max_lk, d, dv});
+  constexpr int64_t kMaxQueryBlock = 64;
+  const int64_t block =
+      query_block({std::max<int64_t>(n, 1), max_lq, max_lk, d, dv}, kMaxQueryBlock);
   const int64_t q_blocks = std::max<int64_t>((max_lq + block - 1) / block, 1);
   const int64_t want_splits =
       std::clamp((want_tasks + n - 1) / std::max<int64_t>(n, 1), int64_t{1}, q_blocks);

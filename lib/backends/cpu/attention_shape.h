@@ -15,14 +15,13 @@ struct AttentionDims {
   int64_t bh, lq, lk, d, dv;  // batch*heads, query and key lengths, head dims of q/k and v
 };
 
-// Queries per block: smaller blocks when there are too few (batch, head)
-// pairs to keep every thread busy.
-inline int64_t query_block(const AttentionDims& dims) {
+// Queries per block: up to max_block, smaller when there are too few
+// (batch, head) pairs to keep every thread busy.
+inline int64_t query_block(const AttentionDims& dims, int64_t max_block) {
   constexpr int64_t kMinQueryBlock = 8;
-  constexpr int64_t kMaxQueryBlock = 64;
   const int64_t want_tasks = int64_t{4} * max_threads();
   return std::clamp((dims.lq * dims.bh + want_tasks - 1) / want_tasks, kMinQueryBlock,
-                    kMaxQueryBlock);
+                    std::max(max_block, kMinQueryBlock));
 }
 
 }  // namespace xrt::cpu
