@@ -34,6 +34,14 @@ void gemm_packed(int64_t m, int64_t n, int64_t k, const float* packed_a, const f
 void gemm_packed(int64_t m, int64_t n, int64_t k, const double* packed_a,
                  const double* packed_b, double* c, int64_t ldc, bool accumulate);
 
+// The same with A given as its m row pointers (k contiguous values each),
+// for an A read once per product, where packing would cost more than it
+// saves.
+void gemm_rows(int64_t m, int64_t n, int64_t k, const float* const* a_rows,
+               const float* packed_b, float* c, int64_t ldc, bool accumulate);
+void gemm_rows(int64_t m, int64_t n, int64_t k, const double* const* a_rows,
+               const double* packed_b, double* c, int64_t ldc, bool accumulate);
+
 }  // namespace xrt::cpu
 
 #endif  // XRT_CPU_GEMM_H_

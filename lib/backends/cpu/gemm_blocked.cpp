@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "cpu_isa.h"
@@ -41,18 +42,45 @@ struct Blocking<double> {
   static constexpr int64_t kc = 256, mc = 96, nc = 1536;
 };
 
-// C tile (rows x cols of an MR x NR tile) = / += packed A strip * packed B strip.
-template <class T, int MR, int NR, bool FMA>
-XRT_ALWAYS_INLINE void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp,
+// Where a micro-kernel reads its MR rows of A: a packed strip
+// (gemm_pack.h), or MR row pointers for an A the caller did not pack.
+template <class T, int MR>
+struct PackedStrip {
+  const T* ap;
+  XRT_ALWAYS_INLINE T at(int i, int64_t p) const { return ap[p * MR + i]; }
+};
+
+template <class T, int MR>
+struct RowStrip {
+  const T* row[MR];
+  XRT_ALWAYS_INLINE T at(int i, int64_t p) const { return row[i][p]; }
+};
+
+// Rows [i, i + MR) of A, of mc in all (kc per row).
+template <class T, int MR>
+XRT_ALWAYS_INLINE PackedStrip<T, MR> strip(const T* ap, int64_t i, int64_t kc, int64_t) {
+  return {ap + i * kc};
+}
+
+// Rows past mc repeat row i: their results are never stored.
+template <class T, int MR>
+XRT_ALWAYS_INLINE RowStrip<T, MR> strip(const T* const* rows, int64_t i, int64_t, int64_t mc) {
+  RowStrip<T, MR> s;
+  for (int r = 0; r < MR; ++r) s.row[r] = rows[i + r < mc ? i + r : i];
+  return s;
+}
+
+// C tile (rows x cols of an MR x NR tile) = / += A strip * packed B strip.
+template <class T, int MR, int NR, bool FMA, class Strip>
+XRT_ALWAYS_INLINE void micro_kernel(int64_t kc, const Strip& a, const T* __restrict bp,
                                     T* __restrict c, int64_t ldc, int64_t rows, int64_t cols,
                                     bool accumulate) {
   T acc[MR][NR] = {};
   for (int64_t p = 0; p < kc; ++p) {
-    const T* a = ap + p * MR;
     const T* b = bp + p * NR;
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const T ai = a[i];
+      const T ai = a.at(i, p);
 #pragma GCC unroll 32
       for (int j = 0; j < NR; ++j) {
         if constexpr (FMA) {
@@ -73,47 +101,49 @@ XRT_ALWAYS_INLINE void micro_kernel(int64_t kc, const T* __restrict ap, const T*
   }
 }
 
-template <class T, int MR, int NR, bool FMA>
-XRT_ALWAYS_INLINE void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const T* ap, const T* bp,
-                                    T* c, int64_t ldc, bool accumulate) {
+// A is packed (const T*) or given as row pointers (const T* const*).
+template <class T, int MR, int NR, bool FMA, class A>
+XRT_ALWAYS_INLINE void macro_kernel(int64_t mc, int64_t nc, int64_t kc, A a, const T* bp, T* c,
+                                    int64_t ldc, bool accumulate) {
   for (int64_t j = 0; j < nc; j += NR) {
     for (int64_t i = 0; i < mc; i += MR) {
-      micro_kernel<T, MR, NR, FMA>(kc, ap + i * kc, bp + j * kc, c + i * ldc + j, ldc,
-                                   std::min<int64_t>(MR, mc - i), std::min<int64_t>(NR, nc - j),
-                                   accumulate);
+      micro_kernel<T, MR, NR, FMA>(kc, strip<T, MR>(a, i, kc, mc), bp + j * kc,
+                                   c + i * ldc + j, ldc, std::min<int64_t>(MR, mc - i),
+                                   std::min<int64_t>(NR, nc - j), accumulate);
     }
   }
 }
 
-template <class T>
-using MacroFn = void (*)(int64_t mc, int64_t nc, int64_t kc, const T* ap, const T* bp, T* c,
-                         int64_t ldc, bool accumulate);
+template <class T, class A>
+using MacroFn = void (*)(int64_t mc, int64_t nc, int64_t kc, A a, const T* bp, T* c, int64_t ldc,
+                         bool accumulate);
 
 template <class T>
 struct Arch {
   int64_t mr, nr;
-  MacroFn<T> macro;
+  MacroFn<T, const T*> macro;
+  MacroFn<T, const T* const*> rows;
 };
 
-template <class T, int MR, int NR>
-void macro_generic(int64_t mc, int64_t nc, int64_t kc, const T* ap, const T* bp, T* c,
-                   int64_t ldc, bool accumulate) {
-  macro_kernel<T, MR, NR, kBaselineFma>(mc, nc, kc, ap, bp, c, ldc, accumulate);
+template <class T, int MR, int NR, class A>
+void macro_generic(int64_t mc, int64_t nc, int64_t kc, A a, const T* bp, T* c, int64_t ldc,
+                   bool accumulate) {
+  macro_kernel<T, MR, NR, kBaselineFma>(mc, nc, kc, a, bp, c, ldc, accumulate);
 }
 
 #if XRT_X86_DISPATCH
-template <class T, int MR, int NR>
-__attribute__((target("avx2,fma"))) void macro_avx2(int64_t mc, int64_t nc, int64_t kc,
-                                                    const T* ap, const T* bp, T* c, int64_t ldc,
+template <class T, int MR, int NR, class A>
+__attribute__((target("avx2,fma"))) void macro_avx2(int64_t mc, int64_t nc, int64_t kc, A a,
+                                                    const T* bp, T* c, int64_t ldc,
                                                     bool accumulate) {
-  macro_kernel<T, MR, NR, true>(mc, nc, kc, ap, bp, c, ldc, accumulate);
+  macro_kernel<T, MR, NR, true>(mc, nc, kc, a, bp, c, ldc, accumulate);
 }
 
-template <class T, int MR, int NR>
-__attribute__((target("avx512f,fma"))) void macro_avx512(int64_t mc, int64_t nc, int64_t kc,
-                                                         const T* ap, const T* bp, T* c,
-                                                         int64_t ldc, bool accumulate) {
-  macro_kernel<T, MR, NR, true>(mc, nc, kc, ap, bp, c, ldc, accumulate);
+template <class T, int MR, int NR, class A>
+__attribute__((target("avx512f,fma"))) void macro_avx512(int64_t mc, int64_t nc, int64_t kc, A a,
+                                                         const T* bp, T* c, int64_t ldc,
+                                                         bool accumulate) {
+  macro_kernel<T, MR, NR, true>(mc, nc, kc, a, bp, c, ldc, accumulate);
 }
 #endif
 
@@ -127,12 +157,15 @@ Arch<float> select_arch<float>() {
   switch (cpu_isa()) {
 #if XRT_X86_DISPATCH
     case Isa::kAvx512:
-      return {8, 32, macro_avx512<float, 8, 32>};
+      return {8, 32, macro_avx512<float, 8, 32, const float*>,
+              macro_avx512<float, 8, 32, const float* const*>};
     case Isa::kAvx2:
-      return {6, 16, macro_avx2<float, 6, 16>};
+      return {6, 16, macro_avx2<float, 6, 16, const float*>,
+              macro_avx2<float, 6, 16, const float* const*>};
 #endif
     default:
-      return {4, 8, macro_generic<float, 4, 8>};
+      return {4, 8, macro_generic<float, 4, 8, const float*>,
+              macro_generic<float, 4, 8, const float* const*>};
   }
 }
 
@@ -141,12 +174,15 @@ Arch<double> select_arch<double>() {
   switch (cpu_isa()) {
 #if XRT_X86_DISPATCH
     case Isa::kAvx512:
-      return {6, 32, macro_avx512<double, 6, 32>};
+      return {6, 32, macro_avx512<double, 6, 32, const double*>,
+              macro_avx512<double, 6, 32, const double* const*>};
     case Isa::kAvx2:
-      return {6, 8, macro_avx2<double, 6, 8>};
+      return {6, 8, macro_avx2<double, 6, 8, const double*>,
+              macro_avx2<double, 6, 8, const double* const*>};
 #endif
     default:
-      return {4, 4, macro_generic<double, 4, 4>};
+      return {4, 4, macro_generic<double, 4, 4, const double*>,
+              macro_generic<double, 4, 4, const double* const*>};
   }
 }
 
@@ -246,8 +282,9 @@ void blocked(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* 
   }
 }
 
-template <class T>
-void packed(int64_t m, int64_t n, int64_t k, const T* ap, const T* bp, T* c, int64_t ldc,
+// A packed (const T*) or as row pointers (const T* const*).
+template <class T, class A>
+void packed(int64_t m, int64_t n, int64_t k, A a, const T* bp, T* c, int64_t ldc,
             bool accumulate) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
@@ -256,7 +293,11 @@ void packed(int64_t m, int64_t n, int64_t k, const T* ap, const T* bp, T* c, int
     }
     return;
   }
-  arch<T>().macro(m, n, k, ap, bp, c, ldc, accumulate);
+  if constexpr (std::is_same_v<A, const T*>) {
+    arch<T>().macro(m, n, k, a, bp, c, ldc, accumulate);
+  } else {
+    arch<T>().rows(m, n, k, a, bp, c, ldc, accumulate);
+  }
 }
 
 }  // namespace
@@ -278,6 +319,16 @@ void gemm_packed(int64_t m, int64_t n, int64_t k, const float* packed_a, const f
 void gemm_packed(int64_t m, int64_t n, int64_t k, const double* packed_a,
                  const double* packed_b, double* c, int64_t ldc, bool accumulate) {
   packed(m, n, k, packed_a, packed_b, c, ldc, accumulate);
+}
+
+void gemm_rows(int64_t m, int64_t n, int64_t k, const float* const* a_rows,
+               const float* packed_b, float* c, int64_t ldc, bool accumulate) {
+  packed(m, n, k, a_rows, packed_b, c, ldc, accumulate);
+}
+
+void gemm_rows(int64_t m, int64_t n, int64_t k, const double* const* a_rows,
+               const double* packed_b, double* c, int64_t ldc, bool accumulate) {
+  packed(m, n, k, a_rows, packed_b, c, ldc, accumulate);
 }
 
 void gemm_blocked(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
