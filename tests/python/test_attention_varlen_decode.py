@@ -131,6 +131,33 @@ def test_decode_matches_dense(dtype, lq, h, hk, paged):
                                    **ref.TOLERANCE[dtype])
 
 
+@pytest.mark.parametrize("dtype", ref.FLOAT_DTYPES)
+@pytest.mark.parametrize("window", [None, 150])
+@pytest.mark.parametrize("paged", [False, True])
+def test_decode_long_cache(dtype, window, paged):
+    """Caches longer than one key tile, read in place or through blocks
+    that straddle tiles, with grouped heads several queries deep."""
+    rng = np.random.default_rng()
+    b, lq, h, hk, cap, d = 3, 3, 8, 2, 300, 16
+    lens = np.array([300, 129, lq], np.int32)
+    q, q64 = ref.random(rng, (b, lq, h, d), dtype)
+    kc, kc64 = ref.random(rng, (b, cap, hk, d), dtype)
+    vc, vc64 = ref.random(rng, (b, cap, hk, d), dtype)
+    table = None
+    k_in, v_in = kc, vc
+    if paged:
+        k_in, table = _paged(np.random.default_rng(2), kc, lens, 24)
+        v_in, _ = _paged(np.random.default_rng(2), vc, lens, 24)
+    out = ops.attention_decode(q, k_in, v_in, lens, table, window_left=window).numpy()
+    for s in range(b):
+        n = int(lens[s])
+        seen = aref.visible(lq, n, causal=True, window_left=window, bottom_right=True)
+        want, _ = aref.forward(q64[s].transpose(1, 0, 2)[None],
+                               kc64[s, :n].transpose(1, 0, 2)[None],
+                               vc64[s, :n].transpose(1, 0, 2)[None], seen)
+        _close(out[s], want[0].transpose(1, 0, 2), dtype)
+
+
 @pytest.mark.parametrize("paged", [False, True])
 def test_append_then_decode(paged):
     rng = np.random.default_rng(3)

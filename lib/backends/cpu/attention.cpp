@@ -38,8 +38,9 @@ int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 // transposed problem, one column per query: S^T = K Q^T, then
 // O^T += V^T P^T, so the softmax runs down columns, vectorised across
 // queries, and P^T is already in the packed layout the second product
-// reads. The scaled queries are packed once per block; a key tile's K and V
-// once per tile, for every query of the block.
+// reads. The scaled queries are packed once per block; a key tile's V once
+// per tile, for every query of the block, and its K rows are read where
+// they are.
 template <class T>
 class QueryBlock {
   using C = compute_t<T>;
@@ -52,19 +53,23 @@ class QueryBlock {
         nr_(gemm_strip_cols<C>()),
         np_max_(round_up(block, nr_)),
         qb_(static_cast<size_t>(np_max_ * d)),
-        ka_(static_cast<size_t>(round_up(kKeyTile, mr_) * d)),
+        kc_(std::is_same_v<T, C> ? 0 : static_cast<size_t>(kKeyTile * d)),
         va_(static_cast<size_t>(round_up(dv, mr_) * kKeyTile)),
         st_(static_cast<size_t>(np_max_ * kKeyTile)),
         acc_(static_cast<size_t>(dv * np_max_)),
         columns_(static_cast<size_t>(6 * np_max_)),
         lo_(static_cast<size_t>(np_max_)),
-        hi_(static_cast<size_t>(np_max_)) {}
+        hi_(static_cast<size_t>(np_max_)),
+        q_rows_(static_cast<size_t>(np_max_)),
+        v_rows_(static_cast<size_t>(kKeyTile)),
+        k_rows_(static_cast<size_t>(kKeyTile)) {}
 
   // Queries [i0, i0 + rows) of head h.
   void run(const HeadOperands<T>& h, int64_t i0, int64_t rows, C scale) {
     const int64_t d = d_, np = round_up(rows, nr_);
+    for (int64_t i = 0; i < rows; ++i) q_rows_[size_t(i)] = h.q_row(i0 + i);
     pack_b_strips(0, np / nr_, d, rows, nr_, qb_.data(), [&](int64_t c, int64_t i) {
-      return load(h.q + (i0 + i) * h.q_stride + c) * scale;
+      return load(q_rows_[size_t(i)] + c) * scale;
     });
     C* m = column(0);
     C* l = column(1);
@@ -73,8 +78,8 @@ class QueryBlock {
     std::fill(acc_.begin(), acc_.begin() + dv_ * np, C(0));
     for (int64_t i = 0; i < np; ++i) {
       // Padding columns see every key: finite, and never written out.
-      lo_[i] = i < rows ? h.keys.begin(i0 + i) : 0;
-      hi_[i] = i < rows ? h.keys.end(i0 + i) : h.lk;
+      lo_[i] = i < rows ? h.keys.begin(h.position(i0 + i)) : 0;
+      hi_[i] = i < rows ? h.keys.end(h.position(i0 + i)) : h.lk;
     }
     // Key tiles outside every query's range are skipped.
     const int64_t key_begin = lo_[0], key_end = hi_[rows - 1];
@@ -82,8 +87,8 @@ class QueryBlock {
       const int64_t cols = std::min(kKeyTile, key_end - j0);
       load_tile(h, j0, cols);
       for (int64_t s = 0; s < np / nr_; ++s) {
-        gemm_packed(cols, nr_, d, ka_.data(), qb_.data() + s * nr_ * d, strip(s, cols), nr_,
-                    false);
+        gemm_rows(cols, nr_, d, k_rows_.data(), qb_.data() + s * nr_ * d, strip(s, cols), nr_,
+                  false);
       }
       // Every query of the block sees the whole tile unless it starts
       // before the last query's first key or ends after the first's last.
@@ -94,7 +99,7 @@ class QueryBlock {
     for (int64_t i = 0; i < rows; ++i) {
       // A query that saw no key keeps l == 0: zeros, lse -inf.
       const C inv = l[i] > 0 ? C(1) / l[i] : C(0);
-      T* o = h.out + (i0 + i) * h.out_stride;
+      T* o = h.out_row(i0 + i);
       for (int64_t c = 0; c < dv_; ++c) store(o + c, acc_[static_cast<size_t>(c * np + i)] * inv);
       if (h.lse) {
         h.lse[i0 + i] = l[i] > 0 ? static_cast<float>(m[i] + std::log(l[i]))
@@ -111,13 +116,22 @@ class QueryBlock {
   // Strip s of S^T: keys (cols) x nr_ queries.
   C* strip(int64_t s, int64_t cols) { return st_.data() + s * nr_ * cols; }
 
-  // Packs the tile's K, (cols, d), and V transposed, (dv, cols), in the
-  // compute type.
+  // Points k_rows_ at the tile's keys, read in place when stored in the
+  // compute type, else converted; packs V transposed, (dv, cols).
   void load_tile(const HeadOperands<T>& h, int64_t j0, int64_t cols) {
-    pack_a_strips(cols, d_, mr_, ka_.data(),
-                  [&](int64_t j, int64_t c) { return load(h.k + (j0 + j) * h.k_stride + c); });
+    for (int64_t j = 0; j < cols; ++j) {
+      const T* k = h.k + h.key_row(j0 + j) * h.k_stride;
+      if constexpr (std::is_same_v<T, C>) {
+        k_rows_[size_t(j)] = k;
+      } else {
+        C* row = kc_.data() + j * d_;
+        for (int64_t c = 0; c < d_; ++c) row[c] = load(k + c);
+        k_rows_[size_t(j)] = row;
+      }
+      v_rows_[size_t(j)] = h.v + h.key_row(j0 + j) * h.v_stride;
+    }
     pack_a_strips(dv_, cols, mr_, va_.data(),
-                  [&](int64_t c, int64_t j) { return load(h.v + (j0 + j) * h.v_stride + c); });
+                  [&](int64_t c, int64_t j) { return load(v_rows_[size_t(j)] + c); });
   }
 
   // Scores of keys a query does not see become -inf.
@@ -139,7 +153,8 @@ class QueryBlock {
   void add_mask(const HeadOperands<T>& h, int64_t i0, int64_t rows, int64_t j0, int64_t cols) {
     for (int64_t i = 0; i < rows; ++i) {
       C* x = strip(i / nr_, cols) + i % nr_;
-      for (int64_t j = 0; j < cols; ++j) x[j * nr_] += h.mask.template add<C>(i0 + i, j0 + j);
+      const int64_t qi = h.position(i0 + i);
+      for (int64_t j = 0; j < cols; ++j) x[j * nr_] += h.mask.template add<C>(qi, j0 + j);
     }
   }
 
@@ -172,8 +187,10 @@ class QueryBlock {
   }
 
   int64_t d_, dv_, mr_, nr_, np_max_;
-  std::vector<C> qb_, ka_, va_, st_, acc_, columns_;
+  std::vector<C> qb_, kc_, va_, st_, acc_, columns_;
   std::vector<int64_t> lo_, hi_;
+  std::vector<const T*> q_rows_, v_rows_;
+  std::vector<const C*> k_rows_;
 };
 
 template <class T>

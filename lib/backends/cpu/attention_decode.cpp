@@ -45,37 +45,40 @@ xrt_status_t check_cache(const xrt_kernel_context_t* ctx, const Cache& c, int64_
   return kernel::check_kv_cache(ctx, shape, c.seqlens, batch, extra);
 }
 
+// One head list entry per (sequence, kv head): its query heads go in as
+// one block of rows, so each key tile is read once for the group, straight
+// from the cache (contiguous or paged).
 template <class T>
 void decode(const xrt_kernel_context_t* ctx, const Cache& c) {
   const xrt_kernel_tensor_t& tq = ctx->inputs[0];
   const int64_t batch = tq.shape[0], lq = tq.shape[1], h = tq.shape[2], d = tq.shape[3];
-  const int64_t hk = c.k.shape[2], dv = ctx->inputs[2].shape[3];
+  const int64_t hk = c.k.shape[2], dv = ctx->inputs[2].shape[3], group = h / hk;
   const MaskAttrs attrs{attr_int(ctx, "causal", 1) != 0, attr_int(ctx, "window_left", -1), true};
-  // Each sequence's keys and values gathered into rows (len, Hkv, D): the
-  // shared core reads rows at one stride.
-  std::vector<std::vector<T>> keys(static_cast<size_t>(batch)), values(keys.size());
   const T* kc = static_cast<const T*>(c.k.data);
   const T* vc = static_cast<const T*>(ctx->inputs[2].data);
+  const T* q = static_cast<const T*>(tq.data);
   T* out = static_cast<T*>(ctx->outputs[0].data);
   std::vector<HeadOperands<T>> heads;
-  heads.reserve(static_cast<size_t>(batch * h));
+  heads.reserve(static_cast<size_t>(batch * hk));
   for (int64_t b = 0; b < batch; ++b) {
     const int64_t len = c.seqlens[b];
-    std::vector<T>& k = keys[size_t(b)];
-    std::vector<T>& v = values[size_t(b)];
-    k.resize(static_cast<size_t>(len * hk * d));
-    v.resize(static_cast<size_t>(len * hk * dv));
-    for (int64_t pos = 0; pos < len; ++pos) {
-      const int64_t row = c.row(b, pos);
-      std::memcpy(k.data() + pos * hk * d, kc + row * hk * d, sizeof(T) * size_t(hk * d));
-      std::memcpy(v.data() + pos * hk * dv, vc + row * hk * dv, sizeof(T) * size_t(hk * dv));
-    }
-    for (int64_t hq = 0; hq < h; ++hq) {
-      const int64_t kv = hq / (h / hk);
-      heads.push_back({static_cast<const T*>(tq.data) + (b * lq * h + hq) * d,
-                       k.data() + kv * d, v.data() + kv * dv, h * d, hk * d, hk * dv, lq, len,
-                       key_range(attrs, lq, len), MaskView{},
-                       out + (b * lq * h + hq) * dv, h * dv, nullptr});
+    // A contiguous cache's sequence b starts at row b * capacity.
+    const int64_t first_row = c.table ? 0 : b * c.k.shape[1];
+    for (int64_t kv = 0; kv < hk; ++kv) {
+      HeadOperands<T> head{q + (b * lq * h + kv * group) * d,
+                           kc + first_row * hk * d + kv * d,
+                           vc + first_row * hk * dv + kv * dv,
+                           h * d, hk * d, hk * dv, lq * group, len,
+                           key_range(attrs, lq, len), MaskView{},
+                           out + (b * lq * h + kv * group) * dv, h * dv, nullptr};
+      head.group = group;
+      head.q_head_stride = d;
+      head.out_head_stride = dv;
+      if (c.table) {
+        head.block_table = c.table + b * c.max_blocks;
+        head.block_size = c.block_size();
+      }
+      heads.push_back(head);
     }
   }
   forward_heads(heads, d, dv, attr_float(ctx, "scale", 1.0 / std::sqrt(double(d))));

@@ -106,6 +106,22 @@ struct HeadOperands {
   const T* given_out = nullptr;
   const float* given_lse = nullptr;
   int64_t grad_stride = 0;
+  // Forward only, for decoding. Rows of `group` query heads that share k
+  // and v: row i is query position i / group of head i % group, the heads
+  // q_head_stride and out_head_stride elements apart. Keys and values in a
+  // paged cache: key j is at row block_table[j / block_size] * block_size
+  // + j % block_size.
+  int64_t group = 1;
+  int64_t q_head_stride = 0, out_head_stride = 0;
+  const int32_t* block_table = nullptr;
+  int64_t block_size = 0;
+
+  int64_t position(int64_t i) const { return i / group; }
+  const T* q_row(int64_t i) const { return q + position(i) * q_stride + i % group * q_head_stride; }
+  T* out_row(int64_t i) const { return out + position(i) * out_stride + i % group * out_head_stride; }
+  int64_t key_row(int64_t j) const {
+    return block_table ? int64_t{block_table[j / block_size]} * block_size + j % block_size : j;
+  }
 };
 
 // The longest query and key lengths among heads (0 and 0 for none): what
