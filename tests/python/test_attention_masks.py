@@ -130,12 +130,13 @@ def test_mask_keywords(dtype, lq, lk, causal, window, bottom_right, lengths):
     (True, 200, False, True),
 ])
 def test_long_sequences_span_blocks_and_tiles(dtype, causal, window, lengths, additive):
-    """Enough queries for the kernel's largest query blocks, a last block
+    """Enough queries for the kernels' largest query blocks, a last block
     that is not a whole number of vector lanes, and key tiles cut short by
-    the key length, the window, the causal edge and key_lengths."""
+    the key length, the window, the causal edge and key_lengths; forward
+    and backward, with and without the forward's lse."""
     rng = np.random.default_rng()
     b, h, hk, lq, lk = 2, 4, 2, 601, 389
-    (q, k, v, _), (q64, k64, v64, _) = _operands(rng, b, h, hk, lq, lk, 8, dtype)
+    (q, k, v, g), (q64, k64, v64, g64) = _operands(rng, b, h, hk, lq, lk, 8, dtype)
     key_lengths = np.array([lk, 131], dtype=np.int32) if lengths else None
     seen = aref.allowed(b, lq, lk, causal, window, False, key_lengths)
     mask = add = None
@@ -150,6 +151,13 @@ def test_long_sequences_span_blocks_and_tiles(dtype, causal, window, lengths, ad
     finite = np.isfinite(want_lse)
     assert np.array_equal(np.isfinite(lse.numpy()), finite)
     np.testing.assert_allclose(lse.numpy()[finite], want_lse[finite], rtol=1e-5, atol=1e-5)
+    want_grads = aref.backward(g64, q64, k64, v64, seen, add)
+    keywords = dict(window_left=window, key_lengths=key_lengths, attn_mask=mask)
+    for given in (False, True):
+        extra = dict(output=out, lse=lse) if given else {}
+        grads = ops.attention_backward(g, q, k, v, causal, **keywords, **extra)
+        for got, expected in zip(grads, want_grads):
+            _close(got, expected, dtype, 1e-6 if given else 0.0)
 
 
 def test_fully_masked_rows_are_zero():

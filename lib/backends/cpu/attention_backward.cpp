@@ -6,7 +6,7 @@
 //   dq = dS k * scale,  dk = dS^T q * scale,
 // where rowsum(P * dP) equals rowsum(dO * O), so O is never formed. Given
 // attention_lse's output and lse, P is exp(S - lse) and the row sums come
-// from dO * O instead. All products go through the blocked GEMM;
+// from dO * O instead. All products run on the GEMM micro-kernels;
 // accumulation is in float (double for float64). Memory per task is
 // O(block * Lk + Lk * (D + Dv)).
 //
@@ -24,13 +24,23 @@
 #include "attention_head.h"
 #include "attention_shape.h"
 #include "gemm.h"
+#include "gemm_pack.h"
 #include "kernels.h"
 #include "kernel_util.h"
 #include "thread_pool.h"
+#include "vector_math.h"
 
 namespace xrt::cpu {
 namespace {
 
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// One thread's state for a slice of one head's queries. Like the forward,
+// it works with one column per query: S^T = K Q^T and dP^T = V dO^T, so
+// the softmax and dS run down columns, vectorised across queries, and the
+// rows of P^T and dS^T are the A rows of dV += P^T dO and dK += dS^T Q.
+// K and V are read (or converted) once per slice, K also packed for
+// dQ = dS K; the queries' operands are packed once per block.
 template <class T>
 class QuerySlice {
   using C = compute_t<T>;
@@ -40,15 +50,27 @@ class QuerySlice {
       : d_(d),
         dv_(dv),
         block_(block),
-        k_(size(max_lk * d)),
-        kt_(size(d * max_lk)),
-        vt_(size(dv * max_lk)),
-        q_(size(block * d)),
-        go_(size(block * dv)),
-        p_(size(block * max_lk)),
-        ds_(size(block * max_lk)),
-        t_(size(max_lk * block)),
-        prod_(size(std::max(max_lk * std::max(d, dv), block * d))),
+        mr_(gemm_strip_rows<C>()),
+        nr_(gemm_strip_cols<C>()),
+        np_max_(round_up(block, nr_)),
+        kc_(std::is_same_v<T, C> ? 0 : size(max_lk * d)),
+        vc_(std::is_same_v<T, C> ? 0 : size(max_lk * dv)),
+        kb_(size(max_lk * round_up(d, nr_))),
+        qt_(size(np_max_ * d)),
+        gt_(size(np_max_ * dv)),
+        qb_(size(np_max_ * round_up(d, nr_))),
+        gb_(size(np_max_ * round_up(dv, nr_))),
+        st_(size(max_lk * np_max_)),
+        dpt_(size(max_lk * np_max_)),
+        dsa_(size(round_up(block, mr_) * max_lk)),
+        dq_(size(block * d)),
+        columns_(size(3 * np_max_)),
+        lo_(size(np_max_)),
+        hi_(size(np_max_)),
+        k_rows_(size(max_lk)),
+        v_rows_(size(max_lk)),
+        p_rows_(size(max_lk)),
+        ds_rows_(size(max_lk)),
         dk_(size(max_lk * d)),
         dv_acc_(size(max_lk * dv)) {}
 
@@ -60,43 +82,16 @@ class QuerySlice {
     std::fill(dv_acc_.begin(), dv_acc_.begin() + lk * dv, C(0));
     if (begin >= end) return;
     // The slice sees keys below the end of its last query's range.
-    const int64_t key_end = h.keys.end(end - 1);
-    load_keys(h, key_end);
+    load_keys(h, h.keys.end(end - 1));
     for (int64_t i0 = begin; i0 < end; i0 += block_) {
       const int64_t rows = std::min(block_, end - i0);
       const int64_t cols = h.keys.end(i0 + rows - 1);
-      T* dq = h.out + i0 * h.out_stride;
       if (cols == 0) {
         for (int64_t i = 0; i < rows; ++i)
-          for (int64_t c = 0; c < d; ++c) store(dq + i * h.out_stride + c, C(0));
+          for (int64_t c = 0; c < d; ++c) store(h.out + (i0 + i) * h.out_stride + c, C(0));
         continue;
       }
-      for (int64_t i = 0; i < rows; ++i) {
-        for (int64_t c = 0; c < d; ++c)
-          q_[size(i * d + c)] = load(h.q + (i0 + i) * h.q_stride + c) * scale;
-        for (int64_t c = 0; c < dv; ++c)
-          go_[size(i * dv + c)] = load(h.grad + (i0 + i) * h.grad_stride + c);
-      }
-      // P, and dP then dS in place.
-      gemm_blocked(rows, cols, d, q_.data(), d, kt_.data(), lk, p_.data(), cols, false);
-      gemm_blocked(rows, cols, dv, go_.data(), dv, vt_.data(), lk, ds_.data(), cols, false);
-      for (int64_t i = 0; i < rows; ++i) {
-        const int64_t qi = i0 + i;
-        C* p = p_.data() + i * cols;
-        C* ds = ds_.data() + i * cols;
-        weights_row(h, qi, p, cols);
-        const C delta = h.given_out ? output_dot(go_.data() + i * dv,
-                                                 h.given_out + qi * h.grad_stride, dv)
-                                    : dot(p, ds, cols);
-        for (int64_t j = 0; j < cols; ++j) ds[j] = p[j] * (ds[j] - delta);
-      }
-      accumulate_transposed(p_.data(), rows, cols, go_.data(), dv, dv_acc_.data());
-      // q_ carries the scale, which dk = dS^T q * scale needs too.
-      accumulate_transposed(ds_.data(), rows, cols, q_.data(), d, dk_.data());
-      gemm_blocked(rows, d, cols, ds_.data(), cols, k_.data(), d, prod_.data(), d, false);
-      for (int64_t i = 0; i < rows; ++i)
-        for (int64_t c = 0; c < d; ++c)
-          store(dq + i * h.out_stride + c, prod_[size(i * d + c)] * scale);
+      block(h, i0, rows, cols, scale);
     }
   }
 
@@ -106,73 +101,140 @@ class QuerySlice {
  private:
   static size_t size(int64_t n) { return static_cast<size_t>(n); }
 
-  // K^T and V^T (row stride lk) for the products with the query block, and
-  // K's rows in the compute type for dq.
+  // Per-query values: 0 shift (max or lse), 1 sum, 2 delta = rowsum(P * dP).
+  C* column(int64_t which) { return columns_.data() + which * np_max_; }
+
+  // Rows of K and V in the compute type (in place when stored so), and K
+  // packed as the B operand of dQ = dS K over all `cols` keys.
   void load_keys(const HeadOperands<T>& h, int64_t cols) {
-    const int64_t lk = h.lk, d = d_, dv = dv_;
     for (int64_t j = 0; j < cols; ++j) {
       const T* k = h.k + j * h.k_stride;
       const T* v = h.v + j * h.v_stride;
-      for (int64_t c = 0; c < d; ++c) kt_[size(c * lk + j)] = k_[size(j * d + c)] = load(k + c);
-      for (int64_t c = 0; c < dv; ++c) vt_[size(c * lk + j)] = load(v + c);
+      if constexpr (std::is_same_v<T, C>) {
+        k_rows_[size(j)] = k;
+        v_rows_[size(j)] = v;
+      } else {
+        C* kr = kc_.data() + j * d_;
+        C* vr = vc_.data() + j * dv_;
+        for (int64_t c = 0; c < d_; ++c) kr[c] = load(k + c);
+        for (int64_t c = 0; c < dv_; ++c) vr[c] = load(v + c);
+        k_rows_[size(j)] = kr;
+        v_rows_[size(j)] = vr;
+      }
     }
+    keys_ = cols;
+    pack_b_strips(0, packed_strips(d_, nr_), cols, d_, nr_, kb_.data(),
+                  [&](int64_t j, int64_t c) { return k_rows_[size(j)][c]; });
   }
 
-  // Row qi's scores to weights: from the given lse, or a softmax over the
-  // keys it sees; unseen keys and rows that see nothing get 0.
-  void weights_row(const HeadOperands<T>& h, int64_t qi, C* s, int64_t cols) const {
-    constexpr C kNegInf = -std::numeric_limits<C>::infinity();
-    const int64_t lo = std::min(h.keys.begin(qi), cols);
-    const int64_t hi = std::clamp(h.keys.end(qi), lo, cols);
-    std::fill(s, s + lo, kNegInf);
-    std::fill(s + hi, s + cols, kNegInf);
-    if (h.mask.data) {
-      for (int64_t j = lo; j < hi; ++j) s[j] += h.mask.template add<C>(qi, j);
-    }
-    C m = kNegInf;
-    if (h.given_lse) {
-      m = static_cast<C>(h.given_lse[qi]);
+  // Queries [i0, i0 + rows) against keys [0, cols).
+  void block(const HeadOperands<T>& h, int64_t i0, int64_t rows, int64_t cols, C scale) {
+    const int64_t d = d_, dv = dv_, np = round_up(rows, nr_), strips = np / nr_;
+    // q scaled (dk = dS^T q * scale needs the scale too) and dO, as the B
+    // operands of S^T and dP^T (over d) and of dK and dV (over queries).
+    auto q_at = [&](int64_t i, int64_t c) {
+      return i < rows ? load(h.q + (i0 + i) * h.q_stride + c) * scale : C(0);
+    };
+    auto g_at = [&](int64_t i, int64_t c) {
+      return i < rows ? load(h.grad + (i0 + i) * h.grad_stride + c) : C(0);
+    };
+    pack_b_strips(0, strips, d, np, nr_, qt_.data(),
+                  [&](int64_t c, int64_t i) { return q_at(i, c); });
+    pack_b_strips(0, strips, dv, np, nr_, gt_.data(),
+                  [&](int64_t c, int64_t i) { return g_at(i, c); });
+    pack_b_strips(0, packed_strips(d, nr_), np, d, nr_, qb_.data(), q_at);
+    pack_b_strips(0, packed_strips(dv, nr_), np, dv, nr_, gb_.data(), g_at);
+    gemm_rows(cols, np, d, k_rows_.data(), qt_.data(), st_.data(), np, false);
+    gemm_rows(cols, np, dv, v_rows_.data(), gt_.data(), dpt_.data(), np, false);
+    weights(h, i0, rows, np, cols);
+    // dS^T = P^T * (dP^T - delta), in place of dP^T.
+    C* delta = column(2);
+    if (h.given_out) {
+      for (int64_t i = 0; i < np; ++i) {
+        C sum = 0;
+        if (i < rows) {
+          for (int64_t c = 0; c < dv; ++c) {
+            sum += g_at(i, c) * load(h.given_out + (i0 + i) * h.grad_stride + c);
+          }
+        }
+        delta[i] = sum;
+      }
     } else {
-      for (int64_t j = lo; j < hi; ++j) m = std::max(m, s[j]);
+      std::fill(delta, delta + np, C(0));
+      for (int64_t j = 0; j < cols; ++j) {
+        const C* p = st_.data() + j * np;
+        const C* dp = dpt_.data() + j * np;
+        for (int64_t i = 0; i < np; ++i) delta[i] += p[i] * dp[i];
+      }
     }
-    if (!(m > kNegInf)) {
-      std::fill(s, s + cols, C(0));
-      return;
-    }
-    C sum = 0;
     for (int64_t j = 0; j < cols; ++j) {
-      s[j] = std::exp(s[j] - m);
-      sum += s[j];
+      const C* p = st_.data() + j * np;
+      C* ds = dpt_.data() + j * np;
+      for (int64_t i = 0; i < np; ++i) ds[i] = p[i] * (ds[i] - delta[i]);
+      p_rows_[size(j)] = p;
+      ds_rows_[size(j)] = ds;
     }
-    if (h.given_lse) return;
-    const C inv = C(1) / sum;
-    for (int64_t j = 0; j < cols; ++j) s[j] *= inv;
-  }
-
-  static C dot(const C* a, const C* b, int64_t n) {
-    C sum = 0;
-    for (int64_t j = 0; j < n; ++j) sum += a[j] * b[j];
-    return sum;
-  }
-
-  static C output_dot(const C* go, const T* o, int64_t n) {
-    C sum = 0;
-    for (int64_t j = 0; j < n; ++j) sum += go[j] * load(o + j);
-    return sum;
-  }
-
-  // acc (cols x n) += a^T b for a (rows x cols), b (rows x n).
-  void accumulate_transposed(const C* a, int64_t rows, int64_t cols, const C* b, int64_t n,
-                             C* acc) {
+    gemm_rows(cols, dv, np, p_rows_.data(), gb_.data(), dv_acc_.data(), dv, true);
+    gemm_rows(cols, d, np, ds_rows_.data(), qb_.data(), dk_.data(), d, true);
+    // dQ = dS K * scale: dS packed from dS^T's rows, K's strips are keys_ deep.
+    pack_a_strips(rows, cols, mr_, dsa_.data(),
+                  [&](int64_t i, int64_t j) { return dpt_[size(j * np + i)]; });
+    for (int64_t s = 0; s < packed_strips(d, nr_); ++s) {
+      const int64_t c0 = s * nr_;
+      gemm_packed(rows, std::min(nr_, d - c0), cols, dsa_.data(), kb_.data() + c0 * keys_,
+                  dq_.data() + c0, d, false);
+    }
     for (int64_t i = 0; i < rows; ++i) {
-      for (int64_t j = 0; j < cols; ++j) t_[size(j * rows + i)] = a[i * cols + j];
+      T* dq = h.out + (i0 + i) * h.out_stride;
+      for (int64_t c = 0; c < d; ++c) store(dq + c, dq_[size(i * d + c)] * scale);
     }
-    gemm_blocked(cols, n, rows, t_.data(), rows, b, n, prod_.data(), n, false);
-    for (int64_t i = 0; i < cols * n; ++i) acc[i] += prod_[size(i)];
   }
 
-  int64_t d_, dv_, block_;
-  std::vector<C> k_, kt_, vt_, q_, go_, p_, ds_, t_, prod_, dk_, dv_acc_;
+  // S^T to P^T: exp(S - lse) from the given lse, or a softmax down each
+  // column over the keys its query sees; unseen keys, queries that see
+  // nothing and padding columns get 0.
+  void weights(const HeadOperands<T>& h, int64_t i0, int64_t rows, int64_t np, int64_t cols) {
+    constexpr C kNegInf = -std::numeric_limits<C>::infinity();
+    C* x = st_.data();
+    for (int64_t i = 0; i < np; ++i) {
+      lo_[size(i)] = i < rows ? std::min(h.keys.begin(i0 + i), cols) : cols;
+      hi_[size(i)] = i < rows ? std::clamp(h.keys.end(i0 + i), lo_[size(i)], cols) : cols;
+    }
+    for (int64_t j = 0; j < cols; ++j) {
+      C* xj = x + j * np;
+      for (int64_t i = 0; i < np; ++i) xj[i] = j >= lo_[size(i)] && j < hi_[size(i)] ? xj[i] : kNegInf;
+    }
+    if (h.mask.data) {
+      for (int64_t i = 0; i < rows; ++i) {
+        for (int64_t j = lo_[size(i)]; j < hi_[size(i)]; ++j)
+          x[j * np + i] += h.mask.template add<C>(i0 + i, j);
+      }
+    }
+    C *shift = column(0), *sum = column(1);
+    if (h.given_lse) {
+      for (int64_t i = 0; i < np; ++i) shift[i] = i < rows ? C(h.given_lse[i0 + i]) : kNegInf;
+    } else {
+      std::fill(shift, shift + np, kNegInf);
+      max_columns(x, cols, np, shift);
+    }
+    // A query that sees nothing has every score -inf: shifting by 0 gives
+    // 0, not NaN.
+    for (int64_t i = 0; i < np; ++i) shift[i] = shift[i] > kNegInf ? shift[i] : C(0);
+    std::fill(sum, sum + np, C(0));
+    exp_shifted_columns(x, cols, np, shift, sum);
+    if (h.given_lse) return;
+    for (int64_t i = 0; i < np; ++i) sum[i] = sum[i] > 0 ? C(1) / sum[i] : C(0);
+    for (int64_t j = 0; j < cols; ++j) {
+      C* xj = x + j * np;
+      for (int64_t i = 0; i < np; ++i) xj[i] *= sum[i];
+    }
+  }
+
+  int64_t d_, dv_, block_, mr_, nr_, np_max_, keys_ = 0;
+  std::vector<C> kc_, vc_, kb_, qt_, gt_, qb_, gb_, st_, dpt_, dsa_, dq_, columns_;
+  std::vector<int64_t> lo_, hi_;
+  std::vector<const C*> k_rows_, v_rows_, p_rows_, ds_rows_;
+  std::vector<C> dk_, dv_acc_;
 };
 
 template <class T>

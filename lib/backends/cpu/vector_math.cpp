@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "cpu_isa.h"
 
@@ -29,18 +30,20 @@ XRT_ALWAYS_INLINE float madd(float a, float b, float c) {
   }
 }
 
-// exp(v) for v <= 0 as 2^k * exp(r), k = round(v / ln 2), |r| <= ln 2 / 2,
-// with exp(r) from its Taylor series to degree 7 (truncation below 6e-9).
+// exp(v) as 2^k * exp(r), k = round(v / ln 2), |r| <= ln 2 / 2, with
+// exp(r) from its Taylor series to degree 7 (truncation below 6e-9).
 template <bool FMA>
-XRT_ALWAYS_INLINE float exp_nonpositive(float v) {
+XRT_ALWAYS_INLINE float exp_poly(float v) {
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693145751953125f;  // ln 2 = hi + lo, hi exact in few bits
   constexpr float kLn2Lo = 1.42860682030941723e-6f;
   constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
   constexpr uint32_t kRoundBits = 0x4b400000u;
   constexpr float kFloor = -87.0f;  // exp(-87) ~ 1.6e-38, just above FLT_MIN
-  const bool tiny = v < kFloor;     // false for NaN, which stays NaN
-  const float y = tiny ? kFloor : v;
+  constexpr float kCeiling = 88.0f;  // exp(88) ~ 1.7e38, just below FLT_MAX
+  // Both false for NaN, which stays NaN.
+  const bool tiny = v < kFloor, huge = v > kCeiling;
+  const float y = tiny ? kFloor : huge ? kCeiling : v;
   const float t = madd<FMA>(y, kLog2e, kRound);
   const float k = t - kRound;
   const float r = madd<FMA>(-k, kLn2Lo, madd<FMA>(-k, kLn2Hi, y));
@@ -52,13 +55,14 @@ XRT_ALWAYS_INLINE float exp_nonpositive(float v) {
   p = madd<FMA>(p, r, 0.5f);
   p = madd<FMA>(p, r, 1.0f);
   p = madd<FMA>(p, r, 1.0f);
-  // t's low bits hold k; k >= -126 here, so 2^k is a normal float.
+  // t's low bits hold k; -126 <= k <= 127 here, so 2^k is a normal float.
   uint32_t bits;
   std::memcpy(&bits, &t, sizeof bits);
   const uint32_t scale_bits = (bits - kRoundBits + 127u) << 23;
   float scale;
   std::memcpy(&scale, &scale_bits, sizeof scale);
-  return tiny ? 0.0f : p * scale;
+  const float e = p * scale;
+  return tiny ? 0.0f : huge ? std::numeric_limits<float>::infinity() : e;
 }
 
 template <class T>
@@ -75,7 +79,7 @@ XRT_ALWAYS_INLINE void exp_body(float* x, int64_t rows, int64_t width, const flo
   for (int64_t r = 0; r < rows; ++r) {
     float* xr = x + r * width;
     for (int64_t c = 0; c < width; ++c) {
-      xr[c] = exp_nonpositive<FMA>(xr[c] - shift[c]);
+      xr[c] = exp_poly<FMA>(xr[c] - shift[c]);
       sum[c] += xr[c];
     }
   }

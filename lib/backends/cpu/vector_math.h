@@ -15,9 +15,9 @@ namespace xrt::cpu {
 void max_columns(const float* x, int64_t rows, int64_t width, float* max);
 void max_columns(const double* x, int64_t rows, int64_t width, double* max);
 
-// x[r][c] = exp(x[r][c] - shift[c]) and sum[c] += x[r][c]. Every exponent
-// must be <= 0 (shift the column's max): -inf gives 0, and float values
-// below exp(-87) (under FLT_MIN) are flushed to 0.
+// x[r][c] = exp(x[r][c] - shift[c]) and sum[c] += x[r][c]. In float,
+// results below exp(-87) (under FLT_MIN) are flushed to 0 and those above
+// exp(88) become inf.
 void exp_shifted_columns(float* x, int64_t rows, int64_t width, const float* shift, float* sum);
 void exp_shifted_columns(double* x, int64_t rows, int64_t width, const double* shift,
                          double* sum);
