@@ -8,9 +8,24 @@
 #define XRT_X86_DISPATCH 1
 #endif
 
+// For the shared body of each ISA's build: inlined into every one of them.
+#if defined(__GNUC__)
+#define XRT_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define XRT_ALWAYS_INLINE inline
+#endif
+
 namespace xrt::cpu {
 
 enum class Isa { kGeneric, kAvx2, kAvx512 };
+
+// Whether the baseline build has fused multiply-add (else std::fma would be
+// a library call there).
+#if defined(__FP_FAST_FMAF) && defined(__FP_FAST_FMA)
+inline constexpr bool kBaselineFma = true;
+#else
+inline constexpr bool kBaselineFma = false;
+#endif
 
 // Detected once, on first use.
 Isa cpu_isa();

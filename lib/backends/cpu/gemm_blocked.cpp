@@ -14,22 +14,8 @@
 #include "gemm_pack.h"
 #include "thread_pool.h"
 
-#if defined(__GNUC__)
-#define XRT_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define XRT_ALWAYS_INLINE inline
-#endif
-
 namespace xrt::cpu {
 namespace {
-
-// Whether the baseline ISA has fused multiply-add (else std::fma would be a
-// library call).
-#if defined(__FP_FAST_FMAF) && defined(__FP_FAST_FMA)
-constexpr bool kBaselineFma = true;
-#else
-constexpr bool kBaselineFma = false;
-#endif
 
 template <class T>
 struct Blocking;

@@ -6,20 +6,8 @@
 
 #include "cpu_isa.h"
 
-#if defined(__GNUC__)
-#define XRT_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define XRT_ALWAYS_INLINE inline
-#endif
-
 namespace xrt::cpu {
 namespace {
-
-#if defined(__FP_FAST_FMAF)
-constexpr bool kBaselineFma = true;
-#else
-constexpr bool kBaselineFma = false;
-#endif
 
 template <bool FMA>
 XRT_ALWAYS_INLINE float madd(float a, float b, float c) {
