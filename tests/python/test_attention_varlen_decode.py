@@ -101,32 +101,43 @@ def _paged(rng, k_dense, lens, block_size, spare=3):
     return cache, table
 
 
-@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
-@pytest.mark.parametrize("lq,h,hk", [(1, 8, 2), (4, 8, 8), (16, 4, 1)])
-@pytest.mark.parametrize("paged", [False, True])
-def test_decode_matches_dense(dtype, lq, h, hk, paged):
-    rng = np.random.default_rng(lq * 100 + h + hk)
-    b, cap, d = 3, 40, 16
-    lens = np.array([40, 17, lq], np.int32)
+def _check_decode(rng, dtype, lq, h, hk, cap, d, lens, paged, block_size, window=None):
+    """Decodes from a fresh cache (paged: shuffled blocks of block_size rows)
+    and checks each sequence against the float64 reference; returns the
+    output, q and the dense caches."""
+    b = len(lens)
     q, q64 = ref.random(rng, (b, lq, h, d), dtype)
     kc, kc64 = ref.random(rng, (b, cap, hk, d), dtype)
     vc, vc64 = ref.random(rng, (b, cap, hk, d), dtype)
     table = None
     k_in, v_in = kc, vc
     if paged:
-        k_in, table = _paged(np.random.default_rng(1), kc, lens, 8)
-        v_in, _ = _paged(np.random.default_rng(1), vc, lens, 8)
-    out = ops.attention_decode(q, k_in, v_in, lens, table)
+        k_in, table = _paged(np.random.default_rng(1), kc, lens, block_size)
+        v_in, _ = _paged(np.random.default_rng(1), vc, lens, block_size)
+    out = ops.attention_decode(q, k_in, v_in, lens, table, window_left=window).numpy()
     for s in range(b):
         n = int(lens[s])
-        seen = aref.visible(lq, n, causal=True, bottom_right=True)
-        want, _ = aref.forward(q64[s].transpose(1, 0, 2)[None], kc64[s, :n].transpose(1, 0, 2)[None],
+        seen = aref.visible(lq, n, causal=True, window_left=window, bottom_right=True)
+        want, _ = aref.forward(q64[s].transpose(1, 0, 2)[None],
+                               kc64[s, :n].transpose(1, 0, 2)[None],
                                vc64[s, :n].transpose(1, 0, 2)[None], seen)
-        _close(out.numpy()[s], want[0].transpose(1, 0, 2), dtype)
+        _close(out[s], want[0].transpose(1, 0, 2), dtype)
+    return out, q, kc, vc
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("lq,h,hk", [(1, 8, 2), (4, 8, 8), (16, 4, 1)])
+@pytest.mark.parametrize("paged", [False, True])
+def test_decode_matches_dense(dtype, lq, h, hk, paged):
+    rng = np.random.default_rng(lq * 100 + h + hk)
+    lens = np.array([40, 17, lq], np.int32)
+    out, q, kc, vc = _check_decode(rng, dtype, lq, h, hk, 40, 16, lens, paged, 8)
+    for s in range(len(lens)):
+        n = int(lens[s])
         dense = ops.attention(q[s:s + 1].transpose(0, 2, 1, 3), kc[s:s + 1, :n].transpose(0, 2, 1, 3),
                               vc[s:s + 1, :n].transpose(0, 2, 1, 3), True,
                               causal_align="bottom_right")
-        np.testing.assert_allclose(out.numpy()[s].astype(np.float64),
+        np.testing.assert_allclose(out[s].astype(np.float64),
                                    dense.numpy()[0].transpose(1, 0, 2).astype(np.float64),
                                    **ref.TOLERANCE[dtype])
 
@@ -137,25 +148,8 @@ def test_decode_matches_dense(dtype, lq, h, hk, paged):
 def test_decode_long_cache(dtype, window, paged):
     """Caches longer than one key tile, read in place or through blocks
     that straddle tiles, with grouped heads several queries deep."""
-    rng = np.random.default_rng()
-    b, lq, h, hk, cap, d = 3, 3, 8, 2, 300, 16
-    lens = np.array([300, 129, lq], np.int32)
-    q, q64 = ref.random(rng, (b, lq, h, d), dtype)
-    kc, kc64 = ref.random(rng, (b, cap, hk, d), dtype)
-    vc, vc64 = ref.random(rng, (b, cap, hk, d), dtype)
-    table = None
-    k_in, v_in = kc, vc
-    if paged:
-        k_in, table = _paged(np.random.default_rng(2), kc, lens, 24)
-        v_in, _ = _paged(np.random.default_rng(2), vc, lens, 24)
-    out = ops.attention_decode(q, k_in, v_in, lens, table, window_left=window).numpy()
-    for s in range(b):
-        n = int(lens[s])
-        seen = aref.visible(lq, n, causal=True, window_left=window, bottom_right=True)
-        want, _ = aref.forward(q64[s].transpose(1, 0, 2)[None],
-                               kc64[s, :n].transpose(1, 0, 2)[None],
-                               vc64[s, :n].transpose(1, 0, 2)[None], seen)
-        _close(out[s], want[0].transpose(1, 0, 2), dtype)
+    _check_decode(np.random.default_rng(), dtype, 3, 8, 2, 300, 16,
+                  np.array([300, 129, 3], np.int32), paged, 24, window)
 
 
 @pytest.mark.parametrize("paged", [False, True])
