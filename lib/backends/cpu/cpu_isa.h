@@ -27,7 +27,8 @@ inline constexpr bool kBaselineFma = true;
 inline constexpr bool kBaselineFma = false;
 #endif
 
-// Detected once, on first use.
+// Detected once, on first use; the environment variable XRT_CPU_ISA
+// (generic, avx2) caps it.
 Isa cpu_isa();
 
 }  // namespace xrt::cpu
