@@ -1,7 +1,8 @@
 """The CPU kernels' vector loops are built for AVX-512, AVX2 and the
 baseline ISA, and the CPU picks one; XRT_CPU_ISA caps the pick, so the
-builds this machine would not choose run the attention tests too (each
-has its own vector widths, hence its own padding and strip edges)."""
+builds this machine would not choose run the attention and op tests too
+(each has its own vector widths, hence its own padding and strip
+edges)."""
 import os
 import pathlib
 import subprocess
@@ -11,11 +12,11 @@ import pytest
 
 HERE = pathlib.Path(__file__).parent
 CASES = ["test_attention_masks.py", "test_attention_varlen_decode.py",
-         "test_attention_backward.py"]
+         "test_attention_backward.py", "test_ops.py"]
 
 
 @pytest.mark.parametrize("isa", ["generic", "avx2"])
-def test_attention_under_each_isa(isa):
+def test_kernels_under_each_isa(isa):
     env = dict(os.environ, XRT_CPU_ISA=isa)
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",

@@ -54,6 +54,19 @@ def test_softmax(rng, dtype, axis):
     ref.check(ops.softmax(x, axis=axis), ref.softmax(x64, axis=axis), dtype)
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_softmax_long_rows(rng, dtype, axis):
+    """Rows and column blocks longer than the vector loops' widths, scores
+    far apart (some exponentials under float's range) and masked (-inf)
+    entries."""
+    x, _ = ref.random(rng, (3, 37, 300), dtype)
+    x = x * 40
+    x[:, 5, 7] = x[:, 9, 11] = -np.inf
+    x64 = x.astype(np.float64)
+    ref.check(ops.softmax(x, axis=axis), ref.softmax(x64, axis=axis), dtype)
+
+
 def test_softmax_axis_out_of_range(rng):
     with pytest.raises(xrt.InvalidArgument, match="3"):
         ops.softmax(np.ones((2, 2), np.float32), axis=3)

@@ -10,6 +10,7 @@
 #include "kernels.h"
 #include "kernel_util.h"
 #include "thread_pool.h"
+#include "vector_math.h"
 
 namespace xrt::cpu {
 namespace {
@@ -23,24 +24,20 @@ void softmax_rows(const T* x, T* out, int64_t rows, int64_t n) {
   const int64_t grain = std::max<int64_t>(1, kGrainElems / std::max<int64_t>(n, 1));
   parallel_for(0, rows, grain, [&](int64_t r0, int64_t r1) {
     // Exponentials go straight to the output when it holds the compute type;
-    // half types keep them in float so the result rounds only once.
+    // half types are converted to float first, so the result rounds once.
     std::vector<C> tmp(std::is_same_v<T, C> ? 0 : static_cast<size_t>(n));
     for (int64_t r = r0; r < r1; ++r) {
-      const T* xr = x + r * n;
       T* orow = out + r * n;
+      const C* xr;
       C* e;
       if constexpr (std::is_same_v<T, C>) {
+        xr = x + r * n;
         e = orow;
       } else {
-        e = tmp.data();
+        for (int64_t j = 0; j < n; ++j) tmp[size_t(j)] = load(x + r * n + j);
+        xr = e = tmp.data();
       }
-      C mx = -std::numeric_limits<C>::infinity();
-      for (int64_t j = 0; j < n; ++j) mx = std::max(mx, load(xr + j));
-      C sum = 0;
-      for (int64_t j = 0; j < n; ++j) {
-        e[j] = std::exp(load(xr + j) - mx);
-        sum += e[j];
-      }
+      const C sum = exp_shifted_row(xr, e, n, row_max(xr, n));
       const C inv = C(1) / sum;
       for (int64_t j = 0; j < n; ++j) store(orow + j, e[j] * inv);
     }
@@ -50,9 +47,11 @@ void softmax_rows(const T* x, T* out, int64_t rows, int64_t n) {
 template <class T>
 void softmax_columns(const T* x, T* out, int64_t outer, int64_t n, int64_t inner) {
   using C = compute_t<T>;
-  // Columns per block, bounded so the block's scratch stays cache-sized.
+  // Columns per block: as many as keep the block's scratch within about 1 MB,
+  // so its loops run whole vectors wide.
+  constexpr int64_t kScratchElems = 1 << 18;
   const int64_t width =
-      std::min(inner, std::clamp<int64_t>(kGrainElems / std::max<int64_t>(n, 1), 1, 256));
+      std::min(inner, std::clamp<int64_t>(kScratchElems / std::max<int64_t>(n, 1), 1, 256));
   const int64_t blocks_per_outer = (inner + width - 1) / width;
   const int64_t grain = std::max<int64_t>(1, kGrainElems / (n * width + 1));
   parallel_for(0, outer * blocks_per_outer, grain, [&](int64_t t0, int64_t t1) {
@@ -74,13 +73,7 @@ void softmax_columns(const T* x, T* out, int64_t outer, int64_t n, int64_t inner
           mx[c] = std::max(mx[c], ej[c]);
         }
       }
-      for (int64_t j = 0; j < n; ++j) {
-        C* ej = e.data() + j * w;
-        for (int64_t c = 0; c < w; ++c) {
-          ej[c] = std::exp(ej[c] - mx[c]);
-          sum[c] += ej[c];
-        }
-      }
+      exp_shifted_columns(e.data(), n, w, mx.data(), sum.data());
       for (int64_t c = 0; c < w; ++c) sum[c] = C(1) / sum[c];
       for (int64_t j = 0; j < n; ++j) {
         const C* ej = e.data() + j * w;

@@ -73,8 +73,52 @@ XRT_ALWAYS_INLINE void exp_body(float* x, int64_t rows, int64_t width, const flo
   }
 }
 
+// Row reductions keep kLanes independent partial results, so the compiler
+// vectorises what it may not reorder on its own.
+constexpr int kLanes = 16;
+
+template <class T>
+XRT_ALWAYS_INLINE T row_max_body(const T* x, int64_t n) {
+  T part[kLanes];
+  for (int l = 0; l < kLanes; ++l) part[l] = -std::numeric_limits<T>::infinity();
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    for (int l = 0; l < kLanes; ++l) part[l] = part[l] < x[j + l] ? x[j + l] : part[l];
+  }
+  for (; j < n; ++j) part[0] = part[0] < x[j] ? x[j] : part[0];
+  T m = part[0];
+  for (int l = 1; l < kLanes; ++l) m = m < part[l] ? part[l] : m;
+  return m;
+}
+
+template <bool FMA>
+XRT_ALWAYS_INLINE float exp_row_body(const float* x, float* y, int64_t n, float shift) {
+  float part[kLanes] = {};
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    for (int l = 0; l < kLanes; ++l) {
+      y[j + l] = exp_poly<FMA>(x[j + l] - shift);
+      part[l] += y[j + l];
+    }
+  }
+  for (; j < n; ++j) {
+    y[j] = exp_poly<FMA>(x[j] - shift);
+    part[0] += y[j];
+  }
+  float sum = 0;
+  for (int l = 0; l < kLanes; ++l) sum += part[l];
+  return sum;
+}
+
+using RowMaxFn = float (*)(const float*, int64_t);
+using RowExpFn = float (*)(const float*, float*, int64_t, float);
 using MaxFn = void (*)(const float*, int64_t, int64_t, float*);
 using ExpFn = void (*)(float*, int64_t, int64_t, const float*, float*);
+
+float row_max_generic(const float* x, int64_t n) { return row_max_body(x, n); }
+float row_exp_generic(const float* x, float* y, int64_t n, float shift) {
+  return exp_row_body<kBaselineFma>(x, y, n, shift);
+}
 
 void max_generic(const float* x, int64_t rows, int64_t width, float* max) {
   max_body(x, rows, width, max);
@@ -84,6 +128,20 @@ void exp_generic(float* x, int64_t rows, int64_t width, const float* shift, floa
 }
 
 #if XRT_X86_DISPATCH
+__attribute__((target("avx2,fma"))) float row_max_avx2(const float* x, int64_t n) {
+  return row_max_body(x, n);
+}
+__attribute__((target("avx2,fma"))) float row_exp_avx2(const float* x, float* y, int64_t n,
+                                                       float shift) {
+  return exp_row_body<true>(x, y, n, shift);
+}
+__attribute__((target("avx512f,fma"))) float row_max_avx512(const float* x, int64_t n) {
+  return row_max_body(x, n);
+}
+__attribute__((target("avx512f,fma"))) float row_exp_avx512(const float* x, float* y, int64_t n,
+                                                            float shift) {
+  return exp_row_body<true>(x, y, n, shift);
+}
 __attribute__((target("avx2,fma"))) void max_avx2(const float* x, int64_t rows, int64_t width,
                                                   float* max) {
   max_body(x, rows, width, max);
@@ -103,6 +161,8 @@ __attribute__((target("avx512f,fma"))) void exp_avx512(float* x, int64_t rows, i
 #endif
 
 struct Kernels {
+  RowMaxFn row_max;
+  RowExpFn row_exp;
   MaxFn max;
   ExpFn exp;
 };
@@ -111,12 +171,12 @@ Kernels select() {
   switch (cpu_isa()) {
 #if XRT_X86_DISPATCH
     case Isa::kAvx512:
-      return {max_avx512, exp_avx512};
+      return {row_max_avx512, row_exp_avx512, max_avx512, exp_avx512};
     case Isa::kAvx2:
-      return {max_avx2, exp_avx2};
+      return {row_max_avx2, row_exp_avx2, max_avx2, exp_avx2};
 #endif
     default:
-      return {max_generic, exp_generic};
+      return {row_max_generic, row_exp_generic, max_generic, exp_generic};
   }
 }
 
@@ -126,6 +186,23 @@ const Kernels& kernels() {
 }
 
 }  // namespace
+
+float row_max(const float* x, int64_t n) { return kernels().row_max(x, n); }
+
+double row_max(const double* x, int64_t n) { return row_max_body(x, n); }
+
+float exp_shifted_row(const float* x, float* y, int64_t n, float shift) {
+  return kernels().row_exp(x, y, n, shift);
+}
+
+double exp_shifted_row(const double* x, double* y, int64_t n, double shift) {
+  double sum = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    y[j] = std::exp(x[j] - shift);
+    sum += y[j];
+  }
+  return sum;
+}
 
 void max_columns(const float* x, int64_t rows, int64_t width, float* max) {
   kernels().max(x, rows, width, max);

@@ -1,15 +1,24 @@
-// Column primitives of the softmax in the attention kernels, vectorised
-// across columns: x is rows x width, row-major and contiguous, one column
-// per query. The float versions run the AVX-512 or AVX2 build of their loop
-// where the CPU has it (cpu_isa.h); float exp is a polynomial within 2 ulp
-// of std::exp, and double uses std::exp, as the float64 reference path
-// should.
+// Softmax primitives, vectorised: along a row, and down the columns of a
+// rows x width block (row-major, contiguous), one column per softmax (per
+// query in attention). The float versions run the AVX-512 or AVX2 build of
+// their loop where the CPU has it (cpu_isa.h); float exp is a polynomial
+// within 2 ulp of std::exp, and double uses std::exp, as the float64
+// reference path should.
 #ifndef XRT_CPU_VECTOR_MATH_H_
 #define XRT_CPU_VECTOR_MATH_H_
 
 #include <cstdint>
 
 namespace xrt::cpu {
+
+// The largest of x[0, n), -inf for n == 0; NaN is ignored.
+float row_max(const float* x, int64_t n);
+double row_max(const double* x, int64_t n);
+
+// y[j] = exp(x[j] - shift) for j < n (y may be x); returns their sum.
+// Float results are flushed and saturated as exp_shifted_columns's.
+float exp_shifted_row(const float* x, float* y, int64_t n, float shift);
+double exp_shifted_row(const double* x, double* y, int64_t n, double shift);
 
 // max[c] = max(max[c], x[r][c]) over the rows; NaN is ignored.
 void max_columns(const float* x, int64_t rows, int64_t width, float* max);
