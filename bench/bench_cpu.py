@@ -51,6 +51,21 @@ def matmul_gflops(n: int, repeats: int) -> tuple[float, float]:
     return flops / statistics.median(ours) / 1e9, flops / statistics.median(theirs) / 1e9
 
 
+def softmax_us(shape: tuple[int, ...], axis: int, repeats: int) -> tuple[float, float]:
+    """µs per softmax of ours and of numpy's expression for it."""
+    x = np.random.default_rng().standard_normal(shape, dtype=np.float32)
+    xx = xrt.asarray(x)
+
+    def theirs():
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
+
+    err = np.abs(ops.softmax(xx, axis=axis).numpy() - theirs()).max()
+    assert err < 1e-5, f"softmax result is wrong (error {err:.2e})"
+    return (median_per_call(lambda: ops.softmax(xx, axis=axis), 10, repeats) * 1e6,
+            median_per_call(theirs, 10, repeats) * 1e6)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (CI smoke run)")
@@ -77,6 +92,10 @@ def main() -> int:
     rows.append(("empty(256) + release, Python (vs numpy)", ours, theirs, "ns", ""))
     ours, theirs = matmul_gflops(1024, max(3, repeats // 2))
     rows.append(("matmul 1024^3 float32 (vs numpy)", ours, theirs, "GFLOP/s", "ratio >= 0.8"))
+    for axis, name in ((-1, "last"), (0, "first")):
+        ours, theirs = softmax_us((4096, 1024), axis, repeats)
+        rows.append((f"softmax 4096x1024 float32, {name} axis (vs numpy)", ours, theirs, "µs",
+                     ""))
 
     header = "| what | xpuruntime | reference | ratio | unit | target |\n|---|---|---|---|---|---|"
     lines = []
