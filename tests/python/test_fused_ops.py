@@ -3,6 +3,7 @@ references: add_layer_norm / add_rms_norm (a residual add inside the norm,
 returning the sum too), bias_gelu, and their backward ops."""
 import math
 
+import ml_dtypes
 import numpy as np
 import pytest
 import reference as ref
@@ -86,6 +87,32 @@ def test_bias_gelu_backward(rng, dtype, shape):
     for tensor, expected in ((dx, want_dx), (dbias, want_db)):
         assert tensor.shape == expected.shape
         ref.check_by_norm(tensor, expected, RELATIVE[np.dtype(dtype).name])
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_gelu_tails(dtype):
+    """gelu and its derivative elementwise over both tails, where 1 + erf
+    cancels for negative inputs: each value within the dtype's relative
+    bound of the float64 erfc form; below the dtype's smallest normal
+    (float's for bfloat16 and float32), anything as small."""
+    x64 = np.concatenate([np.linspace(-14.0, 14.0, 2801), [-40.0, -20.0, 20.0, 40.0]])
+    x = x64.astype(np.dtype(dtype))
+    x64 = x.astype(np.float64)
+    erfc = np.vectorize(math.erfc)(-x64 / math.sqrt(2.0))
+    want_gelu = 0.5 * x64 * erfc
+    want_grad = 0.5 * erfc + x64 * np.exp(-0.5 * x64 * x64) / math.sqrt(2.0 * math.pi)
+    tiny = float(np.finfo(np.float32).tiny if dtype in ("float32", "float64")
+                 else ml_dtypes.finfo(np.dtype(dtype)).tiny)
+    column, bias = x[:, None], np.zeros(1, np.dtype(dtype))
+    dx, _ = ops.run("bias_gelu_backward", np.ones_like(column), column, bias, num_outputs=2)
+    results = [(ops.gelu(x), want_gelu), (ops.run("bias_gelu", column, bias), want_gelu),
+               (dx, want_grad)]
+    for got, want in results:
+        got = np.asarray(got.numpy(), np.float64).reshape(-1)
+        normal = np.abs(want) >= tiny
+        err = np.abs(got - want)[normal] / np.abs(want)[normal]
+        assert err.max() <= RELATIVE[dtype], (err.max(), x64[normal][err.argmax()])
+        assert np.all(np.abs(got[~normal]) <= tiny)
 
 
 def test_gelu_grad_reference_matches_torch(rng):

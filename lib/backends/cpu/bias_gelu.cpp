@@ -1,21 +1,21 @@
 // "bias_gelu": gelu(x + bias) with bias along the last axis, the erf form;
 // "bias_gelu_backward": dx = grad * gelu'(x + bias) and dbias, the column
 // sums of dx. The sum x + bias is rounded to the dtype first, as two
-// separate ops would round it; the derivative is taken in double.
+// separate ops would round it; gelu and its derivative run row by row on
+// vector_math's (in float, double for float64), and dbias sums dx before
+// it is rounded, in double.
 #include <algorithm>
-#include <cmath>
 #include <vector>
 
 #include "kernel_util.h"
 #include "kernels.h"
 #include "thread_pool.h"
+#include "vector_math.h"
 
 namespace xrt::cpu {
 namespace {
 
 constexpr int64_t kGrainElems = 1 << 13;
-constexpr double kInvSqrt2 = 0.70710678118654752440;
-constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 
 struct Rows {
   int64_t rows, n;
@@ -26,12 +26,14 @@ Rows rows_of(const xrt_kernel_tensor_t& x) {
   return {n > 0 ? numel(x) / n : 0, n};
 }
 
-// x + bias rounded to T, in double.
+// Row r of x + bias, rounded to T, into v in the compute type.
 template <class T>
-double biased(const T* x, const T* bias, int64_t i, int64_t j) {
-  T sum;
-  store(&sum, load(x + i) + load(bias + j));
-  return static_cast<double>(load(&sum));
+void biased_row(const T* x, const T* bias, int64_t r, int64_t n, compute_t<T>* v) {
+  for (int64_t j = 0; j < n; ++j) {
+    T sum;
+    store(&sum, load(x + r * n + j) + load(bias + j));
+    v[j] = load(&sum);
+  }
 }
 
 template <class T>
@@ -43,11 +45,11 @@ void bias_gelu(const xrt_kernel_context_t* ctx) {
   T* out = static_cast<T*>(ctx->outputs[0].data);
   const int64_t grain = std::max<int64_t>(1, kGrainElems / std::max<int64_t>(s.n, 1));
   parallel_for(0, s.rows, grain, [&](int64_t r0, int64_t r1) {
+    std::vector<C> v(static_cast<size_t>(s.n));
     for (int64_t r = r0; r < r1; ++r) {
-      for (int64_t j = 0; j < s.n; ++j) {
-        const double v = biased(x, bias, r * s.n + j, j);
-        store(out + r * s.n + j, static_cast<C>(0.5 * v * (1.0 + std::erf(v * kInvSqrt2))));
-      }
+      biased_row(x, bias, r, s.n, v.data());
+      gelu(v.data(), v.data(), s.n);
+      for (int64_t j = 0; j < s.n; ++j) store(out + r * s.n + j, v[size_t(j)]);
     }
   });
 }
@@ -63,18 +65,16 @@ void bias_gelu_backward(const xrt_kernel_context_t* ctx) {
   T* dbias = static_cast<T*>(ctx->outputs[1].data);
   // dx row by row; dbias sums dx before rounding, column block by column
   // block, so no two threads share an output.
-  std::vector<double> exact(static_cast<size_t>(s.rows * s.n));
+  std::vector<C> exact(static_cast<size_t>(s.rows * s.n));
   const int64_t row_grain = std::max<int64_t>(1, kGrainElems / std::max<int64_t>(s.n, 1));
   parallel_for(0, s.rows, row_grain, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
+      C* d = exact.data() + r * s.n;
+      biased_row(x, bias, r, s.n, d);
+      gelu_derivative(d, d, s.n);
       for (int64_t j = 0; j < s.n; ++j) {
-        const int64_t i = r * s.n + j;
-        const double v = biased(x, bias, i, j);
-        const double cdf = 0.5 * (1.0 + std::erf(v * kInvSqrt2));
-        const double pdf = kInvSqrt2Pi * std::exp(-0.5 * v * v);
-        const double d = static_cast<double>(load(grad + i)) * (cdf + v * pdf);
-        exact[static_cast<size_t>(i)] = d;
-        store(dx + i, static_cast<C>(d));
+        d[j] *= load(grad + r * s.n + j);
+        store(dx + r * s.n + j, d[j]);
       }
     }
   });

@@ -1,10 +1,13 @@
 // Elementwise kernels: "add" (inputs pre-broadcast, arbitrary strides) and
 // "gelu" (contiguous).
+#include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "kernels.h"
 #include "kernel_util.h"
 #include "thread_pool.h"
+#include "vector_math.h"
 
 namespace xrt::cpu {
 namespace {
@@ -120,11 +123,19 @@ void gelu(const xrt_kernel_context_t* ctx) {
   const int64_t n = numel(ctx->outputs[0]);
   const T* x = static_cast<const T*>(ctx->inputs[0].data);
   T* out = static_cast<T*>(ctx->outputs[0].data);
-  const C inv_sqrt2 = static_cast<C>(0.70710678118654752440);
   parallel_for(0, n, kGeluGrain, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const C v = load(x + i);
-      store(out + i, v * C(0.5) * (C(1) + std::erf(v * inv_sqrt2)));
+    if constexpr (std::is_same_v<T, C>) {
+      cpu::gelu(x + i0, out + i0, i1 - i0);
+    } else {
+      // Half types go through float in chunks.
+      constexpr int64_t kChunk = 1024;
+      C buf[kChunk];
+      for (int64_t c0 = i0; c0 < i1; c0 += kChunk) {
+        const int64_t len = std::min(kChunk, i1 - c0);
+        for (int64_t i = 0; i < len; ++i) buf[i] = load(x + c0 + i);
+        cpu::gelu(buf, buf, len);
+        for (int64_t i = 0; i < len; ++i) store(out + c0 + i, buf[i]);
+      }
     }
   });
 }

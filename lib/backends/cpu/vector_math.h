@@ -1,4 +1,4 @@
-// Softmax primitives, vectorised: along a row, and down the columns of a
+// Softmax and gelu primitives, vectorised. Softmax: along a row, and down the columns of a
 // rows x width block (row-major, contiguous), one column per softmax (per
 // query in attention). The float versions run the AVX-512 or AVX2 build of
 // their loop where the CPU has it (cpu_isa.h); float exp is a polynomial
@@ -16,7 +16,7 @@ float row_max(const float* x, int64_t n);
 double row_max(const double* x, int64_t n);
 
 // y[j] = exp(x[j] - shift) for j < n (y may be x); returns their sum.
-// Float results are flushed and saturated as exp_shifted_columns's.
+// Float results saturate as exp_shifted_columns's.
 float exp_shifted_row(const float* x, float* y, int64_t n, float shift);
 double exp_shifted_row(const double* x, double* y, int64_t n, double shift);
 
@@ -25,11 +25,20 @@ void max_columns(const float* x, int64_t rows, int64_t width, float* max);
 void max_columns(const double* x, int64_t rows, int64_t width, double* max);
 
 // x[r][c] = exp(x[r][c] - shift[c]) and sum[c] += x[r][c]. In float,
-// results below exp(-87) (under FLT_MIN) are flushed to 0 and those above
-// exp(88) become inf.
+// results above exp(88) become inf.
 void exp_shifted_columns(float* x, int64_t rows, int64_t width, const float* shift, float* sum);
 void exp_shifted_columns(double* x, int64_t rows, int64_t width, const double* shift,
                          double* sum);
+
+// Gelu's erf form, y = x * Phi(x), and its derivative, y = Phi(x) + x phi(x),
+// with Phi and phi the standard normal CDF and density (y may be x). Phi
+// comes from erfc, so it keeps its relative accuracy far into the negative
+// tail, where 1 + erf cancels; float is within about 1e-6 of the exact
+// value relative to it.
+void gelu(const float* x, float* y, int64_t n);
+void gelu(const double* x, double* y, int64_t n);
+void gelu_derivative(const float* x, float* y, int64_t n);
+void gelu_derivative(const double* x, double* y, int64_t n);
 
 }  // namespace xrt::cpu
 
