@@ -4,10 +4,13 @@
 // accumulated in double (two passes for the variance) whatever the dtype.
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
+#include <vector>
 
 #include "kernels.h"
 #include "kernel_util.h"
 #include "thread_pool.h"
+#include "vector_math.h"
 
 namespace xrt::cpu {
 namespace {
@@ -18,7 +21,7 @@ constexpr double kDefaultEps = 1e-5;
 // Sum of f(x[j]) over a row; four independent partial sums keep the adds
 // from serialising on one register.
 template <class T, class F>
-double row_sum(const T* x, int64_t n, F f) {
+double mapped_row_sum(const T* x, int64_t n, F f) {
   double s[4] = {0, 0, 0, 0};
   int64_t j = 0;
   for (; j + 4 <= n; j += 4) {
@@ -73,34 +76,62 @@ struct NormOperands {
   }
 };
 
+// Rows of T in the compute type: in place when T is it, else converted
+// into a buffer of the caller's.
+template <class T>
+class ComputeRows {
+  using C = compute_t<T>;
+
+ public:
+  explicit ComputeRows(int64_t n) : buf_(std::is_same_v<T, C> ? 0 : static_cast<size_t>(n)) {}
+
+  const C* operator()(const T* p, int64_t n) {
+    if constexpr (std::is_same_v<T, C>) {
+      return p;
+    } else {
+      if (!p) return nullptr;
+      for (int64_t j = 0; j < n; ++j) buf_[size_t(j)] = load(p + j);
+      return buf_.data();
+    }
+  }
+
+ private:
+  std::vector<C> buf_;
+};
+
 template <class T>
 void layer_norm(const xrt_kernel_context_t* ctx, bool fused) {
   using C = compute_t<T>;
   const RowShape s = row_shape(ctx->inputs[0]);
   if (s.rows == 0) return;
   const NormOperands<T> op(ctx, fused);
-  const T* w = op.w;
-  const T* b = op.b;
   const double eps = attr_float(ctx, "eps", kDefaultEps);
   const int64_t n = s.n;
-  for_rows(s, [&](int64_t r) {
-    const T* xr = op.row(r, n);
-    T* orow = op.out + r * n;
-    const double inv_n = 1.0 / static_cast<double>(n);
-    const double mean0 = row_sum(xr, n, [](double v) { return v; }) * inv_n;
-    // Corrected two-pass: the residual sum repairs the rounding error of
-    // the first mean, which matters when |mean| is large next to the spread.
-    const double resid = row_sum(xr, n, [mean0](double v) { return v - mean0; });
-    const double sq = row_sum(xr, n, [mean0](double v) { return (v - mean0) * (v - mean0); });
-    const double mean = mean0 + resid * inv_n;
-    const double var = std::max(0.0, (sq - resid * resid * inv_n) * inv_n);
-    const double rstd = 1.0 / std::sqrt(var + eps);
-    for (int64_t j = 0; j < n; ++j) {
-      // Centred in double, for the same reason.
-      C v = static_cast<C>((static_cast<double>(load(xr + j)) - mean) * rstd);
-      if (w) v *= load(w + j);
-      if (b) v += load(b + j);
-      store(orow + j, v);
+  ComputeRows<T> w_rows(n), b_rows(n);
+  const C* w = w_rows(op.w, n);
+  const C* b = b_rows(op.b, n);
+  const int64_t grain = std::max<int64_t>(1, kGrainElems / std::max<int64_t>(n, 1));
+  parallel_for(0, s.rows, grain, [&](int64_t r0, int64_t r1) {
+    ComputeRows<T> rows(n);
+    std::vector<C> out(std::is_same_v<T, C> ? 0 : static_cast<size_t>(n));
+    for (int64_t r = r0; r < r1; ++r) {
+      const C* x = rows(op.row(r, n), n);
+      const double inv_n = 1.0 / static_cast<double>(n);
+      const double mean0 = row_sum(x, n) * inv_n;
+      // Corrected two-pass: the residual sum repairs the rounding error of
+      // the first mean, which matters when |mean| is large next to the
+      // spread (normalize_row centres in double for the same reason).
+      double resid = 0, sq = 0;
+      centred_sums(x, n, mean0, &resid, &sq);
+      const double mean = mean0 + resid * inv_n;
+      const double var = std::max(0.0, (sq - resid * resid * inv_n) * inv_n);
+      const double rstd = 1.0 / std::sqrt(var + eps);
+      if constexpr (std::is_same_v<T, C>) {
+        normalize_row(x, n, mean, rstd, w, b, op.out + r * n);
+      } else {
+        normalize_row(x, n, mean, rstd, w, b, out.data());
+        for (int64_t j = 0; j < n; ++j) store(op.out + r * n + j, out[size_t(j)]);
+      }
     }
   });
 }
@@ -117,7 +148,8 @@ void rms_norm(const xrt_kernel_context_t* ctx, bool fused) {
   for_rows(s, [&](int64_t r) {
     const T* xr = op.row(r, n);
     T* orow = op.out + r * n;
-    const double ms = row_sum(xr, n, [](double v) { return v * v; }) / static_cast<double>(n);
+    const double ms =
+        mapped_row_sum(xr, n, [](double v) { return v * v; }) / static_cast<double>(n);
     const C rstd = static_cast<C>(1.0 / std::sqrt(ms + eps));
     for (int64_t j = 0; j < n; ++j) {
       C v = load(xr + j) * rstd;

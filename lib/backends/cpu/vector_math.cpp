@@ -164,12 +164,75 @@ XRT_ALWAYS_INLINE float exp_row_body(const float* x, float* y, int64_t n, float 
   return sum;
 }
 
+// Double partial sums, as many as one AVX-512 register holds.
+constexpr int kDoubleLanes = 8;
+
+template <class T>
+XRT_ALWAYS_INLINE double sum_body(const T* x, int64_t n) {
+  double part[kDoubleLanes] = {};
+  int64_t j = 0;
+  for (; j + kDoubleLanes <= n; j += kDoubleLanes) {
+    for (int l = 0; l < kDoubleLanes; ++l) part[l] += static_cast<double>(x[j + l]);
+  }
+  for (; j < n; ++j) part[0] += static_cast<double>(x[j]);
+  double sum = 0;
+  for (int l = 0; l < kDoubleLanes; ++l) sum += part[l];
+  return sum;
+}
+
+template <class T>
+XRT_ALWAYS_INLINE void centred_body(const T* x, int64_t n, double mean, double* sum,
+                                    double* sum_squares) {
+  double part[kDoubleLanes] = {}, squares[kDoubleLanes] = {};
+  int64_t j = 0;
+  for (; j + kDoubleLanes <= n; j += kDoubleLanes) {
+    for (int l = 0; l < kDoubleLanes; ++l) {
+      const double d = static_cast<double>(x[j + l]) - mean;
+      part[l] += d;
+      squares[l] += d * d;
+    }
+  }
+  for (; j < n; ++j) {
+    const double d = static_cast<double>(x[j]) - mean;
+    part[0] += d;
+    squares[0] += d * d;
+  }
+  *sum = *sum_squares = 0;
+  for (int l = 0; l < kDoubleLanes; ++l) {
+    *sum += part[l];
+    *sum_squares += squares[l];
+  }
+}
+
+template <class T>
+XRT_ALWAYS_INLINE void normalize_body(const T* x, int64_t n, double mean, double rstd,
+                                      const T* w, const T* b, T* y) {
+  for (int64_t j = 0; j < n; ++j) {
+    T v = static_cast<T>((static_cast<double>(x[j]) - mean) * rstd);
+    if (w) v *= w[j];
+    if (b) v += b[j];
+    y[j] = v;
+  }
+}
+
+using SumFn = double (*)(const float*, int64_t);
+using CentredFn = void (*)(const float*, int64_t, double, double*, double*);
+using NormalizeFn = void (*)(const float*, int64_t, double, double, const float*, const float*,
+                             float*);
 using GeluFn = void (*)(const float*, float*, int64_t);
 using RowMaxFn = float (*)(const float*, int64_t);
 using RowExpFn = float (*)(const float*, float*, int64_t, float);
 using MaxFn = void (*)(const float*, int64_t, int64_t, float*);
 using ExpFn = void (*)(float*, int64_t, int64_t, const float*, float*);
 
+double sum_generic(const float* x, int64_t n) { return sum_body(x, n); }
+void centred_generic(const float* x, int64_t n, double mean, double* sum, double* squares) {
+  centred_body(x, n, mean, sum, squares);
+}
+void normalize_generic(const float* x, int64_t n, double mean, double rstd, const float* w,
+                       const float* b, float* y) {
+  normalize_body(x, n, mean, rstd, w, b, y);
+}
 void gelu_generic(const float* x, float* y, int64_t n) { gelu_body<kBaselineFma>(x, y, n); }
 void gelu_derivative_generic(const float* x, float* y, int64_t n) {
   gelu_derivative_body<kBaselineFma>(x, y, n);
@@ -187,6 +250,32 @@ void exp_generic(float* x, int64_t rows, int64_t width, const float* shift, floa
 }
 
 #if XRT_X86_DISPATCH
+__attribute__((target("avx2,fma"))) double sum_avx2(const float* x, int64_t n) {
+  return sum_body(x, n);
+}
+__attribute__((target("avx2,fma"))) void centred_avx2(const float* x, int64_t n, double mean,
+                                                      double* sum, double* squares) {
+  centred_body(x, n, mean, sum, squares);
+}
+__attribute__((target("avx2,fma"))) void normalize_avx2(const float* x, int64_t n, double mean,
+                                                        double rstd, const float* w,
+                                                        const float* b, float* y) {
+  normalize_body(x, n, mean, rstd, w, b, y);
+}
+__attribute__((target("avx512f,fma"))) double sum_avx512(const float* x, int64_t n) {
+  return sum_body(x, n);
+}
+__attribute__((target("avx512f,fma"))) void centred_avx512(const float* x, int64_t n,
+                                                           double mean, double* sum,
+                                                           double* squares) {
+  centred_body(x, n, mean, sum, squares);
+}
+__attribute__((target("avx512f,fma"))) void normalize_avx512(const float* x, int64_t n,
+                                                             double mean, double rstd,
+                                                             const float* w, const float* b,
+                                                             float* y) {
+  normalize_body(x, n, mean, rstd, w, b, y);
+}
 __attribute__((target("avx2,fma"))) void gelu_avx2(const float* x, float* y, int64_t n) {
   gelu_body<true>(x, y, n);
 }
@@ -234,6 +323,9 @@ __attribute__((target("avx512f,fma"))) void exp_avx512(float* x, int64_t rows, i
 #endif
 
 struct Kernels {
+  SumFn sum;
+  CentredFn centred;
+  NormalizeFn normalize;
   GeluFn gelu, gelu_derivative;
   RowMaxFn row_max;
   RowExpFn row_exp;
@@ -245,12 +337,12 @@ Kernels select() {
   switch (cpu_isa()) {
 #if XRT_X86_DISPATCH
     case Isa::kAvx512:
-      return {gelu_avx512, gelu_derivative_avx512, row_max_avx512, row_exp_avx512, max_avx512, exp_avx512};
+      return {sum_avx512, centred_avx512, normalize_avx512, gelu_avx512, gelu_derivative_avx512, row_max_avx512, row_exp_avx512, max_avx512, exp_avx512};
     case Isa::kAvx2:
-      return {gelu_avx2, gelu_derivative_avx2, row_max_avx2, row_exp_avx2, max_avx2, exp_avx2};
+      return {sum_avx2, centred_avx2, normalize_avx2, gelu_avx2, gelu_derivative_avx2, row_max_avx2, row_exp_avx2, max_avx2, exp_avx2};
 #endif
     default:
-      return {gelu_generic, gelu_derivative_generic, row_max_generic, row_exp_generic, max_generic, exp_generic};
+      return {sum_generic, centred_generic, normalize_generic, gelu_generic, gelu_derivative_generic, row_max_generic, row_exp_generic, max_generic, exp_generic};
   }
 }
 
@@ -260,6 +352,28 @@ const Kernels& kernels() {
 }
 
 }  // namespace
+
+double row_sum(const float* x, int64_t n) { return kernels().sum(x, n); }
+
+double row_sum(const double* x, int64_t n) { return sum_body(x, n); }
+
+void centred_sums(const float* x, int64_t n, double mean, double* sum, double* sum_squares) {
+  kernels().centred(x, n, mean, sum, sum_squares);
+}
+
+void centred_sums(const double* x, int64_t n, double mean, double* sum, double* sum_squares) {
+  centred_body(x, n, mean, sum, sum_squares);
+}
+
+void normalize_row(const float* x, int64_t n, double mean, double rstd, const float* w,
+                   const float* b, float* y) {
+  kernels().normalize(x, n, mean, rstd, w, b, y);
+}
+
+void normalize_row(const double* x, int64_t n, double mean, double rstd, const double* w,
+                   const double* b, double* y) {
+  normalize_body(x, n, mean, rstd, w, b, y);
+}
 
 void gelu(const float* x, float* y, int64_t n) { kernels().gelu(x, y, n); }
 

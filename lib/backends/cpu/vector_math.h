@@ -1,4 +1,4 @@
-// Softmax and gelu primitives, vectorised. Softmax: along a row, and down the columns of a
+// Softmax, gelu and layer_norm primitives, vectorised. Softmax: along a row, and down the columns of a
 // rows x width block (row-major, contiguous), one column per softmax (per
 // query in attention). The float versions run the AVX-512 or AVX2 build of
 // their loop where the CPU has it (cpu_isa.h); float exp is a polynomial
@@ -39,6 +39,20 @@ void gelu(const float* x, float* y, int64_t n);
 void gelu(const double* x, double* y, int64_t n);
 void gelu_derivative(const float* x, float* y, int64_t n);
 void gelu_derivative(const double* x, double* y, int64_t n);
+
+// layer_norm's row statistics, accumulated in double whatever the input:
+// the sum of x, then the sums of d = x - mean and of d^2.
+double row_sum(const float* x, int64_t n);
+double row_sum(const double* x, int64_t n);
+void centred_sums(const float* x, int64_t n, double mean, double* sum, double* sum_squares);
+void centred_sums(const double* x, int64_t n, double mean, double* sum, double* sum_squares);
+
+// y = (x - mean) * rstd, centred in double, then * w and + b where given
+// (either may be null).
+void normalize_row(const float* x, int64_t n, double mean, double rstd, const float* w,
+                   const float* b, float* y);
+void normalize_row(const double* x, int64_t n, double mean, double rstd, const double* w,
+                   const double* b, double* y);
 
 }  // namespace xrt::cpu
 
