@@ -82,6 +82,15 @@ def test_layer_norm(rng, dtype):
     ref.check(ops.layer_norm(x, w, eps=0.1), ref.layer_norm(x64, w64, eps=0.1), dtype)
 
 
+def test_layer_norm_far_from_zero(rng):
+    """float32 rows longer than the vector loops, with a mean 1e4 times
+    their spread: the statistics must not lose the spread to the mean's
+    rounding."""
+    x = (1e4 + rng.standard_normal((5, 1000))).astype(np.float32)
+    w, w64 = ref.random(rng, 1000, "float32")
+    ref.check(ops.layer_norm(x, w), ref.layer_norm(x.astype(np.float64), w64), "float32")
+
+
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_rms_norm(rng, dtype):
     x, x64 = ref.random(rng, (6, 48), dtype)
