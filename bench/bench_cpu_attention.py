@@ -14,32 +14,23 @@ bench/results/<date>-cpu-attention.md.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 import xpuruntime as xrt
 from xpuruntime import ops
 
-from benchlib import interleaved_medians, save_results
+from benchlib import (check_against_torch, cpu_torch_arguments, interleaved_medians,
+                      save_results)
 
 TOLERANCE = {torch.float32: 2e-4, torch.bfloat16: 3e-2}
 
 
 def _xrt(t: torch.Tensor) -> xrt.Tensor:
     return xrt.from_dlpack(t.contiguous())
-
-
-def _agree(ours: xrt.Tensor, theirs: torch.Tensor, what: str) -> None:
-    got = torch.from_dlpack(ours).double()
-    want = theirs.detach().double()
-    err = ((got - want).norm() / want.norm().clamp_min(1.0)).item()
-    if err > TOLERANCE[theirs.dtype]:
-        raise SystemExit(f"{what}: outputs differ from torch's (relative error {err:.2e})")
 
 
 def dense(b, h, hk, n, d, causal, dtype, backward, calls, repeats):
@@ -49,8 +40,9 @@ def dense(b, h, hk, n, d, causal, dtype, backward, calls, repeats):
     xq, xk, xv, xg = (_xrt(t) for t in (q, k, v, grad))
     gqa = h != hk
     what = f"B{b} H{h}/{hk} N{n} D{d}{' causal' if causal else ''}"
-    _agree(ops.attention(xq, xk, xv, causal),
-           F.scaled_dot_product_attention(q, k, v, is_causal=causal, enable_gqa=gqa), what)
+    check_against_torch(ops.attention(xq, xk, xv, causal),
+                        F.scaled_dot_product_attention(q, k, v, is_causal=causal,
+                                                       enable_gqa=gqa), what, TOLERANCE)
     if not backward:
         return what, interleaved_medians([
             lambda: ops.attention(xq, xk, xv, causal),
@@ -66,7 +58,7 @@ def dense(b, h, hk, n, d, causal, dtype, backward, calls, repeats):
         out = F.scaled_dot_product_attention(*leaves, is_causal=causal, enable_gqa=gqa)
         return torch.autograd.grad(out, leaves, grad)
 
-    _agree(ours()[0], theirs()[0], what + " dq")
+    check_against_torch(ours()[0], theirs()[0], what + " dq", TOLERANCE)
     return what, interleaved_medians([ours, theirs], calls, repeats, warmup=1)
 
 
@@ -83,18 +75,14 @@ def decode(b, lq, cap, h, hk, d, dtype, calls, repeats):
         return F.scaled_dot_product_attention(*views, attn_mask=seen, enable_gqa=h != hk)
 
     what = f"decode B{b} q{lq} cache {cap} H{h}/{hk} D{d}"
-    _agree(ops.attention_decode(xq, xk, xv, xl), theirs().transpose(1, 2), what)
+    check_against_torch(ops.attention_decode(xq, xk, xv, xl), theirs().transpose(1, 2), what,
+                        TOLERANCE)
     return what, interleaved_medians([lambda: ops.attention_decode(xq, xk, xv, xl), theirs],
                                      calls, repeats, warmup=1)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
-    parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
-    args = parser.parse_args()
-    torch.manual_seed(0)
-    torch.set_num_threads(os.cpu_count() or 1)
+    args = cpu_torch_arguments(__doc__)
     n, cap = (128, 512) if args.quick else (1024, 2048)
     calls, repeats = (1, 3) if args.quick else (3, 9)
     rows = []

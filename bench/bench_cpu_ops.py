@@ -10,7 +10,6 @@ is timed. Writes bench/results/<date>-cpu-ops.md.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -20,17 +19,10 @@ import torch.nn.functional as F
 import xpuruntime as xrt
 from xpuruntime import ops
 
-from benchlib import interleaved_medians, save_results
+from benchlib import (check_against_torch, cpu_torch_arguments, interleaved_medians,
+                      save_results)
 
 TOLERANCE = {torch.float32: 1e-4, torch.bfloat16: 2e-2}
-
-
-def _agree(ours, theirs: torch.Tensor, what: str) -> None:
-    got = torch.from_dlpack(ours).double()
-    want = theirs.detach().double()
-    err = ((got - want).norm() / want.norm().clamp_min(1.0)).item()
-    if err > TOLERANCE[theirs.dtype]:
-        raise SystemExit(f"{what}: outputs differ from torch's (relative error {err:.2e})")
 
 
 def cases(rows: int, width: int, dtype: torch.dtype):
@@ -60,19 +52,14 @@ def cases(rows: int, width: int, dtype: torch.dtype):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
-    parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
-    args = parser.parse_args()
-    torch.manual_seed(0)
-    torch.set_num_threads(os.cpu_count() or 1)
+    args = cpu_torch_arguments(__doc__)
     rows, width = (256, 1024) if args.quick else (4096, 1024)
     calls, repeats = (2, 3) if args.quick else (10, 9)
     table = ["| op | dtype | xpuruntime ms | torch ms | ratio |", "|---|---|---|---|---|"]
     for dtype in (torch.float32, torch.bfloat16):
         name = str(dtype).removeprefix("torch.")
         for what, ours, theirs in cases(rows, width, dtype):
-            _agree(ours(), theirs(), f"{what} {name}")
+            check_against_torch(ours(), theirs(), f"{what} {name}", TOLERANCE)
             mine, other = interleaved_medians([ours, theirs], calls, repeats, warmup=1)
             table.append(f"| {what} | {name} | {mine * 1e3:.2f} | {other * 1e3:.2f} | "
                          f"{other / mine:.2f} |")

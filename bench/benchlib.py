@@ -1,7 +1,9 @@
-"""What the bench/ scripts share: interleaved timing and the results file
-each writes to bench/results/<date>-<slug>.md."""
+"""What the bench/ scripts share: interleaved timing, the results file
+each writes to bench/results/<date>-<slug>.md, and the setup of the CPU
+comparisons with torch."""
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import platform
@@ -77,3 +79,29 @@ def save_results(slug: str, title: str, versions: str, command: str, method: str
     out = RESULTS / f"{today}-{slug}.md"
     out.write_text(text)
     print(f"written to {out.relative_to(RESULTS.parent.parent)}")
+
+
+def cpu_torch_arguments(doc: str) -> argparse.Namespace:
+    """--quick and --no-save for a CPU comparison with torch; torch gets
+    every core, as the runtime's pool does, and a fixed seed."""
+    import torch
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    torch.set_num_threads(os.cpu_count() or 1)
+    return args
+
+
+def check_against_torch(ours, theirs, what: str, tolerance: dict) -> None:
+    """Exits naming `what` unless our output (any DLPack tensor) is within
+    tolerance[torch's dtype] of torch's, norm-wise."""
+    import torch
+
+    got = torch.from_dlpack(ours).double()
+    want = theirs.detach().double()
+    err = ((got - want).norm() / want.norm().clamp_min(1.0)).item()
+    if err > tolerance[theirs.dtype]:
+        raise SystemExit(f"{what}: outputs differ from torch's (relative error {err:.2e})")
