@@ -62,8 +62,8 @@ XRT_ALWAYS_INLINE float exp_poly(float v) {
 // Phi(x) and exp(-x^2 / 2). For z = |x| / sqrt(2), erfc(z) = t Q(t)
 // exp(-z^2) with t = 1 / (1 + z / 2) and Q a degree-10 polynomial fitted to
 // relative error 3.4e-9 over z in [0, 10] (erfc is under float's range
-// beyond). x^2 is split exactly into hi + lo so exp(-x^2 / 2) keeps its
-// relative accuracy at large |x|.
+// beyond). x^2 is split exactly in two so exp(-x^2 / 2) keeps its relative
+// accuracy at large |x|.
 struct NormalTail {
   float cdf, gauss;
 };
@@ -82,11 +82,20 @@ XRT_ALWAYS_INLINE NormalTail normal_tail(float x) {
   // Beyond 20, exp(-x^2 / 2) is 0 in float; the cap keeps the split finite
   // (and lets NaN through).
   const float capped = a > 20.0f ? 20.0f : a;
-  const float big = capped * 4097.0f;  // Veltkamp: hi keeps 12 bits, so hi^2 is exact
-  const float hi = big - (big - capped);
-  const float lo = capped - hi;
-  const float gauss = exp_poly<FMA>(-0.5f * (hi * hi)) *
-                      exp_poly<FMA>(-0.5f * madd<FMA>(2.0f * hi, lo, lo * lo));
+  float gauss;
+  if constexpr (FMA) {
+    // x^2 = square + rest exactly; rest is within half an ulp of square, so
+    // exp(-rest / 2) is 1 - rest / 2 to float precision.
+    const float square = capped * capped;
+    const float rest = std::fma(capped, capped, -square);
+    gauss = exp_poly<FMA>(-0.5f * square) * std::fma(-0.5f, rest, 1.0f);
+  } else {
+    // Veltkamp: hi keeps 12 bits, so hi^2 is exact; the rest is not small.
+    const float big = capped * 4097.0f;
+    const float hi = big - (big - capped);
+    const float lo = capped - hi;
+    gauss = exp_poly<FMA>(-0.5f * (hi * hi)) * exp_poly<FMA>(-0.5f * (2.0f * hi + lo) * lo);
+  }
   const float half_erfc = 0.5f * t * q * gauss;
   // half_erfc below 0, 1 - half_erfc above.
   const bool below = x < 0.0f;
