@@ -12,7 +12,7 @@ import pytest
 
 HERE = pathlib.Path(__file__).parent
 CASES = ["test_attention_masks.py", "test_attention_varlen_decode.py",
-         "test_attention_backward.py", "test_ops.py"]
+         "test_attention_backward.py", "test_ops.py", "test_fused_ops.py"]
 
 
 @pytest.mark.parametrize("isa", ["generic", "avx2"])
