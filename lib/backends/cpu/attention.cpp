@@ -32,8 +32,6 @@ namespace {
 
 constexpr int64_t kKeyTile = 128;
 
-int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
-
 // One thread's state for a block of queries of one head. It works on the
 // transposed problem, one column per query: S^T = K Q^T, then
 // O^T += V^T P^T, so the softmax runs down columns, vectorised across
@@ -237,7 +235,7 @@ void forward_heads(const std::vector<HeadOperands<T>>& heads, int64_t d, int64_t
   bool banded = false;
   for (const HeadOperands<T>& h : heads) banded = banded || h.keys.causal || h.keys.window >= 0;
   const int64_t block = query_block({n, max_lq, max_lk, d, dv}, banded ? kKeyTile : 2 * kKeyTile);
-  const int64_t q_blocks = (max_lq + block - 1) / block;
+  const int64_t q_blocks = ceil_div(max_lq, block);
   // Tasks of at least ~kTaskWork multiply-adds, so tiny heads stay inline.
   constexpr int64_t kTaskWork = 1 << 16;
   const int64_t grain = kTaskWork / (block * max_lk * (d + dv) + 1) + 1;

@@ -33,8 +33,6 @@
 namespace xrt::cpu {
 namespace {
 
-int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
-
 // One thread's state for a slice of one head's queries. Like the forward,
 // it works with one column per query: S^T = K Q^T and dP^T = V dO^T, so
 // the softmax and dS run down columns, vectorised across queries, and the
@@ -123,7 +121,7 @@ class QuerySlice {
       }
     }
     keys_ = cols;
-    pack_b_strips(0, packed_strips(d_, nr_), cols, d_, nr_, kb_.data(),
+    pack_b_strips(0, ceil_div(d_, nr_), cols, d_, nr_, kb_.data(),
                   [&](int64_t j, int64_t c) { return k_rows_[size(j)][c]; });
   }
 
@@ -142,8 +140,8 @@ class QuerySlice {
                   [&](int64_t c, int64_t i) { return q_at(i, c); });
     pack_b_strips(0, strips, dv, np, nr_, gt_.data(),
                   [&](int64_t c, int64_t i) { return g_at(i, c); });
-    pack_b_strips(0, packed_strips(d, nr_), np, d, nr_, qb_.data(), q_at);
-    pack_b_strips(0, packed_strips(dv, nr_), np, dv, nr_, gb_.data(), g_at);
+    pack_b_strips(0, ceil_div(d, nr_), np, d, nr_, qb_.data(), q_at);
+    pack_b_strips(0, ceil_div(dv, nr_), np, dv, nr_, gb_.data(), g_at);
     gemm_rows(cols, np, d, k_rows_.data(), qt_.data(), st_.data(), np, false);
     gemm_rows(cols, np, dv, v_rows_.data(), gt_.data(), dpt_.data(), np, false);
     weights(h, i0, rows, np, cols);
@@ -179,7 +177,7 @@ class QuerySlice {
     // dQ = dS K * scale: dS packed from dS^T's rows, K's strips are keys_ deep.
     pack_a_strips(rows, cols, mr_, dsa_.data(),
                   [&](int64_t i, int64_t j) { return dpt_[size(j * np + i)]; });
-    for (int64_t s = 0; s < packed_strips(d, nr_); ++s) {
+    for (int64_t s = 0; s < ceil_div(d, nr_); ++s) {
       const int64_t c0 = s * nr_;
       gemm_packed(rows, std::min(nr_, d - c0), cols, dsa_.data(), kb_.data() + c0 * keys_,
                   dq_.data() + c0, d, false);

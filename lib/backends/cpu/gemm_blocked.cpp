@@ -178,9 +178,6 @@ const Arch<T>& arch() {
   return a;
 }
 
-int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
-int64_t ceil_div(int64_t x, int64_t m) { return (x + m - 1) / m; }
-
 // Packs rows [0, mc) x cols [0, kc) of A.
 template <class T>
 void pack_a(int64_t mc, int64_t kc, const T* a, int64_t lda, int64_t mr, T* dst) {

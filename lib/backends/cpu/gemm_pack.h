@@ -41,7 +41,10 @@ void pack_b_strips(int64_t s0, int64_t s1, int64_t k, int64_t n, int64_t nr, T* 
   }
 }
 
-inline int64_t packed_strips(int64_t extent, int64_t width) { return (extent + width - 1) / width; }
+// Sizes in whole strips: how many strips of `width` cover `extent`, and the
+// extent they span.
+inline int64_t ceil_div(int64_t extent, int64_t width) { return (extent + width - 1) / width; }
+inline int64_t round_up(int64_t extent, int64_t width) { return ceil_div(extent, width) * width; }
 
 }  // namespace xrt::cpu
 
