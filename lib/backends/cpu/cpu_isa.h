@@ -4,6 +4,8 @@
 #ifndef XRT_CPU_CPU_ISA_H_
 #define XRT_CPU_CPU_ISA_H_
 
+#include <cmath>
+
 #if defined(__GNUC__) && defined(__x86_64__)
 #define XRT_X86_DISPATCH 1
 #endif
@@ -26,6 +28,16 @@ inline constexpr bool kBaselineFma = true;
 #else
 inline constexpr bool kBaselineFma = false;
 #endif
+
+// a * b + c, fused where the build has FMA.
+template <bool FMA, class T>
+XRT_ALWAYS_INLINE T madd(T a, T b, T c) {
+  if constexpr (FMA) {
+    return std::fma(a, b, c);
+  } else {
+    return a * b + c;
+  }
+}
 
 // Detected once, on first use; the environment variable XRT_CPU_ISA
 // (generic, avx2) caps it.

@@ -68,13 +68,7 @@ XRT_ALWAYS_INLINE void micro_kernel(int64_t kc, const Strip& a, const T* __restr
     for (int i = 0; i < MR; ++i) {
       const T ai = a.at(i, p);
 #pragma GCC unroll 32
-      for (int j = 0; j < NR; ++j) {
-        if constexpr (FMA) {
-          acc[i][j] = std::fma(ai, b[j], acc[i][j]);
-        } else {
-          acc[i][j] += ai * b[j];
-        }
-      }
+      for (int j = 0; j < NR; ++j) acc[i][j] = madd<FMA>(ai, b[j], acc[i][j]);
     }
   }
   for (int64_t i = 0; i < rows; ++i) {

@@ -9,15 +9,6 @@
 namespace xrt::cpu {
 namespace {
 
-template <bool FMA>
-XRT_ALWAYS_INLINE float madd(float a, float b, float c) {
-  if constexpr (FMA) {
-    return std::fma(a, b, c);
-  } else {
-    return a * b + c;
-  }
-}
-
 // exp(v) as 2^k * exp(r), k = round(v / ln 2), |r| <= ln 2 / 2, with
 // exp(r) from its Taylor series to degree 7 (truncation below 6e-9).
 template <bool FMA>
