@@ -90,7 +90,12 @@ class QueryBlock {
       }
       // Every query of the block sees the whole tile unless it starts
       // before the last query's first key or ends after the first's last.
-      if (lo_[rows - 1] > j0 || hi_[0] < j0 + cols) hide_unseen(j0, cols, np);
+      if (lo_[rows - 1] > j0 || hi_[0] < j0 + cols) {
+        for (int64_t s = 0; s < np / nr_; ++s) {
+          hide_unseen_keys(strip(s, cols), cols, nr_, j0, lo_.data() + s * nr_,
+                           hi_.data() + s * nr_);
+        }
+      }
       if (h.mask.data) add_mask(h, i0, rows, j0, cols);
       update(np, cols);
     }
@@ -118,7 +123,8 @@ class QueryBlock {
   // compute type, else converted; packs V transposed, (dv, cols).
   void load_tile(const HeadOperands<T>& h, int64_t j0, int64_t cols) {
     for (int64_t j = 0; j < cols; ++j) {
-      const T* k = h.k + h.key_row(j0 + j) * h.k_stride;
+      const int64_t row = h.key_row(j0 + j);
+      const T* k = h.k + row * h.k_stride;
       if constexpr (std::is_same_v<T, C>) {
         k_rows_[size_t(j)] = k;
       } else {
@@ -126,26 +132,10 @@ class QueryBlock {
         for (int64_t c = 0; c < d_; ++c) row[c] = load(k + c);
         k_rows_[size_t(j)] = row;
       }
-      v_rows_[size_t(j)] = h.v + h.key_row(j0 + j) * h.v_stride;
+      v_rows_[size_t(j)] = h.v + row * h.v_stride;
     }
     pack_a_strips(dv_, cols, mr_, va_.data(),
                   [&](int64_t c, int64_t j) { return load(v_rows_[size_t(j)] + c); });
-  }
-
-  // Scores of keys a query does not see become -inf.
-  void hide_unseen(int64_t j0, int64_t cols, int64_t np) {
-    constexpr C kNegInf = -std::numeric_limits<C>::infinity();
-    for (int64_t s = 0; s < np / nr_; ++s) {
-      C* x = strip(s, cols);
-      const int64_t* lo = lo_.data() + s * nr_;
-      const int64_t* hi = hi_.data() + s * nr_;
-      for (int64_t j = 0; j < cols; ++j) {
-        for (int64_t q = 0; q < nr_; ++q) {
-          const int64_t key = j0 + j;
-          x[j * nr_ + q] = key >= lo[q] && key < hi[q] ? x[j * nr_ + q] : kNegInf;
-        }
-      }
-    }
   }
 
   void add_mask(const HeadOperands<T>& h, int64_t i0, int64_t rows, int64_t j0, int64_t cols) {

@@ -198,10 +198,7 @@ class QuerySlice {
       lo_[size(i)] = i < rows ? std::min(h.keys.begin(i0 + i), cols) : cols;
       hi_[size(i)] = i < rows ? std::clamp(h.keys.end(i0 + i), lo_[size(i)], cols) : cols;
     }
-    for (int64_t j = 0; j < cols; ++j) {
-      C* xj = x + j * np;
-      for (int64_t i = 0; i < np; ++i) xj[i] = j >= lo_[size(i)] && j < hi_[size(i)] ? xj[i] : kNegInf;
-    }
+    hide_unseen_keys(x, cols, np, 0, lo_.data(), hi_.data());
     if (h.mask.data) {
       for (int64_t i = 0; i < rows; ++i) {
         for (int64_t j = lo_[size(i)]; j < hi_[size(i)]; ++j)

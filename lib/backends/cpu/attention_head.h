@@ -124,6 +124,20 @@ struct HeadOperands {
   }
 };
 
+// Scores laid out one column per query (x: keys j0, j0 + 1, ... down,
+// `width` queries across) of keys a query does not see become -inf: query
+// c sees keys [lo[c], hi[c]).
+template <class C>
+void hide_unseen_keys(C* x, int64_t keys, int64_t width, int64_t j0, const int64_t* lo,
+                      const int64_t* hi) {
+  constexpr C kNegInf = -std::numeric_limits<C>::infinity();
+  for (int64_t j = 0; j < keys; ++j) {
+    const int64_t key = j0 + j;
+    C* xj = x + j * width;
+    for (int64_t c = 0; c < width; ++c) xj[c] = key >= lo[c] && key < hi[c] ? xj[c] : kNegInf;
+  }
+}
+
 // The longest query and key lengths among heads (0 and 0 for none): what
 // the query blocks of forward_heads and backward_heads are sized for.
 struct LongestHead {
