@@ -155,7 +155,9 @@ class QueryBlock {
       *sum = column(4), *rescale = column(5);
     std::fill(tile_max, tile_max + np, kNegInf);
     std::fill(sum, sum + np, C(0));
-    for (int64_t s = 0; s < np / nr_; ++s) max_columns(strip(s, cols), cols, nr_, tile_max + s * nr_);
+    for (int64_t s = 0; s < np / nr_; ++s) {
+      max_columns(strip(s, cols), cols, nr_, tile_max + s * nr_);
+    }
     for (int64_t q = 0; q < np; ++q) {
       const C m_new = std::max(m[q], tile_max[q]);
       // Nothing seen yet: shift by 0 so -inf scores give 0, not NaN.

@@ -118,7 +118,9 @@ struct HeadOperands {
 
   int64_t position(int64_t i) const { return i / group; }
   const T* q_row(int64_t i) const { return q + position(i) * q_stride + i % group * q_head_stride; }
-  T* out_row(int64_t i) const { return out + position(i) * out_stride + i % group * out_head_stride; }
+  T* out_row(int64_t i) const {
+    return out + position(i) * out_stride + i % group * out_head_stride;
+  }
   int64_t key_row(int64_t j) const {
     return block_table ? int64_t{block_table[j / block_size]} * block_size + j % block_size : j;
   }

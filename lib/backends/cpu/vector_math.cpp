@@ -337,12 +337,18 @@ Kernels select() {
   switch (cpu_isa()) {
 #if XRT_X86_DISPATCH
     case Isa::kAvx512:
-      return {sum_avx512, centred_avx512, normalize_avx512, gelu_avx512, gelu_derivative_avx512, row_max_avx512, row_exp_avx512, max_avx512, exp_avx512};
+      return {sum_avx512, centred_avx512, normalize_avx512, gelu_avx512,
+              gelu_derivative_avx512, row_max_avx512, row_exp_avx512, max_avx512,
+              exp_avx512};
     case Isa::kAvx2:
-      return {sum_avx2, centred_avx2, normalize_avx2, gelu_avx2, gelu_derivative_avx2, row_max_avx2, row_exp_avx2, max_avx2, exp_avx2};
+      return {sum_avx2, centred_avx2, normalize_avx2, gelu_avx2,
+              gelu_derivative_avx2, row_max_avx2, row_exp_avx2, max_avx2,
+              exp_avx2};
 #endif
     default:
-      return {sum_generic, centred_generic, normalize_generic, gelu_generic, gelu_derivative_generic, row_max_generic, row_exp_generic, max_generic, exp_generic};
+      return {sum_generic, centred_generic, normalize_generic, gelu_generic,
+              gelu_derivative_generic, row_max_generic, row_exp_generic, max_generic,
+              exp_generic};
   }
 }
 

@@ -1,9 +1,9 @@
-// Softmax, gelu and layer_norm primitives, vectorised. Softmax: along a row, and down the columns of a
-// rows x width block (row-major, contiguous), one column per softmax (per
-// query in attention). The float versions run the AVX-512 or AVX2 build of
-// their loop where the CPU has it (cpu_isa.h); float exp is a polynomial
-// within 2 ulp of std::exp, and double uses std::exp, as the float64
-// reference path should.
+// Softmax, gelu and layer_norm primitives, vectorised. Softmax: along a
+// row, and down the columns of a rows x width block (row-major,
+// contiguous), one column per softmax (per query in attention). The float
+// versions run the AVX-512 or AVX2 build of their loop where the CPU has
+// it (cpu_isa.h); float exp is a polynomial within 2 ulp of std::exp, and
+// double uses std::exp, as the float64 reference path should.
 #ifndef XRT_CPU_VECTOR_MATH_H_
 #define XRT_CPU_VECTOR_MATH_H_
 
